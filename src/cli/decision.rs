@@ -1,0 +1,83 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::memory::decision_line;
+use git_ledger::projection::state::DecisionStatus;
+
+/// Decisions: questions with options, made with a choice and a rationale.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Ask for a decision.
+    Request {
+        /// The question to decide.
+        question: String,
+        /// A possible answer (repeatable).
+        #[arg(long = "option", value_name = "OPTION")]
+        options: Vec<String>,
+        /// The task it blocks or belongs to.
+        #[arg(long, short = 't')]
+        task: Option<String>,
+    },
+    /// Make a decision: the choice (one of the options, or its number) and why.
+    Make {
+        /// Decision id or unique prefix (d-3f9a2c).
+        id: String,
+        /// The chosen option.
+        choice: String,
+        /// Why this choice.
+        #[arg(long, short = 'r')]
+        rationale: String,
+    },
+    /// List decisions.
+    List {
+        /// Only decisions still open.
+        #[arg(long)]
+        open: bool,
+    },
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    match command {
+        Command::Request {
+            question,
+            options,
+            task,
+        } => {
+            let (loaded, decision) =
+                ledger.decision_request(&question, &options, task.as_deref())?;
+            let text = format!("Requested: {}\n", decision_line(&loaded.state, &decision));
+            Ok(Reply::new(ledger, &loaded, &decision, text))
+        }
+        Command::Make {
+            id,
+            choice,
+            rationale,
+        } => {
+            let (loaded, decision) = ledger.decision_make(&id, &choice, &rationale)?;
+            let text = format!("Decided: {}\n", decision_line(&loaded.state, &decision));
+            Ok(Reply::new(ledger, &loaded, &decision, text))
+        }
+        Command::List { open } => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let decisions: Vec<_> = state
+                .decisions
+                .iter()
+                .filter(|d| !open || d.status == DecisionStatus::Open)
+                .collect();
+            let mut text: String = decisions
+                .iter()
+                .map(|d| {
+                    let status = match d.status {
+                        DecisionStatus::Open => "[open] ",
+                        DecisionStatus::Made => "[made] ",
+                    };
+                    format!("{status}{}\n", decision_line(state, d))
+                })
+                .collect();
+            if text.is_empty() {
+                text = "No decisions\n".into();
+            }
+            Ok(Reply::new(ledger, &loaded, &decisions, text))
+        }
+    }
+}

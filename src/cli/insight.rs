@@ -1,0 +1,85 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::memory::insight_line;
+
+/// Insights: what was learned; promoted ones form the knowledge base.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Record an insight.
+    Add {
+        /// What was learned.
+        text: String,
+        /// A tag for finding it again (repeatable).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+        /// Promote it into the knowledge base right away.
+        #[arg(long)]
+        knowledge: bool,
+        /// The task it came from.
+        #[arg(long, short = 't')]
+        task: Option<String>,
+    },
+    /// Promote an insight into the knowledge base.
+    Promote {
+        /// Insight id or unique prefix (i-3f9a2c).
+        id: String,
+    },
+    /// List insights.
+    List {
+        /// Only insights with this tag.
+        #[arg(long)]
+        tag: Option<String>,
+    },
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    match command {
+        Command::Add {
+            text,
+            tags,
+            knowledge,
+            task,
+        } => {
+            let (loaded, insight) = ledger.insight_add(&text, &tags, knowledge, task.as_deref())?;
+            let where_ = if insight.knowledge {
+                " (knowledge base)"
+            } else {
+                ""
+            };
+            let text = format!(
+                "Recorded{where_}: {}\n",
+                insight_line(&loaded.state, &insight)
+            );
+            Ok(Reply::new(ledger, &loaded, &insight, text))
+        }
+        Command::Promote { id } => {
+            let (loaded, insight) = ledger.insight_promote(&id)?;
+            let text = format!(
+                "In the knowledge base: {}\n",
+                insight_line(&loaded.state, &insight)
+            );
+            Ok(Reply::new(ledger, &loaded, &insight, text))
+        }
+        Command::List { tag } => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let tag = tag.map(|t| t.trim_start_matches('#').to_lowercase());
+            let insights: Vec<_> = state
+                .insights
+                .iter()
+                .filter(|i| tag.as_ref().is_none_or(|t| i.tags.contains(t)))
+                .collect();
+            let mut text: String = insights
+                .iter()
+                .map(|i| {
+                    let kb = if i.knowledge { " (knowledge)" } else { "" };
+                    insight_line(state, i) + kb + "\n"
+                })
+                .collect();
+            if text.is_empty() {
+                text = "No insights\n".into();
+            }
+            Ok(Reply::new(ledger, &loaded, &insights, text))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+use super::output::{Failure, Reply};
+use git_ledger::event::kind::describe;
+use git_ledger::ledger::Ledger;
+
+/// The event log, newest first, like `git log`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Show at most this many events (0: all).
+    #[arg(long = "max-count", short = 'n', default_value_t = 20)]
+    max_count: usize,
+}
+
+pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+    let loaded = ledger.load()?;
+    let state = &loaded.state;
+    let limit = if args.max_count == 0 {
+        usize::MAX
+    } else {
+        args.max_count
+    };
+    let events: Vec<_> = state.events.iter().rev().take(limit).collect();
+    let mut text = String::new();
+    for event in &events {
+        let subject = event
+            .subject
+            .as_deref()
+            .map(|s| state.short(s))
+            .unwrap_or_else(|| "-".into());
+        text.push_str(&format!(
+            "{} {} {:<20} {:<10} {} ({})\n",
+            &event.id[..10.min(event.id.len())],
+            event.timestamp().format("%Y-%m-%d %H:%M:%S"),
+            event.kind,
+            subject,
+            describe(event),
+            event.actor
+        ));
+    }
+    if text.is_empty() {
+        text = "No events yet\n".into();
+    }
+    for problem in &loaded.problems {
+        eprintln!(
+            "warning: {} at {}: {}",
+            problem.reference,
+            &problem.commit[..10.min(problem.commit.len())],
+            problem.message
+        );
+    }
+    Ok(Reply::new(ledger, &loaded, &events, text))
+}

@@ -1,0 +1,116 @@
+//! The command line: one module per subcommand, each turning arguments into a library call
+//! and its result into a [`output::Reply`].
+
+mod decision;
+mod init;
+mod insight;
+mod log;
+mod memory;
+mod objective;
+mod output;
+mod ready;
+mod session;
+mod status;
+mod task;
+
+use clap::{Parser, Subcommand};
+use git_ledger::ledger::Ledger;
+use output::{Failure, Reply};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Record objectives, tasks, insights, decisions and sessions as immutable events in git.
+///
+/// Every change is an event appended as a commit on this clone's ledger ref
+/// (refs/ledger/v1/writers/<id>); views such as working memory are computed from the events.
+/// Run `git ledger init` once per clone, then `git ledger session start`.
+#[derive(Debug, Parser)]
+#[command(name = "git-ledger", bin_name = "git ledger", version)]
+pub struct Cli {
+    /// Print one JSON object: {"ok":true,"data":…,"instructions":…} or {"ok":false,"error":…}
+    #[arg(long, global = true)]
+    json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(init::Args),
+    #[command(subcommand)]
+    Objective(objective::Command),
+    #[command(subcommand)]
+    Task(task::Command),
+    Ready(ready::Args),
+    #[command(subcommand)]
+    Insight(insight::Command),
+    #[command(subcommand)]
+    Decision(decision::Command),
+    #[command(subcommand)]
+    Session(session::Command),
+    Memory(memory::Args),
+    Status(status::Args),
+    Log(log::Args),
+}
+
+pub fn run() -> ExitCode {
+    let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = raw.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&raw) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if json => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            let failure = Failure {
+                code: "usage".into(),
+                message: first.trim_start_matches("error: ").to_string(),
+                hint: Some("see `git ledger --help`".into()),
+            };
+            output::print_failure(&failure, true);
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
+    let json = cli.json;
+    match dispatch(cli.command) {
+        Ok(reply) => {
+            output::print_reply(&reply, json);
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            output::print_failure(&failure, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<Reply, Failure> {
+    let dir = current_dir()?;
+    let open = || Ledger::open(&dir).map_err(Failure::from);
+    match command {
+        Command::Init(a) => init::run(&dir, a),
+        Command::Objective(c) => objective::run(&open()?, c),
+        Command::Task(c) => task::run(&open()?, c),
+        Command::Ready(a) => ready::run(&open()?, a),
+        Command::Insight(c) => insight::run(&open()?, c),
+        Command::Decision(c) => decision::run(&open()?, c),
+        Command::Session(c) => session::run(&open()?, c),
+        Command::Memory(a) => memory::run(&open()?, a),
+        Command::Status(a) => status::run(&open()?, a),
+        Command::Log(a) => log::run(&open()?, a),
+    }
+}
+
+fn current_dir() -> Result<PathBuf, Failure> {
+    std::env::current_dir().map_err(|e| Failure {
+        code: "io".into(),
+        message: format!("cannot read the current directory: {e}"),
+        hint: None,
+    })
+}

@@ -1,0 +1,95 @@
+use super::output::{Failure, Reply};
+use git_ledger::event::EntityKind;
+use git_ledger::event::kind::one_line;
+use git_ledger::ledger::{Ledger, resolve};
+use git_ledger::projection::memory::{objective_line, task_line};
+use serde_json::json;
+
+/// Objectives: what the work is for (add, list, show, done).
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add an objective.
+    Add {
+        /// What should be achieved.
+        title: String,
+        /// Longer description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List objectives with their progress.
+    List,
+    /// Show an objective and its tasks.
+    Show {
+        /// Objective id or unique prefix (o-3f9a2c).
+        id: String,
+    },
+    /// Mark an objective done.
+    Done {
+        /// Objective id or unique prefix.
+        id: String,
+        /// What came of it.
+        #[arg(long)]
+        outcome: Option<String>,
+    },
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    match command {
+        Command::Add { title, description } => {
+            let (loaded, objective) = ledger.objective_add(&title, description.as_deref())?;
+            let text = format!(
+                "Added objective {}: {}\n",
+                loaded.state.short(&objective.id),
+                one_line(&objective.title, 72)
+            );
+            Ok(Reply::new(ledger, &loaded, &objective, text))
+        }
+        Command::List => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let mut text = String::new();
+            for objective in state.objectives.iter() {
+                text.push_str(&objective_line(state, objective));
+                text.push('\n');
+            }
+            if text.is_empty() {
+                text = "No objectives yet (git ledger objective add \"…\")\n".into();
+            }
+            let data: Vec<_> = state.objectives.iter().collect();
+            Ok(Reply::new(ledger, &loaded, &data, text))
+        }
+        Command::Show { id } => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let id = resolve(state, EntityKind::Objective, &id)?;
+            let (lines, data) = match state.objectives.get(&id) {
+                Some(objective) => {
+                    let tasks: Vec<_> = state
+                        .tasks
+                        .iter()
+                        .filter(|t| t.objective.as_deref() == Some(id.as_str()))
+                        .collect();
+                    let mut text = objective_line(state, objective) + "\n";
+                    if let Some(description) = &objective.description {
+                        text.push_str(&format!("\n{description}\n"));
+                    }
+                    text.push_str("\nTasks\n");
+                    if tasks.is_empty() {
+                        text.push_str("  none\n");
+                    }
+                    for task in &tasks {
+                        text.push_str(&format!("  {}\n", task_line(state, task, loaded.now)));
+                    }
+                    (text, json!({ "objective": objective, "tasks": tasks }))
+                }
+                None => (String::new(), json!(null)),
+            };
+            Ok(Reply::new(ledger, &loaded, data, lines))
+        }
+        Command::Done { id, outcome } => {
+            let (loaded, objective) = ledger.objective_done(&id, outcome.as_deref())?;
+            let text = format!("Done: {}\n", objective_line(&loaded.state, &objective));
+            Ok(Reply::new(ledger, &loaded, &objective, text))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The one place that prints: text for people, or the `--json` envelope for scripts.
+
+use git_ledger::ledger::{self, Ledger, Loaded};
+use git_ledger::projection::memory;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// What a command produced: data for `--json`, text for people, and what to do next.
+pub struct Reply {
+    pub data: Value,
+    pub text: String,
+    pub instructions: Instructions,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Instructions {
+    pub next_actions: Vec<String>,
+    pub suggested_commands: Vec<String>,
+    pub context_reminder: String,
+}
+
+impl Reply {
+    /// A reply with instructions computed from the ledger's state after the command.
+    pub fn new(ledger: &Ledger, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
+        Reply {
+            data: to_value(data),
+            text,
+            instructions: instructions(ledger, loaded),
+        }
+    }
+}
+
+pub fn to_value(data: impl Serialize) -> Value {
+    serde_json::to_value(data).unwrap_or(Value::Null)
+}
+
+/// Next actions, suggested commands and a context reminder, from the state as it is now.
+pub fn instructions(ledger: &Ledger, loaded: &Loaded) -> Instructions {
+    let session = ledger.current_session(&loaded.state).ok().flatten();
+    let scope = ledger.scope(loaded, session.as_deref());
+    let steps = memory::next_steps(&loaded.state, &scope);
+    Instructions {
+        next_actions: steps.next_actions,
+        suggested_commands: steps.suggested_commands,
+        context_reminder: memory::context_reminder(&loaded.state, &scope),
+    }
+}
+
+/// A failed command: a one-line message, a stable code and a hint.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl From<ledger::Error> for Failure {
+    fn from(e: ledger::Error) -> Self {
+        Failure {
+            code: e.code().to_string(),
+            message: one_line(&e.to_string()),
+            hint: e.hint(),
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn print_reply(reply: &Reply, json: bool) {
+    if json {
+        let envelope = json!({
+            "ok": true,
+            "data": reply.data,
+            "instructions": reply.instructions,
+        });
+        stdout(&format!("{envelope}\n"));
+    } else if !reply.text.is_empty() {
+        let newline = if reply.text.ends_with('\n') { "" } else { "\n" };
+        stdout(&format!("{}{newline}", reply.text));
+    }
+}
+
+/// Write to stdout; a closed pipe (`git ledger log | head`) is not an error worth a panic.
+fn stdout(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
+pub fn print_failure(failure: &Failure, json: bool) {
+    if json {
+        let envelope = json!({
+            "ok": false,
+            "error": { "code": failure.code, "message": failure.message, "hint": failure.hint },
+        });
+        stdout(&format!("{envelope}\n"));
+    } else {
+        eprintln!("error: {}", failure.message);
+        if let Some(hint) = &failure.hint {
+            eprintln!("hint: {hint}");
+        }
+    }
+}

@@ -1,0 +1,115 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::doc::Format;
+use git_ledger::projection::memory::{action, session_line};
+use serde_json::json;
+
+/// Sessions: a stretch of work in one worktree that can be resumed after a crash or a new
+/// process. Events recorded while a session is open belong to it.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Start a session in this worktree.
+    Start {
+        /// The session's goal.
+        title: Option<String>,
+    },
+    /// Resume a session and print its context, last actions and next steps.
+    ///
+    /// Without an id: the open session of this worktree. With an id from another worktree, the
+    /// session moves here.
+    Resume {
+        /// Session id or unique prefix (s-3f9a2c).
+        id: Option<String>,
+        /// Print the context as markdown, ready for an agent's prompt.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// End a session (default: this worktree's).
+    End {
+        /// Session id or unique prefix.
+        id: Option<String>,
+        /// What the session achieved.
+        #[arg(long, short = 'm')]
+        summary: Option<String>,
+        /// Mark it abandoned rather than finished.
+        #[arg(long)]
+        abandoned: bool,
+    },
+    /// Show a session and its events (default: this worktree's).
+    Show {
+        /// Session id or unique prefix.
+        id: Option<String>,
+    },
+    /// List sessions.
+    List,
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    match command {
+        Command::Start { title } => {
+            let (loaded, session) = ledger.session_start(title.as_deref())?;
+            let text = format!(
+                "Started session {}\n",
+                session_line(&loaded.state, &session)
+            );
+            Ok(Reply::new(ledger, &loaded, &session, text))
+        }
+        Command::Resume { id, markdown } => {
+            let (loaded, context) = ledger.session_resume(id.as_deref())?;
+            let format = if markdown {
+                Format::Markdown
+            } else {
+                Format::Text
+            };
+            let text = context
+                .working
+                .doc(&loaded.state, loaded.now)
+                .render(format);
+            Ok(Reply::new(ledger, &loaded, &context, text))
+        }
+        Command::End {
+            id,
+            summary,
+            abandoned,
+        } => {
+            let (loaded, session) =
+                ledger.session_end(id.as_deref(), summary.as_deref(), abandoned)?;
+            let text = format!("Ended session {}\n", session_line(&loaded.state, &session));
+            Ok(Reply::new(ledger, &loaded, &session, text))
+        }
+        Command::Show { id } => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let id = ledger.find_session(state, id.as_deref())?;
+            let session = state.sessions.get(&id);
+            let actions: Vec<_> = state
+                .session_events(&id)
+                .map(|e| action(state, e))
+                .collect();
+            let mut text = session.map(|s| session_line(state, s)).unwrap_or_default() + "\n";
+            if let Some(summary) = session.and_then(|s| s.summary.as_deref()) {
+                text.push_str(&format!("summary: {summary}\n"));
+            }
+            text.push_str("\nEvents\n");
+            for a in &actions {
+                text.push_str(&format!("  {}\n", a.line(state)));
+            }
+            let data = json!({ "session": session, "events": actions });
+            Ok(Reply::new(ledger, &loaded, data, text))
+        }
+        Command::List => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let mut text: String = state
+                .sessions
+                .iter()
+                .map(|s| session_line(state, s) + "\n")
+                .collect();
+            if text.is_empty() {
+                text = "No sessions yet (git ledger session start \"<goal>\")\n".into();
+            }
+            let data: Vec<_> = state.sessions.iter().collect();
+            Ok(Reply::new(ledger, &loaded, &data, text))
+        }
+    }
+}

@@ -1,0 +1,21 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::doc::Format;
+use git_ledger::projection::status::status;
+
+/// The project at a glance: counts, this worktree's session and focus, objectives, work in
+/// progress, ready and blocked tasks, open decisions.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
+    let loaded = ledger.load()?;
+    let session = ledger.current_session(&loaded.state)?;
+    let scope = ledger.scope(&loaded, session.as_deref());
+    let view = status(&loaded.state, &scope);
+    let text = view.doc(&loaded.state, &scope).render(Format::Text);
+    for problem in &loaded.problems {
+        eprintln!("warning: {}: {}", problem.reference, problem.message);
+    }
+    Ok(Reply::new(ledger, &loaded, &view, text))
+}

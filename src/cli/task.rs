@@ -1,0 +1,326 @@
+use super::output::{Failure, Reply};
+use git_ledger::event::EntityKind;
+use git_ledger::event::kind::one_line;
+use git_ledger::ledger::{Ledger, TaskInput, resolve};
+use git_ledger::projection::memory::{action, minutes_text, task_line};
+use git_ledger::projection::state::{State, Task, TaskStatus};
+use serde_json::json;
+
+/// Tasks: units of work with priorities, estimates and dependencies.
+///
+/// `task start` puts a task in focus for this worktree; `note`, `block` and `done` then apply
+/// to it when no id is given.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a task.
+    Add {
+        /// What is to be done.
+        title: String,
+        /// The objective it serves (id or prefix).
+        #[arg(long, short = 'o')]
+        objective: Option<String>,
+        /// 0 (highest) … 4 (lowest); default 2.
+        #[arg(long, short = 'p')]
+        priority: Option<String>,
+        /// Expected effort, like 45m, 2h or 1h30m.
+        #[arg(long, short = 'e')]
+        estimate: Option<String>,
+        /// A task that must be done first (repeatable).
+        #[arg(long = "depends-on", short = 'd', value_name = "TASK")]
+        depends_on: Vec<String>,
+        /// Longer description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List tasks.
+    List {
+        /// Only tasks in this state.
+        #[arg(long, value_enum)]
+        status: Option<StatusFilter>,
+        /// Only tasks of this objective.
+        #[arg(long, short = 'o')]
+        objective: Option<String>,
+    },
+    /// Show a task: state, notes, time, history (default: the task in focus).
+    Show {
+        /// Task id or unique prefix (t-3f9a2c).
+        id: Option<String>,
+    },
+    /// Start a task and put it in focus for this worktree.
+    Start {
+        /// Task id or unique prefix.
+        id: String,
+    },
+    /// Record progress on a task (default: the task in focus).
+    Note {
+        /// What was done or found.
+        text: String,
+        /// The task, if not the one in focus.
+        #[arg(long, short = 't')]
+        task: Option<String>,
+    },
+    /// Mark a task blocked (default: the task in focus). Blocked time is not counted as work.
+    Block {
+        /// Task id or unique prefix.
+        id: Option<String>,
+        /// What it waits for.
+        #[arg(long, short = 'r')]
+        reason: String,
+    },
+    /// Complete a task (default: the task in focus).
+    ///
+    /// Refused without a summary or without recorded work (notes); --force closes anyway and
+    /// the override is recorded for the audit.
+    Done {
+        /// Task id or unique prefix.
+        id: Option<String>,
+        /// The outcome.
+        #[arg(long, short = 'm')]
+        summary: Option<String>,
+        /// Close even if validation fails (recorded).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Reopen a done or blocked task.
+    Reopen {
+        /// Task id or unique prefix.
+        id: String,
+        /// Why.
+        #[arg(long, short = 'r')]
+        reason: Option<String>,
+    },
+    /// Make a task depend on other tasks (dependency cycles are refused).
+    Depend {
+        /// Task id or unique prefix.
+        id: String,
+        /// The task that must be done first (repeatable).
+        #[arg(long = "on", required = true, value_name = "TASK")]
+        on: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum StatusFilter {
+    Open,
+    InProgress,
+    Blocked,
+    Done,
+    /// Everything that is not done.
+    Active,
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    let (loaded, task, verb) = match command {
+        Command::Add {
+            title,
+            objective,
+            priority,
+            estimate,
+            depends_on,
+            description,
+        } => {
+            let input = TaskInput {
+                title,
+                description,
+                objective,
+                priority,
+                estimate,
+                depends_on,
+            };
+            let (loaded, task) = ledger.task_add(&input)?;
+            (loaded, task, "Added")
+        }
+        Command::List { status, objective } => return list(ledger, status, objective),
+        Command::Show { id } => return show(ledger, id),
+        Command::Start { id } => {
+            let (loaded, task) = ledger.task_start(Some(&id))?;
+            let unmet = loaded.state.unmet_dependencies(&task);
+            if !unmet.is_empty() {
+                let names: Vec<String> = unmet.iter().map(|d| loaded.state.short(d)).collect();
+                eprintln!(
+                    "warning: {} waits for {}",
+                    loaded.state.short(&task.id),
+                    names.join(", ")
+                );
+            }
+            (loaded, task, "Started (in focus)")
+        }
+        Command::Note { text, task } => {
+            let (loaded, task) = ledger.task_note(task.as_deref(), &text)?;
+            (loaded, task, "Noted on")
+        }
+        Command::Block { id, reason } => {
+            let (loaded, task) = ledger.task_block(id.as_deref(), &reason)?;
+            (loaded, task, "Blocked")
+        }
+        Command::Done { id, summary, force } => {
+            let (loaded, task) = ledger.task_done(id.as_deref(), summary.as_deref(), force)?;
+            let verb = if task.forced_over.is_some() {
+                "Done (forced)"
+            } else {
+                "Done"
+            };
+            (loaded, task, verb)
+        }
+        Command::Reopen { id, reason } => {
+            let (loaded, task) = ledger.task_reopen(Some(&id), reason.as_deref())?;
+            (loaded, task, "Reopened")
+        }
+        Command::Depend { id, on } => {
+            let (loaded, task) = ledger.task_depend(&id, &on)?;
+            (loaded, task, "Dependencies of")
+        }
+    };
+    let text = format!("{verb}: {}\n", task_line(&loaded.state, &task, loaded.now));
+    Ok(Reply::new(ledger, &loaded, &task, text))
+}
+
+fn list(
+    ledger: &Ledger,
+    status: Option<StatusFilter>,
+    objective: Option<String>,
+) -> Result<Reply, Failure> {
+    let loaded = ledger.load()?;
+    let state = &loaded.state;
+    let objective = objective
+        .map(|o| resolve(state, EntityKind::Objective, &o))
+        .transpose()?;
+    let tasks: Vec<&Task> = state
+        .tasks
+        .iter()
+        .filter(|t| objective.is_none() || t.objective == objective)
+        .filter(|t| match status {
+            None => true,
+            Some(StatusFilter::Open) => t.status == TaskStatus::Open,
+            Some(StatusFilter::InProgress) => t.status == TaskStatus::InProgress,
+            Some(StatusFilter::Blocked) => t.status == TaskStatus::Blocked,
+            Some(StatusFilter::Done) => t.status == TaskStatus::Done,
+            Some(StatusFilter::Active) => t.status != TaskStatus::Done,
+        })
+        .collect();
+    let mut text: String = tasks
+        .iter()
+        .map(|t| task_line(state, t, loaded.now) + "\n")
+        .collect();
+    if text.is_empty() {
+        text = "No tasks match\n".into();
+    }
+    let data: Vec<_> = tasks
+        .iter()
+        .map(|t| task_json(state, t, &loaded.now))
+        .collect();
+    Ok(Reply::new(ledger, &loaded, data, text))
+}
+
+fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
+    let loaded = ledger.load()?;
+    let state = &loaded.state;
+    let id = ledger.find_task(state, id.as_deref())?;
+    let Some(task) = state.tasks.get(&id) else {
+        return Err(Failure::from(git_ledger::ledger::Error::UnknownId {
+            kind: EntityKind::Task,
+            input: id,
+        }));
+    };
+    let text = show_text(state, task, loaded.now);
+    let mut data = task_json(state, task, &loaded.now);
+    let history: Vec<_> = task
+        .history
+        .iter()
+        .map(|&i| action(state, &state.events[i]))
+        .collect();
+    data["history"] = json!(history);
+    Ok(Reply::new(ledger, &loaded, data, text))
+}
+
+fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut text = format!("{} {}\n", state.short(&task.id), task.title);
+    let mut field = |name: &str, value: String| text.push_str(&format!("{name:<12}{value}\n"));
+    field("status", task.status.label().to_string());
+    field("priority", format!("P{}", task.priority));
+    if let Some(objective) = &task.objective {
+        let title = state
+            .title_of(objective)
+            .map(|t| one_line(t, 60))
+            .unwrap_or_default();
+        field("objective", format!("{} {title}", state.short(objective)));
+    }
+    if !task.depends_on.is_empty() {
+        let deps: Vec<String> = task
+            .depends_on
+            .iter()
+            .map(|d| {
+                let done = state
+                    .tasks
+                    .get(d)
+                    .is_some_and(|t| t.status == TaskStatus::Done);
+                format!("{}{}", state.short(d), if done { " (done)" } else { "" })
+            })
+            .collect();
+        field("depends on", deps.join(", "));
+    }
+    field(
+        "time",
+        format!(
+            "{} worked, estimate {}",
+            task.actual_minutes(now)
+                .map(minutes_text)
+                .unwrap_or_else(|| "not started,".into()),
+            task.estimate_minutes
+                .map(minutes_text)
+                .unwrap_or_else(|| "none".into())
+        ),
+    );
+    field(
+        "created",
+        format!(
+            "{} by {}",
+            task.created.format("%Y-%m-%d %H:%M"),
+            task.created_by
+        ),
+    );
+    if let Some(reason) = &task.block_reason {
+        field("blocked", one_line(reason, 100));
+    }
+    if let Some(summary) = &task.summary {
+        field("summary", one_line(summary, 100));
+    }
+    if let Some(overridden) = &task.forced_over {
+        field(
+            "forced",
+            format!("closed with --force over: {}", overridden.join("; ")),
+        );
+    }
+    if let Some(description) = &task.description {
+        text.push_str(&format!("\n{description}\n"));
+    }
+    text.push_str("\nNotes\n");
+    if task.notes.is_empty() {
+        text.push_str("  none\n");
+    }
+    for note in &task.notes {
+        text.push_str(&format!(
+            "  {} {} ({})\n",
+            note.time.format("%Y-%m-%d %H:%M"),
+            one_line(&note.text, 200),
+            note.actor
+        ));
+    }
+    text.push_str("\nHistory\n");
+    for &i in &task.history {
+        text.push_str(&format!(
+            "  {}\n",
+            action(state, &state.events[i]).line(state)
+        ));
+    }
+    text
+}
+
+/// A task as JSON, with the figures computed from its history.
+fn task_json(state: &State, task: &Task, now: &chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    let mut data = json!(task);
+    data["short_id"] = json!(state.short(&task.id));
+    data["actual_minutes"] = json!(task.actual_minutes(*now));
+    data["unmet_dependencies"] = json!(state.unmet_dependencies(task));
+    data
+}

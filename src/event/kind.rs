@@ -1,0 +1,129 @@
+//! The event kinds this version writes, and a one-line description of any event.
+//!
+//! Bodies are documented in `ledger-format.md`. Kinds not listed here (written by a newer
+//! version) are kept, shown in the log and ignored by the projections.
+
+use super::Event;
+use serde_json::Value;
+
+pub const OBJECTIVE_CREATED: &str = "objective.created";
+pub const OBJECTIVE_COMPLETED: &str = "objective.completed";
+pub const TASK_CREATED: &str = "task.created";
+pub const TASK_DEPENDENCY_ADDED: &str = "task.dependency_added";
+pub const TASK_STARTED: &str = "task.started";
+pub const TASK_NOTED: &str = "task.noted";
+pub const TASK_BLOCKED: &str = "task.blocked";
+pub const TASK_COMPLETED: &str = "task.completed";
+pub const TASK_REOPENED: &str = "task.reopened";
+pub const INSIGHT_ADDED: &str = "insight.added";
+pub const INSIGHT_PROMOTED: &str = "insight.promoted";
+pub const DECISION_REQUESTED: &str = "decision.requested";
+pub const DECISION_MADE: &str = "decision.made";
+pub const SESSION_STARTED: &str = "session.started";
+pub const SESSION_RESUMED: &str = "session.resumed";
+pub const SESSION_ENDED: &str = "session.ended";
+
+/// Every kind this version understands.
+pub const KNOWN: &[&str] = &[
+    OBJECTIVE_CREATED,
+    OBJECTIVE_COMPLETED,
+    TASK_CREATED,
+    TASK_DEPENDENCY_ADDED,
+    TASK_STARTED,
+    TASK_NOTED,
+    TASK_BLOCKED,
+    TASK_COMPLETED,
+    TASK_REOPENED,
+    INSIGHT_ADDED,
+    INSIGHT_PROMOTED,
+    DECISION_REQUESTED,
+    DECISION_MADE,
+    SESSION_STARTED,
+    SESSION_RESUMED,
+    SESSION_ENDED,
+];
+
+pub fn is_known(kind: &str) -> bool {
+    KNOWN.contains(&kind)
+}
+
+/// What happened, in a few words, from the event alone (no other state needed).
+pub fn describe(event: &Event) -> String {
+    let text = |key: &str| one_line(event.body_str(key).unwrap_or(""), 72);
+    match event.kind.as_str() {
+        OBJECTIVE_CREATED => format!("objective added: {}", text("title")),
+        OBJECTIVE_COMPLETED => match event.body_str("outcome") {
+            Some(_) => format!("objective done: {}", text("outcome")),
+            None => "objective done".to_string(),
+        },
+        TASK_CREATED => format!("task added: {}", text("title")),
+        TASK_DEPENDENCY_ADDED => format!(
+            "dependency added on {}",
+            string_list(&event.body, "depends_on").join(", ")
+        ),
+        TASK_STARTED => "task started".to_string(),
+        TASK_NOTED => format!("note: {}", text("text")),
+        TASK_BLOCKED => format!("task blocked: {}", text("reason")),
+        TASK_COMPLETED => {
+            let forced = if event.body.get("forced").and_then(Value::as_bool) == Some(true) {
+                " (forced)"
+            } else {
+                ""
+            };
+            format!("task done{forced}: {}", text("summary"))
+        }
+        TASK_REOPENED => match event.body_str("reason") {
+            Some(_) => format!("task reopened: {}", text("reason")),
+            None => "task reopened".to_string(),
+        },
+        INSIGHT_ADDED => format!("insight: {}", text("text")),
+        INSIGHT_PROMOTED => "insight promoted to knowledge".to_string(),
+        DECISION_REQUESTED => format!("decision requested: {}", text("question")),
+        DECISION_MADE => format!("decided: {}", text("choice")),
+        SESSION_STARTED => match event.body_str("title") {
+            Some(_) => format!("session started: {}", text("title")),
+            None => "session started".to_string(),
+        },
+        SESSION_RESUMED => "session resumed".to_string(),
+        SESSION_ENDED => {
+            let how = if event.body.get("abandoned").and_then(Value::as_bool) == Some(true) {
+                "session abandoned"
+            } else {
+                "session ended"
+            };
+            match event.body_str("summary") {
+                Some(_) => format!("{how}: {}", text("summary")),
+                None => how.to_string(),
+            }
+        }
+        other => format!("{other} (unknown to this version)"),
+    }
+}
+
+/// A list of strings from a body field; anything else is ignored.
+pub fn string_list(body: &Value, key: &str) -> Vec<String> {
+    body.get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Squash text to one line of at most `max` characters, for summaries.
+pub fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let flat = flat.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

@@ -1,0 +1,279 @@
+//! Events: the immutable facts the ledger is made of, their canonical encoding and their ids.
+//!
+//! An [`Event`] is an envelope (format version, kind, time, clock, writer, session, actor,
+//! subject) around a kind-specific JSON body. Its id is the blake3 hash of its canonical bytes,
+//! so the same event always has the same id on every clone, and a re-imported event is
+//! recognised instead of duplicated. `ledger-format.md` is the reference for all of this.
+
+pub mod kind;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+
+/// The envelope format this binary writes. Readers accept any version they can parse and
+/// keep what they do not understand.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One immutable ledger event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Envelope format version.
+    pub v: u32,
+    /// blake3 of the canonical bytes of every other field (hex, 64 chars).
+    pub id: String,
+    /// What happened, e.g. `task.created`. Unknown kinds are kept and shown.
+    pub kind: String,
+    /// Wall-clock time of the writer, RFC 3339 UTC.
+    pub time: String,
+    /// Hybrid logical clock in milliseconds: `max(wall clock, highest clock seen + 1)`.
+    pub hlc: u64,
+    /// Id of the clone that wrote the event.
+    pub writer: String,
+    /// Session the event belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// Who did it: `human:<name>`, `agent:<id>` or `hook:<name>`.
+    pub actor: String,
+    /// The entity the event is about (task, objective, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Kind-specific payload.
+    #[serde(default)]
+    pub body: Value,
+}
+
+/// Everything needed to make an event, before it gets its id.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub kind: &'static str,
+    pub subject: Option<String>,
+    pub body: Value,
+}
+
+impl Draft {
+    pub fn new(kind: &'static str, subject: Option<String>, body: Value) -> Self {
+        Draft {
+            kind,
+            subject,
+            body,
+        }
+    }
+}
+
+/// Why stored bytes are not a valid event.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a JSON event: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("event id {stored} does not match its content (expected {computed})")]
+    IdMismatch { stored: String, computed: String },
+}
+
+impl Event {
+    /// Seal an event: compute its id from the canonical encoding of the other fields.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal(
+        kind: &str,
+        time: String,
+        hlc: u64,
+        writer: &str,
+        session: Option<String>,
+        actor: &str,
+        subject: Option<String>,
+        body: Value,
+    ) -> Event {
+        let mut event = Event {
+            v: FORMAT_VERSION,
+            id: String::new(),
+            kind: kind.to_string(),
+            time,
+            hlc,
+            writer: writer.to_string(),
+            session,
+            actor: actor.to_string(),
+            subject,
+            body,
+        };
+        event.id = event.compute_id();
+        event
+    }
+
+    /// The canonical bytes: the event as JSON without its `id`, keys sorted, no whitespace.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut value = self.to_value();
+        if let Value::Object(map) = &mut value {
+            map.remove("id");
+        }
+        value.to_string().into_bytes()
+    }
+
+    /// blake3 of the canonical bytes, lowercase hex.
+    pub fn compute_id(&self) -> String {
+        blake3::hash(&self.canonical_bytes()).to_hex().to_string()
+    }
+
+    /// The event as one line of canonical JSON, id included (the stored form).
+    pub fn to_line(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// Parse one stored line and check its id.
+    pub fn from_line(line: &str) -> Result<Event, DecodeError> {
+        let event: Event = serde_json::from_str(line)?;
+        let computed = event.compute_id();
+        if computed != event.id {
+            return Err(DecodeError::IdMismatch {
+                stored: event.id,
+                computed,
+            });
+        }
+        Ok(event)
+    }
+
+    fn to_value(&self) -> Value {
+        // serde_json's Map is ordered by key (no `preserve_order`), which makes this canonical.
+        let mut map = Map::new();
+        map.insert("v".into(), self.v.into());
+        map.insert("id".into(), self.id.clone().into());
+        map.insert("kind".into(), self.kind.clone().into());
+        map.insert("time".into(), self.time.clone().into());
+        map.insert("hlc".into(), self.hlc.into());
+        map.insert("writer".into(), self.writer.clone().into());
+        if let Some(session) = &self.session {
+            map.insert("session".into(), session.clone().into());
+        }
+        map.insert("actor".into(), self.actor.clone().into());
+        if let Some(subject) = &self.subject {
+            map.insert("subject".into(), subject.clone().into());
+        }
+        map.insert("body".into(), self.body.clone());
+        Value::Object(map)
+    }
+
+    /// The total order every clone computes identically: clock, then writer, then id.
+    pub fn order(&self, other: &Event) -> Ordering {
+        (self.hlc, &self.writer, &self.id).cmp(&(other.hlc, &other.writer, &other.id))
+    }
+
+    /// The wall-clock time as a timestamp; unparseable times fall back to the clock.
+    pub fn timestamp(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(&self.time)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|_| {
+                chrono::DateTime::from_timestamp_millis(self.hlc as i64).unwrap_or_default()
+            })
+    }
+
+    /// A string field of the body, if present.
+    pub fn body_str(&self, key: &str) -> Option<&str> {
+        self.body.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Entity kinds and their id prefixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntityKind {
+    Objective,
+    Task,
+    Insight,
+    Decision,
+    Session,
+    Agent,
+}
+
+impl EntityKind {
+    pub fn prefix(self) -> &'static str {
+        match self {
+            EntityKind::Objective => "o",
+            EntityKind::Task => "t",
+            EntityKind::Insight => "i",
+            EntityKind::Decision => "d",
+            EntityKind::Session => "s",
+            EntityKind::Agent => "a",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            EntityKind::Objective => "objective",
+            EntityKind::Task => "task",
+            EntityKind::Insight => "insight",
+            EntityKind::Decision => "decision",
+            EntityKind::Session => "session",
+            EntityKind::Agent => "agent",
+        }
+    }
+}
+
+/// Number of hex digits stored in an entity id (64 bits: collision-free in practice across
+/// clones). Display abbreviates to the shortest unique prefix of at least [`MIN_ABBREV`].
+pub const ID_HEX_LEN: usize = 16;
+pub const MIN_ABBREV: usize = 6;
+
+/// Derive a new entity id from what makes its creation unique: the writer, its clock value
+/// and the creating event's kind and body.
+pub fn entity_id(kind: EntityKind, writer: &str, hlc: u64, seed: &str) -> String {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(writer.as_bytes());
+    hasher.update(&hlc.to_le_bytes());
+    hasher.update(kind.prefix().as_bytes());
+    hasher.update(seed.as_bytes());
+    let hex = hasher.finalize().to_hex();
+    format!("{}-{}", kind.prefix(), &hex[..ID_HEX_LEN])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Event {
+        Event::seal(
+            "task.created",
+            "2026-01-01T00:00:00.000Z".into(),
+            1,
+            "w1",
+            None,
+            "human:ann",
+            Some("t-0123456789abcdef".into()),
+            json!({"title": "x", "priority": 2}),
+        )
+    }
+
+    #[test]
+    fn id_is_stable_and_checked() {
+        let event = sample();
+        let line = event.to_line();
+        let back = Event::from_line(&line).expect("valid line");
+        assert_eq!(back, event);
+        let tampered = line.replace("\"x\"", "\"y\"");
+        assert!(matches!(
+            Event::from_line(&tampered),
+            Err(DecodeError::IdMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn canonical_bytes_sort_keys() {
+        let bytes = String::from_utf8(sample().canonical_bytes()).expect("utf8");
+        assert!(bytes.starts_with("{\"actor\":\"human:ann\",\"body\":{\"priority\":2,"));
+        assert!(!bytes.contains("\"id\""));
+    }
+
+    #[test]
+    fn control_characters_stay_on_one_line() {
+        let event = Event::seal(
+            "task.noted",
+            "t".into(),
+            1,
+            "w",
+            None,
+            "a",
+            None,
+            json!({"text": "a\nb\u{0}c"}),
+        );
+        assert!(!event.to_line().contains('\n'));
+        assert_eq!(Event::from_line(&event.to_line()).expect("ok"), event);
+    }
+}

@@ -1,0 +1,136 @@
+use crate::event::EntityKind;
+use crate::store;
+
+/// Everything an operation on the ledger can refuse or fail with. Each variant has a stable
+/// `code` (for `--json`) and, where there is something to do about it, a `hint`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error(transparent)]
+    Clock(#[from] crate::clock::BadClock),
+    #[error("no {} matches '{input}'", kind.noun())]
+    UnknownId { kind: EntityKind, input: String },
+    #[error("'{input}' is ambiguous: it matches {} {}s: {}", candidates.len(), kind.noun(), candidates.join(", "))]
+    AmbiguousId {
+        kind: EntityKind,
+        input: String,
+        candidates: Vec<String>,
+    },
+    #[error("'{input}' is not a {} id (expected like {}-3f9a2c)", kind.noun(), kind.prefix())]
+    MalformedId { kind: EntityKind, input: String },
+    #[error("the {what} is empty")]
+    Empty { what: &'static str },
+    #[error("the {what} is {size} bytes; the limit is {limit} bytes")]
+    TooLarge {
+        what: &'static str,
+        size: usize,
+        limit: usize,
+    },
+    #[error("priority '{0}' is not between 0 (highest) and 4 (lowest)")]
+    BadPriority(String),
+    #[error("estimate '{0}' is not a duration like 90m, 2h or 1h30m")]
+    BadEstimate(String),
+    #[error("dependency cycle: {}", .0.join(" → "))]
+    Cycle(Vec<String>),
+    #[error("no task id given and no task in focus in this worktree")]
+    NoFocus,
+    #[error("no open session in this worktree")]
+    NoSession,
+    #[error("session {0} is already open in this worktree")]
+    SessionOpen(String),
+    #[error("session {0} has already ended")]
+    SessionEnded(String),
+    #[error("{id} is {status}; it cannot be {action}")]
+    WrongState {
+        id: String,
+        status: &'static str,
+        action: &'static str,
+    },
+    #[error("cannot complete {id}: {}", reasons.join("; "))]
+    NotReadyToClose { id: String, reasons: Vec<String> },
+    #[error("'{choice}' is not one of the options of {id}: {}", options.join(" | "))]
+    UnknownChoice {
+        id: String,
+        choice: String,
+        options: Vec<String>,
+    },
+    #[error("the ledger ref kept moving; gave up after {0} attempts")]
+    Busy(u32),
+}
+
+impl Error {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Store(store::Error::NotARepository(_)) => "not_a_repository",
+            Error::Store(store::Error::NotInitialised) => "not_initialised",
+            Error::Store(store::Error::Bare) => "bare_repository",
+            Error::Store(_) => "git_error",
+            Error::Clock(_) => "bad_clock",
+            Error::UnknownId { .. } => "unknown_id",
+            Error::AmbiguousId { .. } => "ambiguous_id",
+            Error::MalformedId { .. } => "malformed_id",
+            Error::Empty { .. } => "empty_text",
+            Error::TooLarge { .. } => "too_large",
+            Error::BadPriority(_) => "bad_priority",
+            Error::BadEstimate(_) => "bad_estimate",
+            Error::Cycle(_) => "dependency_cycle",
+            Error::NoFocus => "no_focus",
+            Error::NoSession => "no_session",
+            Error::SessionOpen(_) => "session_open",
+            Error::SessionEnded(_) => "session_ended",
+            Error::WrongState { .. } => "wrong_state",
+            Error::NotReadyToClose { .. } => "validation_failed",
+            Error::UnknownChoice { .. } => "unknown_choice",
+            Error::Busy(_) => "busy",
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::Store(store::Error::NotARepository(_)) => {
+                "run it inside a git work tree, or create one with `git init`".into()
+            }
+            Error::Store(store::Error::NotInitialised) => "run `git ledger init` first".into(),
+            Error::Store(store::Error::Bare) => "run it inside a work tree of the repository".into(),
+            Error::UnknownId { kind, .. } | Error::MalformedId { kind, .. } => {
+                format!("`git ledger {} list` shows the ids", list_command(*kind))
+            }
+            Error::AmbiguousId { .. } => "type more characters of the id".into(),
+            Error::Empty { .. } => "give some text; whitespace alone does not count".into(),
+            Error::TooLarge { .. } => {
+                "commit large content to the repository and refer to its path".into()
+            }
+            Error::BadPriority(_) => "use --priority 0 … 4 (0 is the highest, 2 the default)".into(),
+            Error::BadEstimate(_) => "use minutes and hours, like --estimate 45m or 1h30m".into(),
+            Error::Cycle(_) => "drop one of the dependencies named in the cycle".into(),
+            Error::NoFocus => "name the task, or set the focus with `git ledger task start <id>`".into(),
+            Error::NoSession => "start one with `git ledger session start \"<goal>\"`".into(),
+            Error::SessionOpen(_) => {
+                "continue it with `git ledger session resume`, or close it with `git ledger session end`".into()
+            }
+            Error::NotReadyToClose { .. } => {
+                "add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)".into()
+            }
+            Error::UnknownChoice { .. } => "choose one of the options, spelled as listed".into(),
+            Error::Busy(_) => "another process is appending heavily; try again".into(),
+            Error::WrongState { action, .. } if *action == "started" || *action == "completed" => {
+                "reopen it first with `git ledger task reopen <id>`".into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn list_command(kind: EntityKind) -> &'static str {
+    match kind {
+        EntityKind::Objective => "objective",
+        EntityKind::Task => "task",
+        EntityKind::Insight => "insight",
+        EntityKind::Decision => "decision",
+        EntityKind::Session => "session",
+        EntityKind::Agent => "agent",
+    }
+}

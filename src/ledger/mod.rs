@@ -1,0 +1,339 @@
+//! The ledger's operations: read the state, validate a request against it, append events.
+//!
+//! Every write goes through [`Ledger::record`]: read all writer refs, fold them, let the
+//! operation validate and draft its events, seal them, and compare-and-swap them onto this
+//! clone's ref. If another process moved the ref in between, everything is redone against the
+//! new tip, so a validation never passes on stale state and no event is lost.
+
+mod decisions;
+mod error;
+mod insights;
+mod sessions;
+mod work;
+
+pub use error::Error;
+pub use sessions::ResumeContext;
+pub use work::{TaskInput, parse_estimate, parse_priority};
+
+use crate::clock;
+use crate::event::{Draft, EntityKind, Event, entity_id};
+use crate::projection::memory::Scope;
+use crate::projection::state::{Resolve, State};
+use crate::store::{self, Problem, Store};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Environment variable naming the agent a process acts for (set by `agent spawn`).
+pub const AGENT_ENV: &str = "GIT_LEDGER_AGENT";
+/// Environment variable naming the session a process works in, overriding the worktree's.
+pub const SESSION_ENV: &str = "GIT_LEDGER_SESSION";
+
+/// The largest text (title, note, summary, ...) one field may hold.
+pub const MAX_TEXT_BYTES: usize = 1 << 20;
+
+/// How long an append keeps retrying a moving ref before it gives up.
+const RETRY_BUDGET: Duration = Duration::from_secs(30);
+
+/// An open, initialised ledger, bound to the worktree and actor of this process.
+pub struct Ledger {
+    store: Store,
+    writer: String,
+    worktree: PathBuf,
+    actor: String,
+}
+
+/// The state of the ledger at one moment, with what this process needs to interpret it.
+pub struct Loaded {
+    pub state: State,
+    pub problems: Vec<Problem>,
+    pub now: DateTime<Utc>,
+    own_tip: Option<git2::Oid>,
+}
+
+impl Loaded {
+    /// Pair the loaded state with a copy of one of its entities (the one an operation wrote).
+    pub fn entity<T: Clone>(
+        self,
+        kind: EntityKind,
+        id: String,
+        get: impl for<'s> Fn(&'s State, &str) -> Option<&'s T>,
+    ) -> Result<(Loaded, T), Error> {
+        match get(&self.state, &id).cloned() {
+            Some(entity) => Ok((self, entity)),
+            None => Err(Error::UnknownId { kind, input: id }),
+        }
+    }
+}
+
+/// What `init` did.
+#[derive(Debug, serde::Serialize)]
+pub struct InitReport {
+    pub writer: String,
+    pub reference: String,
+    pub created: bool,
+}
+
+impl Ledger {
+    /// Set up the ledger in the repository containing `dir` (idempotent).
+    pub fn init(dir: &Path) -> Result<InitReport, Error> {
+        let mut store = Store::discover(dir)?;
+        let created = store.init(fresh_writer_id)?;
+        Ok(InitReport {
+            writer: store.writer()?.to_string(),
+            reference: store.own_ref()?,
+            created,
+        })
+    }
+
+    /// Open the ledger of the repository containing `dir`.
+    pub fn open(dir: &Path) -> Result<Ledger, Error> {
+        let store = Store::discover(dir)?;
+        let writer = store.writer()?.to_string();
+        let worktree = store.worktree()?;
+        let actor = match std::env::var(AGENT_ENV) {
+            Ok(agent) if !agent.trim().is_empty() => format!("agent:{}", agent.trim()),
+            _ => format!(
+                "human:{}",
+                store
+                    .config_string("user.name")
+                    .or_else(|| std::env::var("GIT_AUTHOR_NAME").ok())
+                    .unwrap_or_else(|| "unknown".into())
+            ),
+        };
+        Ok(Ledger {
+            store,
+            writer,
+            worktree,
+            actor,
+        })
+    }
+
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
+    pub fn worktree(&self) -> &Path {
+        &self.worktree
+    }
+
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// Read and fold the whole ledger.
+    pub fn load(&self) -> Result<Loaded, Error> {
+        let snapshot = self.store.snapshot()?;
+        Ok(Loaded {
+            state: State::from_events(snapshot.events),
+            problems: snapshot.problems,
+            now: clock::now()?,
+            own_tip: snapshot.own_tip,
+        })
+    }
+
+    /// The session this process works in: `GIT_LEDGER_SESSION`, else the open session of
+    /// this worktree.
+    pub fn current_session(&self, state: &State) -> Result<Option<String>, Error> {
+        match std::env::var(SESSION_ENV) {
+            Ok(id) if !id.trim().is_empty() => Ok(Some(resolve(state, EntityKind::Session, &id)?)),
+            _ => Ok(state
+                .open_session(&self.writer, &self.worktree)
+                .map(|s| s.id.clone())),
+        }
+    }
+
+    /// The scope views and suggestions are computed for.
+    pub fn scope<'a>(&'a self, loaded: &Loaded, session: Option<&'a str>) -> Scope<'a> {
+        Scope {
+            writer: &self.writer,
+            worktree: &self.worktree,
+            session,
+            now: loaded.now,
+        }
+    }
+
+    /// Validate and append: `build` drafts the events against the current state (and may
+    /// refuse); they are appended atomically, and the state after them is returned with
+    /// whatever `build` produced.
+    pub fn record<T>(
+        &self,
+        mut build: impl FnMut(&State, &mut Batch) -> Result<T, Error>,
+    ) -> Result<(Loaded, T), Error> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let mut loaded = self.load()?;
+            let session = self.current_session(&loaded.state)?;
+            let mut batch = Batch {
+                writer: &self.writer,
+                worktree: &self.worktree,
+                base_hlc: (loaded.now.timestamp_millis().max(0) as u64)
+                    .max(loaded.state.max_hlc + 1),
+                now: loaded.now,
+                session,
+                drafts: Vec::new(),
+                ids_made: 0,
+            };
+            let output = build(&loaded.state, &mut batch)?;
+            if batch.drafts.is_empty() {
+                return Ok((loaded, output));
+            }
+            let events = batch.seal(&self.actor);
+            match self.store.append(&events, loaded.own_tip, loaded.now) {
+                Ok(commit) => {
+                    loaded.own_tip = Some(commit);
+                    for event in events {
+                        loaded.state.apply(event);
+                    }
+                    loaded.state.refresh_abbrev();
+                    return Ok((loaded, output));
+                }
+                Err(store::Error::Conflict) if started.elapsed() < RETRY_BUDGET => {
+                    std::thread::sleep(backoff(attempt));
+                }
+                Err(store::Error::Conflict) => return Err(Error::Busy(attempt)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// The events one operation is about to append.
+pub struct Batch<'a> {
+    writer: &'a str,
+    worktree: &'a Path,
+    base_hlc: u64,
+    pub now: DateTime<Utc>,
+    /// The session the events are recorded in.
+    pub session: Option<String>,
+    drafts: Vec<(Draft, Option<String>)>,
+    ids_made: u64,
+}
+
+impl Batch<'_> {
+    /// A fresh entity id, unique across clones (writer and clock are part of the hash).
+    pub fn new_id(&mut self, kind: EntityKind, seed: &str) -> String {
+        self.ids_made += 1;
+        entity_id(kind, self.writer, self.base_hlc + self.ids_made, seed)
+    }
+
+    pub fn push(&mut self, kind: &'static str, subject: &str, body: Value) {
+        let session = self.session.clone();
+        self.push_in(kind, subject, body, session);
+    }
+
+    /// Push an event recorded in a given session (a session's own start and end).
+    pub fn push_in(
+        &mut self,
+        kind: &'static str,
+        subject: &str,
+        body: Value,
+        session: Option<String>,
+    ) {
+        self.drafts
+            .push((Draft::new(kind, Some(subject.to_string()), body), session));
+    }
+
+    pub fn worktree(&self) -> String {
+        self.worktree.to_string_lossy().into_owned()
+    }
+
+    fn seal(self, actor: &str) -> Vec<Event> {
+        let time = clock::format(self.now);
+        self.drafts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (draft, session))| {
+                Event::seal(
+                    draft.kind,
+                    time.clone(),
+                    self.base_hlc + i as u64,
+                    self.writer,
+                    session,
+                    actor,
+                    draft.subject,
+                    draft.body,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Resolve a user-typed id against the state.
+pub fn resolve(state: &State, kind: EntityKind, input: &str) -> Result<String, Error> {
+    state.resolve(kind, input).map_err(|e| match e {
+        Resolve::Unknown => Error::UnknownId {
+            kind,
+            input: input.to_string(),
+        },
+        Resolve::Malformed => Error::MalformedId {
+            kind,
+            input: input.to_string(),
+        },
+        Resolve::Ambiguous(ids) => Error::AmbiguousId {
+            kind,
+            input: input.to_string(),
+            candidates: ids
+                .iter()
+                .map(|id| {
+                    format!(
+                        "{} ({})",
+                        id,
+                        state
+                            .title_of(id)
+                            .map(|t| crate::event::kind::one_line(t, 40))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect(),
+        },
+    })
+}
+
+/// Check a piece of user text: not blank, not huge. Returns it trimmed.
+pub fn text(what: &'static str, value: &str) -> Result<String, Error> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Error::Empty { what });
+    }
+    if trimmed.len() > MAX_TEXT_BYTES {
+        return Err(Error::TooLarge {
+            what,
+            size: trimmed.len(),
+            limit: MAX_TEXT_BYTES,
+        });
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Like [`text`] for optional fields: absent stays absent, present must be valid.
+pub fn optional_text(what: &'static str, value: Option<&str>) -> Result<Option<String>, Error> {
+    value.map(|v| text(what, v)).transpose()
+}
+
+fn fresh_writer_id() -> String {
+    format!("{:016x}", random_u64())[..12].to_string()
+}
+
+/// Randomness without a dependency: std's hasher keys are seeded from the OS per process.
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+}
+
+/// Jittered exponential backoff: up to 1, 2, 4 ... 64 ms.
+fn backoff(attempt: u32) -> Duration {
+    let cap = 1u64 << attempt.min(6);
+    Duration::from_micros(500 + random_u64() % (cap * 1000))
+}

@@ -1,0 +1,339 @@
+//! Objectives and tasks.
+
+use super::{Error, Ledger, Loaded, optional_text, resolve, text};
+use crate::event::EntityKind;
+use crate::event::kind;
+use crate::projection::state::{Objective, ObjectiveStatus, State, Task, TaskStatus};
+use serde_json::{Value, json};
+
+/// What `task add` is given.
+#[derive(Debug, Default, Clone)]
+pub struct TaskInput {
+    pub title: String,
+    pub description: Option<String>,
+    pub objective: Option<String>,
+    pub priority: Option<String>,
+    pub estimate: Option<String>,
+    pub depends_on: Vec<String>,
+}
+
+/// `0`…`4` or `p0`…`p4`.
+pub fn parse_priority(input: &str) -> Result<u8, Error> {
+    let digits = input.trim().trim_start_matches(['p', 'P']);
+    match digits.parse::<u8>() {
+        Ok(p) if p <= 4 => Ok(p),
+        _ => Err(Error::BadPriority(input.to_string())),
+    }
+}
+
+/// `90m`, `2h`, `1h30m`, `45` (minutes) → minutes.
+pub fn parse_estimate(input: &str) -> Result<u64, Error> {
+    let bad = || Error::BadEstimate(input.to_string());
+    let s = input.trim().to_ascii_lowercase();
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(minutes) = s.parse::<u64>() {
+        return if minutes > 0 { Ok(minutes) } else { Err(bad()) };
+    }
+    let mut total: u64 = 0;
+    let mut number = String::new();
+    let mut seen_unit = false;
+    for c in s.chars() {
+        match c {
+            '0'..='9' => number.push(c),
+            'h' | 'm' if !number.is_empty() => {
+                let n: u64 = number.parse().map_err(|_| bad())?;
+                let factor = if c == 'h' { 60 } else { 1 };
+                total = n
+                    .checked_mul(factor)
+                    .and_then(|m| total.checked_add(m))
+                    .ok_or_else(bad)?;
+                number.clear();
+                seen_unit = true;
+            }
+            _ => return Err(bad()),
+        }
+    }
+    if !number.is_empty() || !seen_unit || total == 0 {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
+impl Ledger {
+    pub fn objective_add(
+        &self,
+        title: &str,
+        description: Option<&str>,
+    ) -> Result<(Loaded, Objective), Error> {
+        let title = text("title", title)?;
+        let description = optional_text("description", description)?;
+        let (loaded, id) = self.record(|_, batch| {
+            let id = batch.new_id(EntityKind::Objective, &title);
+            batch.push(
+                kind::OBJECTIVE_CREATED,
+                &id,
+                with_optional(json!({ "title": title }), "description", &description),
+            );
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))
+    }
+
+    pub fn objective_done(
+        &self,
+        input: &str,
+        outcome: Option<&str>,
+    ) -> Result<(Loaded, Objective), Error> {
+        let outcome = optional_text("outcome", outcome)?;
+        let (loaded, id) = self.record(|state, batch| {
+            let id = resolve(state, EntityKind::Objective, input)?;
+            if state.objectives.get(&id).map(|o| o.status) == Some(ObjectiveStatus::Done) {
+                return Err(Error::WrongState {
+                    id: state.short(&id),
+                    status: "done",
+                    action: "completed again",
+                });
+            }
+            batch.push(
+                kind::OBJECTIVE_COMPLETED,
+                &id,
+                with_optional(json!({}), "outcome", &outcome),
+            );
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))
+    }
+
+    pub fn task_add(&self, input: &TaskInput) -> Result<(Loaded, Task), Error> {
+        let title = text("title", &input.title)?;
+        let description = optional_text("description", input.description.as_deref())?;
+        let priority = input
+            .priority
+            .as_deref()
+            .map(parse_priority)
+            .transpose()?
+            .unwrap_or(2);
+        let estimate = input.estimate.as_deref().map(parse_estimate).transpose()?;
+        let (loaded, id) = self.record(|state, batch| {
+            let objective = input
+                .objective
+                .as_deref()
+                .map(|o| resolve(state, EntityKind::Objective, o))
+                .transpose()?;
+            let depends_on = resolve_all(state, &input.depends_on)?;
+            let id = batch.new_id(EntityKind::Task, &title);
+            let mut body = json!({
+                "title": title,
+                "priority": priority,
+                "depends_on": depends_on,
+            });
+            body = with_optional(body, "description", &description);
+            body = with_optional(body, "objective", &objective);
+            if let Some(minutes) = estimate {
+                body["estimate_minutes"] = minutes.into();
+            }
+            batch.push(kind::TASK_CREATED, &id, body);
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+
+    /// Make a task depend on more tasks; a dependency that would close a cycle is refused
+    /// with the cycle named.
+    pub fn task_depend(&self, input: &str, deps: &[String]) -> Result<(Loaded, Task), Error> {
+        self.task_event(Some(input), |state, task| {
+            let depends_on = resolve_all(state, deps)?;
+            if let Some(cycle) = state.dependency_cycle(&task.id, &depends_on) {
+                return Err(Error::Cycle(
+                    cycle.iter().map(|id| state.short(id)).collect(),
+                ));
+            }
+            Ok(Some((
+                kind::TASK_DEPENDENCY_ADDED,
+                json!({ "depends_on": depends_on }),
+            )))
+        })
+    }
+
+    /// Start a task and put it in focus for this worktree.
+    pub fn task_start(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
+        let worktree = self.worktree().to_string_lossy().into_owned();
+        self.task_event(input, |state, task| {
+            if task.status == TaskStatus::Done {
+                return Err(wrong_state(state, task, "started"));
+            }
+            Ok(Some((kind::TASK_STARTED, json!({ "worktree": worktree }))))
+        })
+    }
+
+    pub fn task_note(&self, input: Option<&str>, note: &str) -> Result<(Loaded, Task), Error> {
+        let note = text("note", note)?;
+        self.task_event(input, |_, _| {
+            Ok(Some((kind::TASK_NOTED, json!({ "text": note }))))
+        })
+    }
+
+    pub fn task_block(&self, input: Option<&str>, reason: &str) -> Result<(Loaded, Task), Error> {
+        let reason = text("reason", reason)?;
+        self.task_event(input, |state, task| {
+            if task.status == TaskStatus::Done {
+                return Err(wrong_state(state, task, "blocked"));
+            }
+            Ok(Some((kind::TASK_BLOCKED, json!({ "reason": reason }))))
+        })
+    }
+
+    /// Complete a task after validating it (seed 004): a summary and recorded work are
+    /// required; `force` closes anyway and records what was overridden.
+    pub fn task_done(
+        &self,
+        input: Option<&str>,
+        summary: Option<&str>,
+        force: bool,
+    ) -> Result<(Loaded, Task), Error> {
+        let summary = optional_text("summary", summary)?;
+        self.task_event(input, |state, task| {
+            if task.status == TaskStatus::Done {
+                return Err(wrong_state(state, task, "completed"));
+            }
+            let reasons = close_validation(task, summary.is_some());
+            if !reasons.is_empty() && !force {
+                return Err(Error::NotReadyToClose {
+                    id: state.short(&task.id),
+                    reasons,
+                });
+            }
+            let mut body = json!({ "forced": !reasons.is_empty() });
+            if !reasons.is_empty() {
+                body["overridden"] = json!(reasons);
+            }
+            Ok(Some((
+                kind::TASK_COMPLETED,
+                with_optional(body, "summary", &summary),
+            )))
+        })
+    }
+
+    pub fn task_reopen(
+        &self,
+        input: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<(Loaded, Task), Error> {
+        let reason = optional_text("reason", reason)?;
+        self.task_event(input, |state, task| {
+            if !matches!(task.status, TaskStatus::Done | TaskStatus::Blocked) {
+                return Err(wrong_state(state, task, "reopened"));
+            }
+            Ok(Some((
+                kind::TASK_REOPENED,
+                with_optional(json!({}), "reason", &reason),
+            )))
+        })
+    }
+
+    /// Resolve a task (by id, or the focus when `input` is `None`) in the current state.
+    pub fn find_task(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+        match input {
+            Some(input) => resolve(state, EntityKind::Task, input),
+            None => state
+                .focus(self.writer(), self.worktree())
+                .map(|t| t.id.clone())
+                .ok_or(Error::NoFocus),
+        }
+    }
+
+    /// Append one event about one task, drafted by `draft` from the task's current state.
+    fn task_event(
+        &self,
+        input: Option<&str>,
+        mut draft: impl FnMut(&State, &Task) -> Result<Option<(&'static str, Value)>, Error>,
+    ) -> Result<(Loaded, Task), Error> {
+        let (loaded, id) = self.record(|state, batch| {
+            let id = self.find_task(state, input)?;
+            let task = state.tasks.get(&id).ok_or_else(|| Error::UnknownId {
+                kind: EntityKind::Task,
+                input: id.clone(),
+            })?;
+            if let Some((kind, body)) = draft(state, task)? {
+                batch.push(kind, &id, body);
+            }
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+}
+
+/// Why a task may not be closed yet (seed 004's validation); empty when it may.
+pub fn close_validation(task: &Task, has_summary: bool) -> Vec<String> {
+    let mut reasons = Vec::new();
+    if !has_summary {
+        reasons.push("no summary given".to_string());
+    }
+    if task.notes.is_empty() {
+        reasons.push("no work recorded (no notes)".to_string());
+    }
+    reasons
+}
+
+fn wrong_state(state: &State, task: &Task, action: &'static str) -> Error {
+    Error::WrongState {
+        id: state.short(&task.id),
+        status: task.status.label(),
+        action,
+    }
+}
+
+fn resolve_all(state: &State, inputs: &[String]) -> Result<Vec<String>, Error> {
+    let mut ids = Vec::new();
+    for input in inputs {
+        let id = resolve(state, EntityKind::Task, input)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// Add `key` to a JSON object when the value is present.
+pub(super) fn with_optional(mut body: Value, key: &str, value: &Option<String>) -> Value {
+    if let Some(value) = value {
+        body[key] = Value::String(value.clone());
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimates() {
+        assert_eq!(parse_estimate("90m").ok(), Some(90));
+        assert_eq!(parse_estimate("2h").ok(), Some(120));
+        assert_eq!(parse_estimate("1h30m").ok(), Some(90));
+        assert_eq!(parse_estimate("45").ok(), Some(45));
+        for bad in [
+            "",
+            "h",
+            "2x",
+            "1.5h",
+            "0m",
+            "-3h",
+            "3h2",
+            "99999999999999999999h",
+        ] {
+            assert!(parse_estimate(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn priorities() {
+        assert_eq!(parse_priority("0").ok(), Some(0));
+        assert_eq!(parse_priority("P4").ok(), Some(4));
+        assert!(parse_priority("5").is_err());
+        assert!(parse_priority("-1").is_err());
+        assert!(parse_priority("high").is_err());
+    }
+}

@@ -1,0 +1,12 @@
+//! git ledger: a git repository as the memory and coordination record of AI coding sessions.
+//!
+//! Layers, from the bottom: [`event`] (what is recorded and how it is encoded), [`store`] (the
+//! only code that touches `refs/ledger/*`), [`projection`] (fold events into state and memory
+//! views) and [`ledger`] (validated operations that append events). The `git-ledger` binary is
+//! a thin command-line layer over [`ledger`].
+
+pub mod clock;
+pub mod event;
+pub mod ledger;
+pub mod projection;
+pub mod store;

@@ -1,0 +1,722 @@
+//! The memory views of seed 001: working (this session), short-term (recent days), long-term
+//! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
+//! command returns as `instructions`.
+
+use super::doc::Doc;
+use super::state::{
+    Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
+};
+use crate::event::kind::{self, one_line};
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Where and when a view is computed: this clone, this worktree, this session, now.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub writer: &'a str,
+    pub worktree: &'a Path,
+    pub session: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// One past event, summarised for people and agents.
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    pub event: String,
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    pub what: String,
+}
+
+impl Action {
+    pub fn line(&self, state: &State) -> String {
+        let subject = match &self.subject {
+            Some(id) => format!("{} ", state.short(id)),
+            None => String::new(),
+        };
+        format!(
+            "{} {}{} ({})",
+            self.time.format("%Y-%m-%d %H:%M"),
+            subject,
+            self.what,
+            self.actor
+        )
+    }
+}
+
+pub fn action(state: &State, event: &crate::event::Event) -> Action {
+    let mut what = kind::describe(event);
+    // Name the subject for events whose body does not say what they are about.
+    if let Some(title) = event.subject.as_deref().and_then(|s| state.title_of(s))
+        && !what.contains(&one_line(title, 72))
+    {
+        what = format!("{what} — {}", one_line(title, 48));
+    }
+    Action {
+        event: event.id[..12.min(event.id.len())].to_string(),
+        time: event.timestamp(),
+        actor: event.actor.clone(),
+        kind: event.kind.clone(),
+        subject: event.subject.clone(),
+        what,
+    }
+}
+
+/// A task as one line: id, state, priority, title, and what matters about it now.
+pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
+    let mut line = format!(
+        "{} [{}] P{} {}",
+        state.short(&task.id),
+        task.status.label(),
+        task.priority,
+        one_line(&task.title, 72)
+    );
+    let unmet = state.unmet_dependencies(task);
+    if task.status != TaskStatus::Done && !unmet.is_empty() {
+        let names: Vec<String> = unmet.iter().map(|d| state.short(d)).collect();
+        line.push_str(&format!(" (waits for {})", names.join(", ")));
+    }
+    if let Some(reason) = &task.block_reason {
+        line.push_str(&format!(" (blocked: {})", one_line(reason, 60)));
+    }
+    if task.status == TaskStatus::Done {
+        if let Some(summary) = &task.summary {
+            line.push_str(&format!(" — {}", one_line(summary, 60)));
+        }
+        if task.forced_over.is_some() {
+            line.push_str(" (forced)");
+        }
+    }
+    if let (Some(estimate), Some(actual)) = (task.estimate_minutes, task.actual_minutes(now)) {
+        line.push_str(&format!(
+            " [{} of {}]",
+            minutes_text(actual),
+            minutes_text(estimate)
+        ));
+    } else if let Some(estimate) = task.estimate_minutes {
+        line.push_str(&format!(" [est. {}]", minutes_text(estimate)));
+    }
+    line
+}
+
+/// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
+pub fn objective_line(state: &State, objective: &super::state::Objective) -> String {
+    let (done, total) = objective_progress(state, &objective.id);
+    let status = match objective.status {
+        ObjectiveStatus::Active => "active",
+        ObjectiveStatus::Done => "done",
+    };
+    let outcome = objective
+        .outcome
+        .as_deref()
+        .map(|o| format!(" — {}", one_line(o, 80)))
+        .unwrap_or_default();
+    format!(
+        "{} [{status}] {} ({done}/{total} tasks done){outcome}",
+        state.short(&objective.id),
+        one_line(&objective.title, 72),
+    )
+}
+
+/// (done, total) tasks of an objective.
+pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
+    let tasks = state
+        .tasks
+        .iter()
+        .filter(|t| t.objective.as_deref() == Some(objective));
+    tasks.fold((0, 0), |(done, total), t| {
+        (done + usize::from(t.status == TaskStatus::Done), total + 1)
+    })
+}
+
+pub fn decision_line(state: &State, decision: &Decision) -> String {
+    let mut line = format!(
+        "{} {}",
+        state.short(&decision.id),
+        one_line(&decision.question, 72)
+    );
+    match decision.status {
+        DecisionStatus::Open if !decision.options.is_empty() => {
+            line.push_str(&format!(" (options: {})", decision.options.join(" | ")));
+        }
+        DecisionStatus::Open => {}
+        DecisionStatus::Made => {
+            line.push_str(&format!(
+                " → {}",
+                one_line(decision.choice.as_deref().unwrap_or(""), 60)
+            ));
+            if let Some(rationale) = &decision.rationale {
+                line.push_str(&format!(" (because {})", one_line(rationale, 100)));
+            }
+        }
+    }
+    line
+}
+
+pub fn insight_line(state: &State, insight: &Insight) -> String {
+    let tags = if insight.tags.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " [{}]",
+            insight
+                .tags
+                .iter()
+                .map(|t| format!("#{t}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    format!(
+        "{} {}{tags}",
+        state.short(&insight.id),
+        one_line(&insight.text, 120)
+    )
+}
+
+pub fn session_line(state: &State, session: &Session) -> String {
+    let title = session
+        .title
+        .as_deref()
+        .map(|t| format!(" \"{}\"", one_line(t, 60)))
+        .unwrap_or_default();
+    let status = if session.abandoned {
+        "abandoned".to_string()
+    } else if let Some(ended) = session.ended {
+        format!("ended {}", ended.format("%Y-%m-%d %H:%M"))
+    } else {
+        "open".to_string()
+    };
+    format!(
+        "{}{title} started {} by {} ({status})",
+        state.short(&session.id),
+        session.started.format("%Y-%m-%d %H:%M"),
+        session.actor
+    )
+}
+
+/// `90` → `1h30m`.
+pub fn minutes_text(minutes: u64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h{m}m"),
+    }
+}
+
+/// What to do next and the commands to do it with; the `instructions` of every command.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NextSteps {
+    pub next_actions: Vec<String>,
+    pub suggested_commands: Vec<String>,
+}
+
+pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
+    let mut steps = NextSteps::default();
+    let mut add = |action: String, command: String| {
+        steps.next_actions.push(action);
+        steps.suggested_commands.push(command);
+    };
+    if scope.session.is_none() {
+        add(
+            "Start a session so your work is scoped and resumable".into(),
+            "git ledger session start \"<goal>\"".into(),
+        );
+    }
+    match state.focus(scope.writer, scope.worktree) {
+        Some(task) => {
+            let id = state.short(&task.id);
+            add(
+                format!("Record progress on {id} as you go"),
+                "git ledger task note \"<what you did or found>\"".into(),
+            );
+            add(
+                format!("Close {id} with a summary when it is finished"),
+                "git ledger task done --summary \"<outcome>\"".into(),
+            );
+        }
+        None => {
+            if let Some(task) = state.ready().first() {
+                let id = state.short(&task.id);
+                add(
+                    format!(
+                        "Start the top ready task {id}: {}",
+                        one_line(&task.title, 60)
+                    ),
+                    format!("git ledger task start {id}"),
+                );
+            }
+        }
+    }
+    if let Some(decision) = state
+        .decisions
+        .iter()
+        .find(|d| d.status == DecisionStatus::Open)
+    {
+        let id = state.short(&decision.id);
+        add(
+            format!("Decide {id}: {}", one_line(&decision.question, 60)),
+            format!("git ledger decision make {id} \"<choice>\" --rationale \"<why>\""),
+        );
+    }
+    if let Some(task) = state.tasks.iter().find(|t| t.status == TaskStatus::Blocked) {
+        let id = state.short(&task.id);
+        add(
+            format!("Unblock {id}: {}", one_line(&task.title, 60)),
+            format!("git ledger task start {id}"),
+        );
+    }
+    if state.tasks.is_empty() {
+        add(
+            "Break the work into tasks".into(),
+            "git ledger task add \"<title>\" --priority 1 --estimate 1h".into(),
+        );
+    }
+    steps
+}
+
+/// One line that reminds an agent where it stands.
+pub fn context_reminder(state: &State, scope: &Scope) -> String {
+    let session = match scope.session {
+        Some(id) => format!("session {}", state.short(id)),
+        None => "no open session".to_string(),
+    };
+    let focus = match state.focus(scope.writer, scope.worktree) {
+        Some(task) => {
+            let elapsed = task
+                .actual_minutes(scope.now)
+                .map(|m| format!(", {} worked", minutes_text(m)))
+                .unwrap_or_default();
+            format!(
+                "focus {} \"{}\"{elapsed}",
+                state.short(&task.id),
+                one_line(&task.title, 48)
+            )
+        }
+        None => "no task in focus".to_string(),
+    };
+    let open_tasks = state
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Done)
+        .count();
+    format!("{session}; {focus}; {open_tasks} open task(s)")
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkingMemory {
+    pub session: Option<Session>,
+    pub focus: Option<Task>,
+    pub in_progress: Vec<Task>,
+    pub open_decisions: Vec<Decision>,
+    pub last_actions: Vec<Action>,
+    pub next_steps: NextSteps,
+}
+
+/// How many past actions working memory and `session resume` show.
+pub const LAST_ACTIONS: usize = 3;
+
+pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
+    let session = scope.session.and_then(|id| state.sessions.get(id)).cloned();
+    // This session's last actions; without a session, the ledger's.
+    let mut last_actions: Vec<Action> = match scope.session {
+        Some(id) => state
+            .session_events(id)
+            .rev()
+            .filter(|e| e.kind != kind::SESSION_RESUMED)
+            .take(LAST_ACTIONS)
+            .map(|e| action(state, e))
+            .collect(),
+        None => state
+            .events
+            .iter()
+            .rev()
+            .take(LAST_ACTIONS)
+            .map(|e| action(state, e))
+            .collect(),
+    };
+    last_actions.reverse();
+    WorkingMemory {
+        session,
+        focus: state.focus(scope.writer, scope.worktree).cloned(),
+        in_progress: state
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::InProgress)
+            .cloned()
+            .collect(),
+        open_decisions: state
+            .decisions
+            .iter()
+            .filter(|d| d.status == DecisionStatus::Open)
+            .cloned()
+            .collect(),
+        last_actions,
+        next_steps: next_steps(state, scope),
+    }
+}
+
+impl WorkingMemory {
+    pub fn doc(&self, state: &State, now: DateTime<Utc>) -> Doc {
+        let title = match &self.session {
+            Some(s) => format!("Working memory: {}", session_line(state, s)),
+            None => "Working memory: no open session".to_string(),
+        };
+        let mut doc = Doc::new(title);
+        doc.section(
+            "Focus",
+            self.focus
+                .iter()
+                .map(|t| task_line(state, t, now))
+                .collect(),
+            "no task in focus (git ledger task start <id>)",
+        );
+        doc.section(
+            "In progress",
+            self.in_progress
+                .iter()
+                .map(|t| task_line(state, t, now))
+                .collect(),
+            "nothing in progress",
+        );
+        doc.section(
+            "Open decisions",
+            self.open_decisions
+                .iter()
+                .map(|d| decision_line(state, d))
+                .collect(),
+            "none",
+        );
+        doc.section(
+            "Last actions",
+            self.last_actions.iter().map(|a| a.line(state)).collect(),
+            "none yet",
+        );
+        doc.section(
+            "Next steps",
+            self.next_steps
+                .next_actions
+                .iter()
+                .zip(&self.next_steps.suggested_commands)
+                .map(|(action, command)| format!("{action}: `{command}`"))
+                .collect(),
+            "nothing to suggest",
+        );
+        doc
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShortTermMemory {
+    pub days: u32,
+    pub since: DateTime<Utc>,
+    pub completed: Vec<Task>,
+    pub insights: Vec<Insight>,
+    pub decisions: Vec<Decision>,
+    pub sessions: Vec<Session>,
+}
+
+pub fn short_term(state: &State, now: DateTime<Utc>, days: u32) -> ShortTermMemory {
+    let since = now - Duration::days(i64::from(days));
+    let recent = |t: DateTime<Utc>| t >= since && t <= now;
+    ShortTermMemory {
+        days,
+        since,
+        completed: state
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Done && t.completed.is_some_and(recent))
+            .cloned()
+            .collect(),
+        insights: state
+            .insights
+            .iter()
+            .filter(|i| recent(i.created))
+            .cloned()
+            .collect(),
+        decisions: state
+            .decisions
+            .iter()
+            .filter(|d| recent(d.requested) || d.made.is_some_and(recent))
+            .cloned()
+            .collect(),
+        sessions: state
+            .sessions
+            .iter()
+            .filter(|s| recent(s.started) || s.ended.is_some_and(recent) || s.is_open())
+            .cloned()
+            .collect(),
+    }
+}
+
+impl ShortTermMemory {
+    pub fn doc(&self, state: &State, now: DateTime<Utc>) -> Doc {
+        let mut doc = Doc::new(format!(
+            "Short-term memory: the last {} day(s), since {}",
+            self.days,
+            self.since.format("%Y-%m-%d %H:%M")
+        ));
+        doc.section(
+            "Completed",
+            self.completed
+                .iter()
+                .map(|t| task_line(state, t, now))
+                .collect(),
+            "no task completed",
+        );
+        doc.section(
+            "Decisions",
+            self.decisions
+                .iter()
+                .map(|d| decision_line(state, d))
+                .collect(),
+            "none",
+        );
+        doc.section(
+            "Insights",
+            self.insights
+                .iter()
+                .map(|i| insight_line(state, i))
+                .collect(),
+            "none",
+        );
+        doc.section(
+            "Sessions",
+            self.sessions
+                .iter()
+                .map(|s| session_line(state, s))
+                .collect(),
+            "none",
+        );
+        doc
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectiveSummary {
+    pub id: String,
+    pub title: String,
+    pub status: ObjectiveStatus,
+    pub outcome: Option<String>,
+    pub tasks_total: usize,
+    pub tasks_done: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EstimateAccuracy {
+    /// Done tasks that had an estimate and recorded work.
+    pub tasks: usize,
+    pub estimated_minutes: u64,
+    pub actual_minutes: u64,
+    /// actual / estimated; 1.0 is perfect, above 1 means work took longer than estimated.
+    pub ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    pub total_sessions: usize,
+    pub total_agents_spawned: usize,
+    pub total_tasks_completed: usize,
+    pub total_decisions_made: usize,
+    pub total_insights: usize,
+    pub forced_completions: usize,
+    pub estimate_accuracy: EstimateAccuracy,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LongTermMemory {
+    pub objectives: Vec<ObjectiveSummary>,
+    pub decisions: Vec<Decision>,
+    pub insights: Vec<Insight>,
+    pub forced_completions: Vec<Task>,
+    pub metrics: Metrics,
+}
+
+pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
+    let objectives = state
+        .objectives
+        .iter()
+        .map(|o| {
+            let (tasks_done, tasks_total) = objective_progress(state, &o.id);
+            ObjectiveSummary {
+                id: o.id.clone(),
+                title: o.title.clone(),
+                status: o.status,
+                outcome: o.outcome.clone(),
+                tasks_total,
+                tasks_done,
+            }
+        })
+        .collect();
+    let done: Vec<&Task> = state
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .collect();
+    let measured: Vec<(u64, u64)> = done
+        .iter()
+        .filter_map(|t| Some((t.estimate_minutes?, t.actual_minutes(now)?)))
+        .collect();
+    let estimated_minutes: u64 = measured.iter().map(|(e, _)| e).sum();
+    let actual_minutes: u64 = measured.iter().map(|(_, a)| a).sum();
+    let forced: Vec<Task> = done
+        .iter()
+        .filter(|t| t.forced_over.is_some())
+        .map(|t| (*t).clone())
+        .collect();
+    LongTermMemory {
+        objectives,
+        decisions: state.decisions.iter().cloned().collect(),
+        insights: state.insights.iter().cloned().collect(),
+        metrics: Metrics {
+            total_sessions: state.sessions.len(),
+            total_agents_spawned: state
+                .events
+                .iter()
+                .filter(|e| e.kind == "agent.spawned")
+                .count(),
+            total_tasks_completed: done.len(),
+            total_decisions_made: state
+                .decisions
+                .iter()
+                .filter(|d| d.status == DecisionStatus::Made)
+                .count(),
+            total_insights: state.insights.len(),
+            forced_completions: forced.len(),
+            estimate_accuracy: EstimateAccuracy {
+                tasks: measured.len(),
+                estimated_minutes,
+                actual_minutes,
+                ratio: (estimated_minutes > 0)
+                    .then(|| actual_minutes as f64 / estimated_minutes as f64),
+            },
+        },
+        forced_completions: forced,
+    }
+}
+
+impl LongTermMemory {
+    pub fn doc(&self, state: &State, now: DateTime<Utc>) -> Doc {
+        let mut doc = Doc::new("Long-term memory: the whole project");
+        doc.section(
+            "Objectives",
+            self.objectives
+                .iter()
+                .filter_map(|o| state.objectives.get(&o.id))
+                .map(|o| objective_line(state, o))
+                .collect(),
+            "no objective yet",
+        );
+        doc.section(
+            "Decisions",
+            self.decisions
+                .iter()
+                .map(|d| decision_line(state, d))
+                .collect(),
+            "none",
+        );
+        doc.section(
+            "Insights",
+            self.insights
+                .iter()
+                .map(|i| insight_line(state, i))
+                .collect(),
+            "none",
+        );
+        doc.section(
+            "Forced completions",
+            self.forced_completions
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} overrode: {}",
+                        task_line(state, t, now),
+                        t.forced_over.clone().unwrap_or_default().join("; ")
+                    )
+                })
+                .collect(),
+            "none",
+        );
+        let m = &self.metrics;
+        let accuracy = &m.estimate_accuracy;
+        let accuracy_line = match accuracy.ratio {
+            Some(ratio) => format!(
+                "estimate accuracy: {} task(s), {} actual vs {} estimated (×{ratio:.2})",
+                accuracy.tasks,
+                minutes_text(accuracy.actual_minutes),
+                minutes_text(accuracy.estimated_minutes)
+            ),
+            None => "estimate accuracy: no finished task with an estimate and recorded work".into(),
+        };
+        doc.section(
+            "Metrics",
+            vec![
+                format!("sessions: {}", m.total_sessions),
+                format!("agents spawned: {}", m.total_agents_spawned),
+                format!("tasks completed: {}", m.total_tasks_completed),
+                format!("decisions made: {}", m.total_decisions_made),
+                format!("insights: {}", m.total_insights),
+                format!("forced completions: {}", m.forced_completions),
+                accuracy_line,
+            ],
+            "",
+        );
+        doc
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KnowledgeBase {
+    /// Promoted insights by tag; untagged ones under `untagged`.
+    pub by_tag: BTreeMap<String, Vec<Insight>>,
+}
+
+pub fn knowledge(state: &State) -> KnowledgeBase {
+    let mut by_tag: BTreeMap<String, Vec<Insight>> = BTreeMap::new();
+    for insight in state.insights.iter().filter(|i| i.knowledge) {
+        if insight.tags.is_empty() {
+            by_tag
+                .entry("untagged".into())
+                .or_default()
+                .push(insight.clone());
+        }
+        for tag in &insight.tags {
+            by_tag.entry(tag.clone()).or_default().push(insight.clone());
+        }
+    }
+    KnowledgeBase { by_tag }
+}
+
+impl KnowledgeBase {
+    pub fn doc(&self, state: &State) -> Doc {
+        let mut doc = Doc::new("Knowledge base: insights promoted for reuse");
+        if self.by_tag.is_empty() {
+            doc.section(
+                "Insights",
+                Vec::new(),
+                "nothing promoted yet (git ledger insight add \"…\" --knowledge)",
+            );
+        }
+        for (tag, insights) in &self.by_tag {
+            doc.section(
+                &format!("#{tag}"),
+                insights.iter().map(|i| insight_line(state, i)).collect(),
+                "",
+            );
+        }
+        doc
+    }
+}

@@ -1,0 +1,6 @@
+//! Projections: the views computed from the event log. Nothing here writes.
+
+pub mod doc;
+pub mod memory;
+pub mod state;
+pub mod status;

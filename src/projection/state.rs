@@ -1,0 +1,647 @@
+//! The fold: events in the ledger's total order in, current state of every entity out.
+//!
+//! The fold never fails. Events from other clones may disagree with each other (one clone
+//! completes a task that another blocked); the later event in the total order wins, so every
+//! clone that has the same events computes the same state.
+
+use crate::event::kind::{self, string_list};
+use crate::event::{EntityKind, Event, MIN_ABBREV};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectiveStatus {
+    Active,
+    Done,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Objective {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub status: ObjectiveStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    pub created: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    Open,
+    InProgress,
+    Blocked,
+    Done,
+}
+
+impl TaskStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::InProgress => "in progress",
+            TaskStatus::Blocked => "blocked",
+            TaskStatus::Done => "done",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Note {
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Task {
+    pub id: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub objective: Option<String>,
+    pub priority: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_minutes: Option<u64>,
+    pub depends_on: Vec<String>,
+    pub status: TaskStatus,
+    pub created: DateTime<Utc>,
+    pub created_by: String,
+    pub notes: Vec<Note>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed: Option<DateTime<Utc>>,
+    /// When `done --force` closed the task: the validation reasons that were overridden.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forced_over: Option<Vec<String>>,
+    /// Time spent in progress, blocked time excluded (closed intervals only).
+    #[serde(skip)]
+    worked_ms: i64,
+    #[serde(skip)]
+    in_progress_since: Option<DateTime<Utc>>,
+    /// Positions in `State::events` of the events about this task, oldest first.
+    #[serde(skip)]
+    pub history: Vec<usize>,
+}
+
+impl Task {
+    /// Minutes actually worked (in progress, blocked time excluded) as of `now`; `None` if the
+    /// task was never started.
+    pub fn actual_minutes(&self, now: DateTime<Utc>) -> Option<u64> {
+        let open = self
+            .in_progress_since
+            .map(|since| (now - since).num_milliseconds().max(0))
+            .unwrap_or(0);
+        if self.worked_ms == 0 && self.in_progress_since.is_none() {
+            return None;
+        }
+        Some(((self.worked_ms + open) / 60_000) as u64)
+    }
+
+    fn stop_clock(&mut self, at: DateTime<Utc>) {
+        if let Some(since) = self.in_progress_since.take() {
+            self.worked_ms += (at - since).num_milliseconds().max(0);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Insight {
+    pub id: String,
+    pub text: String,
+    pub tags: Vec<String>,
+    pub knowledge: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    pub created: DateTime<Utc>,
+    pub actor: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionStatus {
+    Open,
+    Made,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Decision {
+    pub id: String,
+    pub question: String,
+    pub options: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    pub status: DecisionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub choice: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    pub requested: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub made: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub writer: String,
+    pub worktree: String,
+    pub actor: String,
+    pub started: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub abandoned: bool,
+    pub resumes: u32,
+}
+
+impl Session {
+    pub fn is_open(&self) -> bool {
+        self.ended.is_none()
+    }
+}
+
+/// Entities in creation order with lookup by id.
+#[derive(Debug, Clone)]
+pub struct Table<T> {
+    items: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Table<T> {
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.index.get(id).map(|&i| &self.items[i])
+    }
+    fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.index.get(id).map(|&i| &mut self.items[i])
+    }
+    pub fn contains(&self, id: &str) -> bool {
+        self.index.contains_key(id)
+    }
+    /// A second creation of the same id is ignored: the first one in the total order wins.
+    fn insert(&mut self, id: String, item: T) {
+        if !self.index.contains_key(&id) {
+            self.index.insert(id, self.items.len());
+            self.items.push(item);
+        }
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.items.iter()
+    }
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    fn ids(&self) -> impl Iterator<Item = &String> {
+        self.index.keys()
+    }
+}
+
+/// The state of the whole ledger after folding its events.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    pub events: Vec<Event>,
+    pub objectives: Table<Objective>,
+    pub tasks: Table<Task>,
+    pub insights: Table<Insight>,
+    pub decisions: Table<Decision>,
+    pub sessions: Table<Session>,
+    /// The task in focus per (writer, worktree).
+    focus: HashMap<(String, String), String>,
+    /// Highest clock value seen: the next event's clock must be above it.
+    pub max_hlc: u64,
+    /// Events of kinds this version does not know; kept and shown, otherwise ignored.
+    pub unknown_events: usize,
+    /// Events that refer to an entity the ledger does not have; kept and shown, otherwise ignored.
+    pub orphan_events: usize,
+    abbrev: usize,
+}
+
+impl State {
+    pub fn from_events(events: Vec<Event>) -> State {
+        let mut state = State::default();
+        for event in events {
+            state.apply(event);
+        }
+        state.refresh_abbrev();
+        state
+    }
+
+    /// Fold one more event (which must come after every event already folded).
+    pub fn apply(&mut self, event: Event) {
+        self.max_hlc = self.max_hlc.max(event.hlc);
+        let position = self.events.len();
+        let time = event.timestamp();
+        let subject = event.subject.clone().unwrap_or_default();
+        let known = self.fold(&event, &subject, time, position);
+        match known {
+            Applied::Yes => {}
+            Applied::UnknownKind => self.unknown_events += 1,
+            Applied::Orphan => self.orphan_events += 1,
+        }
+        self.events.push(event);
+    }
+
+    fn fold(&mut self, event: &Event, subject: &str, time: DateTime<Utc>, at: usize) -> Applied {
+        let body = &event.body;
+        let text = |key: &str| event.body_str(key).map(str::to_string);
+        match event.kind.as_str() {
+            kind::OBJECTIVE_CREATED => self.objectives.insert(
+                subject.to_string(),
+                Objective {
+                    id: subject.to_string(),
+                    title: text("title").unwrap_or_default(),
+                    description: text("description"),
+                    status: ObjectiveStatus::Active,
+                    outcome: None,
+                    created: time,
+                    completed: None,
+                },
+            ),
+            kind::OBJECTIVE_COMPLETED => {
+                let Some(objective) = self.objectives.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                objective.status = ObjectiveStatus::Done;
+                objective.outcome = text("outcome");
+                objective.completed = Some(time);
+            }
+            kind::TASK_CREATED => self.tasks.insert(
+                subject.to_string(),
+                Task {
+                    id: subject.to_string(),
+                    title: text("title").unwrap_or_default(),
+                    description: text("description"),
+                    objective: text("objective"),
+                    priority: body
+                        .get("priority")
+                        .and_then(Value::as_u64)
+                        .map_or(2, |p| p.min(4) as u8),
+                    estimate_minutes: body.get("estimate_minutes").and_then(Value::as_u64),
+                    depends_on: string_list(body, "depends_on"),
+                    status: TaskStatus::Open,
+                    created: time,
+                    created_by: event.actor.clone(),
+                    notes: Vec::new(),
+                    block_reason: None,
+                    summary: None,
+                    completed: None,
+                    forced_over: None,
+                    worked_ms: 0,
+                    in_progress_since: None,
+                    history: vec![at],
+                },
+            ),
+            kind::TASK_DEPENDENCY_ADDED
+            | kind::TASK_STARTED
+            | kind::TASK_NOTED
+            | kind::TASK_BLOCKED
+            | kind::TASK_COMPLETED
+            | kind::TASK_REOPENED => return self.fold_task(event, subject, time, at),
+            kind::INSIGHT_ADDED => self.insights.insert(
+                subject.to_string(),
+                Insight {
+                    id: subject.to_string(),
+                    text: text("text").unwrap_or_default(),
+                    tags: string_list(body, "tags"),
+                    knowledge: body.get("knowledge").and_then(Value::as_bool) == Some(true),
+                    task: text("task"),
+                    created: time,
+                    actor: event.actor.clone(),
+                },
+            ),
+            kind::INSIGHT_PROMOTED => {
+                let Some(insight) = self.insights.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                insight.knowledge = true;
+            }
+            kind::DECISION_REQUESTED => self.decisions.insert(
+                subject.to_string(),
+                Decision {
+                    id: subject.to_string(),
+                    question: text("question").unwrap_or_default(),
+                    options: string_list(body, "options"),
+                    task: text("task"),
+                    status: DecisionStatus::Open,
+                    choice: None,
+                    rationale: None,
+                    requested: time,
+                    made: None,
+                },
+            ),
+            kind::DECISION_MADE => {
+                let Some(decision) = self.decisions.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                decision.status = DecisionStatus::Made;
+                decision.choice = text("choice");
+                decision.rationale = text("rationale");
+                decision.made = Some(time);
+            }
+            kind::SESSION_STARTED => self.sessions.insert(
+                subject.to_string(),
+                Session {
+                    id: subject.to_string(),
+                    title: text("title"),
+                    writer: event.writer.clone(),
+                    worktree: text("worktree").unwrap_or_default(),
+                    actor: event.actor.clone(),
+                    started: time,
+                    ended: None,
+                    summary: None,
+                    abandoned: false,
+                    resumes: 0,
+                },
+            ),
+            kind::SESSION_RESUMED => {
+                let Some(session) = self.sessions.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                session.resumes += 1;
+            }
+            kind::SESSION_ENDED => {
+                let Some(session) = self.sessions.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                session.ended = Some(time);
+                session.summary = text("summary");
+                session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
+            }
+            _ => return Applied::UnknownKind,
+        }
+        Applied::Yes
+    }
+
+    fn fold_task(&mut self, event: &Event, id: &str, time: DateTime<Utc>, at: usize) -> Applied {
+        let text = |key: &str| event.body_str(key).map(str::to_string);
+        let Some(task) = self.tasks.get_mut(id) else {
+            return Applied::Orphan;
+        };
+        task.history.push(at);
+        match event.kind.as_str() {
+            kind::TASK_DEPENDENCY_ADDED => {
+                for dep in string_list(&event.body, "depends_on") {
+                    if !task.depends_on.contains(&dep) {
+                        task.depends_on.push(dep);
+                    }
+                }
+            }
+            kind::TASK_STARTED => {
+                if task.status != TaskStatus::InProgress {
+                    task.in_progress_since = Some(time);
+                }
+                task.status = TaskStatus::InProgress;
+                task.block_reason = None;
+                if let Some(worktree) = text("worktree") {
+                    self.focus
+                        .insert((event.writer.clone(), worktree), id.to_string());
+                }
+            }
+            kind::TASK_NOTED => task.notes.push(Note {
+                time,
+                actor: event.actor.clone(),
+                text: text("text").unwrap_or_default(),
+            }),
+            kind::TASK_BLOCKED => {
+                task.stop_clock(time);
+                task.status = TaskStatus::Blocked;
+                task.block_reason = text("reason");
+            }
+            kind::TASK_COMPLETED => {
+                task.stop_clock(time);
+                task.status = TaskStatus::Done;
+                task.summary = text("summary");
+                task.completed = Some(time);
+                task.block_reason = None;
+                task.forced_over = (event.body.get("forced").and_then(Value::as_bool)
+                    == Some(true))
+                .then(|| string_list(&event.body, "overridden"));
+                self.focus.retain(|_, focused| focused != id);
+            }
+            kind::TASK_REOPENED => {
+                task.stop_clock(time);
+                task.status = TaskStatus::Open;
+                task.completed = None;
+                task.summary = None;
+                task.forced_over = None;
+                task.block_reason = None;
+            }
+            _ => {}
+        }
+        Applied::Yes
+    }
+
+    /// Recompute how many hex digits make every id unique (call after applying events).
+    pub fn refresh_abbrev(&mut self) {
+        let mut hexes: Vec<&str> = self
+            .objectives
+            .ids()
+            .chain(self.tasks.ids())
+            .chain(self.insights.ids())
+            .chain(self.decisions.ids())
+            .chain(self.sessions.ids())
+            .map(|id| id.split_once('-').map_or(id.as_str(), |(_, hex)| hex))
+            .collect();
+        hexes.sort_unstable();
+        let mut len = MIN_ABBREV;
+        for pair in hexes.windows(2) {
+            let common = pair[0]
+                .bytes()
+                .zip(pair[1].bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            len = len.max(common + 1);
+        }
+        self.abbrev = len;
+    }
+
+    /// The id as shown to people: the shortest prefix that is unique in this ledger.
+    pub fn short(&self, id: &str) -> String {
+        match id.split_once('-') {
+            Some((prefix, hex)) if hex.len() > self.abbrev => {
+                format!("{prefix}-{}", &hex[..self.abbrev])
+            }
+            _ => id.to_string(),
+        }
+    }
+
+    /// The task in focus in this writer's worktree, if any.
+    pub fn focus(&self, writer: &str, worktree: &Path) -> Option<&Task> {
+        let key = (writer.to_string(), worktree.to_string_lossy().into_owned());
+        self.focus.get(&key).and_then(|id| self.tasks.get(id))
+    }
+
+    /// The open session of this writer's worktree, the most recently started one if several.
+    pub fn open_session(&self, writer: &str, worktree: &Path) -> Option<&Session> {
+        let worktree = worktree.to_string_lossy();
+        self.sessions
+            .iter()
+            .rev()
+            .find(|s| s.is_open() && s.writer == writer && s.worktree == worktree)
+    }
+
+    /// Every event id (full hex) that starts with `prefix`.
+    pub fn events_matching(&self, prefix: &str) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|e| e.id.starts_with(prefix))
+            .collect()
+    }
+
+    /// Resolve what a user typed (`t-3f9a2c`, `3f9a2c`, a full id) to one entity id.
+    pub fn resolve(&self, kind: EntityKind, input: &str) -> Result<String, Resolve> {
+        let input = input.trim().to_ascii_lowercase();
+        let prefix = format!("{}-", kind.prefix());
+        let wanted = if input.starts_with(&prefix) {
+            input.clone()
+        } else {
+            format!("{prefix}{input}")
+        };
+        let hex = &wanted[prefix.len()..];
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Resolve::Malformed);
+        }
+        let ids: Vec<&String> = match kind {
+            EntityKind::Objective => self.objectives.ids().collect(),
+            EntityKind::Task => self.tasks.ids().collect(),
+            EntityKind::Insight => self.insights.ids().collect(),
+            EntityKind::Decision => self.decisions.ids().collect(),
+            EntityKind::Session => self.sessions.ids().collect(),
+            EntityKind::Agent => Vec::new(),
+        };
+        let mut matches: Vec<String> = ids
+            .into_iter()
+            .filter(|id| id.starts_with(&wanted))
+            .cloned()
+            .collect();
+        matches.sort();
+        match matches.len() {
+            0 => Err(Resolve::Unknown),
+            1 => Ok(matches.remove(0)),
+            _ => Err(Resolve::Ambiguous(matches)),
+        }
+    }
+
+    /// Open tasks whose dependencies are all done, highest priority (lowest number) first.
+    pub fn ready(&self) -> Vec<&Task> {
+        let mut ready: Vec<&Task> = self
+            .tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Open && self.unmet_dependencies(t).is_empty())
+            .collect();
+        ready.sort_by_key(|t| t.priority);
+        ready
+    }
+
+    /// The dependencies of a task that are not done (unknown ones count as not done).
+    pub fn unmet_dependencies<'a>(&self, task: &'a Task) -> Vec<&'a str> {
+        task.depends_on
+            .iter()
+            .filter(|dep| {
+                self.tasks
+                    .get(dep)
+                    .is_none_or(|d| d.status != TaskStatus::Done)
+            })
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// If `task` depended on `deps`, the cycle this would close, as a path from `task` back to
+    /// itself.
+    pub fn dependency_cycle(&self, task: &str, deps: &[String]) -> Option<Vec<String>> {
+        for dep in deps {
+            if dep == task {
+                return Some(vec![task.to_string(), task.to_string()]);
+            }
+            // Depth-first search from the dependency back to the task.
+            let mut stack = vec![vec![dep.clone()]];
+            let mut visited = std::collections::HashSet::new();
+            while let Some(path) = stack.pop() {
+                let Some(last) = path.last() else { continue };
+                if last == task {
+                    let mut cycle = vec![task.to_string()];
+                    cycle.extend(path);
+                    return Some(cycle);
+                }
+                if !visited.insert(last.clone()) {
+                    continue;
+                }
+                if let Some(t) = self.tasks.get(last) {
+                    for next in &t.depends_on {
+                        let mut longer = path.clone();
+                        longer.push(next.clone());
+                        stack.push(longer);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The events of one session, in order.
+    pub fn session_events<'a>(
+        &'a self,
+        session: &'a str,
+    ) -> impl DoubleEndedIterator<Item = &'a Event> {
+        self.events
+            .iter()
+            .filter(move |e| e.session.as_deref() == Some(session))
+    }
+
+    /// A subject's title for display: the task's, objective's, ... title or text.
+    pub fn title_of(&self, id: &str) -> Option<&str> {
+        if let Some(t) = self.tasks.get(id) {
+            return Some(&t.title);
+        }
+        if let Some(o) = self.objectives.get(id) {
+            return Some(&o.title);
+        }
+        if let Some(d) = self.decisions.get(id) {
+            return Some(&d.question);
+        }
+        if let Some(i) = self.insights.get(id) {
+            return Some(&i.text);
+        }
+        self.sessions.get(id).and_then(|s| s.title.as_deref())
+    }
+}
+
+enum Applied {
+    Yes,
+    UnknownKind,
+    Orphan,
+}
+
+/// Why an id could not be resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolve {
+    Unknown,
+    Ambiguous(Vec<String>),
+    Malformed,
+}

@@ -1,0 +1,180 @@
+//! The project dashboard behind `git ledger status`.
+
+use super::doc::Doc;
+use super::memory::{Scope, decision_line, objective_line, session_line, task_line};
+use super::state::{DecisionStatus, ObjectiveStatus, State, TaskStatus};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Counts {
+    pub objectives_active: usize,
+    pub objectives_done: usize,
+    pub tasks_open: usize,
+    pub tasks_in_progress: usize,
+    pub tasks_blocked: usize,
+    pub tasks_done: usize,
+    pub tasks_ready: usize,
+    pub decisions_open: usize,
+    pub insights: usize,
+    pub sessions_open: usize,
+    pub events: usize,
+    /// Events of kinds this version does not know (written by a newer version).
+    pub unknown_events: usize,
+    /// Events about entities the ledger does not have.
+    pub orphan_events: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub counts: Counts,
+    pub session: Option<String>,
+    pub focus: Option<String>,
+    pub in_progress: Vec<String>,
+    pub ready: Vec<String>,
+    pub blocked: Vec<String>,
+    pub open_decisions: Vec<String>,
+}
+
+pub fn status(state: &State, scope: &Scope) -> Status {
+    let count = |s: TaskStatus| state.tasks.iter().filter(|t| t.status == s).count();
+    let ids = |s: TaskStatus| {
+        state
+            .tasks
+            .iter()
+            .filter(|t| t.status == s)
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    let ready = state.ready();
+    Status {
+        counts: Counts {
+            objectives_active: state
+                .objectives
+                .iter()
+                .filter(|o| o.status == ObjectiveStatus::Active)
+                .count(),
+            objectives_done: state
+                .objectives
+                .iter()
+                .filter(|o| o.status == ObjectiveStatus::Done)
+                .count(),
+            tasks_open: count(TaskStatus::Open),
+            tasks_in_progress: count(TaskStatus::InProgress),
+            tasks_blocked: count(TaskStatus::Blocked),
+            tasks_done: count(TaskStatus::Done),
+            tasks_ready: ready.len(),
+            decisions_open: state
+                .decisions
+                .iter()
+                .filter(|d| d.status == DecisionStatus::Open)
+                .count(),
+            insights: state.insights.len(),
+            sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
+            events: state.events.len(),
+            unknown_events: state.unknown_events,
+            orphan_events: state.orphan_events,
+        },
+        session: scope.session.map(str::to_string),
+        focus: state
+            .focus(scope.writer, scope.worktree)
+            .map(|t| t.id.clone()),
+        in_progress: ids(TaskStatus::InProgress),
+        ready: ready.iter().map(|t| t.id.clone()).collect(),
+        blocked: ids(TaskStatus::Blocked),
+        open_decisions: state
+            .decisions
+            .iter()
+            .filter(|d| d.status == DecisionStatus::Open)
+            .map(|d| d.id.clone())
+            .collect(),
+    }
+}
+
+/// How many items each list of the dashboard shows.
+const LIST_LIMIT: usize = 10;
+
+impl Status {
+    pub fn doc(&self, state: &State, scope: &Scope) -> Doc {
+        let c = &self.counts;
+        let mut doc = Doc::new(format!(
+            "{} objective(s) active, {} done · tasks: {} open, {} in progress, {} blocked, {} done · {} decision(s) open · {} event(s)",
+            c.objectives_active,
+            c.objectives_done,
+            c.tasks_open,
+            c.tasks_in_progress,
+            c.tasks_blocked,
+            c.tasks_done,
+            c.decisions_open,
+            c.events
+        ));
+        let session = self
+            .session
+            .as_deref()
+            .and_then(|id| state.sessions.get(id))
+            .map(|s| session_line(state, s));
+        let focus = self
+            .focus
+            .as_deref()
+            .and_then(|id| state.tasks.get(id))
+            .map(|t| task_line(state, t, scope.now));
+        doc.section(
+            "Here",
+            vec![
+                format!("session: {}", session.unwrap_or_else(|| "none".into())),
+                format!("focus: {}", focus.unwrap_or_else(|| "none".into())),
+            ],
+            "",
+        );
+        doc.section(
+            "Objectives",
+            state
+                .objectives
+                .iter()
+                .filter(|o| o.status == ObjectiveStatus::Active)
+                .take(LIST_LIMIT)
+                .map(|o| objective_line(state, o))
+                .collect(),
+            "no active objective",
+        );
+        let tasks = |ids: &[String]| -> Vec<String> {
+            let mut lines: Vec<String> = ids
+                .iter()
+                .take(LIST_LIMIT)
+                .filter_map(|id| state.tasks.get(id))
+                .map(|t| task_line(state, t, scope.now))
+                .collect();
+            if ids.len() > LIST_LIMIT {
+                lines.push(format!("… and {} more", ids.len() - LIST_LIMIT));
+            }
+            lines
+        };
+        doc.section(
+            "In progress",
+            tasks(&self.in_progress),
+            "nothing in progress",
+        );
+        doc.section("Ready", tasks(&self.ready), "no task is ready");
+        doc.section("Blocked", tasks(&self.blocked), "nothing blocked");
+        doc.section(
+            "Open decisions",
+            self.open_decisions
+                .iter()
+                .take(LIST_LIMIT)
+                .filter_map(|id| state.decisions.get(id))
+                .map(|d| decision_line(state, d))
+                .collect(),
+            "none",
+        );
+        if c.unknown_events + c.orphan_events > 0 {
+            doc.section(
+                "Warnings",
+                vec![format!(
+                    "{} event(s) of unknown kinds (kept, from a newer version), {} about missing entities",
+                    c.unknown_events, c.orphan_events
+                )],
+                "",
+            );
+        }
+        doc
+    }
+}

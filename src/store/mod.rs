@@ -1,0 +1,296 @@
+//! The store: the only code that reads or writes `refs/ledger/*`.
+//!
+//! Layout (see `ledger-format.md`): each clone is a *writer* with its own append-only ref
+//! `refs/ledger/v1/writers/<writer-id>`. Every append is one commit on that ref whose message
+//! holds the events as canonical JSON lines, on the empty tree. A ref only moves fast-forward,
+//! by compare-and-swap on its old tip. Readers take the union of all writer refs.
+
+use crate::event::Event;
+use git2::{ErrorCode, ObjectType, Oid, Repository, Signature};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub const REF_PREFIX: &str = "refs/ledger/v1/writers/";
+const WRITER_CONFIG_KEY: &str = "ledger.writer";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a git repository (or any parent up to the root): {0}")]
+    NotARepository(PathBuf),
+    #[error("the ledger is not initialised in this repository")]
+    NotInitialised,
+    #[error("the repository has no work tree (bare repository)")]
+    Bare,
+    #[error("another process moved the ledger ref; retrying")]
+    Conflict,
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+}
+
+/// Something wrong found while reading the ledger refs; reported, then skipped.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Problem {
+    pub reference: String,
+    pub commit: String,
+    pub message: String,
+}
+
+/// Everything read from the ledger refs at one moment.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    /// All events of all writers, deduplicated by id, in the ledger's total order.
+    pub events: Vec<Event>,
+    /// Commits or lines that could not be read as events.
+    pub problems: Vec<Problem>,
+    /// The tip of this clone's own writer ref, the base of the next compare-and-swap.
+    pub own_tip: Option<Oid>,
+}
+
+/// An open repository with its ledger.
+pub struct Store {
+    repo: Repository,
+    writer: Option<String>,
+}
+
+impl Store {
+    /// Open the repository containing `dir` (any directory inside a work tree or worktree).
+    pub fn discover(dir: &Path) -> Result<Store, Error> {
+        let repo = Repository::discover(dir).map_err(|e| match e.code() {
+            ErrorCode::NotFound => Error::NotARepository(dir.to_path_buf()),
+            _ => Error::Git(e),
+        })?;
+        if repo.is_bare() {
+            return Err(Error::Bare);
+        }
+        let writer = repo
+            .config()?
+            .get_string(WRITER_CONFIG_KEY)
+            .ok()
+            .filter(|w| valid_writer_id(w));
+        Ok(Store { repo, writer })
+    }
+
+    /// This clone's writer id; an error until `init` ran.
+    pub fn writer(&self) -> Result<&str, Error> {
+        self.writer.as_deref().ok_or(Error::NotInitialised)
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.writer.is_some()
+    }
+
+    /// Create this clone's writer id (idempotent). Returns true when it was created now.
+    pub fn init(&mut self, fresh_id: impl FnOnce() -> String) -> Result<bool, Error> {
+        if self.writer.is_some() {
+            return Ok(false);
+        }
+        let id = fresh_id();
+        // The local (per-clone) config file, shared by all worktrees of the clone.
+        let mut config = self.repo.config()?.open_level(git2::ConfigLevel::Local)?;
+        config.set_str(WRITER_CONFIG_KEY, &id)?;
+        self.writer = Some(id);
+        Ok(true)
+    }
+
+    pub fn own_ref(&self) -> Result<String, Error> {
+        Ok(format!("{REF_PREFIX}{}", self.writer()?))
+    }
+
+    /// The work tree this process runs in, as an absolute path: the scope of focus and sessions.
+    pub fn worktree(&self) -> Result<PathBuf, Error> {
+        let dir = self.repo.workdir().ok_or(Error::Bare)?;
+        Ok(dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()))
+    }
+
+    /// A value from git config (all levels), if set and valid UTF-8.
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo.config().ok()?.get_string(key).ok()
+    }
+
+    /// Every writer ref and its tip.
+    pub fn writer_tips(&self) -> Result<Vec<(String, Oid)>, Error> {
+        let mut tips = Vec::new();
+        for reference in self.repo.references_glob(&format!("{REF_PREFIX}*"))? {
+            let reference = reference?;
+            let (Some(name), Some(target)) = (reference.name(), reference.target()) else {
+                continue;
+            };
+            tips.push((name.to_string(), target));
+        }
+        tips.sort();
+        Ok(tips)
+    }
+
+    /// Read every event of every writer.
+    pub fn snapshot(&self) -> Result<Snapshot, Error> {
+        let odb = self.repo.odb()?;
+        let own_ref = self.writer.as_ref().map(|w| format!("{REF_PREFIX}{w}"));
+        let mut snapshot = Snapshot::default();
+        let mut seen = HashSet::new();
+        for (name, tip) in self.writer_tips()? {
+            if Some(&name) == own_ref.as_ref() {
+                snapshot.own_tip = Some(tip);
+            }
+            let mut next = Some(tip);
+            while let Some(oid) = next {
+                let problem = |message: String| Problem {
+                    reference: name.clone(),
+                    commit: oid.to_string(),
+                    message,
+                };
+                let object = match odb.read(oid) {
+                    Ok(object) if object.kind() == ObjectType::Commit => object,
+                    Ok(_) => {
+                        snapshot.problems.push(problem(
+                            "not a commit; the rest of this ref is skipped".into(),
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        snapshot.problems.push(problem(format!(
+                            "cannot read the commit ({}); the rest of this ref is skipped",
+                            e.message()
+                        )));
+                        break;
+                    }
+                };
+                let (parent, lines) = parse_commit(object.data());
+                next = parent;
+                if lines.is_empty() {
+                    snapshot
+                        .problems
+                        .push(problem("the commit holds no events".into()));
+                }
+                for line in lines {
+                    let parsed = std::str::from_utf8(line)
+                        .map_err(|_| "an event line is not valid UTF-8".to_string())
+                        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()));
+                    match parsed {
+                        Ok(event) => {
+                            if seen.insert(event.id.clone()) {
+                                snapshot.events.push(event);
+                            }
+                        }
+                        Err(message) => snapshot.problems.push(problem(message)),
+                    }
+                }
+            }
+        }
+        snapshot.events.sort_by(|a, b| a.order(b));
+        Ok(snapshot)
+    }
+
+    /// Append `events` as one commit on this clone's writer ref, if its tip is still
+    /// `expected`. Returns the new commit, or [`Error::Conflict`] when another process moved
+    /// the ref first (the caller re-reads, re-validates and tries again).
+    pub fn append(
+        &self,
+        events: &[Event],
+        expected: Option<Oid>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Oid, Error> {
+        let refname = self.own_ref()?;
+        let message = commit_message(events);
+        let tree_oid = self.repo.treebuilder(None)?.write()?;
+        let tree = self.repo.find_tree(tree_oid)?;
+        let signature = self.signature(time)?;
+        let parent = match expected {
+            Some(oid) => Some(self.repo.find_commit(oid)?),
+            None => None,
+        };
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        let commit = self
+            .repo
+            .commit(None, &signature, &signature, &message, &tree, &parents)?;
+        let log = format!("ledger: append {} event(s)", events.len());
+        let result = match expected {
+            Some(old) => self
+                .repo
+                .reference_matching(&refname, commit, true, old, &log)
+                .map(|_| ()),
+            None => self
+                .repo
+                .reference(&refname, commit, false, &log)
+                .map(|_| ()),
+        };
+        match result {
+            Ok(()) => Ok(commit),
+            Err(e) if is_race(&e) => Err(Error::Conflict),
+            Err(e) => Err(Error::Git(e)),
+        }
+    }
+
+    fn signature(&self, time: chrono::DateTime<chrono::Utc>) -> Result<Signature<'static>, Error> {
+        let name = self
+            .config_string("user.name")
+            .unwrap_or_else(|| "git-ledger".into());
+        let email = self
+            .config_string("user.email")
+            .unwrap_or_else(|| "git-ledger@localhost".into());
+        let when = git2::Time::new(time.timestamp(), 0);
+        Ok(Signature::new(&name, &email, &when)
+            .or_else(|_| Signature::new("git-ledger", "git-ledger@localhost", &when))?)
+    }
+}
+
+fn is_race(e: &git2::Error) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists
+    )
+}
+
+/// A writer id is what `init` makes: lowercase hex, used verbatim in a ref name.
+pub fn valid_writer_id(id: &str) -> bool {
+    (4..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// The commit message: a readable summary line, a blank line, one canonical JSON event a line.
+pub fn commit_message(events: &[Event]) -> String {
+    let summary = match events {
+        [one] => {
+            let subject = one.subject.as_deref().unwrap_or("-");
+            format!(
+                "{} {}: {}",
+                one.kind,
+                subject,
+                crate::event::kind::describe(one)
+            )
+        }
+        many => format!("ledger: {} events", many.len()),
+    };
+    let mut message = summary;
+    message.push_str("\n\n");
+    for event in events {
+        message.push_str(&event.to_line());
+        message.push('\n');
+    }
+    message
+}
+
+/// Split a raw commit object into its first parent and the event lines of its message.
+fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
+    let split = data.windows(2).position(|w| w == b"\n\n");
+    let (header, message) = match split {
+        Some(at) => (&data[..at], &data[at + 2..]),
+        None => (data, &data[data.len()..]),
+    };
+    let parent = header
+        .split(|&b| b == b'\n')
+        .find_map(|line| line.strip_prefix(b"parent "))
+        .and_then(|hex| std::str::from_utf8(hex).ok())
+        .and_then(|hex| Oid::from_str(hex.trim()).ok());
+    // Events start after the summary paragraph, one a line.
+    let body = match message.windows(2).position(|w| w == b"\n\n") {
+        Some(at) => &message[at + 2..],
+        None => &message[message.len()..],
+    };
+    let lines = body
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .collect();
+    (parent, lines)
+}
