@@ -7,7 +7,7 @@ use git_ledger::projection::memory::insight_line;
 pub enum Command {
     /// Record an insight.
     Add {
-        /// What was learned.
+        /// What was learned; `-` reads it from standard input.
         text: String,
         /// A tag for finding it again (repeatable).
         #[arg(long = "tag", value_name = "TAG")]
@@ -40,6 +40,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             knowledge,
             task,
         } => {
+            let text = super::input::text_arg(text)?;
             let (loaded, insight) = ledger.insight_add(&text, &tags, knowledge, task.as_deref())?;
             let where_ = if insight.knowledge {
                 " (knowledge base)"

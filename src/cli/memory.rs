@@ -3,8 +3,12 @@ use git_ledger::ledger::Ledger;
 use git_ledger::projection::doc::Format;
 use git_ledger::projection::memory;
 
-/// The memory views: working (this session), short (recent days), long (everything, with
-/// rationale and metrics) and knowledge (promoted insights by tag).
+/// Memory views: working, short, long, knowledge.
+///
+/// working: this session's focus, tasks in progress, open decisions, last actions, next steps.
+/// short: the last days' completions, decisions, insights and sessions. long: every objective
+/// with its outcome, decisions with rationale, insights and metrics. knowledge: promoted
+/// insights by tag.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(value_enum)]

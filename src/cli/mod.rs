@@ -3,6 +3,7 @@
 
 mod decision;
 mod init;
+mod input;
 mod insight;
 mod log;
 mod memory;

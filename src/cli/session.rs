@@ -4,8 +4,10 @@ use git_ledger::projection::doc::Format;
 use git_ledger::projection::memory::{action, session_line};
 use serde_json::json;
 
-/// Sessions: a stretch of work in one worktree that can be resumed after a crash or a new
-/// process. Events recorded while a session is open belong to it.
+/// Sessions: resumable stretches of work in one worktree.
+///
+/// Events recorded while a session is open belong to it; `session resume` brings back its
+/// context after a crash or in a new process.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Start a session in this worktree.

@@ -3,8 +3,10 @@ use git_ledger::ledger::Ledger;
 use git_ledger::projection::doc::Format;
 use git_ledger::projection::status::status;
 
-/// The project at a glance: counts, this worktree's session and focus, objectives, work in
-/// progress, ready and blocked tasks, open decisions.
+/// The project at a glance.
+///
+/// Counts, this worktree's session and focus, objectives, work in progress, ready and blocked
+/// tasks, open decisions.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 

@@ -53,7 +53,7 @@ pub enum Command {
     },
     /// Record progress on a task (default: the task in focus).
     Note {
-        /// What was done or found.
+        /// What was done or found; `-` reads it from standard input.
         text: String,
         /// The task, if not the one in focus.
         #[arg(long, short = 't')]
@@ -146,6 +146,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             (loaded, task, "Started (in focus)")
         }
         Command::Note { text, task } => {
+            let text = super::input::text_arg(text)?;
             let (loaded, task) = ledger.task_note(task.as_deref(), &text)?;
             (loaded, task, "Noted on")
         }

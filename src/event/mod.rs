@@ -41,6 +41,9 @@ pub struct Event {
     /// Kind-specific payload.
     #[serde(default)]
     pub body: Value,
+    /// Envelope fields added by a newer format version: kept, hashed and written back as read.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// Everything needed to make an event, before it gets its id.
@@ -94,6 +97,7 @@ impl Event {
             actor: actor.to_string(),
             subject,
             body,
+            extra: Map::new(),
         };
         event.id = event.compute_id();
         event
@@ -133,7 +137,7 @@ impl Event {
 
     fn to_value(&self) -> Value {
         // serde_json's Map is ordered by key (no `preserve_order`), which makes this canonical.
-        let mut map = Map::new();
+        let mut map = self.extra.clone();
         map.insert("v".into(), self.v.into());
         map.insert("id".into(), self.id.clone().into());
         map.insert("kind".into(), self.kind.clone().into());

@@ -384,6 +384,11 @@ impl State {
                     return Applied::Orphan;
                 };
                 session.resumes += 1;
+                // Resuming from another worktree (or clone) moves the session there.
+                if let Some(worktree) = text("worktree") {
+                    session.worktree = worktree;
+                    session.writer = event.writer.clone();
+                }
             }
             kind::SESSION_ENDED => {
                 let Some(session) = self.sessions.get_mut(subject) else {

@@ -1,0 +1,38 @@
+//! Reading long text from standard input, where an argument cannot carry it (the kernel caps
+//! one argument at 128 KiB).
+
+use super::output::Failure;
+use git_ledger::ledger::MAX_TEXT_BYTES;
+use std::io::Read;
+
+/// The argument itself, or standard input when it is `-`.
+pub fn text_arg(value: String) -> Result<String, Failure> {
+    if value != "-" {
+        return Ok(value);
+    }
+    let mut bytes = Vec::new();
+    // Read one byte past the limit: enough to refuse, without holding an unbounded input.
+    std::io::stdin()
+        .take(MAX_TEXT_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Failure {
+            code: "io".into(),
+            message: format!("cannot read standard input: {e}"),
+            hint: None,
+        })?;
+    if bytes.len() > MAX_TEXT_BYTES {
+        return Err(Failure {
+            code: "too_large".into(),
+            message: format!("standard input holds more than the limit of {MAX_TEXT_BYTES} bytes"),
+            hint: Some("commit large content to the repository and refer to its path".into()),
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| Failure {
+        code: "not_utf8".into(),
+        message: format!(
+            "standard input is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ),
+        hint: Some("the ledger stores text; convert the input to UTF-8".into()),
+    })
+}

@@ -1,0 +1,15 @@
+//! One integration-test binary: every test drives the real `git-ledger` binary against real
+//! git repositories in temporary directories, with a hermetic git environment.
+
+// Commands, their output and --json shape, scenario by scenario.
+mod core;
+// Bad input: each refused with one line and a non-zero exit, nothing written.
+mod errors;
+// Sessions, focus across worktrees, resume, validation before close, time tracking.
+mod sessions;
+// Several processes appending at once; hand-edited refs; what plain git sees.
+mod store;
+// Pinned text of status, memory views and --help.
+mod snapshots;
+// Helpers that make a test read like a scenario.
+mod util;

@@ -1,0 +1,199 @@
+use crate::util::{TestRepo, WRITER, short};
+use std::collections::HashSet;
+
+#[test]
+fn four_concurrent_writers_lose_nothing() {
+    let repo = TestRepo::new();
+    // The real clock: concurrent processes must order themselves.
+    repo.at(None);
+    let task = repo.task(&["shared"]);
+    let before = repo.event_count();
+    std::thread::scope(|scope| {
+        for writer in 0..4 {
+            let repo = &repo;
+            let task = &task;
+            scope.spawn(move || {
+                for n in 0..50 {
+                    let text = format!("writer {writer} note {n}");
+                    repo.ok(&["task", "note", &text, "--task", task]);
+                }
+            });
+        }
+    });
+    assert_eq!(repo.event_count(), before + 200);
+    let notes = repo.json(&["task", "show", &task])["notes"].clone();
+    let texts: HashSet<String> = notes
+        .as_array()
+        .expect("notes")
+        .iter()
+        .filter_map(|n| n["text"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(texts.len(), 200, "every note exactly once");
+    // One commit per append, a single linear history.
+    let commits = repo.git(&[
+        "rev-list",
+        "--count",
+        &format!("refs/ledger/v1/writers/{WRITER}"),
+    ]);
+    assert_eq!(commits.trim(), (before + 200).to_string());
+    let merges = repo.git(&[
+        "rev-list",
+        "--merges",
+        "--count",
+        &format!("refs/ledger/v1/writers/{WRITER}"),
+    ]);
+    assert_eq!(merges.trim(), "0");
+    repo.git(&["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn plain_git_log_shows_readable_events() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["Readable with git"]);
+    let log = repo.git(&["log", "--format=%s", "--glob=refs/ledger"]);
+    assert_eq!(
+        log,
+        format!("task.created {task}: task added: Readable with git\n")
+    );
+    let body = repo.git(&["log", "-1", "--format=%b", "--glob=refs/ledger"]);
+    let event: serde_json::Value =
+        serde_json::from_str(body.trim()).expect("the body is the event");
+    assert_eq!(event["kind"], "task.created");
+    assert_eq!(event["body"]["title"], "Readable with git");
+    assert_eq!(event["writer"], WRITER);
+    assert_eq!(event["id"].as_str().map(str::len), Some(64));
+    // The empty tree: nothing in the work tree or index is touched.
+    let tree = repo.git(&["log", "-1", "--format=%T", "--glob=refs/ledger"]);
+    assert_eq!(tree.trim(), "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    repo.git(&["fsck", "--strict", "--no-progress"]);
+}
+
+#[test]
+fn other_writers_refs_are_read_and_ordered() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["mine"]);
+    // Another clone's writer ref, fetched: copy this writer's commit under another name and
+    // add an event written by hand with the other writer id.
+    let other = "ffeeddccbbaa";
+    let event = serde_json::json!({
+        "v": 1, "kind": "task.noted", "time": "2026-01-05T10:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "writer": other, "actor": "agent:a-1", "subject": task, "body": {"text": "from the other clone"}
+    });
+    let line = with_id(event);
+    let commit = hand_commit(&repo, &format!("task.noted\n\n{line}\n"), None);
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{other}"),
+        &commit,
+    ]);
+    let notes = repo.json(&["task", "show", &short(&task)])["notes"].clone();
+    assert_eq!(notes[0]["text"], "from the other clone");
+    assert_eq!(notes[0]["actor"], "agent:a-1");
+    // Our next event orders after it: the clock moved past the highest value seen.
+    repo.ok(&["task", "note", "mine, later", "--task", &task]);
+    let log = repo.json(&["log", "-n", "1"]);
+    assert_eq!(log[0]["body"]["text"], "mine, later");
+    assert!(log[0]["hlc"].as_u64().expect("hlc") > 1_900_000_000_000);
+}
+
+#[test]
+fn unknown_event_kinds_are_kept_and_shown() {
+    let repo = TestRepo::new();
+    let tip = repo.tip().unwrap_or_default();
+    let future = with_id(serde_json::json!({
+        "v": 2, "kind": "task.teleported", "time": "2026-01-05T10:00:00.000Z", "hlc": 1u64,
+        "writer": WRITER, "actor": "human:Ann", "subject": "t-0000000000000000", "body": {"to": "mars"},
+        "extra_envelope_field": true
+    }));
+    let parent = (!tip.is_empty()).then_some(tip.as_str());
+    let commit = hand_commit(&repo, &format!("future\n\n{future}\n"), parent);
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{WRITER}"),
+        &commit,
+    ]);
+    let log = repo.ok(&["log"]);
+    assert!(log.contains("task.teleported"), "{log}");
+    assert!(log.contains("(unknown to this version)"), "{log}");
+    assert_eq!(repo.json(&["status"])["counts"]["unknown_events"], 1);
+    // Appending on top keeps it.
+    repo.task(&["after"]);
+    assert!(repo.ok(&["log"]).contains("task.teleported"));
+}
+
+#[test]
+fn a_hand_rewritten_ref_is_reported_not_fatal() {
+    let repo = TestRepo::new();
+    repo.task(&["good"]);
+    let tip = repo.tip().expect("tip");
+    let garbage = hand_commit(&repo, "oops\n\nnot json at all\n{\"half\": \n", Some(&tip));
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{WRITER}"),
+        &garbage,
+    ]);
+    let run = repo.run(&["status"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"));
+    assert_eq!(
+        run.stderr
+            .lines()
+            .filter(|l| l.starts_with("warning: "))
+            .count(),
+        2,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("tasks: 1 open"), "{}", run.stdout);
+
+    // A ref pointing at a blob.
+    let blob = repo.git(&["rev-parse", "HEAD:README"]);
+    repo.git(&["update-ref", "refs/ledger/v1/writers/0000aaaa", blob.trim()]);
+    let run = repo.run(&["log"]);
+    assert_eq!(run.code, Some(0));
+    assert!(
+        run.stderr.contains("refs/ledger/v1/writers/0000aaaa"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("not a commit"), "{}", run.stderr);
+
+    // A tampered event (id no longer matches its content) is skipped and reported.
+    let good = repo.git(&["log", "-1", "--format=%b", &tip]);
+    let tampered = good.replace("\"good\"", "\"evil\"");
+    let commit = hand_commit(&repo, &format!("x\n\n{tampered}"), None);
+    repo.git(&["update-ref", "refs/ledger/v1/writers/0000bbbb", &commit]);
+    let run = repo.run(&["task", "list"]);
+    assert!(run.stderr.is_empty() || !run.stderr.contains("panicked"));
+    assert!(!run.stdout.contains("evil"), "{}", run.stdout);
+    let run = repo.run(&["log"]);
+    assert!(
+        run.stderr.contains("does not match its content"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// Give a hand-made event its id, as the binary would.
+fn with_id(mut event: serde_json::Value) -> String {
+    let canonical = event.to_string();
+    event["id"] = blake3::hash(canonical.as_bytes())
+        .to_hex()
+        .to_string()
+        .into();
+    event.to_string()
+}
+
+fn hand_commit(repo: &TestRepo, message: &str, parent: Option<&str>) -> String {
+    let file = repo.root().join("message.txt");
+    std::fs::write(&file, message).expect("write message");
+    let file = file.to_str().expect("utf8 path").to_string();
+    let empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    repo.git(&["hash-object", "-t", "tree", "-w", "/dev/null"]);
+    let mut args = vec!["commit-tree", empty_tree, "-F", &file];
+    if let Some(parent) = parent {
+        args.extend(["-p", parent]);
+    }
+    repo.git(&args).trim().to_string()
+}

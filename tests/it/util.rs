@@ -1,0 +1,238 @@
+//! `TestRepo`: a hermetic repository with the ledger initialised, and helpers to run `git` and
+//! `git ledger` in it.
+
+use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_git-ledger");
+/// The writer id tests give their clone, so ids and snapshots are reproducible.
+pub const WRITER: &str = "0a1b2c3d4e5f";
+pub const START: &str = "2026-01-05T09:00:00Z";
+
+pub struct TestRepo {
+    _root: tempfile::TempDir,
+    home: PathBuf,
+    pub path: PathBuf,
+    now: Mutex<Option<String>>,
+}
+
+/// What one run of the binary did.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl TestRepo {
+    /// A fresh repository with one commit and the ledger initialised, clock at [`START`].
+    pub fn new() -> TestRepo {
+        let repo = TestRepo::bare_git();
+        repo.git(&["config", "ledger.writer", WRITER]);
+        repo.ok(&["init"]);
+        repo
+    }
+
+    /// A git repository with one commit and no ledger.
+    pub fn bare_git() -> TestRepo {
+        let root = tempfile::tempdir().expect("temp dir");
+        let home = root.path().join("home");
+        let path = root.path().join("repo");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::create_dir_all(&path).expect("repo dir");
+        let repo = TestRepo {
+            _root: root,
+            home,
+            path,
+            now: Mutex::new(Some(START.to_string())),
+        };
+        repo.git(&["init", "-q", "-b", "main"]);
+        std::fs::write(repo.path.join("README"), "hello\n").expect("write");
+        repo.git(&["add", "README"]);
+        repo.git(&["commit", "-q", "-m", "initial"]);
+        repo
+    }
+
+    /// Pin the clock for the following commands (`None`: the real clock).
+    pub fn at(&self, time: Option<&str>) -> &TestRepo {
+        *self.now.lock().unwrap_or_else(|e| e.into_inner()) = time.map(str::to_string);
+        self
+    }
+
+    /// The temporary directory that holds the repository (for worktrees beside it).
+    pub fn root(&self) -> &Path {
+        self.path.parent().expect("repo has a parent")
+    }
+
+    fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Ann")
+            .env("GIT_AUTHOR_EMAIL", "ann@example.com")
+            .env("GIT_COMMITTER_NAME", "Ann")
+            .env("GIT_COMMITTER_EMAIL", "ann@example.com")
+            .env("GIT_AUTHOR_DATE", "2026-01-05T09:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-05T09:00:00Z")
+            .env("LC_ALL", "C");
+        if let Some(now) = self.now.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            command.env("GIT_LEDGER_NOW", now);
+        }
+        command
+    }
+
+    /// Run git in the repository; panics on failure (a broken fixture, not a product bug).
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.path, args)
+    }
+
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self
+            .command("git", dir)
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(
+            output.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Run `git ledger` in `dir` with extra environment variables.
+    pub fn run_with<S: AsRef<OsStr>>(&self, dir: &Path, env: &[(&str, &str)], args: &[S]) -> Run {
+        let mut command = self.command(BIN, dir);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        Run::from(command.args(args).output().expect("run git-ledger"))
+    }
+
+    /// Run `git ledger` with `input` on its standard input.
+    pub fn run_stdin(&self, input: &[u8], args: &[&str]) -> Run {
+        use std::io::Write;
+        use std::process::Stdio;
+        let mut child = self
+            .command(BIN, &self.path)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn git-ledger");
+        if let Some(mut stdin) = child.stdin.take() {
+            // The binary may stop reading early (input over the limit): a broken pipe is fine.
+            let _ = stdin.write_all(input);
+        }
+        Run::from(child.wait_with_output().expect("wait for git-ledger"))
+    }
+
+    pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Run {
+        self.run_with(&self.path, &[], args)
+    }
+
+    /// Run and expect success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.ok_in(&self.path, args)
+    }
+
+    pub fn ok_in(&self, dir: &Path, args: &[&str]) -> String {
+        let run = self.run_with(dir, &[], args);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "git ledger {args:?} failed:\n{}{}",
+            run.stdout,
+            run.stderr
+        );
+        run.stdout
+    }
+
+    /// Run with `--json`, expect `ok: true`, return the whole envelope.
+    pub fn envelope(&self, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.ok(&args);
+        let value: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(value["ok"], true, "{value}");
+        value
+    }
+
+    /// Run with `--json` and return `data`.
+    pub fn json(&self, args: &[&str]) -> Value {
+        self.json_in(&self.path, args)
+    }
+
+    pub fn json_in(&self, dir: &Path, args: &[&str]) -> Value {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.ok_in(dir, &args);
+        let value: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(value["ok"], true, "{value}");
+        value["data"].clone()
+    }
+
+    /// Run, expect failure (exit 1, nothing on stdout); returns stderr.
+    pub fn fail(&self, args: &[&str]) -> String {
+        let run = self.run(args);
+        assert_eq!(
+            run.code,
+            Some(1),
+            "git ledger {args:?} should fail: {}",
+            run.stdout
+        );
+        assert_eq!(run.stdout, "", "a failure prints nothing on stdout");
+        run.stderr
+    }
+
+    /// Add a task and return its full id.
+    pub fn task(&self, args: &[&str]) -> String {
+        let mut full = vec!["task", "add"];
+        full.extend_from_slice(args);
+        id_of(&self.json(&full))
+    }
+
+    /// The tip of this clone's ledger ref, if any.
+    pub fn tip(&self) -> Option<String> {
+        let out = self.git(&[
+            "for-each-ref",
+            "--format=%(objectname)",
+            "refs/ledger/v1/writers/",
+        ]);
+        out.lines().next().map(str::to_string)
+    }
+
+    /// Number of events in the ledger.
+    pub fn event_count(&self) -> usize {
+        self.json(&["status"])["counts"]["events"]
+            .as_u64()
+            .expect("event count") as usize
+    }
+}
+
+pub fn id_of(data: &Value) -> String {
+    data["id"].as_str().expect("an id").to_string()
+}
+
+/// The id as displayed: `t-` and 6 hex digits (as long as the ledger is small).
+pub fn short(id: &str) -> String {
+    id[..8].to_string()
+}
