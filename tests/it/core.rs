@@ -145,7 +145,7 @@ fn ready_lists_open_tasks_with_done_dependencies_by_priority() {
 
     repo.ok(&["task", "start", &short(&design)]);
     repo.ok(&["task", "note", "drawn"]);
-    assert_eq!(ready(&repo), [docs.clone()], "in progress is not ready");
+    assert_eq!(ready(&repo), vec![docs.clone()], "in progress is not ready");
     repo.ok(&["task", "done", "-m", "designed"]);
     assert_eq!(
         ready(&repo),
