@@ -173,7 +173,8 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         }
     };
     let text = format!("{verb}: {}\n", task_line(&loaded.state, &task, loaded.now));
-    Ok(Reply::new(ledger, &loaded, &task, text))
+    let data = task_json(&loaded.state, &task, &loaded.now);
+    Ok(Reply::new(ledger, &loaded, data, text))
 }
 
 fn list(
