@@ -96,10 +96,7 @@ impl Ledger {
             Ok(agent) if !agent.trim().is_empty() => format!("agent:{}", agent.trim()),
             _ => format!(
                 "human:{}",
-                store
-                    .config_string("user.name")
-                    .or_else(|| std::env::var("GIT_AUTHOR_NAME").ok())
-                    .unwrap_or_else(|| "unknown".into())
+                store.identity().0.unwrap_or_else(|| "unknown".into())
             ),
         };
         Ok(Ledger {
@@ -332,7 +329,7 @@ fn random_u64() -> u64 {
     hasher.finish()
 }
 
-/// Jittered exponential backoff: up to 1, 2, 4 ... 64 ms.
+/// Jittered exponential backoff: 0.5 ms plus up to 2, 4, 8 ... 64 ms.
 fn backoff(attempt: u32) -> Duration {
     let cap = 1u64 << attempt.min(6);
     Duration::from_micros(500 + random_u64() % (cap * 1000))

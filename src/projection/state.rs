@@ -268,6 +268,10 @@ impl State {
     }
 
     fn fold(&mut self, event: &Event, subject: &str, time: DateTime<Utc>, at: usize) -> Applied {
+        if subject.is_empty() && kind::is_known(&event.kind) {
+            // Every known kind is about an entity; one without a subject cannot be placed.
+            return Applied::Orphan;
+        }
         let body = &event.body;
         let text = |key: &str| event.body_str(key).map(str::to_string);
         match event.kind.as_str() {
@@ -421,8 +425,12 @@ impl State {
                 if task.status != TaskStatus::InProgress {
                     task.in_progress_since = Some(time);
                 }
+                // A start ordered after a completion (from another clone) reopens the task.
                 task.status = TaskStatus::InProgress;
                 task.block_reason = None;
+                task.completed = None;
+                task.summary = None;
+                task.forced_over = None;
                 if let Some(worktree) = text("worktree") {
                     self.focus
                         .insert((event.writer.clone(), worktree), id.to_string());

@@ -197,3 +197,30 @@ fn hand_commit(repo: &TestRepo, message: &str, parent: Option<&str>) -> String {
     }
     repo.git(&args).trim().to_string()
 }
+
+#[test]
+fn a_start_ordered_after_a_completion_reopens_the_task() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["contested"]);
+    repo.ok(&["task", "start", &task]);
+    repo.ok(&["task", "note", "work"]);
+    repo.ok(&["task", "done", "-m", "finished here"]);
+    // Another clone, not having seen the completion, started it; its event orders later.
+    let other = "ffeeddccbbaa";
+    let start = with_id(serde_json::json!({
+        "v": 1, "kind": "task.started", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "writer": other, "actor": "human:Bob", "subject": task, "body": {"worktree": "/elsewhere"}
+    }));
+    let commit = hand_commit(&repo, &format!("task.started\n\n{start}\n"), None);
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{other}"),
+        &commit,
+    ]);
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["status"], "in_progress");
+    assert!(
+        shown.get("summary").is_none() && shown.get("completed").is_none(),
+        "{shown}"
+    );
+}
