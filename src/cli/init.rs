@@ -36,5 +36,6 @@ pub fn run(dir: &Path, _args: Args) -> Result<Reply, Failure> {
             ],
             context_reminder: "ledger ready".into(),
         },
+        failure: None,
     })
 }

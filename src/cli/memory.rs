@@ -1,7 +1,7 @@
-use super::output::{Failure, Reply, to_value};
+use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::doc::Format;
-use git_ledger::projection::memory;
+use git_ledger::projection::memory::{self, View};
 
 /// Memory views: working, short, long, knowledge.
 ///
@@ -12,21 +12,37 @@ use git_ledger::projection::memory;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[arg(value_enum)]
-    view: View,
+    view: ViewArg,
     /// Text for people, or markdown to paste into an agent's prompt.
     #[arg(long, value_enum, default_value = "text")]
     format: OutputFormat,
     /// How many days the short-term view covers.
     #[arg(long, default_value_t = 7)]
     days: u32,
+    /// The view as it stood then: a time (2026-01-05, 2026-01-05T09:00:00Z), an event id or a
+    /// session id (its end).
+    #[arg(long, value_name = "WHEN")]
+    at: Option<String>,
 }
 
+/// A memory view, as named on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum View {
+pub enum ViewArg {
     Working,
     Short,
     Long,
     Knowledge,
+}
+
+impl From<ViewArg> for View {
+    fn from(view: ViewArg) -> View {
+        match view {
+            ViewArg::Working => View::Working,
+            ViewArg::Short => View::Short,
+            ViewArg::Long => View::Long,
+            ViewArg::Knowledge => View::Knowledge,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -36,32 +52,13 @@ enum OutputFormat {
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
-    let loaded = ledger.load()?;
-    let state = &loaded.state;
-    let now = loaded.now;
+    let loaded = ledger.load_at(args.at.as_deref())?;
+    let session = ledger.current_session(&loaded.state)?;
+    let scope = ledger.scope(&loaded, session.as_deref());
+    let (data, doc) = memory::view(args.view.into(), &loaded.state, &scope, args.days);
     let format = match args.format {
         OutputFormat::Text => Format::Text,
         OutputFormat::Markdown => Format::Markdown,
     };
-    let (data, doc) = match args.view {
-        View::Working => {
-            let session = ledger.current_session(state)?;
-            let view = memory::working(state, &ledger.scope(&loaded, session.as_deref()));
-            (to_value(&view), view.doc(state, now))
-        }
-        View::Short => {
-            let view = memory::short_term(state, now, args.days);
-            (to_value(&view), view.doc(state, now))
-        }
-        View::Long => {
-            let view = memory::long_term(state, now);
-            (to_value(&view), view.doc(state, now))
-        }
-        View::Knowledge => {
-            let view = memory::knowledge(state);
-            (to_value(&view), view.doc(state))
-        }
-    };
-    let text = doc.render(format);
-    Ok(Reply::new(ledger, &loaded, data, text))
+    Ok(Reply::new(ledger, &loaded, data, doc.render(format)))
 }

@@ -1,7 +1,11 @@
 //! The command line: one module per subcommand, each turning arguments into a library call
 //! and its result into a [`output::Reply`].
 
+mod audit;
 mod decision;
+mod diff;
+mod export;
+mod import;
 mod init;
 mod input;
 mod insight;
@@ -10,6 +14,7 @@ mod memory;
 mod objective;
 mod output;
 mod ready;
+mod replay;
 mod session;
 mod status;
 mod task;
@@ -53,6 +58,11 @@ enum Command {
     Memory(memory::Args),
     Status(status::Args),
     Log(log::Args),
+    Replay(replay::Args),
+    Diff(diff::Args),
+    Audit(audit::Args),
+    Export(export::Args),
+    Import(import::Args),
 }
 
 pub fn run() -> ExitCode {
@@ -79,10 +89,15 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.json;
-    match dispatch(cli.command) {
-        Ok(reply) => {
+    match dispatch(cli.command, json) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(reply)) => {
             output::print_reply(&reply, json);
-            ExitCode::SUCCESS
+            if reply.failure.is_some() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(failure) => {
             output::print_failure(&failure, json);
@@ -91,10 +106,11 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn dispatch(command: Command) -> Result<Reply, Failure> {
+/// Run a command; `None` when it printed its output itself (streaming commands).
+fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
     let dir = current_dir()?;
     let open = || Ledger::open(&dir).map_err(Failure::from);
-    match command {
+    let reply = match command {
         Command::Init(a) => init::run(&dir, a),
         Command::Objective(c) => objective::run(&open()?, c),
         Command::Task(c) => task::run(&open()?, c),
@@ -105,7 +121,13 @@ fn dispatch(command: Command) -> Result<Reply, Failure> {
         Command::Memory(a) => memory::run(&open()?, a),
         Command::Status(a) => status::run(&open()?, a),
         Command::Log(a) => log::run(&open()?, a),
-    }
+        Command::Replay(a) => return replay::run(&open()?, a, json),
+        Command::Diff(a) => diff::run(&open()?, a),
+        Command::Audit(a) => audit::run(&open()?, a),
+        Command::Export(a) => return export::run(&open()?, a, json),
+        Command::Import(a) => import::run(&open()?, a),
+    };
+    reply.map(Some)
 }
 
 fn current_dir() -> Result<PathBuf, Failure> {

@@ -10,6 +10,9 @@ pub struct Reply {
     pub data: Value,
     pub text: String,
     pub instructions: Instructions,
+    /// A command that reports and still fails (an audit that found problems): printed after
+    /// the report, and the exit status is non-zero.
+    pub failure: Option<Failure>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -26,6 +29,7 @@ impl Reply {
             data: to_value(data),
             text,
             instructions: instructions(ledger, loaded),
+            failure: None,
         }
     }
 }
@@ -70,16 +74,26 @@ fn one_line(text: &str) -> String {
 
 pub fn print_reply(reply: &Reply, json: bool) {
     if json {
-        let envelope = json!({
-            "ok": true,
+        let mut envelope = json!({
+            "ok": reply.failure.is_none(),
             "data": reply.data,
             "instructions": reply.instructions,
         });
+        if let Some(failure) = &reply.failure {
+            envelope["error"] = error_json(failure);
+        }
         stdout(&format!("{envelope}\n"));
     } else if !reply.text.is_empty() {
         let newline = if reply.text.ends_with('\n') { "" } else { "\n" };
         stdout(&format!("{}{newline}", reply.text));
     }
+    if let (Some(failure), false) = (&reply.failure, json) {
+        print_failure(failure, false);
+    }
+}
+
+fn error_json(failure: &Failure) -> Value {
+    json!({ "code": failure.code, "message": failure.message, "hint": failure.hint })
 }
 
 /// Write to stdout; a closed pipe (`git ledger log | head`) is not an error worth a panic.
@@ -91,10 +105,7 @@ fn stdout(text: &str) {
 
 pub fn print_failure(failure: &Failure, json: bool) {
     if json {
-        let envelope = json!({
-            "ok": false,
-            "error": { "code": failure.code, "message": failure.message, "hint": failure.hint },
-        });
+        let envelope = json!({ "ok": false, "error": error_json(failure) });
         stdout(&format!("{envelope}\n"));
     } else {
         eprintln!("error: {}", failure.message);

@@ -8,10 +8,14 @@ use git_ledger::projection::status::status;
 /// Counts, this worktree's session and focus, objectives, work in progress, ready and blocked
 /// tasks, open decisions.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The project as it stood then: a time, an event id or a session id (its end).
+    #[arg(long, value_name = "WHEN")]
+    at: Option<String>,
+}
 
-pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
-    let loaded = ledger.load()?;
+pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+    let loaded = ledger.load_at(args.at.as_deref())?;
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(&loaded, session.as_deref());
     let view = status(&loaded.state, &scope);

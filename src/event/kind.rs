@@ -127,3 +127,155 @@ pub fn one_line(text: &str, max: usize) -> String {
         format!("{cut}…")
     }
 }
+
+/// The JSON type a body field must have.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Text,
+    Texts,
+    Flag,
+    Count,
+}
+
+/// One body field: name, type, required.
+type FieldRule = (&'static str, Field, bool);
+
+/// Body fields per kind. Extra fields are allowed (newer writers).
+const SCHEMA: &[(&str, &[FieldRule])] = &[
+    (
+        OBJECTIVE_CREATED,
+        &[
+            ("title", Field::Text, true),
+            ("description", Field::Text, false),
+        ],
+    ),
+    (OBJECTIVE_COMPLETED, &[("outcome", Field::Text, false)]),
+    (
+        TASK_CREATED,
+        &[
+            ("title", Field::Text, true),
+            ("priority", Field::Count, true),
+            ("depends_on", Field::Texts, true),
+            ("description", Field::Text, false),
+            ("objective", Field::Text, false),
+            ("estimate_minutes", Field::Count, false),
+        ],
+    ),
+    (TASK_DEPENDENCY_ADDED, &[("depends_on", Field::Texts, true)]),
+    (TASK_STARTED, &[("worktree", Field::Text, false)]),
+    (TASK_NOTED, &[("text", Field::Text, true)]),
+    (TASK_BLOCKED, &[("reason", Field::Text, true)]),
+    (
+        TASK_COMPLETED,
+        &[
+            ("forced", Field::Flag, true),
+            ("overridden", Field::Texts, false),
+            ("summary", Field::Text, false),
+        ],
+    ),
+    (TASK_REOPENED, &[("reason", Field::Text, false)]),
+    (
+        INSIGHT_ADDED,
+        &[
+            ("text", Field::Text, true),
+            ("tags", Field::Texts, true),
+            ("knowledge", Field::Flag, true),
+            ("task", Field::Text, false),
+        ],
+    ),
+    (INSIGHT_PROMOTED, &[]),
+    (
+        DECISION_REQUESTED,
+        &[
+            ("question", Field::Text, true),
+            ("options", Field::Texts, true),
+            ("task", Field::Text, false),
+        ],
+    ),
+    (
+        DECISION_MADE,
+        &[
+            ("choice", Field::Text, true),
+            ("rationale", Field::Text, true),
+        ],
+    ),
+    (
+        SESSION_STARTED,
+        &[
+            ("worktree", Field::Text, true),
+            ("title", Field::Text, false),
+        ],
+    ),
+    (SESSION_RESUMED, &[("worktree", Field::Text, false)]),
+    (
+        SESSION_ENDED,
+        &[
+            ("abandoned", Field::Flag, true),
+            ("summary", Field::Text, false),
+        ],
+    ),
+];
+
+/// What is wrong with an event of a known kind: body fields missing or of the wrong type, or a
+/// subject of the wrong entity kind. Unknown kinds are not checked.
+pub fn schema_errors(event: &Event) -> Vec<String> {
+    let Some((_, fields)) = SCHEMA.iter().find(|(kind, _)| *kind == event.kind) else {
+        return Vec::new();
+    };
+    let mut errors = Vec::new();
+    let Some(body) = event.body.as_object() else {
+        return vec!["body is not an object".into()];
+    };
+    for (name, field, required) in fields.iter() {
+        let ok = match body.get(*name) {
+            None => !required,
+            Some(value) => match field {
+                Field::Text => value.is_string(),
+                Field::Texts => value
+                    .as_array()
+                    .is_some_and(|items| items.iter().all(Value::is_string)),
+                Field::Flag => value.is_boolean(),
+                Field::Count => value.is_u64(),
+            },
+        };
+        if !ok {
+            let wanted = match field {
+                Field::Text => "a string",
+                Field::Texts => "a list of strings",
+                Field::Flag => "true or false",
+                Field::Count => "a whole number",
+            };
+            let what = if body.contains_key(*name) {
+                "is not"
+            } else {
+                "is missing, expected"
+            };
+            errors.push(format!("body.{name} {what} {wanted}"));
+        }
+    }
+    if event.kind == TASK_CREATED
+        && body
+            .get("priority")
+            .and_then(Value::as_u64)
+            .is_some_and(|p| p > 4)
+    {
+        errors.push("body.priority is above 4".into());
+    }
+    let entity = event.kind.split('.').next().unwrap_or("");
+    let prefix = match entity {
+        "objective" => "o-",
+        "task" => "t-",
+        "insight" => "i-",
+        "decision" => "d-",
+        "session" => "s-",
+        _ => "",
+    };
+    if !event
+        .subject
+        .as_deref()
+        .is_some_and(|s| s.starts_with(prefix) && s.len() > prefix.len())
+    {
+        errors.push(format!("subject is not a {entity} id ({prefix}…)"));
+    }
+    errors
+}

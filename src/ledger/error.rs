@@ -57,6 +57,17 @@ pub enum Error {
     },
     #[error("the ledger ref kept moving; gave up after {0} attempts")]
     Busy(u32),
+    /// An import refused: the file cannot be read or interpreted (nothing was written).
+    #[error("{}{message}", line.map(|n| format!("line {n}: ")).unwrap_or_default())]
+    Import {
+        line: Option<usize>,
+        message: String,
+        hint: &'static str,
+    },
+    #[error(transparent)]
+    Point(#[from] crate::projection::point::PointError),
+    #[error("{0}")]
+    Io(String),
 }
 
 impl Error {
@@ -84,6 +95,9 @@ impl Error {
             Error::NotReadyToClose { .. } => "validation_failed",
             Error::UnknownChoice { .. } => "unknown_choice",
             Error::Busy(_) => "busy",
+            Error::Import { .. } => "import_failed",
+            Error::Point(_) => "bad_point",
+            Error::Io(_) => "io",
         }
     }
 
@@ -96,7 +110,7 @@ impl Error {
             Error::Store(store::Error::NotInitialised) => "run `git ledger init` first".into(),
             Error::Store(store::Error::Bare) => "run it inside a work tree of the repository".into(),
             Error::UnknownId { kind, .. } | Error::MalformedId { kind, .. } => {
-                format!("`git ledger {} list` shows the ids", list_command(*kind))
+                format!("`git ledger {} list` shows the ids", kind.noun())
             }
             Error::AmbiguousId { .. } => "type more characters of the id".into(),
             Error::Empty { .. } => "give some text; whitespace alone does not count".into(),
@@ -116,21 +130,14 @@ impl Error {
             }
             Error::UnknownChoice { .. } => "choose one of the options, spelled as listed".into(),
             Error::Busy(_) => "another process is appending heavily; try again".into(),
+            Error::Import { hint, .. } => hint.to_string(),
+            Error::Point(_) => {
+                "name a time (2026-01-05 or 2026-01-05T09:00:00Z), an event id from `git ledger log`, or a session id".into()
+            }
             Error::WrongState { action, .. } if *action == "started" || *action == "completed" => {
                 "reopen it first with `git ledger task reopen <id>`".into()
             }
             _ => return None,
         })
-    }
-}
-
-fn list_command(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Objective => "objective",
-        EntityKind::Task => "task",
-        EntityKind::Insight => "insight",
-        EntityKind::Decision => "decision",
-        EntityKind::Session => "session",
-        EntityKind::Agent => "agent",
     }
 }

@@ -5,19 +5,24 @@
 //! clone's ref. If another process moved the ref in between, everything is redone against the
 //! new tip, so a validation never passes on stale state and no event is lost.
 
+mod audit;
 mod decisions;
 mod error;
+mod import;
 mod insights;
 mod sessions;
 mod work;
 
+pub use audit::{AuditReport, Check, Notices};
 pub use error::Error;
+pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use sessions::ResumeContext;
 pub use work::{TaskInput, parse_estimate, parse_priority};
 
 use crate::clock;
 use crate::event::{Draft, EntityKind, Event, entity_id};
 use crate::projection::memory::Scope;
+use crate::projection::point;
 use crate::projection::state::{Resolve, State};
 use crate::store::{self, Problem, Store};
 use chrono::{DateTime, Utc};
@@ -130,6 +135,17 @@ impl Ledger {
         })
     }
 
+    /// The ledger as it stood at a point: a time, an event id, or a session id (its end).
+    pub fn load_at(&self, at: Option<&str>) -> Result<Loaded, Error> {
+        let mut loaded = self.load()?;
+        if let Some(at) = at {
+            let point = point::resolve(&loaded.state, at, point::SessionEnd::End)?;
+            loaded.state = point::state_at(&loaded.state, point);
+            loaded.now = point.now;
+        }
+        Ok(loaded)
+    }
+
     /// The session this process works in: `GIT_LEDGER_SESSION`, else the open session of
     /// this worktree.
     pub fn current_session(&self, state: &State) -> Result<Option<String>, Error> {
@@ -158,34 +174,54 @@ impl Ledger {
         &self,
         mut build: impl FnMut(&State, &mut Batch) -> Result<T, Error>,
     ) -> Result<(Loaded, T), Error> {
+        self.append_with_retry(usize::MAX, |loaded| {
+            let mut batch = Batch {
+                writer: &self.writer,
+                worktree: &self.worktree,
+                base_hlc: next_hlc(loaded),
+                now: loaded.now,
+                session: self.current_session(&loaded.state)?,
+                drafts: Vec::new(),
+                ids_made: 0,
+            };
+            let output = build(&loaded.state, &mut batch)?;
+            Ok((batch.seal(&self.actor), output))
+        })
+    }
+
+    /// The compare-and-swap loop under every write: read the ledger, let `prepare` produce
+    /// sealed events from it (or refuse), append them in commits of at most `per_commit`
+    /// events, and start over on the new tip if another process moved the ref meanwhile.
+    fn append_with_retry<T>(
+        &self,
+        per_commit: usize,
+        mut prepare: impl FnMut(&Loaded) -> Result<(Vec<Event>, T), Error>,
+    ) -> Result<(Loaded, T), Error> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let mut loaded = self.load()?;
-            let session = self.current_session(&loaded.state)?;
-            let mut batch = Batch {
-                writer: &self.writer,
-                worktree: &self.worktree,
-                base_hlc: (loaded.now.timestamp_millis().max(0) as u64)
-                    .max(loaded.state.max_hlc + 1),
-                now: loaded.now,
-                session,
-                drafts: Vec::new(),
-                ids_made: 0,
-            };
-            let output = build(&loaded.state, &mut batch)?;
-            if batch.drafts.is_empty() {
+            let (events, output) = prepare(&loaded)?;
+            if events.is_empty() {
                 return Ok((loaded, output));
             }
-            let events = batch.seal(&self.actor);
-            match self.store.append(&events, loaded.own_tip, loaded.now) {
-                Ok(commit) => {
-                    loaded.own_tip = Some(commit);
-                    for event in events {
-                        loaded.state.apply(event);
+            match self
+                .store
+                .append_in_commits(&events, per_commit, loaded.own_tip, loaded.now)
+            {
+                Ok(tip) => {
+                    loaded.own_tip = Some(tip);
+                    // New events order after everything read, unless they carry older clocks
+                    // (an import of another ledger's events): then fold from scratch.
+                    if events.iter().all(|e| e.hlc > loaded.state.max_hlc) {
+                        for event in events {
+                            loaded.state.apply(event);
+                        }
+                        loaded.state.refresh_abbrev();
+                    } else {
+                        loaded = self.load()?;
                     }
-                    loaded.state.refresh_abbrev();
                     return Ok((loaded, output));
                 }
                 Err(store::Error::Conflict) if started.elapsed() < RETRY_BUDGET => {
@@ -196,6 +232,11 @@ impl Ledger {
             }
         }
     }
+}
+
+/// The clock value of the next event: above every event read, and not behind the wall clock.
+fn next_hlc(loaded: &Loaded) -> u64 {
+    (loaded.now.timestamp_millis().max(0) as u64).max(loaded.state.max_hlc + 1)
 }
 
 /// The events one operation is about to append.

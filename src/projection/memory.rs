@@ -21,6 +21,41 @@ pub struct Scope<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// The four memory views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Working,
+    Short,
+    Long,
+    Knowledge,
+}
+
+/// Compute a view: its data (for JSON) and its document (for text and markdown).
+/// `days` is the short-term window.
+pub fn view(view: View, state: &State, scope: &Scope, days: u32) -> (serde_json::Value, Doc) {
+    fn json(data: &impl Serialize) -> serde_json::Value {
+        serde_json::to_value(data).unwrap_or(serde_json::Value::Null)
+    }
+    match view {
+        View::Working => {
+            let v = working(state, scope);
+            (json(&v), v.doc(state, scope.now))
+        }
+        View::Short => {
+            let v = short_term(state, scope.now, days);
+            (json(&v), v.doc(state, scope.now))
+        }
+        View::Long => {
+            let v = long_term(state, scope.now);
+            (json(&v), v.doc(state, scope.now))
+        }
+        View::Knowledge => {
+            let v = knowledge(state);
+            (json(&v), v.doc(state))
+        }
+    }
+}
+
 /// One past event, summarised for people and agents.
 #[derive(Debug, Clone, Serialize)]
 pub struct Action {

@@ -2,5 +2,7 @@
 
 pub mod doc;
 pub mod memory;
+pub mod point;
 pub mod state;
 pub mod status;
+pub mod timeline;

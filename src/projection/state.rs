@@ -237,8 +237,9 @@ pub struct State {
     pub max_hlc: u64,
     /// Events of kinds this version does not know; kept and shown, otherwise ignored.
     pub unknown_events: usize,
-    /// Events that refer to an entity the ledger does not have; kept and shown, otherwise ignored.
-    pub orphan_events: usize,
+    /// Events that refer to an entity the ledger does not have (positions in `events`); kept
+    /// and shown, otherwise ignored.
+    pub orphans: Vec<usize>,
     abbrev: usize,
 }
 
@@ -262,7 +263,7 @@ impl State {
         match known {
             Applied::Yes => {}
             Applied::UnknownKind => self.unknown_events += 1,
-            Applied::Orphan => self.orphan_events += 1,
+            Applied::Orphan => self.orphans.push(position),
         }
         self.events.push(event);
     }

@@ -72,7 +72,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
             events: state.events.len(),
             unknown_events: state.unknown_events,
-            orphan_events: state.orphan_events,
+            orphan_events: state.orphans.len(),
         },
         session: scope.session.map(str::to_string),
         focus: state

@@ -184,40 +184,54 @@ impl Store {
     }
 
     /// Append `events` as one commit on this clone's writer ref, if its tip is still
-    /// `expected`. Returns the new commit, or [`Error::Conflict`] when another process moved
-    /// the ref first (the caller re-reads, re-validates and tries again).
+    /// `expected`. Returns the new tip, or [`Error::Conflict`] when another process moved the
+    /// ref first (the caller re-reads, re-validates and tries again).
     pub fn append(
         &self,
         events: &[Event],
         expected: Option<Oid>,
         time: chrono::DateTime<chrono::Utc>,
     ) -> Result<Oid, Error> {
+        self.append_in_commits(events, events.len(), expected, time)
+    }
+
+    /// Append `events` as a chain of commits of at most `per_commit` events each, then move
+    /// this clone's ref once, from `expected` to the last of them, by compare-and-swap: all of
+    /// them appear, or none. Returns the new tip ([`Error::Conflict`] as for [`Store::append`]).
+    pub fn append_in_commits(
+        &self,
+        events: &[Event],
+        per_commit: usize,
+        expected: Option<Oid>,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Oid, Error> {
         let refname = self.own_ref()?;
-        let message = commit_message(events);
         let tree_oid = self.repo.treebuilder(None)?.write()?;
         let tree = self.repo.find_tree(tree_oid)?;
         let signature = self.signature(time)?;
-        let parent = match expected {
-            Some(oid) => Some(self.repo.find_commit(oid)?),
-            None => None,
+        let mut tip = expected;
+        for chunk in events.chunks(per_commit.max(1)) {
+            let parent = tip.map(|oid| self.repo.find_commit(oid)).transpose()?;
+            let parents: Vec<&git2::Commit> = parent.iter().collect();
+            let message = commit_message(chunk);
+            tip = Some(
+                self.repo
+                    .commit(None, &signature, &signature, &message, &tree, &parents)?,
+            );
+        }
+        let Some(tip) = tip.filter(|_| !events.is_empty()) else {
+            return Err(Error::Git(git2::Error::from_str("nothing to append")));
         };
-        let parents: Vec<&git2::Commit> = parent.iter().collect();
-        let commit = self
-            .repo
-            .commit(None, &signature, &signature, &message, &tree, &parents)?;
         let log = format!("ledger: append {} event(s)", events.len());
         let result = match expected {
             Some(old) => self
                 .repo
-                .reference_matching(&refname, commit, true, old, &log)
+                .reference_matching(&refname, tip, true, old, &log)
                 .map(|_| ()),
-            None => self
-                .repo
-                .reference(&refname, commit, false, &log)
-                .map(|_| ()),
+            None => self.repo.reference(&refname, tip, false, &log).map(|_| ()),
         };
         match result {
-            Ok(()) => Ok(commit),
+            Ok(()) => Ok(tip),
             Err(e) if is_race(&e) => Err(Error::Conflict),
             Err(e) => Err(Error::Git(e)),
         }
@@ -240,6 +254,62 @@ impl Store {
         let when = git2::Time::new(time.timestamp(), 0);
         Ok(Signature::new(&name, &email, &when)
             .or_else(|_| Signature::new("git-ledger", "git-ledger@localhost", &when))?)
+    }
+}
+
+/// The writer tips an audit last found intact, kept in `<git common dir>/ledger/`, so a later
+/// audit can tell whether a ledger ref was rewritten or deleted since.
+impl Store {
+    fn checkpoint_path(&self) -> PathBuf {
+        self.repo
+            .commondir()
+            .join("ledger")
+            .join("audit-checkpoint")
+    }
+
+    /// The last checkpoint: (ref, tip) pairs. `Ok(None)` when there is none yet; unreadable
+    /// lines are an error, so a damaged checkpoint is reported rather than ignored.
+    pub fn read_checkpoint(&self) -> Result<Option<Vec<(String, Oid)>>, String> {
+        let text = match std::fs::read_to_string(self.checkpoint_path()) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read the audit checkpoint: {e}")),
+        };
+        let mut tips = Vec::new();
+        for (n, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
+            let parsed = line
+                .split_once(' ')
+                .and_then(|(oid, name)| Some((name.to_string(), Oid::from_str(oid).ok()?)));
+            match parsed {
+                Some(tip) if tip.0.starts_with(REF_PREFIX) => tips.push(tip),
+                _ => return Err(format!("the audit checkpoint is damaged at line {}", n + 1)),
+            }
+        }
+        Ok(Some(tips))
+    }
+
+    /// Record `tips` as the new checkpoint (written to a temporary file, then renamed).
+    pub fn write_checkpoint(&self, tips: &[(String, Oid)]) -> Result<(), std::io::Error> {
+        let path = self.checkpoint_path();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let text: String = tips
+            .iter()
+            .map(|(name, oid)| format!("{oid} {name}\n"))
+            .collect();
+        let temp = path.with_extension("tmp");
+        std::fs::write(&temp, text)?;
+        std::fs::rename(temp, path)
+    }
+
+    /// Whether `new` is `old` or has it in its history (the ref only moved forward).
+    pub fn descends_from(&self, new: Oid, old: Oid) -> bool {
+        new == old || self.repo.graph_descendant_of(new, old).unwrap_or(false)
     }
 }
 

@@ -1,10 +1,16 @@
 //! One integration-test binary: every test drives the real `git-ledger` binary against real
 //! git repositories in temporary directories, with a hermetic git environment.
 
+// Integrity: ids, append-only refs, schema, invariants; exit status.
+mod audit;
 // Commands, their output and --json shape, scenario by scenario.
 mod core;
 // Bad input: each refused with one line and a non-zero exit, nothing written.
 mod errors;
+// Replay, time travel (--at) and diff.
+mod replay;
+// Export and import: round trips, orchestrator and beads files, batching, refusals.
+mod portability;
 // Sessions, focus across worktrees, resume, validation before close, time tracking.
 mod sessions;
 // Several processes appending at once; hand-edited refs; what plain git sees.

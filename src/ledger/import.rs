@@ -1,0 +1,842 @@
+//! Importing: a ledger export (JSONL), an orchestrator's `orchestrator_context.json`, or beads
+//! issues (JSONL).
+//!
+//! The whole input is parsed and checked before anything is written: one bad line refuses the
+//! import. The events are appended in commits of at most [`IMPORT_EVENTS_PER_COMMIT`] events,
+//! chained and published by one compare-and-swap of this clone's ref, so an import appears
+//! entirely or not at all. Imports are idempotent: exported events are recognised by their
+//! ids, and entities from other tools get ids derived from their source ids (not from the
+//! writer and clock), so a second import of the same file finds them and adds nothing.
+//!
+//! Entries of other tools are historical facts: they are recorded as they are, without the
+//! validation of the commands (a completed task needs no notes). Their events carry the source's
+//! timestamps in `time` when it has them (except `task.started`, which gets the import's time
+//! so the work clock does not count the time before the import); `hlc` is the import's clock,
+//! as for any append, so imported events order after everything the ledger had.
+
+use super::{Error, Ledger, Loaded, next_hlc};
+use crate::clock;
+use crate::event::{EntityKind, Event, entity_id, kind};
+use crate::projection::state::State;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+
+/// The most events one commit of an import holds.
+pub const IMPORT_EVENTS_PER_COMMIT: usize = 1000;
+
+/// The kind recorded for an orchestrator's spawned agent. Deliberately not in `event::kind`:
+/// this version's fold does not interpret it (it is kept like a kind from a newer version),
+/// but the long-term memory metrics count it as "agents spawned".
+const AGENT_SPAWNED: &str = "agent.spawned";
+
+/// Top-level keys that mark an orchestrator context.
+const ORCHESTRATOR_KEYS: &[&str] = &[
+    "objectives",
+    "completed_tasks",
+    "active_tasks",
+    "key_insights",
+];
+
+const HINT_FIX: &str = "nothing was imported; fix the input and run the import again";
+const HINT_FORMAT: &str = "name the format with --format jsonl (from `git ledger export`), orchestrator (orchestrator_context.json) or beads (issues JSONL)";
+
+/// What the input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportFormat {
+    /// Tell from the content.
+    Auto,
+    /// Events as written by `git ledger export`, one a line.
+    Jsonl,
+    /// An orchestrator's `orchestrator_context.json`.
+    Orchestrator,
+    /// beads issues, one JSON object a line.
+    Beads,
+}
+
+impl ImportFormat {
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportFormat::Auto => "auto",
+            ImportFormat::Jsonl => "jsonl",
+            ImportFormat::Orchestrator => "orchestrator",
+            ImportFormat::Beads => "beads",
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportReport {
+    /// The format read (never `auto`).
+    pub format: ImportFormat,
+    /// Events in the input; for orchestrator and beads, the events its entries map to.
+    pub read: usize,
+    /// Events appended now.
+    pub added: usize,
+    /// Events not appended because the ledger already has them (or the input repeats them).
+    pub skipped: usize,
+    /// Commits the added events were written in.
+    pub commits: usize,
+}
+
+/// One entity of another tool and the events that record it.
+struct Entry {
+    kind: EntityKind,
+    subject: String,
+    events: Vec<Planned>,
+}
+
+struct Planned {
+    kind: &'static str,
+    body: Value,
+    /// The source's timestamp; `None`: the time of the import.
+    time: Option<DateTime<Utc>>,
+}
+
+enum Source {
+    Events(Vec<Event>),
+    Entries(Vec<Entry>),
+}
+
+impl Ledger {
+    /// Import `input` (the bytes of a file) into this clone's ref. Nothing is written when
+    /// any part of the input is refused.
+    pub fn import(
+        &self,
+        input: &[u8],
+        format: ImportFormat,
+    ) -> Result<(Loaded, ImportReport), Error> {
+        let text = decode(input)?;
+        let worktree = self.worktree().to_string_lossy().into_owned();
+        let (format, source) = parse(text, format, &worktree)?;
+        self.append_with_retry(IMPORT_EVENTS_PER_COMMIT, |loaded| {
+            let (events, skipped) = match &source {
+                Source::Events(events) => new_events(&loaded.state, events),
+                Source::Entries(entries) => self.seal_entries(loaded, entries)?,
+            };
+            let report = ImportReport {
+                format,
+                read: events.len() + skipped,
+                added: events.len(),
+                skipped,
+                commits: events.len().div_ceil(IMPORT_EVENTS_PER_COMMIT),
+            };
+            Ok((events, report))
+        })
+    }
+
+    /// Seal the events of the entries the ledger does not have yet, after everything it has.
+    /// Returns them and the number of events skipped.
+    fn seal_entries(
+        &self,
+        loaded: &Loaded,
+        entries: &[Entry],
+    ) -> Result<(Vec<Event>, usize), Error> {
+        let state = &loaded.state;
+        let session = self.current_session(state)?;
+        let agents: HashSet<&str> = state
+            .events
+            .iter()
+            .filter(|e| e.kind == AGENT_SPAWNED)
+            .filter_map(|e| e.subject.as_deref())
+            .collect();
+        let base = next_hlc(loaded);
+        let mut seen = HashSet::new();
+        let mut events = Vec::new();
+        let mut skipped = 0;
+        for entry in entries {
+            if !seen.insert(entry.subject.as_str()) || exists(state, &agents, entry) {
+                skipped += entry.events.len();
+                continue;
+            }
+            for planned in &entry.events {
+                events.push(Event::seal(
+                    planned.kind,
+                    clock::format(planned.time.unwrap_or(loaded.now)),
+                    base + events.len() as u64,
+                    &self.writer,
+                    session.clone(),
+                    &self.actor,
+                    Some(entry.subject.clone()),
+                    planned.body.clone(),
+                ));
+            }
+        }
+        Ok((events, skipped))
+    }
+}
+
+fn exists(state: &State, agents: &HashSet<&str>, entry: &Entry) -> bool {
+    let id = entry.subject.as_str();
+    match entry.kind {
+        EntityKind::Objective => state.objectives.contains(id),
+        EntityKind::Task => state.tasks.contains(id),
+        EntityKind::Insight => state.insights.contains(id),
+        EntityKind::Decision => state.decisions.contains(id),
+        EntityKind::Session => state.sessions.contains(id),
+        EntityKind::Agent => agents.contains(id),
+    }
+}
+
+/// The exported events the ledger does not have yet, in input order, and how many it has.
+fn new_events(state: &State, events: &[Event]) -> (Vec<Event>, usize) {
+    let mut seen: HashSet<&str> = state.events.iter().map(|e| e.id.as_str()).collect();
+    let mut fresh = Vec::new();
+    for event in events {
+        if seen.insert(event.id.as_str()) {
+            fresh.push(event.clone());
+        }
+    }
+    let skipped = events.len() - fresh.len();
+    (fresh, skipped)
+}
+
+fn import_error(line: Option<usize>, message: impl Into<String>, hint: &'static str) -> Error {
+    Error::Import {
+        line,
+        message: message.into(),
+        hint,
+    }
+}
+
+/// The input as text: UTF-8, a leading byte order mark dropped.
+fn decode(input: &[u8]) -> Result<&str, Error> {
+    match std::str::from_utf8(input) {
+        Ok(text) => Ok(text.strip_prefix('\u{feff}').unwrap_or(text)),
+        Err(e) => {
+            let line = input[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1;
+            Err(import_error(
+                Some(line),
+                "not valid UTF-8",
+                "convert the input to UTF-8; nothing was imported",
+            ))
+        }
+    }
+}
+
+/// The non-blank lines of the input with their 1-based line numbers.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, line)| !line.trim().is_empty())
+}
+
+/// serde_json's message without its position (which is reported separately).
+fn json_reason(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    text.strip_suffix(&position).unwrap_or(&text).to_string()
+}
+
+/// A JSON syntax error on line `line` of the input (for one line: its column too).
+fn json_error(e: &serde_json::Error, line: usize, column: bool) -> Error {
+    let message = if column {
+        format!("not valid JSON: {} (column {})", json_reason(e), e.column())
+    } else {
+        format!("not valid JSON: {}", json_reason(e))
+    };
+    import_error(Some(line), message, HINT_FIX)
+}
+
+fn parse(
+    text: &str,
+    format: ImportFormat,
+    worktree: &str,
+) -> Result<(ImportFormat, Source), Error> {
+    let source = match format {
+        ImportFormat::Auto => return parse(text, detect(text)?, worktree),
+        ImportFormat::Jsonl => Source::Events(parse_export(text)?),
+        ImportFormat::Orchestrator => Source::Entries(orchestrator(text, worktree)?),
+        ImportFormat::Beads => Source::Entries(beads(text, worktree)?),
+    };
+    Ok((format, source))
+}
+
+/// Tell the format from the content: one JSON object with orchestrator keys, else the first
+/// line: a ledger event (`kind`, `hlc`, `writer`) or a beads issue (`title`, `status`).
+fn detect(text: &str) -> Result<ImportFormat, Error> {
+    let unknown = |why: String| {
+        import_error(
+            None,
+            format!("cannot tell the format of the input: {why}"),
+            HINT_FORMAT,
+        )
+    };
+    let Some((first_line, first)) = lines(text).next() else {
+        return Err(import_error(None, "the input is empty", HINT_FORMAT));
+    };
+    let first_alone = serde_json::from_str::<Value>(first);
+    if text.trim_start().starts_with('{') {
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => {
+                if ORCHESTRATOR_KEYS.iter().any(|k| map.contains_key(*k)) {
+                    return Ok(ImportFormat::Orchestrator);
+                }
+                if first_alone.is_err() {
+                    return Err(unknown(format!(
+                        "a JSON object without any of the keys {}",
+                        ORCHESTRATOR_KEYS.join(", ")
+                    )));
+                }
+            }
+            // One JSON document spread over several lines (not JSONL): report where it breaks.
+            Err(e) if first_alone.is_err() => return Err(json_error(&e, e.line(), false)),
+            _ => {}
+        }
+    }
+    let value = first_alone.map_err(|e| json_error(&e, first_line, true))?;
+    let has = |key: &str| value.get(key).is_some();
+    if has("kind") && has("hlc") && has("writer") {
+        Ok(ImportFormat::Jsonl)
+    } else if has("title") && has("status") && !has("kind") {
+        Ok(ImportFormat::Beads)
+    } else {
+        Err(unknown(format!(
+            "line {first_line} is neither a ledger event (kind, hlc, writer) nor a beads issue (title, status)"
+        )))
+    }
+}
+
+/// Every line an event whose id verifies.
+fn parse_export(text: &str) -> Result<Vec<Event>, Error> {
+    lines(text)
+        .map(|(n, line)| {
+            Event::from_line(line.trim())
+                .map_err(|e| import_error(Some(n), e.to_string(), HINT_FIX))
+        })
+        .collect()
+}
+
+/// One object of the input, with where it came from for error messages.
+struct Item<'a> {
+    place: String,
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Item<'a> {
+    fn new(place: String, value: &'a Value, line: Option<usize>) -> Result<Item<'a>, Error> {
+        match value {
+            Value::Object(map) => Ok(Item { place, map }),
+            _ => Err(import_error(
+                line,
+                format!("{place} is not a JSON object"),
+                HINT_FIX,
+            )),
+        }
+    }
+
+    /// The first of `keys` that holds a non-blank string, trimmed.
+    fn text(&self, keys: &[&str]) -> Option<String> {
+        keys.iter()
+            .filter_map(|k| self.map.get(*k).and_then(Value::as_str))
+            .map(str::trim)
+            .find(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The source's id: a string or a number.
+    fn id(&self) -> Option<String> {
+        match self.map.get("id")? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The first of `keys` that holds a time this module can read.
+    fn time(&self, keys: &[&str]) -> Option<DateTime<Utc>> {
+        keys.iter()
+            .filter_map(|k| self.map.get(*k).and_then(Value::as_str))
+            .find_map(parse_time)
+    }
+
+    fn strings(&self, key: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for value in self
+            .map
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let text = match value {
+                Value::String(s) => s.trim().to_string(),
+                Value::Number(n) => n.to_string(),
+                _ => continue,
+            };
+            if !text.is_empty() && !out.contains(&text) {
+                out.push(text);
+            }
+        }
+        out
+    }
+
+    /// Normalised status: lowercase, words joined by `_`.
+    fn status(&self) -> String {
+        self.text(&["status"])
+            .unwrap_or_default()
+            .to_lowercase()
+            .replace([' ', '-'], "_")
+    }
+
+    /// Priority 0 (highest) … 4: a number (clamped), `p1`, or a word; 2 when absent.
+    fn priority(&self) -> u64 {
+        match self.map.get("priority") {
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .or_else(|| n.as_f64().map(|f| f as i64))
+                .map_or(2, |p| p.clamp(0, 4) as u64),
+            Some(Value::String(s)) => {
+                let s = s.trim().to_lowercase();
+                match s.trim_start_matches('p').parse::<i64>() {
+                    Ok(p) => p.clamp(0, 4) as u64,
+                    Err(_) => match s.as_str() {
+                        "critical" | "urgent" => 0,
+                        "high" => 1,
+                        "low" => 3,
+                        "lowest" | "backlog" => 4,
+                        _ => 2,
+                    },
+                }
+            }
+            _ => 2,
+        }
+    }
+
+    fn missing(&self, what: &str) -> Error {
+        import_error(None, format!("{} has no {what}", self.place), HINT_FIX)
+    }
+}
+
+/// A timestamp with or without a time zone (none means UTC), or a date alone.
+fn parse_time(input: &str) -> Option<DateTime<Utc>> {
+    let s = input.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%d %H:%M:%S%.f%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, format) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+            return Some(t.and_utc());
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+fn planned(kind: &'static str, body: Value, time: Option<DateTime<Utc>>) -> Planned {
+    Planned { kind, body, time }
+}
+
+/// Add `key` to a JSON object when the value is present.
+fn with(mut body: Value, key: &str, value: Option<impl Into<Value>>) -> Value {
+    if let Some(value) = value {
+        body[key] = value.into();
+    }
+    body
+}
+
+/// The entity id of an orchestrator entry: from its source id, the same on every import.
+fn orchestrator_id(kind: EntityKind, source_id: &str) -> String {
+    entity_id(kind, "import", 0, &format!("orchestrator:{source_id}"))
+}
+
+/// The entity id of a beads issue.
+fn beads_id(source_id: &str) -> String {
+    entity_id(EntityKind::Task, "import", 0, &format!("beads:{source_id}"))
+}
+
+/// Map an orchestrator context: objectives, completed and active tasks, pending decisions,
+/// key insights and spawned agents. Its metrics are not imported: they are recomputed from the
+/// events.
+fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
+    let root: Value = serde_json::from_str(text).map_err(|e| json_error(&e, e.line(), false))?;
+    let Value::Object(root) = root else {
+        return Err(import_error(
+            None,
+            "an orchestrator context is one JSON object",
+            HINT_FORMAT,
+        ));
+    };
+    let section = |key: &'static str| -> Result<Vec<Item<'_>>, Error> {
+        match root.get(key) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| Item::new(format!("{key}[{i}]"), v, None))
+                .collect(),
+            Some(_) => Err(import_error(
+                None,
+                format!("\"{key}\" is not a list"),
+                HINT_FIX,
+            )),
+        }
+    };
+    let mut entries = Vec::new();
+
+    let objectives = section("objectives")?;
+    let mut objective_ids = HashMap::new();
+    for item in &objectives {
+        let title = item.text(&["description", "title", "name"]);
+        let source_id = item
+            .id()
+            .or_else(|| title.clone())
+            .ok_or_else(|| item.missing("id and no description"))?;
+        let title = title.unwrap_or_else(|| source_id.clone());
+        let id = orchestrator_id(EntityKind::Objective, &source_id);
+        objective_ids.insert(source_id.clone(), id.clone());
+        let mut events = vec![planned(
+            kind::OBJECTIVE_CREATED,
+            json!({ "title": title, "source_id": source_id }),
+            item.time(&["created", "created_date"]),
+        )];
+        if matches!(item.status().as_str(), "completed" | "done" | "complete") {
+            events.push(planned(
+                kind::OBJECTIVE_COMPLETED,
+                with(json!({}), "outcome", item.text(&["outcome"])),
+                item.time(&["completed", "completed_date"]),
+            ));
+        }
+        entries.push(Entry {
+            kind: EntityKind::Objective,
+            subject: id,
+            events,
+        });
+    }
+
+    let task = |item: &Item, done: bool| -> Result<Entry, Error> {
+        let title = item.text(&["description", "title", "name"]);
+        let source_id = item
+            .id()
+            .or_else(|| title.clone())
+            .ok_or_else(|| item.missing("id and no description"))?;
+        let title = title.unwrap_or_else(|| source_id.clone());
+        let objective = item
+            .text(&["objective", "objective_id"])
+            .and_then(|o| objective_ids.get(&o).cloned());
+        let body = json!({
+            "title": title,
+            "priority": item.priority(),
+            "depends_on": [],
+            "source_id": source_id,
+        });
+        let completed = item.time(&["completed", "completed_date"]);
+        let created =
+            item.time(&["created", "created_date"])
+                .or(if done { completed } else { None });
+        let mut events = vec![planned(
+            kind::TASK_CREATED,
+            with(body, "objective", objective),
+            created,
+        )];
+        if done {
+            // A historical fact: recorded without the validation `task done` applies.
+            let body = json!({ "forced": false, "imported": true });
+            events.push(planned(
+                kind::TASK_COMPLETED,
+                with(body, "summary", item.text(&["outcome", "summary"])),
+                completed,
+            ));
+        } else if matches!(
+            item.status().as_str(),
+            "in_progress" | "inprogress" | "started" | "working"
+        ) {
+            // At the time of the import: the work clock counts from when the ledger knows.
+            events.push(planned(
+                kind::TASK_STARTED,
+                json!({ "worktree": worktree }),
+                None,
+            ));
+        }
+        Ok(Entry {
+            kind: EntityKind::Task,
+            subject: orchestrator_id(EntityKind::Task, &source_id),
+            events,
+        })
+    };
+    for item in &section("completed_tasks")? {
+        entries.push(task(item, true)?);
+    }
+    for item in &section("active_tasks")? {
+        entries.push(task(item, false)?);
+    }
+
+    for item in &section("pending_decisions")? {
+        let question = item
+            .text(&["question", "description", "title"])
+            .ok_or_else(|| item.missing("question or description"))?;
+        let source_id = item.id().unwrap_or_else(|| question.clone());
+        let body = json!({
+            "question": question,
+            "options": item.strings("options"),
+            "source_id": source_id,
+        });
+        entries.push(Entry {
+            kind: EntityKind::Decision,
+            subject: orchestrator_id(EntityKind::Decision, &source_id),
+            events: vec![planned(
+                kind::DECISION_REQUESTED,
+                body,
+                item.time(&["created", "created_date"]),
+            )],
+        });
+    }
+
+    // Insights are plain strings or objects with a "text".
+    let insights = match root.get("key_insights") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(_) => {
+            return Err(import_error(
+                None,
+                "\"key_insights\" is not a list",
+                HINT_FIX,
+            ));
+        }
+    };
+    for (i, value) in insights.into_iter().enumerate() {
+        let place = format!("key_insights[{i}]");
+        let (text, source_id, tags, time) = match value {
+            Value::String(s) if !s.trim().is_empty() => {
+                (s.trim().to_string(), None, Vec::new(), None)
+            }
+            Value::String(_) => {
+                return Err(import_error(None, format!("{place} is empty"), HINT_FIX));
+            }
+            other => {
+                let item = Item::new(place, other, None)?;
+                let text = item
+                    .text(&["text", "insight", "description"])
+                    .ok_or_else(|| item.missing("text"))?;
+                let tags: Vec<String> = item
+                    .strings("tags")
+                    .iter()
+                    .map(|t| t.trim_start_matches('#').to_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .fold(Vec::new(), |mut acc, t| {
+                        if !acc.contains(&t) {
+                            acc.push(t);
+                        }
+                        acc
+                    });
+                (
+                    text,
+                    item.id(),
+                    tags,
+                    item.time(&["created", "created_date"]),
+                )
+            }
+        };
+        let subject = orchestrator_id(EntityKind::Insight, source_id.as_deref().unwrap_or(&text));
+        let body = json!({ "text": text, "tags": tags, "knowledge": false });
+        entries.push(Entry {
+            kind: EntityKind::Insight,
+            subject,
+            events: vec![planned(
+                kind::INSIGHT_ADDED,
+                with(body, "source_id", source_id),
+                time,
+            )],
+        });
+    }
+
+    for item in &section("spawned_agents")? {
+        let source_id = item.id().ok_or_else(|| item.missing("id"))?;
+        let body = with(
+            with(
+                json!({ "source_id": source_id }),
+                "role",
+                item.text(&["type", "role"]),
+            ),
+            "mission",
+            item.text(&["mission", "description"]),
+        );
+        entries.push(Entry {
+            kind: EntityKind::Agent,
+            subject: orchestrator_id(EntityKind::Agent, &source_id),
+            events: vec![planned(
+                AGENT_SPAWNED,
+                body,
+                item.time(&["spawned", "created", "created_date"]),
+            )],
+        });
+    }
+    Ok(entries)
+}
+
+/// Map beads issues, one a line: each a task, started, blocked or completed after its status;
+/// dependencies of type "blocks" become `depends_on` (they may name issues further down).
+fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
+    let mut values = Vec::new();
+    for (n, line) in lines(text) {
+        let value: Value = serde_json::from_str(line).map_err(|e| json_error(&e, n, true))?;
+        values.push((n, value));
+    }
+    let mut issues = Vec::new();
+    for (n, value) in &values {
+        let item = Item::new("the issue".into(), value, Some(*n))?;
+        let Some(source_id) = item.id() else {
+            return Err(import_error(Some(*n), "the issue has no \"id\"", HINT_FIX));
+        };
+        issues.push((*n, item, source_id));
+    }
+    let mut entries = Vec::new();
+    for (n, item, source_id) in &issues {
+        let id = beads_id(source_id);
+        let Some(title) = item.text(&["title"]) else {
+            return Err(import_error(
+                Some(*n),
+                "the issue has no \"title\"",
+                HINT_FIX,
+            ));
+        };
+        let mut depends_on: Vec<String> = Vec::new();
+        let deps = item.map.get("dependencies").and_then(Value::as_array);
+        for dep in deps.into_iter().flatten() {
+            let of = dep.get("issue_id").and_then(Value::as_str);
+            let dep_type = dep.get("type").and_then(Value::as_str);
+            let on = dep.get("depends_on_id").and_then(Value::as_str);
+            let (Some("blocks"), Some(on)) = (dep_type, on) else {
+                continue;
+            };
+            if of.is_some_and(|of| of != source_id.as_str()) || on == source_id.as_str() {
+                continue;
+            }
+            let on = beads_id(on);
+            if !depends_on.contains(&on) {
+                depends_on.push(on);
+            }
+        }
+        let mut body = json!({
+            "title": title,
+            "priority": item.priority(),
+            "depends_on": depends_on,
+            "source_id": source_id,
+        });
+        body = with(body, "description", item.text(&["description"]));
+        body = with(body, "issue_type", item.text(&["issue_type"]));
+        let labels = item.strings("labels");
+        if !labels.is_empty() {
+            body["labels"] = json!(labels);
+        }
+        let updated = item.time(&["updated_at"]);
+        let mut events = vec![planned(
+            kind::TASK_CREATED,
+            body,
+            item.time(&["created_at"]),
+        )];
+        match item.status().as_str() {
+            // At the time of the import, as for an orchestrator's task in progress.
+            "in_progress" => events.push(planned(
+                kind::TASK_STARTED,
+                json!({ "worktree": worktree }),
+                None,
+            )),
+            "blocked" => events.push(planned(
+                kind::TASK_BLOCKED,
+                json!({ "reason": "imported from beads as blocked" }),
+                updated,
+            )),
+            "closed" => events.push(planned(
+                kind::TASK_COMPLETED,
+                json!({ "forced": false, "imported": true, "summary": "closed in beads" }),
+                item.time(&["closed_at"]).or(updated),
+            )),
+            _ => {}
+        }
+        entries.push(Entry {
+            kind: EntityKind::Task,
+            subject: id,
+            events,
+        });
+    }
+    Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_with_and_without_zone() {
+        let utc = |s: &str| parse_time(s).map(clock::format);
+        assert_eq!(
+            utc("2024-01-01T10:00:00").as_deref(),
+            Some("2024-01-01T10:00:00.000Z")
+        );
+        assert_eq!(
+            utc("2024-01-01T10:00:00+02:00").as_deref(),
+            Some("2024-01-01T08:00:00.000Z")
+        );
+        assert_eq!(
+            utc("2024-01-01 10:00:00.250").as_deref(),
+            Some("2024-01-01T10:00:00.250Z")
+        );
+        assert_eq!(
+            utc("2024-01-03").as_deref(),
+            Some("2024-01-03T00:00:00.000Z")
+        );
+        assert_eq!(utc("yesterday"), None);
+    }
+
+    #[test]
+    fn formats_are_detected() {
+        assert_eq!(
+            detect("{\n \"objectives\": []\n}\n").ok(),
+            Some(ImportFormat::Orchestrator)
+        );
+        assert_eq!(
+            detect("\n{\"kind\":\"task.created\",\"hlc\":1,\"writer\":\"ab\"}\n").ok(),
+            Some(ImportFormat::Jsonl)
+        );
+        assert_eq!(
+            detect("{\"id\":\"bd-1\",\"title\":\"x\",\"status\":\"open\"}\n").ok(),
+            Some(ImportFormat::Beads)
+        );
+        for bad in [
+            "",
+            "  \n",
+            "[1, 2]",
+            "{\"a\": 1}",
+            "{\n\"a\": 1\n}",
+            "hello",
+        ] {
+            assert!(detect(bad).is_err(), "{bad:?} should be refused");
+        }
+        let broken = detect("{\n \"objectives\": [\n}\n")
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            broken.as_deref(),
+            Some("line 3: not valid JSON: expected value")
+        );
+    }
+
+    #[test]
+    fn beads_priorities_are_clamped() {
+        let value = json!({"priority": 9});
+        let item = Item::new("x".into(), &value, None).ok();
+        assert_eq!(item.map(|i| i.priority()), Some(4));
+        let value = json!({"priority": -1});
+        let item = Item::new("x".into(), &value, None).ok();
+        assert_eq!(item.map(|i| i.priority()), Some(0));
+    }
+}
