@@ -209,3 +209,39 @@ fn hand_commit_root(repo: &TestRepo, message: &str) -> String {
         .trim()
         .to_string()
 }
+
+#[test]
+fn invalid_json_on_a_ledger_ref_fails_the_audit_and_other_commands_warn() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["survives"]);
+    let tip = repo.tip().expect("tip");
+    let commit = hand_commit(
+        &repo,
+        "broken\n\n{\"kind\": \"task.noted\", \"body\": \n",
+        &tip,
+    );
+    repo.git(&["update-ref", &writer_ref(), &commit]);
+    let (code, report) = audit_json(&repo);
+    assert_eq!(code, Some(1));
+    assert_eq!(failed_checks(&report["data"]), ["event ids and encoding"]);
+    assert!(
+        report["data"]["checks"][0]["findings"][0]
+            .as_str()
+            .is_some_and(|f| f.contains("not a JSON event"))
+    );
+    // Everything else still works, and says what it skipped.
+    let run = repo.run(&["status"]);
+    assert_eq!(run.code, Some(0));
+    assert!(
+        run.stderr
+            .starts_with(&format!("warning: {}: not a JSON event", writer_ref())),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(repo.json(&["task", "show", &task])["title"], "survives");
+    repo.ok(&["task", "note", "still appending", "--task", &task]);
+    assert_eq!(
+        repo.json(&["task", "show", &task])["notes"][0]["text"],
+        "still appending"
+    );
+}

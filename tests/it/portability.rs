@@ -548,3 +548,31 @@ fn unreadable_malformed_and_unknown_inputs_are_refused_with_one_line() {
     assert_eq!(reply["error"]["code"], "usage");
     assert_eq!(reply["error"]["hint"], "use --output FILE with --json");
 }
+
+#[test]
+fn the_sample_ledger_gives_identical_views_after_export_and_import() {
+    let source = TestRepo::sample();
+    let export = source.ok(&["export"]);
+    let target = other_clone();
+    target.at(Some(crate::util::SAMPLE_END));
+    let file = write(&target, "sample.jsonl", export.as_bytes());
+    target.ok(&["import", &file]);
+    for view in [
+        &["memory", "long"][..],
+        &["memory", "short"],
+        &["memory", "knowledge"],
+        &["task", "list"],
+        &["decision", "list"],
+        &["objective", "list"],
+        &["insight", "list"],
+        &["ready"],
+    ] {
+        assert_eq!(
+            target.json(view),
+            source.json(view),
+            "{view:?} differs after import"
+        );
+    }
+    assert_eq!(target.ok(&["replay"]), source.ok(&["replay"]));
+    assert_eq!(target.json(&["import", &file])["added"], 0);
+}

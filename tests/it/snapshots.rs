@@ -128,3 +128,27 @@ fn help_texts() {
     insta::assert_snapshot!("help_task_done", repo.ok(&["task", "done", "--help"]));
     insta::assert_snapshot!("help_memory", repo.ok(&["memory", "--help"]));
 }
+
+#[test]
+fn replay_diff_and_audit_of_the_sample_ledger() {
+    let repo = TestRepo::sample();
+    insta::assert_snapshot!("sample_replay", repo.ok(&["replay"]));
+    insta::assert_snapshot!(
+        "sample_replay_agent",
+        repo.ok(&["replay", "--agent", "developer"])
+    );
+    insta::assert_snapshot!(
+        "sample_diff_week",
+        repo.ok(&["diff", "2026-03-02", "2026-03-06", "--view", "long"])
+    );
+    let second = repo.json(&["session", "list"])[1]["id"]
+        .as_str()
+        .expect("session")
+        .to_string();
+    insta::assert_snapshot!(
+        "sample_diff_session",
+        repo.ok(&["diff", &second, "--view", "working"])
+    );
+    insta::assert_snapshot!("sample_audit", repo.ok(&["audit"]));
+    insta::assert_snapshot!("sample_status", repo.ok(&["status"]));
+}

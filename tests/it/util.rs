@@ -11,6 +11,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_git-ledger");
 /// The writer id tests give their clone, so ids and snapshots are reproducible.
 pub const WRITER: &str = "0a1b2c3d4e5f";
 pub const START: &str = "2026-01-05T09:00:00Z";
+/// The clock at the end of `fixtures/sample-ledger.sh`.
+pub const SAMPLE_END: &str = "2026-03-06T11:00:00Z";
 
 pub struct TestRepo {
     _root: tempfile::TempDir,
@@ -45,24 +47,55 @@ impl TestRepo {
         repo
     }
 
+    /// The sample ledger of `fixtures/sample-ledger.sh`, with the clock at its end.
+    pub fn sample() -> TestRepo {
+        let repo = TestRepo::empty();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample-ledger.sh");
+        let bin_dir = Path::new(BIN).parent().expect("bin dir");
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let output = repo
+            .command("bash", repo.root())
+            .env("PATH", path)
+            .arg(script)
+            .arg(&repo.path)
+            .output()
+            .expect("run the fixture script");
+        assert!(
+            output.status.success(),
+            "fixture failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        repo.at(Some(SAMPLE_END));
+        repo
+    }
+
     /// A git repository with one commit and no ledger.
     pub fn bare_git() -> TestRepo {
-        let root = tempfile::tempdir().expect("temp dir");
-        let home = root.path().join("home");
-        let path = root.path().join("repo");
-        std::fs::create_dir_all(&home).expect("home");
-        std::fs::create_dir_all(&path).expect("repo dir");
-        let repo = TestRepo {
-            _root: root,
-            home,
-            path,
-            now: Mutex::new(Some(START.to_string())),
-        };
+        let repo = TestRepo::empty();
+        std::fs::create_dir_all(&repo.path).expect("repo dir");
         repo.git(&["init", "-q", "-b", "main"]);
         std::fs::write(repo.path.join("README"), "hello\n").expect("write");
         repo.git(&["add", "README"]);
         repo.git(&["commit", "-q", "-m", "initial"]);
         repo
+    }
+
+    /// A temporary root with a home directory; the repository path does not exist yet.
+    fn empty() -> TestRepo {
+        let root = tempfile::tempdir().expect("temp dir");
+        let home = root.path().join("home");
+        let path = root.path().join("repo");
+        std::fs::create_dir_all(&home).expect("home");
+        TestRepo {
+            _root: root,
+            home,
+            path,
+            now: Mutex::new(Some(START.to_string())),
+        }
     }
 
     /// Pin the clock for the following commands (`None`: the real clock).
