@@ -7,6 +7,8 @@
 
 pub mod clock;
 pub mod event;
+pub mod gate;
+pub mod hooks;
 pub mod ledger;
 pub mod projection;
 pub mod store;

@@ -5,6 +5,8 @@ mod audit;
 mod decision;
 mod diff;
 mod export;
+mod gate;
+mod hooks;
 mod import;
 mod init;
 mod input;
@@ -15,6 +17,7 @@ mod objective;
 mod output;
 mod ready;
 mod replay;
+mod review;
 mod session;
 mod status;
 mod task;
@@ -63,10 +66,39 @@ enum Command {
     Audit(audit::Args),
     Export(export::Args),
     Import(import::Args),
+    #[command(subcommand)]
+    Hooks(hooks::Command),
+    #[command(subcommand)]
+    Review(review::Command),
+    #[command(subcommand)]
+    Gate(gate::Command),
+    /// Run a git hook by name (what the installed hooks do).
+    #[command(hide = true)]
+    Hook {
+        name: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 pub fn run() -> ExitCode {
     let raw: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Installed as a git hook (a link named after the hook): run it, nothing else.
+    if let Some(program) = raw.first().map(std::path::Path::new)
+        && let Some(name) = program.file_name().and_then(|n| n.to_str())
+        && git_ledger::hooks::is_hook_name(name)
+    {
+        let args: Vec<String> = raw[1..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let dir = program
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        let code = git_ledger::hooks::run(name, &args, &dir);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     let json = raw.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&raw) {
         Ok(cli) => cli,
@@ -126,6 +158,13 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Audit(a) => audit::run(&open()?, a),
         Command::Export(a) => return export::run(&open()?, a, json),
         Command::Import(a) => import::run(&open()?, a),
+        Command::Hooks(c) => hooks::run(&dir, c),
+        Command::Review(c) => review::run(&open()?, c),
+        Command::Gate(c) => gate::run(&open()?, c),
+        Command::Hook { name, args } => {
+            let hooks_dir = git_ledger::hooks::hooks_dir(&dir).unwrap_or_else(|_| dir.clone());
+            std::process::exit(git_ledger::hooks::run(&name, &args, &hooks_dir));
+        }
     };
     reply.map(Some)
 }

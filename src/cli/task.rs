@@ -50,6 +50,9 @@ pub enum Command {
     Start {
         /// Task id or unique prefix.
         id: String,
+        /// Also create the branch task/<id>-<slug> here, switch to it and link it.
+        #[arg(long)]
+        branch: bool,
     },
     /// Record progress on a task (default: the task in focus).
     Note {
@@ -132,8 +135,12 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         }
         Command::List { status, objective } => return list(ledger, status, objective),
         Command::Show { id } => return show(ledger, id),
-        Command::Start { id } => {
+        Command::Start { id, branch } => {
             let (loaded, task) = ledger.task_start(Some(&id))?;
+            if branch {
+                let name = ledger.task_branch(&loaded.state, &task)?;
+                eprintln!("Switched to a new branch '{name}'");
+            }
             let unmet = loaded.state.unmet_dependencies(&task);
             if !unmet.is_empty() {
                 let names: Vec<String> = unmet.iter().map(|d| loaded.state.short(d)).collect();
@@ -293,6 +300,10 @@ fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> 
             format!("closed with --force over: {}", overridden.join("; ")),
         );
     }
+    if !task.branches.is_empty() {
+        field("branches", task.branches.join(", "));
+    }
+    field("review", super::review::review_text(task));
     if let Some(description) = &task.description {
         text.push_str(&format!("\n{description}\n"));
     }
@@ -307,6 +318,18 @@ fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> 
             one_line(&note.text, 200),
             note.actor
         ));
+    }
+    if !task.commits.is_empty() {
+        text.push_str("\nCommits\n");
+        for c in &task.commits {
+            text.push_str(&format!(
+                "  {} {} on {} by {}\n",
+                &c.commit[..c.commit.len().min(10)],
+                c.time.format("%Y-%m-%d %H:%M"),
+                c.branch.as_deref().unwrap_or("(detached)"),
+                c.author.as_deref().unwrap_or("?")
+            ));
+        }
     }
     text.push_str("\nHistory\n");
     for &i in &task.history {

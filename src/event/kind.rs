@@ -22,6 +22,12 @@ pub const DECISION_MADE: &str = "decision.made";
 pub const SESSION_STARTED: &str = "session.started";
 pub const SESSION_RESUMED: &str = "session.resumed";
 pub const SESSION_ENDED: &str = "session.ended";
+pub const BRANCH_LINKED: &str = "branch.linked";
+pub const COMMIT_LINKED: &str = "commit.linked";
+pub const REVIEW_REQUESTED: &str = "review.requested";
+pub const REVIEW_APPROVED: &str = "review.approved";
+pub const REVIEW_REJECTED: &str = "review.rejected";
+pub const MERGE_RECORDED: &str = "merge.recorded";
 
 /// Every kind this version understands.
 pub const KNOWN: &[&str] = &[
@@ -41,6 +47,12 @@ pub const KNOWN: &[&str] = &[
     SESSION_STARTED,
     SESSION_RESUMED,
     SESSION_ENDED,
+    BRANCH_LINKED,
+    COMMIT_LINKED,
+    REVIEW_REQUESTED,
+    REVIEW_APPROVED,
+    REVIEW_REJECTED,
+    MERGE_RECORDED,
 ];
 
 pub fn is_known(kind: &str) -> bool {
@@ -96,8 +108,33 @@ pub fn describe(event: &Event) -> String {
                 None => how.to_string(),
             }
         }
+        BRANCH_LINKED => format!("branch linked: {}", text("branch")),
+        COMMIT_LINKED => format!(
+            "commit {} on {}",
+            short_hex(event.body_str("commit")),
+            text("branch")
+        ),
+        REVIEW_REQUESTED => "review requested".to_string(),
+        REVIEW_APPROVED => format!("approved at {}", short_hex(event.body_str("commit"))),
+        REVIEW_REJECTED => format!(
+            "rejected at {}: {}",
+            short_hex(event.body_str("commit")),
+            text("reason")
+        ),
+        MERGE_RECORDED => format!(
+            "merged {} into {} ({})",
+            text("branch"),
+            text("into"),
+            short_hex(event.body_str("merge_commit"))
+        ),
         other => format!("{other} (unknown to this version)"),
     }
+}
+
+/// The first 10 digits of a commit id, for display.
+fn short_hex(hex: Option<&str>) -> String {
+    hex.map(|h| h.chars().take(10).collect())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// A list of strings from a body field; anything else is ignored.
@@ -214,6 +251,32 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("summary", Field::Text, false),
         ],
     ),
+    (BRANCH_LINKED, &[("branch", Field::Text, true)]),
+    (
+        COMMIT_LINKED,
+        &[
+            ("commit", Field::Text, true),
+            ("branch", Field::Text, false),
+            ("author", Field::Text, false),
+        ],
+    ),
+    (REVIEW_REQUESTED, &[("commit", Field::Text, false)]),
+    (REVIEW_APPROVED, &[("commit", Field::Text, true)]),
+    (
+        REVIEW_REJECTED,
+        &[
+            ("commit", Field::Text, false),
+            ("reason", Field::Text, true),
+        ],
+    ),
+    (
+        MERGE_RECORDED,
+        &[
+            ("branch", Field::Text, true),
+            ("into", Field::Text, true),
+            ("merge_commit", Field::Text, true),
+        ],
+    ),
 ];
 
 /// What is wrong with an event of a known kind: body fields missing or of the wrong type, or a
@@ -261,7 +324,10 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
     {
         errors.push("body.priority is above 4".into());
     }
-    let entity = event.kind.split('.').next().unwrap_or("");
+    let entity = match event.kind.split('.').next().unwrap_or("") {
+        "branch" | "commit" | "review" | "merge" => "task",
+        other => other,
+    };
     let prefix = match entity {
         "objective" => "o-",
         "task" => "t-",

@@ -68,6 +68,10 @@ pub enum Error {
     Point(#[from] crate::projection::point::PointError),
     #[error("{0}")]
     Io(String),
+    #[error("'{0}' is not a commit, branch or tag in this repository")]
+    UnknownRevision(String),
+    #[error("the task has no branch to approve")]
+    NoBranch,
 }
 
 impl Error {
@@ -98,6 +102,8 @@ impl Error {
             Error::Import { .. } => "import_failed",
             Error::Point(_) => "bad_point",
             Error::Io(_) => "io",
+            Error::UnknownRevision(_) => "unknown_revision",
+            Error::NoBranch => "no_branch",
         }
     }
 
@@ -131,6 +137,10 @@ impl Error {
             Error::UnknownChoice { .. } => "choose one of the options, spelled as listed".into(),
             Error::Busy(_) => "another process is appending heavily; try again".into(),
             Error::Import { hint, .. } => hint.to_string(),
+            Error::UnknownRevision(_) => "name a branch, a tag or a commit id".into(),
+            Error::NoBranch => {
+                "name the commit with --commit <rev>, or create the branch with `git ledger task start <id> --branch`".into()
+            }
             Error::Point(_) => {
                 "name a time (2026-01-05 or 2026-01-05T09:00:00Z), an event id from `git ledger log`, or a session id".into()
             }

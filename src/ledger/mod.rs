@@ -10,12 +10,14 @@ mod decisions;
 mod error;
 mod import;
 mod insights;
+mod reviews;
 mod sessions;
 mod work;
 
 pub use audit::{AuditReport, Check, Notices};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
+pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
 pub use work::{TaskInput, parse_estimate, parse_priority};
 

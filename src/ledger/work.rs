@@ -160,12 +160,31 @@ impl Ledger {
     /// Start a task and put it in focus for this worktree.
     pub fn task_start(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
         let worktree = self.worktree().to_string_lossy().into_owned();
-        self.task_event(input, |state, task| {
+        let (loaded, task) = self.task_event(input, |state, task| {
             if task.status == TaskStatus::Done {
                 return Err(wrong_state(state, task, "started"));
             }
             Ok(Some((kind::TASK_STARTED, json!({ "worktree": worktree }))))
-        })
+        })?;
+        // A hint for the commit hooks, which must not fold the whole ledger on every commit.
+        let _ = std::fs::write(self.focus_hint_path(), &task.id);
+        Ok((loaded, task))
+    }
+
+    /// Create the task's branch `task/<id>-<slug>` at HEAD, switch this worktree to it and
+    /// link it. Returns the branch name.
+    pub fn task_branch(&self, state: &State, task: &Task) -> Result<String, Error> {
+        let branch = format!("task/{}-{}", state.short(&task.id), slug(&task.title));
+        let status = std::process::Command::new("git")
+            .args(["switch", "--quiet", "-c", &branch])
+            .current_dir(self.worktree())
+            .status()
+            .map_err(|e| Error::Io(format!("cannot run git: {e}")))?;
+        if !status.success() {
+            return Err(Error::Io(format!("git switch -c {branch} failed")));
+        }
+        self.link_branch(&branch, &task.id)?;
+        Ok(branch)
     }
 
     pub fn task_note(&self, input: Option<&str>, note: &str) -> Result<(Loaded, Task), Error> {
@@ -194,7 +213,7 @@ impl Ledger {
         force: bool,
     ) -> Result<(Loaded, Task), Error> {
         let summary = optional_text("summary", summary)?;
-        self.task_event(input, |state, task| {
+        let (loaded, task) = self.task_event(input, |state, task| {
             if task.status == TaskStatus::Done {
                 return Err(wrong_state(state, task, "completed"));
             }
@@ -213,7 +232,12 @@ impl Ledger {
                 kind::TASK_COMPLETED,
                 with_optional(body, "summary", &summary),
             )))
-        })
+        })?;
+        let hint = self.focus_hint_path();
+        if std::fs::read_to_string(&hint).is_ok_and(|focused| focused.trim() == task.id) {
+            let _ = std::fs::remove_file(hint);
+        }
+        Ok((loaded, task))
     }
 
     pub fn task_reopen(
@@ -275,6 +299,26 @@ pub fn close_validation(task: &Task, has_summary: bool) -> Vec<String> {
         reasons.push("no work recorded (no notes)".to_string());
     }
     reasons
+}
+
+/// A branch-name slug of a title: lowercase words joined by dashes, at most 32 characters.
+fn slug(title: &str) -> String {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut slug = String::new();
+    for word in words {
+        if slug.len() + word.len() + 1 > 32 {
+            break;
+        }
+        if !slug.is_empty() {
+            slug.push('-');
+        }
+        slug.push_str(&word);
+    }
+    if slug.is_empty() { "work".into() } else { slug }
 }
 
 fn wrong_state(state: &State, task: &Task, action: &'static str) -> Error {

@@ -60,6 +60,46 @@ pub struct Note {
     pub text: String,
 }
 
+/// A commit recorded against a task by the post-commit hook.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitLink {
+    pub commit: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    pub time: DateTime<Utc>,
+}
+
+/// A task branch merged into another branch (post-merge hook).
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeLink {
+    pub branch: String,
+    pub into: String,
+    pub merge_commit: String,
+    pub time: DateTime<Utc>,
+}
+
+/// Where a task's review stands; the latest review event wins.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Review {
+    None,
+    Requested {
+        commit: Option<String>,
+    },
+    /// Approval of one exact commit: any other tip needs a new review.
+    Approved {
+        commit: String,
+        by: String,
+    },
+    Rejected {
+        commit: Option<String>,
+        reason: String,
+        by: String,
+    },
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Task {
     pub id: String,
@@ -85,6 +125,11 @@ pub struct Task {
     /// When `done --force` closed the task: the validation reasons that were overridden.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forced_over: Option<Vec<String>>,
+    /// Branches linked to the task (`task/<id>[-slug]`), in the order they were linked.
+    pub branches: Vec<String>,
+    pub commits: Vec<CommitLink>,
+    pub review: Review,
+    pub merges: Vec<MergeLink>,
     /// Time spent in progress, blocked time excluded (closed intervals only).
     #[serde(skip)]
     worked_ms: i64,
@@ -317,6 +362,10 @@ impl State {
                     summary: None,
                     completed: None,
                     forced_over: None,
+                    branches: Vec::new(),
+                    commits: Vec::new(),
+                    review: Review::None,
+                    merges: Vec::new(),
                     worked_ms: 0,
                     in_progress_since: None,
                     history: vec![at],
@@ -327,7 +376,19 @@ impl State {
             | kind::TASK_NOTED
             | kind::TASK_BLOCKED
             | kind::TASK_COMPLETED
-            | kind::TASK_REOPENED => return self.fold_task(event, subject, time, at),
+            | kind::TASK_REOPENED
+            | kind::REVIEW_REQUESTED
+            | kind::REVIEW_APPROVED
+            | kind::REVIEW_REJECTED => return self.fold_task(event, subject, time, at),
+            // Hooks record what they saw: the task as named in a branch or trailer, which may
+            // be an abbreviated id; it is resolved against the tasks known at this point.
+            kind::BRANCH_LINKED | kind::COMMIT_LINKED | kind::MERGE_RECORDED => {
+                let resolved = self.resolve(EntityKind::Task, subject).ok();
+                return match resolved {
+                    Some(id) => self.fold_task(event, &id, time, at),
+                    None => Applied::Orphan,
+                };
+            }
             kind::INSIGHT_ADDED => self.insights.insert(
                 subject.to_string(),
                 Insight {
@@ -466,6 +527,49 @@ impl State {
                 task.forced_over = None;
                 task.block_reason = None;
             }
+            kind::BRANCH_LINKED => {
+                if let Some(branch) = text("branch")
+                    && !task.branches.contains(&branch)
+                {
+                    task.branches.push(branch);
+                }
+            }
+            kind::COMMIT_LINKED => {
+                if let Some(commit) = text("commit")
+                    && !task.commits.iter().any(|c| c.commit == commit)
+                {
+                    task.commits.push(CommitLink {
+                        commit,
+                        branch: text("branch"),
+                        author: text("author"),
+                        time,
+                    });
+                }
+            }
+            kind::REVIEW_REQUESTED => {
+                task.review = Review::Requested {
+                    commit: text("commit"),
+                }
+            }
+            kind::REVIEW_APPROVED => {
+                task.review = Review::Approved {
+                    commit: text("commit").unwrap_or_default(),
+                    by: event.actor.clone(),
+                }
+            }
+            kind::REVIEW_REJECTED => {
+                task.review = Review::Rejected {
+                    commit: text("commit"),
+                    reason: text("reason").unwrap_or_default(),
+                    by: event.actor.clone(),
+                }
+            }
+            kind::MERGE_RECORDED => task.merges.push(MergeLink {
+                branch: text("branch").unwrap_or_default(),
+                into: text("into").unwrap_or_default(),
+                merge_commit: text("merge_commit").unwrap_or_default(),
+                time,
+            }),
             _ => {}
         }
         Applied::Yes

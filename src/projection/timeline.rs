@@ -55,7 +55,11 @@ impl Filter {
 }
 
 fn touches_task(event: &Event, task: &str) -> bool {
-    event.subject.as_deref() == Some(task) || event.body_str("task") == Some(task)
+    // Hooks name a task as its branch or trailer does, possibly abbreviated.
+    let names = |id: Option<&str>| {
+        id.is_some_and(|id| id == task || (id.len() >= 6 && task.starts_with(id)))
+    };
+    names(event.subject.as_deref()) || names(event.body_str("task"))
 }
 
 fn touches_objective(state: &State, event: &Event, objective: &str) -> bool {

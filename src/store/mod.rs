@@ -126,11 +126,17 @@ impl Store {
 
     /// Read every event of every writer.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
+        self.snapshot_of(self.writer_tips()?)
+    }
+
+    /// Read every event reachable from the given writer tips (a server hook reads the tips a
+    /// push is about to set, before they are set).
+    pub fn snapshot_of(&self, tips: Vec<(String, Oid)>) -> Result<Snapshot, Error> {
         let odb = self.repo.odb()?;
         let own_ref = self.writer.as_ref().map(|w| format!("{REF_PREFIX}{w}"));
         let mut snapshot = Snapshot::default();
         let mut seen = HashSet::new();
-        for (name, tip) in self.writer_tips()? {
+        for (name, tip) in tips {
             if Some(&name) == own_ref.as_ref() {
                 snapshot.own_tip = Some(tip);
             }
@@ -310,6 +316,109 @@ impl Store {
     /// Whether `new` is `old` or has it in its history (the ref only moved forward).
     pub fn descends_from(&self, new: Oid, old: Oid) -> bool {
         new == old || self.repo.graph_descendant_of(new, old).unwrap_or(false)
+    }
+}
+
+/// What git hooks need from the store.
+impl Store {
+    /// Open the repository git runs a hook in, from its environment (`GIT_DIR`, and the
+    /// quarantine object directories of a push being received); bare repositories included.
+    pub fn from_hook_env() -> Result<Store, Error> {
+        git2::opts::strict_hash_verification(false);
+        let repo = Repository::open_from_env().map_err(|e| match e.code() {
+            ErrorCode::NotFound => Error::NotARepository(PathBuf::from(".")),
+            _ => Error::Git(e),
+        })?;
+        let writer = repo
+            .config()?
+            .get_string(WRITER_CONFIG_KEY)
+            .ok()
+            .filter(|w| valid_writer_id(w));
+        Ok(Store { repo, writer })
+    }
+
+    /// The repository, for git data other than the ledger (branches, commits, config).
+    /// `refs/ledger/*` is read and written only through the store's own methods.
+    pub fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
+    /// The highest clock among the newest events of all writers: reading one commit per
+    /// writer is enough for an append that needs no validation (a hook recording a fact).
+    pub fn newest_clock(&self) -> Result<(u64, Option<Oid>), Error> {
+        let own_ref = self.own_ref().ok();
+        let mut highest = 0;
+        let mut own_tip = None;
+        let odb = self.repo.odb()?;
+        for (name, tip) in self.writer_tips()? {
+            if Some(&name) == own_ref.as_ref() {
+                own_tip = Some(tip);
+            }
+            let Ok(object) = odb.read(tip) else {
+                continue;
+            };
+            let (_, lines) = parse_commit(object.data());
+            for line in lines {
+                let hlc = std::str::from_utf8(line)
+                    .ok()
+                    .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                    .and_then(|v| v.get("hlc").and_then(serde_json::Value::as_u64));
+                highest = highest.max(hlc.unwrap_or(0));
+            }
+        }
+        Ok((highest, own_tip))
+    }
+
+    /// Check a ledger ref update a push proposes: it must not delete the ref or rewrite its
+    /// history, and every new commit must hold well-formed events. Returns what is wrong.
+    pub fn check_ledger_update(&self, name: &str, old: Oid, new: Oid) -> Vec<String> {
+        if !name.starts_with(REF_PREFIX) {
+            return vec![format!(
+                "{name} is not a writer ref (expected {REF_PREFIX}<id>)"
+            )];
+        }
+        if new.is_zero() {
+            return vec![format!("{name} may not be deleted")];
+        }
+        if !old.is_zero() && !self.descends_from(new, old) {
+            return vec![format!(
+                "{name} would be rewritten: {} is not in the history of {}",
+                &old.to_string()[..10],
+                &new.to_string()[..10]
+            )];
+        }
+        let odb = match self.repo.odb() {
+            Ok(odb) => odb,
+            Err(e) => return vec![format!("cannot read objects: {}", e.message())],
+        };
+        let mut problems = Vec::new();
+        let mut next = Some(new);
+        while let Some(oid) = next.filter(|oid| *oid != old) {
+            let Ok(object) = odb.read(oid) else {
+                problems.push(format!("{name}: commit {oid} cannot be read"));
+                break;
+            };
+            let (parent, lines) = parse_commit(object.data());
+            if lines.is_empty() {
+                problems.push(format!(
+                    "{name}: commit {} holds no events",
+                    &oid.to_string()[..10]
+                ));
+            }
+            for line in lines {
+                let parsed = std::str::from_utf8(line)
+                    .map_err(|_| "an event line is not valid UTF-8".to_string())
+                    .and_then(|l| Event::from_line(l).map_err(|e| e.to_string()));
+                if let Err(message) = parsed {
+                    problems.push(format!(
+                        "{name}: commit {}: {message}",
+                        &oid.to_string()[..10]
+                    ));
+                }
+            }
+            next = parent;
+        }
+        problems
     }
 }
 

@@ -5,6 +5,10 @@
 mod audit;
 // Commands, their output and --json shape, scenario by scenario.
 mod core;
+// The merge gate: verdicts, local merges, pushes to a remote with the server hook.
+mod gate;
+// Installing hooks; linking branches and commits to tasks.
+mod hooks;
 // Bad input: each refused with one line and a non-zero exit, nothing written.
 mod errors;
 // Replay, time travel (--at) and diff.

@@ -136,6 +136,19 @@ impl TestRepo {
         self.git_in(&self.path, args)
     }
 
+    /// Run git where it may fail (a hook refusing): (success, stderr).
+    pub fn try_git(&self, args: &[&str]) -> (bool, String) {
+        let output = self
+            .command("git", &self.path)
+            .args(args)
+            .output()
+            .expect("run git");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
         let output = self
             .command("git", dir)

@@ -1,0 +1,41 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+
+/// The merge gate: may a revision land on a protected branch?
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print the verdict and every reason; exits non-zero when the merge is refused.
+    ///
+    /// Protected branches come from `ledger.protect` (default main and master);
+    /// `ledger.gate.allowUntracked=true` lets branches of no task through.
+    Check {
+        /// The branch or commit to land (e.g. task/t-3f9a2c-fix-login).
+        revision: String,
+        /// The branch it would land on (default: the current branch).
+        #[arg(long)]
+        into: Option<String>,
+    },
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    let Command::Check { revision, into } = command;
+    let loaded = ledger.load()?;
+    let verdict = ledger.gate_check(&loaded.state, &revision, into.as_deref())?;
+    let mut text = if verdict.allowed {
+        format!("allowed: {}\n", verdict.note)
+    } else {
+        "refused:\n".to_string()
+    };
+    for reason in &verdict.reasons {
+        text.push_str(&format!("  - {}\n", reason.message()));
+    }
+    let mut reply = Reply::new(ledger, &loaded, &verdict, text);
+    if !verdict.allowed {
+        reply.failure = Some(Failure {
+            code: "gate_refused".into(),
+            message: format!("{revision} may not land: {} reason(s)", verdict.reasons.len()),
+            hint: Some("approve the exact tip with `git ledger review approve <task>`, finish its dependencies, or unblock it".into()),
+        });
+    }
+    Ok(reply)
+}

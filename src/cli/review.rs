@@ -1,0 +1,69 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::memory::task_line;
+use git_ledger::projection::state::{Review, Task};
+
+/// Reviews bound to commits: an approval holds for one exact commit only.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Ask for a review of a task (default: the task in focus) at its branch's tip.
+    Request {
+        /// Task id or unique prefix.
+        task: Option<String>,
+    },
+    /// Approve a task at the current tip of its branch (or --commit).
+    Approve {
+        /// Task id or unique prefix.
+        task: String,
+        /// The commit approved (any revision).
+        #[arg(long)]
+        commit: Option<String>,
+    },
+    /// Reject a task, saying why.
+    Reject {
+        /// Task id or unique prefix.
+        task: String,
+        /// What must change.
+        #[arg(long, short = 'r')]
+        reason: String,
+        /// The commit reviewed (default: the branch tip).
+        #[arg(long)]
+        commit: Option<String>,
+    },
+}
+
+pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+    let (loaded, task) = match command {
+        Command::Request { task } => ledger.review_request(task.as_deref())?,
+        Command::Approve { task, commit } => ledger.review_approve(&task, commit.as_deref())?,
+        Command::Reject {
+            task,
+            reason,
+            commit,
+        } => ledger.review_reject(&task, commit.as_deref(), &reason)?,
+    };
+    let text = format!(
+        "{}\n  review: {}\n",
+        task_line(&loaded.state, &task, loaded.now),
+        review_text(&task)
+    );
+    Ok(Reply::new(ledger, &loaded, &task, text))
+}
+
+/// The review state in a few words.
+pub fn review_text(task: &Task) -> String {
+    let short = |c: &str| c.chars().take(10).collect::<String>();
+    match &task.review {
+        Review::None => "none".into(),
+        Review::Requested { commit: Some(c) } => format!("requested at {}", short(c)),
+        Review::Requested { commit: None } => "requested".into(),
+        Review::Approved { commit, by } => format!("approved at {} by {by}", short(commit)),
+        Review::Rejected { commit, reason, by } => format!(
+            "rejected{} by {by}: {reason}",
+            commit
+                .as_deref()
+                .map(|c| format!(" at {}", short(c)))
+                .unwrap_or_default()
+        ),
+    }
+}

@@ -1,0 +1,299 @@
+//! The merge gate: pure policy. Facts about a task and a commit go in, a verdict with every
+//! reason comes out. No I/O, so it is tested without git.
+
+use serde::Serialize;
+
+/// What the gate knows about the task a branch or commit belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFacts {
+    /// The task id as shown to people.
+    pub id: String,
+    pub blocked: bool,
+    /// The commit a review approved, if the latest review approved one.
+    pub approved_commit: Option<String>,
+    /// The reason of the latest review, if it rejected.
+    pub rejected: Option<String>,
+    /// Dependencies that are not done (as shown to people).
+    pub unmet_dependencies: Vec<String>,
+}
+
+/// What is being merged or pushed, and where.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    /// The commit that would land.
+    pub tip: String,
+    /// The branch it would land on, if known.
+    pub into: Option<String>,
+    /// Whether that branch is protected (`ledger.protect`).
+    pub protected: bool,
+    /// Whether commits of no task may land on a protected branch
+    /// (`ledger.gate.allowUntracked`).
+    pub allow_untracked: bool,
+    /// The task the commit belongs to, if any.
+    pub task: Option<TaskFacts>,
+}
+
+/// Why the gate says no.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    NoTaskLinked,
+    NotApproved {
+        task: String,
+    },
+    Rejected {
+        task: String,
+        why: String,
+    },
+    ApprovedOtherCommit {
+        task: String,
+        approved: String,
+        tip: String,
+    },
+    DependenciesNotDone {
+        task: String,
+        dependencies: Vec<String>,
+    },
+    TaskBlocked {
+        task: String,
+    },
+}
+
+impl Reason {
+    /// One line for people, saying what to do.
+    pub fn message(&self) -> String {
+        match self {
+            Reason::NoTaskLinked => {
+                "no task is linked (name the branch task/<id>, or set ledger.gate.allowUntracked)"
+                    .into()
+            }
+            Reason::NotApproved { task } => {
+                format!("{task} is not approved (git ledger review approve {task})")
+            }
+            Reason::Rejected { task, why } => format!("{task} was rejected in review: {why}"),
+            Reason::ApprovedOtherCommit {
+                task,
+                approved,
+                tip,
+            } => format!(
+                "{task} was approved at {}, but the tip is {} (review the new commits)",
+                short(approved),
+                short(tip)
+            ),
+            Reason::DependenciesNotDone { task, dependencies } => {
+                format!(
+                    "{task} depends on tasks not done: {}",
+                    dependencies.join(", ")
+                )
+            }
+            Reason::TaskBlocked { task } => format!("{task} is blocked"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub allowed: bool,
+    /// Every reason the request is refused; empty when allowed.
+    pub reasons: Vec<Reason>,
+    /// Why it is allowed, when it is (for the record and for people).
+    pub note: String,
+}
+
+/// Decide. Unprotected targets always pass; on a protected one, the task's latest review must
+/// approve exactly `tip`, its dependencies must be done and it must not be blocked.
+pub fn decide(request: &Request) -> Verdict {
+    if !request.protected {
+        let target = request.into.as_deref().unwrap_or("this branch");
+        return allowed(format!("{target} is not protected"));
+    }
+    let Some(task) = &request.task else {
+        return if request.allow_untracked {
+            allowed("no task linked; untracked branches are allowed".into())
+        } else {
+            refused(vec![Reason::NoTaskLinked])
+        };
+    };
+    let mut reasons = Vec::new();
+    match (&task.approved_commit, &task.rejected) {
+        (_, Some(why)) => reasons.push(Reason::Rejected {
+            task: task.id.clone(),
+            why: why.clone(),
+        }),
+        (Some(approved), None) if *approved != request.tip => {
+            reasons.push(Reason::ApprovedOtherCommit {
+                task: task.id.clone(),
+                approved: approved.clone(),
+                tip: request.tip.clone(),
+            })
+        }
+        (Some(_), None) => {}
+        (None, None) => reasons.push(Reason::NotApproved {
+            task: task.id.clone(),
+        }),
+    }
+    if !task.unmet_dependencies.is_empty() {
+        reasons.push(Reason::DependenciesNotDone {
+            task: task.id.clone(),
+            dependencies: task.unmet_dependencies.clone(),
+        });
+    }
+    if task.blocked {
+        reasons.push(Reason::TaskBlocked {
+            task: task.id.clone(),
+        });
+    }
+    if reasons.is_empty() {
+        allowed(format!("{} approved at {}", task.id, short(&request.tip)))
+    } else {
+        refused(reasons)
+    }
+}
+
+fn allowed(note: String) -> Verdict {
+    Verdict {
+        allowed: true,
+        reasons: Vec::new(),
+        note,
+    }
+}
+
+fn refused(reasons: Vec<Reason>) -> Verdict {
+    Verdict {
+        allowed: false,
+        reasons,
+        note: String::new(),
+    }
+}
+
+fn short(hex: &str) -> &str {
+    &hex[..hex.len().min(10)]
+}
+
+/// Whether `branch` (short name, like `main`) is protected by the configured patterns
+/// (exact names, or a trailing `*` for a prefix).
+pub fn is_protected(branch: &str, patterns: &[String]) -> bool {
+    let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => branch.starts_with(prefix),
+        None => branch == p,
+    })
+}
+
+/// The task a branch name points at: `task/<id>[-slug]` gives the id (`t-3f9a2c`), or `None`.
+pub fn task_of_branch(branch: &str) -> Option<String> {
+    let branch = branch.strip_prefix("refs/heads/").unwrap_or(branch);
+    let rest = branch.strip_prefix("task/")?;
+    let rest = rest.strip_prefix("t-").unwrap_or(rest);
+    let hex: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let boundary = rest[hex.len()..].chars().next();
+    (hex.len() >= 4 && matches!(boundary, None | Some('-') | Some('/') | Some('_')))
+        .then(|| format!("t-{}", hex.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task() -> TaskFacts {
+        TaskFacts {
+            id: "t-abc123".into(),
+            blocked: false,
+            approved_commit: Some("c1".into()),
+            rejected: None,
+            unmet_dependencies: vec![],
+        }
+    }
+
+    fn request(task: Option<TaskFacts>) -> Request {
+        Request {
+            tip: "c1".into(),
+            into: Some("main".into()),
+            protected: true,
+            allow_untracked: false,
+            task,
+        }
+    }
+
+    #[test]
+    fn approved_tip_passes() {
+        assert!(decide(&request(Some(task()))).allowed);
+    }
+
+    #[test]
+    fn every_reason_is_listed() {
+        let mut t = task();
+        t.approved_commit = Some("c0".into());
+        t.blocked = true;
+        t.unmet_dependencies = vec!["t-dep".into()];
+        let verdict = decide(&request(Some(t)));
+        assert!(!verdict.allowed);
+        assert_eq!(verdict.reasons.len(), 3);
+        assert!(matches!(
+            verdict.reasons[0],
+            Reason::ApprovedOtherCommit { .. }
+        ));
+        assert!(matches!(
+            verdict.reasons[1],
+            Reason::DependenciesNotDone { .. }
+        ));
+        assert!(matches!(verdict.reasons[2], Reason::TaskBlocked { .. }));
+    }
+
+    #[test]
+    fn rejection_and_missing_review() {
+        let mut t = task();
+        t.rejected = Some("tests fail".into());
+        assert_eq!(
+            decide(&request(Some(t))).reasons,
+            vec![Reason::Rejected {
+                task: "t-abc123".into(),
+                why: "tests fail".into()
+            }]
+        );
+        let mut t = task();
+        t.approved_commit = None;
+        assert_eq!(
+            decide(&request(Some(t))).reasons,
+            vec![Reason::NotApproved {
+                task: "t-abc123".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn untracked_and_unprotected() {
+        assert_eq!(decide(&request(None)).reasons, vec![Reason::NoTaskLinked]);
+        let mut r = request(None);
+        r.allow_untracked = true;
+        assert!(decide(&r).allowed);
+        let mut r = request(None);
+        r.protected = false;
+        assert!(decide(&r).allowed);
+    }
+
+    #[test]
+    fn branch_names() {
+        assert_eq!(
+            task_of_branch("task/t-3f9a2c-fix-login").as_deref(),
+            Some("t-3f9a2c")
+        );
+        assert_eq!(
+            task_of_branch("refs/heads/task/3F9A2C").as_deref(),
+            Some("t-3f9a2c")
+        );
+        assert_eq!(
+            task_of_branch("task/t-3f9a2cdeadbeef").as_deref(),
+            Some("t-3f9a2cdeadbeef")
+        );
+        assert_eq!(task_of_branch("task/t-3f9"), None);
+        assert_eq!(task_of_branch("task/t-3f9a2cxyz"), None);
+        assert_eq!(task_of_branch("feature/t-3f9a2c"), None);
+        assert!(is_protected("main", &["main".into(), "release/*".into()]));
+        assert!(is_protected(
+            "refs/heads/release/1.0",
+            &["main".into(), "release/*".into()]
+        ));
+        assert!(!is_protected("mainline", &["main".into()]));
+    }
+}

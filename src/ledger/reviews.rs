@@ -1,0 +1,323 @@
+//! Reviews bound to commits, the merge gate's inputs, and the facts hooks record.
+
+use super::work::with_optional;
+use super::{Error, Ledger, Loaded, backoff, resolve, text};
+use crate::clock;
+use crate::event::{EntityKind, Event, kind};
+use crate::gate::{self, Request, TaskFacts, Verdict};
+use crate::projection::state::{Review, State, Task, TaskStatus};
+use crate::store::{self, Store};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// The branches protected when `ledger.protect` is not set.
+pub const DEFAULT_PROTECTED: &[&str] = &["main", "master"];
+
+impl Ledger {
+    /// Open the ledger of the repository a git hook runs in (bare repositories included).
+    pub fn for_hook(hook: &str) -> Result<Ledger, Error> {
+        let store = Store::from_hook_env()?;
+        let writer = store.writer().unwrap_or("").to_string();
+        let worktree = match store.repo().workdir() {
+            Some(dir) => dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+            None => store.repo().path().to_path_buf(),
+        };
+        Ok(Ledger {
+            store,
+            writer,
+            worktree,
+            actor: format!("hook:{hook}"),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Record a fact a hook observed, without reading the whole ledger: the fact is checked
+    /// when the ledger is folded (an unknown task makes it an orphan), so a hook stays cheap.
+    pub fn observe(&self, kind: &'static str, subject: &str, body: Value) -> Result<(), Error> {
+        self.store.writer()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let now = clock::now()?;
+            let (newest, own_tip) = self.store.newest_clock()?;
+            let event = Event::seal(
+                kind,
+                clock::format(now),
+                (now.timestamp_millis().max(0) as u64).max(newest + 1),
+                &self.writer,
+                std::env::var(super::SESSION_ENV)
+                    .ok()
+                    .filter(|s| !s.trim().is_empty()),
+                &self.actor,
+                Some(subject.to_string()),
+                body.clone(),
+            );
+            match self.store.append(&[event], own_tip, now) {
+                Ok(_) => return Ok(()),
+                Err(store::Error::Conflict) if attempt < 200 => {
+                    std::thread::sleep(backoff(attempt))
+                }
+                Err(store::Error::Conflict) => return Err(Error::Busy(attempt)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub fn review_request(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
+        self.review_event(input, None, |commit| {
+            Ok((
+                kind::REVIEW_REQUESTED,
+                with_optional(json!({}), "commit", &commit),
+            ))
+        })
+    }
+
+    /// Approve a task at one exact commit: `commit` (any revision), else the tip of its branch.
+    pub fn review_approve(
+        &self,
+        input: &str,
+        commit: Option<&str>,
+    ) -> Result<(Loaded, Task), Error> {
+        self.review_event(Some(input), commit, |commit| match commit {
+            Some(commit) => Ok((kind::REVIEW_APPROVED, json!({ "commit": commit }))),
+            None => Err(Error::NoBranch),
+        })
+    }
+
+    pub fn review_reject(
+        &self,
+        input: &str,
+        commit: Option<&str>,
+        reason: &str,
+    ) -> Result<(Loaded, Task), Error> {
+        let reason = text("reason", reason)?;
+        self.review_event(Some(input), commit, |commit| {
+            Ok((
+                kind::REVIEW_REJECTED,
+                with_optional(json!({ "reason": reason }), "commit", &commit),
+            ))
+        })
+    }
+
+    fn review_event(
+        &self,
+        input: Option<&str>,
+        revision: Option<&str>,
+        draft: impl Fn(Option<String>) -> Result<(&'static str, Value), Error>,
+    ) -> Result<(Loaded, Task), Error> {
+        let explicit = revision.map(|r| self.commit_of(r)).transpose()?;
+        let (loaded, id) = self.record(|state, batch| {
+            let id = self.find_task(state, input)?;
+            let task = state.tasks.get(&id).ok_or_else(|| Error::UnknownId {
+                kind: EntityKind::Task,
+                input: id.clone(),
+            })?;
+            let commit = explicit
+                .clone()
+                .or_else(|| self.branch_tip(task).map(|(_, c)| c));
+            let (kind, body) = draft(commit)?;
+            batch.push(kind, &id, body);
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+
+    /// A revision (branch, tag, abbreviated id) as a full commit id.
+    pub fn commit_of(&self, revision: &str) -> Result<String, Error> {
+        self.store
+            .repo()
+            .revparse_single(revision)
+            .and_then(|o| o.peel_to_commit())
+            .map(|c| c.id().to_string())
+            .map_err(|_| Error::UnknownRevision(revision.to_string()))
+    }
+
+    /// The newest existing branch linked to the task (or named after it), and its tip.
+    pub fn branch_tip(&self, task: &Task) -> Option<(String, String)> {
+        let repo = self.store.repo();
+        let mut candidates: Vec<String> = task.branches.iter().rev().cloned().collect();
+        if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
+            for (branch, _) in branches.flatten() {
+                if let Ok(Some(name)) = branch.name()
+                    && gate::task_of_branch(name).is_some_and(|prefix| task.id.starts_with(&prefix))
+                    && !candidates.iter().any(|c| c == name)
+                {
+                    candidates.push(name.to_string());
+                }
+            }
+        }
+        candidates.into_iter().find_map(|name| {
+            let commit = repo
+                .find_branch(&name, git2::BranchType::Local)
+                .ok()?
+                .get()
+                .peel_to_commit()
+                .ok()?;
+            Some((name, commit.id().to_string()))
+        })
+    }
+
+    /// Protected branch patterns: every `ledger.protect` value, else main and master.
+    pub fn protected_branches(&self) -> Vec<String> {
+        let mut patterns = Vec::new();
+        if let Ok(config) = self.store.repo().config()
+            && let Ok(mut entries) = config.multivar("ledger.protect", None)
+        {
+            while let Some(Ok(entry)) = entries.next() {
+                if let Some(value) = entry.value() {
+                    patterns.extend(
+                        value
+                            .split([',', ' '])
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+        if patterns.is_empty() {
+            patterns = DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect();
+        }
+        patterns
+    }
+
+    /// The gate's verdict on landing `revision` on `into` (default: the current branch).
+    pub fn gate_check(
+        &self,
+        state: &State,
+        revision: &str,
+        into: Option<&str>,
+    ) -> Result<Verdict, Error> {
+        let tip = self.commit_of(revision)?;
+        let into = match into {
+            Some(into) => Some(into.to_string()),
+            None => self.current_branch(),
+        };
+        let task = self.task_of_revision(state, revision, &tip);
+        Ok(self.decide(state, task, tip, into))
+    }
+
+    /// The verdict for a commit that belongs (or not) to `task`.
+    pub fn decide(
+        &self,
+        state: &State,
+        task: Option<&Task>,
+        tip: String,
+        into: Option<String>,
+    ) -> Verdict {
+        let protected = into
+            .as_deref()
+            .is_some_and(|b| gate::is_protected(b, &self.protected_branches()));
+        let allow_untracked = self
+            .store
+            .repo()
+            .config()
+            .and_then(|c| c.get_bool("ledger.gate.allowUntracked"))
+            .unwrap_or(false);
+        gate::decide(&Request {
+            tip,
+            into,
+            protected,
+            allow_untracked,
+            task: task.map(|t| facts(state, t)),
+        })
+    }
+
+    /// The task a revision belongs to: a task branch by name, a branch linked to a task, or
+    /// the `Ledger-Task` trailer of the commit.
+    pub fn task_of_revision<'a>(
+        &self,
+        state: &'a State,
+        revision: &str,
+        tip: &str,
+    ) -> Option<&'a Task> {
+        let by_name =
+            gate::task_of_branch(revision).and_then(|p| resolve(state, EntityKind::Task, &p).ok());
+        let by_link = || {
+            state
+                .tasks
+                .iter()
+                .find(|t| {
+                    t.branches
+                        .iter()
+                        .any(|b| b == revision || format!("refs/heads/{b}") == revision)
+                })
+                .map(|t| t.id.clone())
+        };
+        let by_trailer = || {
+            let oid = git2::Oid::from_str(tip).ok()?;
+            let commit = self.store.repo().find_commit(oid).ok()?;
+            let prefix = task_trailer(commit.message()?)?;
+            resolve(state, EntityKind::Task, &prefix).ok()
+        };
+        let id = by_name.or_else(by_link).or_else(by_trailer)?;
+        state.tasks.get(&id)
+    }
+
+    /// Link a branch to a task, once: the linked branch names are remembered in
+    /// `<git dir>/ledger/linked-branches` so checkouts do not record the link again.
+    pub fn link_branch(&self, branch: &str, task: &str) -> Result<(), Error> {
+        let marker = self
+            .store
+            .repo()
+            .commondir()
+            .join("ledger")
+            .join("linked-branches");
+        let known = std::fs::read_to_string(&marker).unwrap_or_default();
+        if known.lines().any(|line| line == branch) {
+            return Ok(());
+        }
+        self.observe(kind::BRANCH_LINKED, task, json!({ "branch": branch }))?;
+        if let Some(dir) = marker.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = std::fs::write(&marker, format!("{known}{branch}\n"));
+        Ok(())
+    }
+
+    /// The branch checked out in this worktree, if any.
+    pub fn current_branch(&self) -> Option<String> {
+        let head = self.store.repo().head().ok()?;
+        head.is_branch()
+            .then(|| head.shorthand().map(str::to_string))
+            .flatten()
+    }
+
+    /// Where this worktree keeps the id of the task in focus, for hooks: a hint derived from
+    /// the events (`task start` writes it, `task done` clears it), never the source of truth.
+    pub fn focus_hint_path(&self) -> PathBuf {
+        self.store.repo().path().join("ledger-focus")
+    }
+}
+
+/// The value of a `Ledger-Task:` trailer in a commit message.
+pub fn task_trailer(message: &str) -> Option<String> {
+    message
+        .lines()
+        .rev()
+        .find_map(|line| line.strip_prefix("Ledger-Task:"))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// The facts the gate needs about a task.
+pub fn facts(state: &State, task: &Task) -> TaskFacts {
+    let (approved_commit, rejected) = match &task.review {
+        Review::Approved { commit, .. } => (Some(commit.clone()), None),
+        Review::Rejected { reason, .. } => (None, Some(reason.clone())),
+        Review::None | Review::Requested { .. } => (None, None),
+    };
+    TaskFacts {
+        id: state.short(&task.id),
+        blocked: task.status == TaskStatus::Blocked,
+        approved_commit,
+        rejected,
+        unmet_dependencies: state
+            .unmet_dependencies(task)
+            .iter()
+            .map(|d| state.short(d))
+            .collect(),
+    }
+}

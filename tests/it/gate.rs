@@ -1,0 +1,230 @@
+use crate::util::{TestRepo, short};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A work clone with hooks, a bare remote with the server hook, and a task branch with one
+/// commit. Returns (work clone, remote path, task id, branch).
+fn setup() -> (TestRepo, PathBuf, String, String) {
+    let repo = TestRepo::new();
+    let remote = repo.root().join("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().expect("utf8"),
+    ]);
+    repo.ok_in(&remote, &["hooks", "install", "--server"]);
+    repo.git(&["remote", "add", "origin", remote.to_str().expect("utf8")]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.ok(&["hooks", "install"]);
+    let task = repo.task(&["Fix login"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let branch = repo.git(&["branch", "--show-current"]).trim().to_string();
+    std::fs::write(repo.path.join("login.rs"), "fixed\n").expect("write");
+    repo.git(&["add", "login.rs"]);
+    repo.git(&["commit", "-q", "-m", "fix login"]);
+    repo.git(&["switch", "-q", "main"]);
+    (repo, remote, task, branch)
+}
+
+#[test]
+fn gate_check_lists_every_reason() {
+    let (repo, _, task, branch) = setup();
+    let dep = repo.task(&["Schema first"]);
+    repo.ok(&["task", "depend", &short(&task), "--on", &short(&dep)]);
+    repo.ok(&["task", "block", &short(&task), "--reason", "waiting"]);
+    let run = repo.run(&["gate", "check", &branch, "--into", "main"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stdout,
+        format!(
+            "refused:\n  - {t} is not approved (git ledger review approve {t})\n  - {t} depends on tasks not done: {d}\n  - {t} is blocked\n",
+            t = short(&task),
+            d = short(&dep)
+        )
+    );
+    assert!(
+        run.stderr
+            .starts_with(&format!("error: {branch} may not land: 3 reason(s)")),
+        "{}",
+        run.stderr
+    );
+    let verdict: serde_json::Value = serde_json::from_str(
+        &repo
+            .run(&["gate", "check", &branch, "--into", "main", "--json"])
+            .stdout,
+    )
+    .expect("json");
+    assert_eq!(verdict["ok"], false);
+    let reasons: Vec<&str> = verdict["data"]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["not_approved", "dependencies_not_done", "task_blocked"]
+    );
+    // Unprotected targets pass; untracked branches do not, unless allowed.
+    assert!(
+        repo.ok(&["gate", "check", &branch, "--into", "feature"])
+            .starts_with("allowed: feature is not protected")
+    );
+    repo.git(&["branch", "untracked"]);
+    let run = repo.run(&["gate", "check", "untracked", "--into", "main"]);
+    assert!(run.stdout.contains("no task is linked"), "{}", run.stdout);
+    repo.git(&["config", "ledger.gate.allowUntracked", "true"]);
+    assert!(
+        repo.ok(&["gate", "check", "untracked", "--into", "main"])
+            .starts_with("allowed: ")
+    );
+    repo.git(&["config", "ledger.protect", "release/*"]);
+    assert!(
+        repo.ok(&["gate", "check", &branch, "--into", "main"])
+            .starts_with("allowed: main is not protected")
+    );
+}
+
+#[test]
+fn merges_into_main_wait_for_approval_of_the_exact_tip() {
+    let (repo, _, task, branch) = setup();
+    let (ok, stderr) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!(
+            "merge into main refused: {} is not approved",
+            short(&task)
+        )),
+        "{stderr}"
+    );
+    repo.git(&["merge", "--abort"]);
+
+    let tip = repo.git(&["rev-parse", &branch]).trim().to_string();
+    let approved = repo.json(&["review", "approve", &short(&task)]);
+    assert_eq!(
+        approved["review"],
+        serde_json::json!({"state": "approved", "commit": tip, "by": "human:Ann"})
+    );
+    let (ok, stderr) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{branch} merged into main; when the work is finished: git ledger task done {}",
+            short(&task)
+        )),
+        "{stderr}"
+    );
+    let merges = repo.json(&["task", "show", &task])["merges"].clone();
+    assert_eq!(merges[0]["into"], "main");
+    assert_eq!(merges[0]["branch"], branch.as_str());
+    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+
+    // A new commit on the branch needs a new review.
+    repo.git(&["switch", "-q", &branch]);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "one more"]);
+    repo.git(&["switch", "-q", "main"]);
+    let run = repo.run(&["gate", "check", &branch]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stdout
+            .contains(&format!("was approved at {}, but the tip is", &tip[..10])),
+        "{}",
+        run.stdout
+    );
+    let (ok, _) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
+    assert!(!ok);
+    repo.git(&["merge", "--abort"]);
+    // A rejection blocks with its reason.
+    repo.ok(&["review", "reject", &short(&task), "--reason", "needs tests"]);
+    assert!(
+        repo.run(&["gate", "check", &branch])
+            .stdout
+            .contains("was rejected in review: needs tests")
+    );
+}
+
+#[test]
+fn the_remote_stops_what_the_client_hooks_let_through() {
+    let (repo, remote, task, branch) = setup();
+    // Fast-forward merges run no pre-merge-commit; --no-verify skips pre-push.
+    repo.git(&["merge", "-q", "--ff-only", &branch]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", "main"]);
+    assert!(!ok, "pre-push refuses");
+    assert!(stderr.contains("push to main refused"), "{stderr}");
+    let (ok, stderr) = repo.try_git(&["push", "-q", "--no-verify", "origin", "main"]);
+    assert!(!ok, "the remote refuses too");
+    assert!(stderr.contains("pre-receive hook declined"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("names unknown task {}", short(&task))),
+        "{stderr}"
+    );
+    // Approval travels with the push: ledger refs and main together.
+    repo.ok(&["review", "approve", &short(&task)]);
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        "refs/ledger/*:refs/ledger/*",
+        "main",
+    ]);
+    assert!(ok, "{stderr}");
+    let remote_main = Command::new("git")
+        .args(["rev-parse", "main"])
+        .current_dir(&remote)
+        .output()
+        .expect("git");
+    assert_eq!(
+        String::from_utf8_lossy(&remote_main.stdout).trim(),
+        repo.git(&["rev-parse", "main"]).trim()
+    );
+}
+
+#[test]
+fn the_remote_refuses_rewritten_and_malformed_ledger_refs() {
+    let (repo, _, _, _) = setup();
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", "refs/ledger/*:refs/ledger/*"]);
+    assert!(ok, "{stderr}");
+    let writer_ref = format!("refs/ledger/v1/writers/{}", crate::util::WRITER);
+    // Force-pushing a rewritten ledger ref.
+    let old = repo
+        .git(&["rev-parse", &format!("{writer_ref}~1")])
+        .trim()
+        .to_string();
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--force",
+        "origin",
+        &format!("{old}:{writer_ref}"),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("would be rewritten"), "{stderr}");
+    // Deleting it.
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!(":{writer_ref}")]);
+    assert!(!ok);
+    assert!(stderr.contains("may not be deleted"), "{stderr}");
+    // A commit of garbage on top.
+    let file = repo.root().join("garbage.txt");
+    std::fs::write(&file, "oops\n\n{not json\n").expect("write");
+    let tip = repo.git(&["rev-parse", &writer_ref]).trim().to_string();
+    let garbage = repo.git(&[
+        "commit-tree",
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        "-p",
+        &tip,
+        "-F",
+        file.to_str().expect("utf8"),
+    ]);
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "origin",
+        &format!("{}:{writer_ref}", garbage.trim()),
+    ]);
+    assert!(!ok);
+    assert!(stderr.contains("not a JSON event"), "{stderr}");
+}
