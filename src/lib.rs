@@ -10,5 +10,10 @@ pub mod event;
 pub mod gate;
 pub mod hooks;
 pub mod ledger;
+pub mod mcp;
 pub mod projection;
+#[cfg(test)]
+mod proptests;
+#[doc(hidden)]
+pub mod sample;
 pub mod store;

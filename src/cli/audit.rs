@@ -41,6 +41,10 @@ pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
     notice("Forced completions", &notices.forced_completions);
     notice("Gate overrides", &notices.gate_overrides);
     notice("Open sessions", &notices.open_sessions);
+    notice(
+        "Concurrent edits (the later one in the order won)",
+        &notices.conflicts,
+    );
     let unknown: Vec<String> = notices
         .unknown_kinds
         .iter()

@@ -1,6 +1,7 @@
 //! The command line: one module per subcommand, each turning arguments into a library call
 //! and its result into a [`output::Reply`].
 
+mod agent;
 mod audit;
 mod decision;
 mod diff;
@@ -12,14 +13,17 @@ mod init;
 mod input;
 mod insight;
 mod log;
+mod mcp;
 mod memory;
 mod objective;
 mod output;
+mod prime;
 mod ready;
 mod replay;
 mod review;
 mod session;
 mod status;
+mod sync;
 mod task;
 
 use clap::{Parser, Subcommand};
@@ -58,7 +62,10 @@ enum Command {
     Decision(decision::Command),
     #[command(subcommand)]
     Session(session::Command),
+    #[command(subcommand)]
+    Agent(agent::Command),
     Memory(memory::Args),
+    Prime(prime::Args),
     Status(status::Args),
     Log(log::Args),
     Replay(replay::Args),
@@ -66,12 +73,14 @@ enum Command {
     Audit(audit::Args),
     Export(export::Args),
     Import(import::Args),
+    Sync(sync::Args),
     #[command(subcommand)]
     Hooks(hooks::Command),
     #[command(subcommand)]
     Review(review::Command),
     #[command(subcommand)]
     Gate(gate::Command),
+    Mcp(mcp::Args),
     /// Run a git hook by name (what the installed hooks do).
     #[command(hide = true)]
     Hook {
@@ -150,7 +159,9 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Insight(c) => insight::run(&open()?, c),
         Command::Decision(c) => decision::run(&open()?, c),
         Command::Session(c) => session::run(&open()?, c),
+        Command::Agent(c) => return agent::run(&open()?, &dir, c, json),
         Command::Memory(a) => memory::run(&open()?, a),
+        Command::Prime(a) => prime::run(&open()?, a),
         Command::Status(a) => status::run(&open()?, a),
         Command::Log(a) => log::run(&open()?, a),
         Command::Replay(a) => return replay::run(&open()?, a, json),
@@ -158,9 +169,11 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Audit(a) => audit::run(&open()?, a),
         Command::Export(a) => return export::run(&open()?, a, json),
         Command::Import(a) => import::run(&open()?, a),
+        Command::Sync(a) => sync::run(&open()?, a),
         Command::Hooks(c) => hooks::run(&dir, c),
         Command::Review(c) => review::run(&open()?, c),
         Command::Gate(c) => gate::run(&open()?, c),
+        Command::Mcp(a) => return mcp::run(&dir, a),
         Command::Hook { name, args } => {
             let hooks_dir = git_ledger::hooks::hooks_dir(&dir).unwrap_or_else(|_| dir.clone());
             std::process::exit(git_ledger::hooks::run(&name, &args, &hooks_dir));

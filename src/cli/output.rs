@@ -1,7 +1,7 @@
 //! The one place that prints: text for people, or the `--json` envelope for scripts.
 
+pub use git_ledger::ledger::Instructions;
 use git_ledger::ledger::{self, Ledger, Loaded};
-use git_ledger::projection::memory;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -15,20 +15,13 @@ pub struct Reply {
     pub failure: Option<Failure>,
 }
 
-#[derive(Debug, Default, Serialize)]
-pub struct Instructions {
-    pub next_actions: Vec<String>,
-    pub suggested_commands: Vec<String>,
-    pub context_reminder: String,
-}
-
 impl Reply {
     /// A reply with instructions computed from the ledger's state after the command.
     pub fn new(ledger: &Ledger, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
         Reply {
             data: to_value(data),
             text,
-            instructions: instructions(ledger, loaded),
+            instructions: ledger.instructions(loaded),
             failure: None,
         }
     }
@@ -36,18 +29,6 @@ impl Reply {
 
 pub fn to_value(data: impl Serialize) -> Value {
     serde_json::to_value(data).unwrap_or(Value::Null)
-}
-
-/// Next actions, suggested commands and a context reminder, from the state as it is now.
-pub fn instructions(ledger: &Ledger, loaded: &Loaded) -> Instructions {
-    let session = ledger.current_session(&loaded.state).ok().flatten();
-    let scope = ledger.scope(loaded, session.as_deref());
-    let steps = memory::next_steps(&loaded.state, &scope);
-    Instructions {
-        next_actions: steps.next_actions,
-        suggested_commands: steps.suggested_commands,
-        context_reminder: memory::context_reminder(&loaded.state, &scope),
-    }
 }
 
 /// A failed command: a one-line message, a stable code and a hint.

@@ -21,7 +21,7 @@ pub struct Args {
     /// Only events about this task.
     #[arg(long)]
     task: Option<String>,
-    /// Only events of this agent (its id, as in agent:<id>).
+    /// Only events of this agent: those it wrote (as agent:<id>), and its spawn and end.
     #[arg(long)]
     agent: Option<String>,
     /// From this time, event id or session (its start), inclusive.
@@ -54,7 +54,12 @@ pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Fai
             .as_deref()
             .map(|t| resolve(state, EntityKind::Task, t))
             .transpose()?,
-        agent: args.agent.clone(),
+        // A spawned agent by any unique prefix of its id; other names as typed.
+        agent: args.agent.as_deref().map(|a| {
+            state
+                .resolve(EntityKind::Agent, a)
+                .unwrap_or_else(|_| a.to_string())
+        }),
         from: match &args.since {
             Some(since) => point::start_index(state, since).map_err(Error::from)?,
             None => 0,

@@ -2,9 +2,9 @@ use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, TaskInput, resolve};
+use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
 use git_ledger::projection::state::{State, Task, TaskStatus};
-use serde_json::json;
 
 /// Tasks: units of work with priorities, estimates and dependencies.
 ///
@@ -180,7 +180,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         }
     };
     let text = format!("{verb}: {}\n", task_line(&loaded.state, &task, loaded.now));
-    let data = task_json(&loaded.state, &task, &loaded.now);
+    let data = data::task(&loaded.state, &task, loaded.now);
     Ok(Reply::new(ledger, &loaded, data, text))
 }
 
@@ -216,7 +216,7 @@ fn list(
     }
     let data: Vec<_> = tasks
         .iter()
-        .map(|t| task_json(state, t, &loaded.now))
+        .map(|t| data::task(state, t, loaded.now))
         .collect();
     Ok(Reply::new(ledger, &loaded, data, text))
 }
@@ -232,13 +232,7 @@ fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
         }));
     };
     let text = show_text(state, task, loaded.now);
-    let mut data = task_json(state, task, &loaded.now);
-    let history: Vec<_> = task
-        .history
-        .iter()
-        .map(|&i| action(state, &state.events[i]))
-        .collect();
-    data["history"] = json!(history);
+    let data = data::task_detail(state, task, loaded.now);
     Ok(Reply::new(ledger, &loaded, data, text))
 }
 
@@ -339,13 +333,4 @@ fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> 
         ));
     }
     text
-}
-
-/// A task as JSON, with the figures computed from its history.
-fn task_json(state: &State, task: &Task, now: &chrono::DateTime<chrono::Utc>) -> serde_json::Value {
-    let mut data = json!(task);
-    data["short_id"] = json!(state.short(&task.id));
-    data["actual_minutes"] = json!(task.actual_minutes(*now));
-    data["unmet_dependencies"] = json!(state.unmet_dependencies(task));
-    data
 }

@@ -28,6 +28,8 @@ pub const REVIEW_REQUESTED: &str = "review.requested";
 pub const REVIEW_APPROVED: &str = "review.approved";
 pub const REVIEW_REJECTED: &str = "review.rejected";
 pub const MERGE_RECORDED: &str = "merge.recorded";
+pub const AGENT_SPAWNED: &str = "agent.spawned";
+pub const AGENT_EXITED: &str = "agent.exited";
 
 /// Every kind this version understands.
 pub const KNOWN: &[&str] = &[
@@ -53,10 +55,21 @@ pub const KNOWN: &[&str] = &[
     REVIEW_APPROVED,
     REVIEW_REJECTED,
     MERGE_RECORDED,
+    AGENT_SPAWNED,
+    AGENT_EXITED,
 ];
 
 pub fn is_known(kind: &str) -> bool {
     KNOWN.contains(&kind)
+}
+
+/// The task kinds that set a task's status after its creation; written with `after`, the id
+/// of the status event the writer saw last (see "Concurrent edits" in `ledger-format.md`).
+pub fn is_status_change(kind: &str) -> bool {
+    matches!(
+        kind,
+        TASK_STARTED | TASK_BLOCKED | TASK_COMPLETED | TASK_REOPENED
+    )
 }
 
 /// What happened, in a few words, from the event alone (no other state needed).
@@ -127,6 +140,22 @@ pub fn describe(event: &Event) -> String {
             text("into"),
             short_hex(event.body_str("merge_commit"))
         ),
+        AGENT_SPAWNED => format!("agent spawned ({}): {}", text("role"), text("mission")),
+        AGENT_EXITED => {
+            let how = match (
+                event.body.get("status").and_then(Value::as_i64),
+                event.body_str("signal"),
+            ) {
+                (_, Some(signal)) => format!(" ({signal})"),
+                (Some(code), None) => format!(" (status {code})"),
+                (None, None) => String::new(),
+            };
+            let summary = match event.body_str("summary") {
+                Some(_) => format!(": {}", text("summary")),
+                None => String::new(),
+            };
+            format!("agent exited: {}{how}{summary}", text("outcome"))
+        }
         other => format!("{other} (unknown to this version)"),
     }
 }
@@ -172,6 +201,8 @@ enum Field {
     Texts,
     Flag,
     Count,
+    /// A whole number, or `null` when there is none (an exit status after a signal).
+    CountOrNull,
 }
 
 /// One body field: name, type, required.
@@ -199,18 +230,34 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         ],
     ),
     (TASK_DEPENDENCY_ADDED, &[("depends_on", Field::Texts, true)]),
-    (TASK_STARTED, &[("worktree", Field::Text, false)]),
+    (
+        TASK_STARTED,
+        &[
+            ("worktree", Field::Text, false),
+            ("after", Field::Text, false),
+        ],
+    ),
     (TASK_NOTED, &[("text", Field::Text, true)]),
-    (TASK_BLOCKED, &[("reason", Field::Text, true)]),
+    (
+        TASK_BLOCKED,
+        &[("reason", Field::Text, true), ("after", Field::Text, false)],
+    ),
     (
         TASK_COMPLETED,
         &[
             ("forced", Field::Flag, true),
             ("overridden", Field::Texts, false),
             ("summary", Field::Text, false),
+            ("after", Field::Text, false),
         ],
     ),
-    (TASK_REOPENED, &[("reason", Field::Text, false)]),
+    (
+        TASK_REOPENED,
+        &[
+            ("reason", Field::Text, false),
+            ("after", Field::Text, false),
+        ],
+    ),
     (
         INSIGHT_ADDED,
         &[
@@ -277,6 +324,28 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("merge_commit", Field::Text, true),
         ],
     ),
+    (
+        AGENT_SPAWNED,
+        &[
+            ("role", Field::Text, true),
+            ("mission", Field::Text, true),
+            ("task", Field::Text, false),
+            ("worktree", Field::Text, false),
+            ("branch", Field::Text, false),
+            ("command", Field::Texts, false),
+            ("source_id", Field::Text, false),
+        ],
+    ),
+    (
+        AGENT_EXITED,
+        &[
+            ("status", Field::CountOrNull, true),
+            ("outcome", Field::Text, true),
+            ("duration_ms", Field::Count, true),
+            ("signal", Field::Text, false),
+            ("summary", Field::Text, false),
+        ],
+    ),
 ];
 
 /// What is wrong with an event of a known kind: body fields missing or of the wrong type, or a
@@ -299,6 +368,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                     .is_some_and(|items| items.iter().all(Value::is_string)),
                 Field::Flag => value.is_boolean(),
                 Field::Count => value.is_u64(),
+                Field::CountOrNull => value.is_u64() || value.is_null(),
             },
         };
         if !ok {
@@ -307,6 +377,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Texts => "a list of strings",
                 Field::Flag => "true or false",
                 Field::Count => "a whole number",
+                Field::CountOrNull => "a whole number or null",
             };
             let what = if body.contains_key(*name) {
                 "is not"
@@ -334,6 +405,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
         "insight" => "i-",
         "decision" => "d-",
         "session" => "s-",
+        "agent" => "a-",
         _ => "",
     };
     if !event

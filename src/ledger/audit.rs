@@ -20,6 +20,8 @@ pub struct Notices {
     pub forced_completions: Vec<String>,
     pub gate_overrides: Vec<String>,
     pub open_sessions: Vec<String>,
+    /// Status changes made without seeing a concurrent one: not damage, the later one won.
+    pub conflicts: Vec<String>,
     pub unknown_kinds: BTreeMap<String, usize>,
     /// When the append-only check had no earlier checkpoint to compare with.
     pub first_checkpoint: bool,
@@ -155,7 +157,8 @@ impl Ledger {
                     | kind::INSIGHT_ADDED
                     | kind::DECISION_REQUESTED
                     | kind::SESSION_STARTED
-            ) || e.kind == "agent.spawned";
+                    | kind::AGENT_SPAWNED
+            );
             if creates && let Some(subject) = e.subject.as_deref() {
                 *created.entry((e.kind.as_str(), subject)).or_default() += 1;
             }
@@ -210,6 +213,11 @@ impl Ledger {
                 ));
             }
         }
+        for conflict in &state.conflicts {
+            notices
+                .conflicts
+                .push(crate::projection::status::conflict_line(state, conflict));
+        }
         for session in state.sessions.iter().filter(|s| s.is_open()) {
             notices.open_sessions.push(format!(
                 "{} started {} by {}",
@@ -218,11 +226,7 @@ impl Ledger {
                 session.actor
             ));
         }
-        for e in state
-            .events
-            .iter()
-            .filter(|e| !kind::is_known(&e.kind) && e.kind != "agent.spawned")
-        {
+        for e in state.events.iter().filter(|e| !kind::is_known(&e.kind)) {
             *notices.unknown_kinds.entry(e.kind.clone()).or_default() += 1;
         }
 

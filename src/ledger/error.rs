@@ -72,6 +72,10 @@ pub enum Error {
     UnknownRevision(String),
     #[error("the task has no branch to approve")]
     NoBranch,
+    #[error("agent {id} has already exited ({outcome})")]
+    AgentExited { id: String, outcome: String },
+    #[error("no agent id given and GIT_LEDGER_AGENT is not set")]
+    NoAgent,
 }
 
 impl Error {
@@ -81,6 +85,7 @@ impl Error {
             Error::Store(store::Error::NotARepository(_)) => "not_a_repository",
             Error::Store(store::Error::NotInitialised) => "not_initialised",
             Error::Store(store::Error::Bare) => "bare_repository",
+            Error::Store(store::Error::Sync(e)) => e.code(),
             Error::Store(_) => "git_error",
             Error::Clock(_) => "bad_clock",
             Error::UnknownId { .. } => "unknown_id",
@@ -104,6 +109,8 @@ impl Error {
             Error::Io(_) => "io",
             Error::UnknownRevision(_) => "unknown_revision",
             Error::NoBranch => "no_branch",
+            Error::AgentExited { .. } => "agent_exited",
+            Error::NoAgent => "no_agent",
         }
     }
 
@@ -115,6 +122,7 @@ impl Error {
             }
             Error::Store(store::Error::NotInitialised) => "run `git ledger init` first".into(),
             Error::Store(store::Error::Bare) => "run it inside a work tree of the repository".into(),
+            Error::Store(store::Error::Sync(e)) => e.hint(),
             Error::UnknownId { kind, .. } | Error::MalformedId { kind, .. } => {
                 format!("`git ledger {} list` shows the ids", kind.noun())
             }
@@ -141,6 +149,10 @@ impl Error {
             Error::NoBranch => {
                 "name the commit with --commit <rev>, or create the branch with `git ledger task start <id> --branch`".into()
             }
+            Error::AgentExited { .. } => {
+                "an agent's end is recorded once; `git ledger agent list` shows the running ones".into()
+            }
+            Error::NoAgent => "name the agent: `git ledger agent exit <id>`".into(),
             Error::Point(_) => {
                 "name a time (2026-01-05 or 2026-01-05T09:00:00Z), an event id from `git ledger log`, or a session id".into()
             }

@@ -25,11 +25,6 @@ use std::collections::{HashMap, HashSet};
 /// The most events one commit of an import holds.
 pub const IMPORT_EVENTS_PER_COMMIT: usize = 1000;
 
-/// The kind recorded for an orchestrator's spawned agent. Deliberately not in `event::kind`:
-/// this version's fold does not interpret it (it is kept like a kind from a newer version),
-/// but the long-term memory metrics count it as "agents spawned".
-const AGENT_SPAWNED: &str = "agent.spawned";
-
 /// Top-level keys that mark an orchestrator context.
 const ORCHESTRATOR_KEYS: &[&str] = &[
     "objectives",
@@ -136,18 +131,12 @@ impl Ledger {
     ) -> Result<(Vec<Event>, usize), Error> {
         let state = &loaded.state;
         let session = self.current_session(state)?;
-        let agents: HashSet<&str> = state
-            .events
-            .iter()
-            .filter(|e| e.kind == AGENT_SPAWNED)
-            .filter_map(|e| e.subject.as_deref())
-            .collect();
         let base = next_hlc(loaded);
         let mut seen = HashSet::new();
         let mut events = Vec::new();
         let mut skipped = 0;
         for entry in entries {
-            if !seen.insert(entry.subject.as_str()) || exists(state, &agents, entry) {
+            if !seen.insert(entry.subject.as_str()) || exists(state, entry) {
                 skipped += entry.events.len();
                 continue;
             }
@@ -168,7 +157,7 @@ impl Ledger {
     }
 }
 
-fn exists(state: &State, agents: &HashSet<&str>, entry: &Entry) -> bool {
+fn exists(state: &State, entry: &Entry) -> bool {
     let id = entry.subject.as_str();
     match entry.kind {
         EntityKind::Objective => state.objectives.contains(id),
@@ -176,7 +165,7 @@ fn exists(state: &State, agents: &HashSet<&str>, entry: &Entry) -> bool {
         EntityKind::Insight => state.insights.contains(id),
         EntityKind::Decision => state.decisions.contains(id),
         EntityKind::Session => state.sessions.contains(id),
-        EntityKind::Agent => agents.contains(id),
+        EntityKind::Agent => state.agents.contains(id),
     }
 }
 
@@ -660,20 +649,18 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
 
     for item in &section("spawned_agents")? {
         let source_id = item.id().ok_or_else(|| item.missing("id"))?;
-        let body = with(
-            with(
-                json!({ "source_id": source_id }),
-                "role",
-                item.text(&["type", "role"]),
-            ),
-            "mission",
-            item.text(&["mission", "description"]),
-        );
+        // Role and mission are required of `agent.spawned`: an entry without them still
+        // records that an agent ran, as a plain "agent" with no mission text.
+        let body = json!({
+            "source_id": source_id,
+            "role": item.text(&["type", "role"]).unwrap_or_else(|| "agent".into()),
+            "mission": item.text(&["mission", "description"]).unwrap_or_default(),
+        });
         entries.push(Entry {
             kind: EntityKind::Agent,
             subject: orchestrator_id(EntityKind::Agent, &source_id),
             events: vec![planned(
-                AGENT_SPAWNED,
+                kind::AGENT_SPAWNED,
                 body,
                 item.time(&["spawned", "created", "created_date"]),
             )],

@@ -5,20 +5,29 @@
 //! clone's ref. If another process moved the ref in between, everything is redone against the
 //! new tip, so a validation never passes on stale state and no event is lost.
 
+mod agents;
 mod audit;
 mod decisions;
 mod error;
 mod import;
 mod insights;
+mod instructions;
+mod retry;
 mod reviews;
 mod sessions;
+mod supervise;
+mod sync;
 mod work;
 
+pub use agents::{AgentEnd, AgentInput};
 pub use audit::{AuditReport, Check, Notices};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
+pub use instructions::Instructions;
 pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
+pub use supervise::{Termination, signal_name};
+pub use sync::SyncOutcome;
 pub use work::{TaskInput, parse_estimate, parse_priority};
 
 use crate::clock;
@@ -43,6 +52,9 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 /// How long an append keeps retrying a moving ref before it gives up.
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
+/// When set, every append reports on stderr how many attempts its compare-and-swap took.
+pub const DEBUG_RETRIES_ENV: &str = "GIT_LEDGER_DEBUG_RETRIES";
+
 /// An open, initialised ledger, bound to the worktree and actor of this process.
 pub struct Ledger {
     store: Store,
@@ -57,6 +69,10 @@ pub struct Loaded {
     pub problems: Vec<Problem>,
     pub now: DateTime<Utc>,
     own_tip: Option<git2::Oid>,
+    /// The writer tips the state was read from, so a retry reads only what came after.
+    tips: Vec<(String, git2::Oid)>,
+    /// Commits on this clone's own ref, for the garbage-collection trigger.
+    own_commits: usize,
 }
 
 impl Loaded {
@@ -134,6 +150,8 @@ impl Ledger {
             problems: snapshot.problems,
             now: clock::now()?,
             own_tip: snapshot.own_tip,
+            tips: snapshot.tips,
+            own_commits: snapshot.own_commits,
         })
     }
 
@@ -201,9 +219,13 @@ impl Ledger {
     ) -> Result<(Loaded, T), Error> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
+        let mut earlier: Option<Loaded> = None;
         loop {
             attempt += 1;
-            let mut loaded = self.load()?;
+            let mut loaded = match earlier.take() {
+                Some(earlier) => self.refresh(earlier)?,
+                None => self.load()?,
+            };
             let (events, output) = prepare(&loaded)?;
             if events.is_empty() {
                 return Ok((loaded, output));
@@ -214,6 +236,10 @@ impl Ledger {
             {
                 Ok(tip) => {
                     loaded.own_tip = Some(tip);
+                    self.after_append(&mut loaded, tip, events.len().div_ceil(per_commit.max(1)));
+                    if std::env::var_os(DEBUG_RETRIES_ENV).is_some() {
+                        eprintln!("git-ledger: appended after {attempt} attempt(s)");
+                    }
                     // New events order after everything read, unless they carry older clocks
                     // (an import of another ledger's events): then fold from scratch.
                     if events.iter().all(|e| e.hlc > loaded.state.max_hlc) {
@@ -228,6 +254,9 @@ impl Ledger {
                 }
                 Err(store::Error::Conflict) if started.elapsed() < RETRY_BUDGET => {
                     std::thread::sleep(backoff(attempt));
+                    // A ref lock left by a process killed mid-update would block us forever.
+                    self.store.clear_stale_lock();
+                    earlier = Some(loaded);
                 }
                 Err(store::Error::Conflict) => return Err(Error::Busy(attempt)),
                 Err(e) => return Err(e.into()),

@@ -273,7 +273,16 @@ impl Ledger {
         if let Some(dir) = marker.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let _ = std::fs::write(&marker, format!("{known}{branch}\n"));
+        // Appended, not rewritten: processes linking other branches at the same time (agents
+        // spawned in parallel) would otherwise drop each other's lines and link again.
+        let _ = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&marker)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(format!("{branch}\n").as_bytes())
+            });
         Ok(())
     }
 

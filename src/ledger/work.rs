@@ -17,32 +17,38 @@ pub struct TaskInput {
     pub depends_on: Vec<String>,
 }
 
-/// `0`…`4` or `p0`…`p4`.
+/// `0`…`4` or `p0`…`p4` (`P` too), surrounding spaces ignored; nothing else.
 pub fn parse_priority(input: &str) -> Result<u8, Error> {
-    let digits = input.trim().trim_start_matches(['p', 'P']);
-    match digits.parse::<u8>() {
-        Ok(p) if p <= 4 => Ok(p),
+    let trimmed = input.trim();
+    let digit = trimmed
+        .strip_prefix(['p', 'P'])
+        .unwrap_or(trimmed)
+        .as_bytes();
+    match digit {
+        [d @ b'0'..=b'4'] => Ok(d - b'0'),
         _ => Err(Error::BadPriority(input.to_string())),
     }
 }
 
-/// `90m`, `2h`, `1h30m`, `45` (minutes) → minutes.
+/// Minutes from `45` (minutes), `90m`, `2h` or `1h30m`: decimal digits, hours before minutes,
+/// each unit at most once, any case, surrounding spaces ignored; more than zero in total.
 pub fn parse_estimate(input: &str) -> Result<u64, Error> {
     let bad = || Error::BadEstimate(input.to_string());
     let s = input.trim().to_ascii_lowercase();
-    if s.is_empty() {
-        return Err(bad());
-    }
-    if let Ok(minutes) = s.parse::<u64>() {
-        return if minutes > 0 { Ok(minutes) } else { Err(bad()) };
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.parse::<u64>() {
+            Ok(minutes) if minutes > 0 => Ok(minutes),
+            _ => Err(bad()),
+        };
     }
     let mut total: u64 = 0;
     let mut number = String::new();
-    let mut seen_unit = false;
+    // The units still allowed: hours only before minutes, each once.
+    let mut units: &[char] = &['h', 'm'];
     for c in s.chars() {
         match c {
             '0'..='9' => number.push(c),
-            'h' | 'm' if !number.is_empty() => {
+            'h' | 'm' if !number.is_empty() && units.contains(&c) => {
                 let n: u64 = number.parse().map_err(|_| bad())?;
                 let factor = if c == 'h' { 60 } else { 1 };
                 total = n
@@ -50,12 +56,12 @@ pub fn parse_estimate(input: &str) -> Result<u64, Error> {
                     .and_then(|m| total.checked_add(m))
                     .ok_or_else(bad)?;
                 number.clear();
-                seen_unit = true;
+                units = if c == 'h' { &['m'] } else { &[] };
             }
             _ => return Err(bad()),
         }
     }
-    if !number.is_empty() || !seen_unit || total == 0 {
+    if !number.is_empty() || units.len() == 2 || total == 0 {
         return Err(bad());
     }
     Ok(total)
@@ -164,7 +170,10 @@ impl Ledger {
             if task.status == TaskStatus::Done {
                 return Err(wrong_state(state, task, "started"));
             }
-            Ok(Some((kind::TASK_STARTED, json!({ "worktree": worktree }))))
+            Ok(Some((
+                kind::TASK_STARTED,
+                after(state, task, json!({ "worktree": worktree })),
+            )))
         })?;
         // A hint for the commit hooks, which must not fold the whole ledger on every commit.
         let _ = std::fs::write(self.focus_hint_path(), &task.id);
@@ -200,7 +209,10 @@ impl Ledger {
             if task.status == TaskStatus::Done {
                 return Err(wrong_state(state, task, "blocked"));
             }
-            Ok(Some((kind::TASK_BLOCKED, json!({ "reason": reason }))))
+            Ok(Some((
+                kind::TASK_BLOCKED,
+                after(state, task, json!({ "reason": reason })),
+            )))
         })
     }
 
@@ -230,7 +242,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_COMPLETED,
-                with_optional(body, "summary", &summary),
+                after(state, task, with_optional(body, "summary", &summary)),
             )))
         })?;
         let hint = self.focus_hint_path();
@@ -252,7 +264,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_REOPENED,
-                with_optional(json!({}), "reason", &reason),
+                after(state, task, with_optional(json!({}), "reason", &reason)),
             )))
         })
     }
@@ -261,9 +273,11 @@ impl Ledger {
     pub fn find_task(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
         match input {
             Some(input) => resolve(state, EntityKind::Task, input),
+            // An agent spawned for a task works on it without putting it in focus.
             None => state
                 .focus(self.writer(), self.worktree())
                 .map(|t| t.id.clone())
+                .or_else(|| self.agent_task(state).map(str::to_string))
                 .ok_or(Error::NoFocus),
         }
     }
@@ -321,6 +335,16 @@ fn slug(title: &str) -> String {
     if slug.is_empty() { "work".into() } else { slug }
 }
 
+/// Record in a status change which status event its writer saw last, so a change made
+/// without seeing a concurrent one is detected by every reader ("Concurrent edits" in
+/// `ledger-format.md`).
+fn after(state: &State, task: &Task, mut body: Value) -> Value {
+    if let Some(seen) = task.status_at.and_then(|i| state.events.get(i)) {
+        body["after"] = Value::String(seen.id.clone());
+    }
+    body
+}
+
 fn wrong_state(state: &State, task: &Task, action: &'static str) -> Error {
     Error::WrongState {
         id: state.short(&task.id),
@@ -358,6 +382,7 @@ mod tests {
         assert_eq!(parse_estimate("2h").ok(), Some(120));
         assert_eq!(parse_estimate("1h30m").ok(), Some(90));
         assert_eq!(parse_estimate("45").ok(), Some(45));
+        assert_eq!(parse_estimate(" 1H30M ").ok(), Some(90));
         for bad in [
             "",
             "h",
@@ -367,6 +392,10 @@ mod tests {
             "-3h",
             "3h2",
             "99999999999999999999h",
+            "+45",
+            "30m1h",
+            "1h1h",
+            "1h 30m",
         ] {
             assert!(parse_estimate(bad).is_err(), "{bad} should be refused");
         }
@@ -379,5 +408,8 @@ mod tests {
         assert!(parse_priority("5").is_err());
         assert!(parse_priority("-1").is_err());
         assert!(parse_priority("high").is_err());
+        for bad in ["pp2", "+2", "02", "p", ""] {
+            assert!(parse_priority(bad).is_err(), "{bad} should be refused");
+        }
     }
 }

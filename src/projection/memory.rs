@@ -4,7 +4,7 @@
 
 use super::doc::Doc;
 use super::state::{
-    Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
+    Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
 };
 use crate::event::kind::{self, one_line};
 use chrono::{DateTime, Duration, Utc};
@@ -233,6 +233,44 @@ pub fn session_line(state: &State, session: &Session) -> String {
         session.started.format("%Y-%m-%d %H:%M"),
         session.actor
     )
+}
+
+/// `a-1b2c3d tester: Write the tests (t-83fb5d) [failed, status 1, 2m]`.
+pub fn agent_line(state: &State, agent: &Agent) -> String {
+    let task = agent
+        .task
+        .as_deref()
+        .map(|t| format!(" ({})", state.short(t)))
+        .unwrap_or_default();
+    let how = if agent.is_running() {
+        format!("running since {}", agent.spawned.format("%Y-%m-%d %H:%M"))
+    } else {
+        let mut how = agent.outcome.clone().unwrap_or_else(|| "exited".into());
+        match (&agent.signal, agent.status) {
+            (Some(signal), _) => how.push_str(&format!(", {signal}")),
+            (None, Some(code)) => how.push_str(&format!(", status {code}")),
+            (None, None) => {}
+        }
+        if let Some(ms) = agent.duration_ms {
+            how.push_str(&format!(", {}", duration_text(ms)));
+        }
+        how
+    };
+    format!(
+        "{} {}: {}{task} [{how}]",
+        state.short(&agent.id),
+        one_line(&agent.role, 24),
+        one_line(&agent.mission, 72)
+    )
+}
+
+/// A run time: `42s` under a minute, else as [`minutes_text`].
+pub fn duration_text(ms: u64) -> String {
+    if ms < 60_000 {
+        format!("{}s", ms / 1000)
+    } else {
+        minutes_text(ms / 60_000)
+    }
 }
 
 /// `90` → `1h30m`.
@@ -616,11 +654,7 @@ pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
         insights: state.insights.iter().cloned().collect(),
         metrics: Metrics {
             total_sessions: state.sessions.len(),
-            total_agents_spawned: state
-                .events
-                .iter()
-                .filter(|e| e.kind == "agent.spawned")
-                .count(),
+            total_agents_spawned: state.agents.len(),
             total_tasks_completed: done.len(),
             total_decisions_made: state
                 .decisions

@@ -1,8 +1,10 @@
 //! Projections: the views computed from the event log. Nothing here writes.
 
+pub mod data;
 pub mod doc;
 pub mod memory;
 pub mod point;
+pub mod prime;
 pub mod state;
 pub mod status;
 pub mod timeline;

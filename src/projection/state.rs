@@ -138,6 +138,10 @@ pub struct Task {
     /// Positions in `State::events` of the events about this task, oldest first.
     #[serde(skip)]
     pub history: Vec<usize>,
+    /// Position in `State::events` of the event that last set the status (the creation
+    /// first): what a status change written now says it saw, as `after`.
+    #[serde(skip)]
+    pub status_at: Option<usize>,
 }
 
 impl Task {
@@ -220,6 +224,55 @@ impl Session {
     }
 }
 
+/// An agent recorded by `agent spawn` (or imported): what it was sent to do, where, and how
+/// it ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct Agent {
+    pub id: String,
+    pub role: String,
+    pub mission: String,
+    /// The task it works on (a full `t-` id).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// The linked worktree made for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    /// The command it was started with, when `agent spawn` ran one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub command: Vec<String>,
+    /// Its id in the orchestrator it was imported from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_id: Option<String>,
+    pub spawned: DateTime<Utc>,
+    pub spawned_by: String,
+    /// The session it was spawned in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exited: Option<DateTime<Utc>>,
+    /// `succeeded`, `failed` or `killed`, once it has exited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// The exit status; absent when it ended by a signal or the status is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+}
+
+impl Agent {
+    /// Spawned and not (yet) recorded as exited.
+    pub fn is_running(&self) -> bool {
+        self.exited.is_none()
+    }
+}
+
 /// Entities in creation order with lookup by id.
 #[derive(Debug, Clone)]
 pub struct Table<T> {
@@ -276,6 +329,7 @@ pub struct State {
     pub insights: Table<Insight>,
     pub decisions: Table<Decision>,
     pub sessions: Table<Session>,
+    pub agents: Table<Agent>,
     /// The task in focus per (writer, worktree).
     focus: HashMap<(String, String), String>,
     /// Highest clock value seen: the next event's clock must be above it.
@@ -285,6 +339,8 @@ pub struct State {
     /// Events that refer to an entity the ledger does not have (positions in `events`); kept
     /// and shown, otherwise ignored.
     pub orphans: Vec<usize>,
+    /// Status changes written without knowledge of the status change they override.
+    pub conflicts: Vec<Conflict>,
     abbrev: usize,
 }
 
@@ -369,6 +425,7 @@ impl State {
                     worked_ms: 0,
                     in_progress_since: None,
                     history: vec![at],
+                    status_at: Some(at),
                 },
             ),
             kind::TASK_DEPENDENCY_ADDED
@@ -464,6 +521,43 @@ impl State {
                 session.summary = text("summary");
                 session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
             }
+            kind::AGENT_SPAWNED => self.agents.insert(
+                subject.to_string(),
+                Agent {
+                    id: subject.to_string(),
+                    role: text("role").unwrap_or_default(),
+                    mission: text("mission").unwrap_or_default(),
+                    task: text("task"),
+                    worktree: text("worktree"),
+                    branch: text("branch"),
+                    command: string_list(body, "command"),
+                    source_id: text("source_id"),
+                    spawned: time,
+                    spawned_by: event.actor.clone(),
+                    session: event.session.clone(),
+                    exited: None,
+                    outcome: None,
+                    status: None,
+                    signal: None,
+                    duration_ms: None,
+                    summary: None,
+                },
+            ),
+            kind::AGENT_EXITED => {
+                let Some(agent) = self.agents.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                // Recorded once by the tool; if two clones disagree, the later event wins.
+                agent.exited = Some(time);
+                agent.outcome = text("outcome");
+                agent.status = body
+                    .get("status")
+                    .and_then(Value::as_i64)
+                    .and_then(|s| i32::try_from(s).ok());
+                agent.signal = text("signal");
+                agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
+                agent.summary = text("summary");
+            }
             _ => return Applied::UnknownKind,
         }
         Applied::Yes
@@ -475,6 +569,26 @@ impl State {
             return Applied::Orphan;
         };
         task.history.push(at);
+        if kind::is_status_change(&event.kind) {
+            // A writer records the status event it saw last as `after`; a different event
+            // in that place means it overrode a change it had not seen (Concurrent edits).
+            let before = task.status_at.and_then(|i| self.events.get(i));
+            if let Some(after) = event.body_str("after")
+                && before.map(|e| e.id.as_str()) != Some(after)
+            {
+                self.conflicts.push(Conflict {
+                    task: id.to_string(),
+                    event: event.id.clone(),
+                    kind: event.kind.clone(),
+                    actor: event.actor.clone(),
+                    time,
+                    overrode: before.map(|e| e.id.clone()),
+                    overrode_kind: before.map(|e| e.kind.clone()),
+                    overrode_actor: before.map(|e| e.actor.clone()),
+                });
+            }
+            task.status_at = Some(at);
+        }
         match event.kind.as_str() {
             kind::TASK_DEPENDENCY_ADDED => {
                 for dep in string_list(&event.body, "depends_on") {
@@ -584,6 +698,7 @@ impl State {
             .chain(self.insights.ids())
             .chain(self.decisions.ids())
             .chain(self.sessions.ids())
+            .chain(self.agents.ids())
             .map(|id| id.split_once('-').map_or(id.as_str(), |(_, hex)| hex))
             .collect();
         hexes.sort_unstable();
@@ -607,6 +722,36 @@ impl State {
             }
             _ => id.to_string(),
         }
+    }
+
+    /// The display id of an entity whose creation is not folded yet: long enough to be unique
+    /// among every id the ledger has, and never shorter than the ledger's abbreviation. Names
+    /// made from it before the event is appended (an agent's branch) cannot collide.
+    pub fn short_for_new(&self, id: &str) -> String {
+        let Some((prefix, hex)) = id.split_once('-') else {
+            return id.to_string();
+        };
+        let len = self
+            .objectives
+            .ids()
+            .chain(self.tasks.ids())
+            .chain(self.insights.ids())
+            .chain(self.decisions.ids())
+            .chain(self.sessions.ids())
+            .chain(self.agents.ids())
+            .filter(|other| other.as_str() != id)
+            .map(|other| {
+                let other = other.split_once('-').map_or(other.as_str(), |(_, h)| h);
+                other
+                    .bytes()
+                    .zip(hex.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+                    + 1
+            })
+            .fold(self.abbrev.max(MIN_ABBREV), usize::max)
+            .min(hex.len());
+        format!("{prefix}-{}", hex.get(..len).unwrap_or(hex))
     }
 
     /// The task in focus in this writer's worktree, if any.
@@ -651,7 +796,7 @@ impl State {
             EntityKind::Insight => self.insights.ids().collect(),
             EntityKind::Decision => self.decisions.ids().collect(),
             EntityKind::Session => self.sessions.ids().collect(),
-            EntityKind::Agent => Vec::new(),
+            EntityKind::Agent => self.agents.ids().collect(),
         };
         let mut matches: Vec<String> = ids
             .into_iter()
@@ -746,8 +891,29 @@ impl State {
         if let Some(i) = self.insights.get(id) {
             return Some(&i.text);
         }
+        if let Some(a) = self.agents.get(id) {
+            return Some(&a.mission);
+        }
         self.sessions.get(id).and_then(|s| s.title.as_deref())
     }
+}
+
+/// Two concurrent status changes of one task: `event` was written without having seen
+/// `overrode`, which precedes it in the total order. The later one (`event`) wins, as always;
+/// the conflict only makes that visible.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub task: String,
+    pub event: String,
+    pub kind: String,
+    pub actor: String,
+    pub time: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrode_kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overrode_actor: Option<String>,
 }
 
 enum Applied {

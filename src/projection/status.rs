@@ -1,8 +1,8 @@
 //! The project dashboard behind `git ledger status`.
 
 use super::doc::Doc;
-use super::memory::{Scope, decision_line, objective_line, session_line, task_line};
-use super::state::{DecisionStatus, ObjectiveStatus, State, TaskStatus};
+use super::memory::{Scope, agent_line, decision_line, objective_line, session_line, task_line};
+use super::state::{Conflict, DecisionStatus, ObjectiveStatus, State, TaskStatus};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -17,11 +17,17 @@ pub struct Counts {
     pub decisions_open: usize,
     pub insights: usize,
     pub sessions_open: usize,
+    /// Agents spawned and not recorded as exited.
+    pub agents_running: usize,
+    /// Agents recorded as exited (any outcome).
+    pub agents_finished: usize,
     pub events: usize,
     /// Events of kinds this version does not know (written by a newer version).
     pub unknown_events: usize,
     /// Events about entities the ledger does not have.
     pub orphan_events: usize,
+    /// Status changes made without seeing a concurrent one (the later one won).
+    pub conflicts: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -33,6 +39,7 @@ pub struct Status {
     pub ready: Vec<String>,
     pub blocked: Vec<String>,
     pub open_decisions: Vec<String>,
+    pub conflicts: Vec<Conflict>,
 }
 
 pub fn status(state: &State, scope: &Scope) -> Status {
@@ -70,9 +77,12 @@ pub fn status(state: &State, scope: &Scope) -> Status {
                 .count(),
             insights: state.insights.len(),
             sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
+            agents_running: state.agents.iter().filter(|a| a.is_running()).count(),
+            agents_finished: state.agents.iter().filter(|a| !a.is_running()).count(),
             events: state.events.len(),
             unknown_events: state.unknown_events,
             orphan_events: state.orphans.len(),
+            conflicts: state.conflicts.len(),
         },
         session: scope.session.map(str::to_string),
         focus: state
@@ -87,6 +97,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             .filter(|d| d.status == DecisionStatus::Open)
             .map(|d| d.id.clone())
             .collect(),
+        conflicts: state.conflicts.clone(),
     }
 }
 
@@ -165,6 +176,39 @@ impl Status {
                 .collect(),
             "none",
         );
+        // Only ledgers that have agents get the section, so the dashboard of one without stays
+        // as short as it was.
+        if c.agents_running + c.agents_finished > 0 {
+            let mut lines: Vec<String> = state
+                .agents
+                .iter()
+                .filter(|a| a.is_running())
+                .take(LIST_LIMIT)
+                .map(|a| agent_line(state, a))
+                .collect();
+            if c.agents_running > LIST_LIMIT {
+                lines.push(format!("… and {} more", c.agents_running - LIST_LIMIT));
+            }
+            lines.push(format!(
+                "{} running, {} finished (git ledger agent list)",
+                c.agents_running, c.agents_finished
+            ));
+            doc.section("Agents", lines, "");
+        }
+        // Only when there are any, so the dashboard of a ledger without stays as it was.
+        if !self.conflicts.is_empty() {
+            let mut lines: Vec<String> = self
+                .conflicts
+                .iter()
+                .rev()
+                .take(LIST_LIMIT)
+                .map(|c| conflict_line(state, c))
+                .collect();
+            if self.conflicts.len() > LIST_LIMIT {
+                lines.push(format!("… and {} more", self.conflicts.len() - LIST_LIMIT));
+            }
+            doc.section("Conflicts", lines, "");
+        }
         if c.unknown_events + c.orphan_events > 0 {
             doc.section(
                 "Warnings",
@@ -177,4 +221,24 @@ impl Status {
         }
         doc
     }
+}
+
+/// One conflict for people: which task, which change won, which it overrode unseen.
+pub fn conflict_line(state: &State, c: &Conflict) -> String {
+    let title = state
+        .tasks
+        .get(&c.task)
+        .map(|t| crate::event::kind::one_line(&t.title, 40))
+        .unwrap_or_default();
+    let overrode = match (&c.overrode_kind, &c.overrode_actor) {
+        (Some(kind), Some(actor)) => format!("{kind} by {actor}"),
+        _ => "a status change".to_string(),
+    };
+    format!(
+        "{} {title}: {} by {} ({}) overrode {overrode}, which it had not seen",
+        state.short(&c.task),
+        c.kind,
+        c.actor,
+        c.time.format("%Y-%m-%d %H:%M"),
+    )
 }

@@ -35,8 +35,10 @@ impl Filter {
         {
             return false;
         }
+        // An agent's events: those it wrote, and its own spawn and end.
         if let Some(agent) = &self.agent
             && event.actor != format!("agent:{agent}")
+            && event.subject.as_deref() != Some(agent.as_str())
         {
             return false;
         }

@@ -5,6 +5,13 @@
 //! holds the events as canonical JSON lines, on the empty tree. A ref only moves fast-forward,
 //! by compare-and-swap on its old tip. Readers take the union of all writer refs.
 
+mod refresh;
+mod sync;
+mod upkeep;
+
+pub use sync::{RefUpdate, SyncError, SyncReport};
+pub use upkeep::GC_EVERY_COMMITS;
+
 use crate::event::Event;
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature};
 use std::collections::HashSet;
@@ -25,6 +32,8 @@ pub enum Error {
     Conflict,
     #[error("git: {0}")]
     Git(#[from] git2::Error),
+    #[error(transparent)]
+    Sync(#[from] sync::SyncError),
 }
 
 /// Something wrong found while reading the ledger refs; reported, then skipped.
@@ -44,6 +53,10 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
     /// The tip of this clone's own writer ref, the base of the next compare-and-swap.
     pub own_tip: Option<Oid>,
+    /// The writer tips read, so a later read can take only what was appended since.
+    pub tips: Vec<(String, Oid)>,
+    /// Commits read from this clone's own ref (what decides when to let git pack them).
+    pub own_commits: usize,
 }
 
 /// An open repository with its ledger.
@@ -136,12 +149,15 @@ impl Store {
         let own_ref = self.writer.as_ref().map(|w| format!("{REF_PREFIX}{w}"));
         let mut snapshot = Snapshot::default();
         let mut seen = HashSet::new();
+        snapshot.tips = tips.clone();
         for (name, tip) in tips {
-            if Some(&name) == own_ref.as_ref() {
+            let own = Some(&name) == own_ref.as_ref();
+            if own {
                 snapshot.own_tip = Some(tip);
             }
             let mut next = Some(tip);
             while let Some(oid) = next {
+                snapshot.own_commits += usize::from(own);
                 let problem = |message: String| Problem {
                     reference: name.clone(),
                     commit: oid.to_string(),
@@ -451,7 +467,12 @@ pub fn commit_message(events: &[Event]) -> String {
         }
         many => format!("ledger: {} events", many.len()),
     };
-    let mut message = summary;
+    // One line, whatever kind and subject hold: a line break would end the summary paragraph
+    // early and let the rest of it be read as event lines.
+    let mut message: String = summary
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     message.push_str("\n\n");
     for event in events {
         message.push_str(&event.to_line());
@@ -461,25 +482,36 @@ pub fn commit_message(events: &[Event]) -> String {
 }
 
 /// Split a raw commit object into its first parent and the event lines of its message.
-fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
-    let split = data.windows(2).position(|w| w == b"\n\n");
+pub(crate) fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
+    // memchr instead of byte-by-byte iterators: this runs for every commit of every read.
+    let split = memchr::memmem::find(data, b"\n\n");
     let (header, message) = match split {
         Some(at) => (&data[..at], &data[at + 2..]),
         None => (data, &data[data.len()..]),
     };
-    let parent = header
-        .split(|&b| b == b'\n')
+    let parent = split_lines(header)
         .find_map(|line| line.strip_prefix(b"parent "))
         .and_then(|hex| std::str::from_utf8(hex).ok())
         .and_then(|hex| Oid::from_str(hex.trim()).ok());
     // Events start after the summary paragraph, one a line.
-    let body = match message.windows(2).position(|w| w == b"\n\n") {
+    let body = match memchr::memmem::find(message, b"\n\n") {
         Some(at) => &message[at + 2..],
         None => &message[message.len()..],
     };
-    let lines = body
-        .split(|&b| b == b'\n')
+    let lines = split_lines(body)
         .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
         .collect();
     (parent, lines)
+}
+
+/// `data.split(|&b| b == b'\n')`, found with memchr.
+fn split_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let mut ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+    std::iter::from_fn(move || {
+        let end = ends.next()?;
+        let line = data.get(start..end)?;
+        start = end + 1;
+        Some(line)
+    })
 }

@@ -17,8 +17,14 @@ mod replay;
 mod portability;
 // Sessions, focus across worktrees, resume, validation before close, time tracking.
 mod sessions;
+// Agents: spawns in worktrees (in parallel), exits, signals; the MCP server; prime.
+mod agents;
 // Several processes appending at once; hand-edited refs; what plain git sees.
 mod store;
+// Many writers, processes killed mid-append, stale locks, git gc, hostile text.
+mod reliability;
+// Sync between clones through a remote; concurrent edits; rewritten remote refs.
+mod sync;
 // Pinned text of status, memory views and --help.
 mod snapshots;
 // Helpers that make a test read like a scenario.

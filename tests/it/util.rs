@@ -84,6 +84,17 @@ impl TestRepo {
         repo
     }
 
+    /// A `git clone` of `remote` (a path) with the ledger initialised under `writer`: one of
+    /// several clones that sync through a shared remote.
+    pub fn clone_of(remote: &Path, writer: &str) -> TestRepo {
+        let repo = TestRepo::empty();
+        let remote = remote.to_str().expect("a UTF-8 path");
+        repo.git_in(repo.root(), &["clone", "-q", remote, "repo"]);
+        repo.git(&["config", "ledger.writer", writer]);
+        repo.ok(&["init"]);
+        repo
+    }
+
     /// A temporary root with a home directory; the repository path does not exist yet.
     fn empty() -> TestRepo {
         let root = tempfile::tempdir().expect("temp dir");
@@ -129,6 +140,12 @@ impl TestRepo {
             command.env("GIT_LEDGER_NOW", now);
         }
         command
+    }
+
+    /// The binary, to run in `dir` with the hermetic environment (for tests that drive the
+    /// process themselves: an MCP client, a signal).
+    pub fn bin_command(&self, dir: &Path) -> Command {
+        self.command(BIN, dir)
     }
 
     /// Run git in the repository; panics on failure (a broken fixture, not a product bug).

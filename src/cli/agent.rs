@@ -1,0 +1,159 @@
+use super::output::{self, Failure, Reply};
+use git_ledger::ledger::{AgentEnd, AgentInput, Ledger};
+use git_ledger::projection::data;
+use git_ledger::projection::doc::{Doc, Format};
+use git_ledger::projection::memory::agent_line;
+use git_ledger::projection::state::{Agent, State};
+use std::path::Path;
+
+/// Agents: spawn (in a worktree of their own, running a command), list, exit.
+///
+/// An agent has a role, a mission and maybe a task; what it records is attributed to it
+/// (GIT_LEDGER_AGENT), and its end is recorded once, with its exit status.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Record an agent and, given a command after `--`, run it to its end.
+    ///
+    /// The command runs in the agent's worktree (or here) with GIT_LEDGER_AGENT=<agent id> and
+    /// GIT_LEDGER_SESSION=<this session>, so what it records is attributed to the agent. Its
+    /// output streams through; its end (exit status, signal, duration) is recorded, also when
+    /// git-ledger is interrupted, and git-ledger exits with its status.
+    Spawn {
+        /// What kind of agent: researcher, developer, tester, …
+        #[arg(long)]
+        role: String,
+        /// What it is sent to do.
+        #[arg(long, short = 'm')]
+        mission: String,
+        /// The task it works on (recorded; the task's status is left alone).
+        #[arg(long, short = 't')]
+        task: Option<String>,
+        /// Give it a linked worktree beside the repository (<repo>-agents/<agent id>) on a new
+        /// branch: task/<task>-<agent> with --task (the hooks link its commits), else
+        /// agent/<agent id>.
+        #[arg(long)]
+        worktree: bool,
+        /// The command to run, after `--`.
+        #[arg(last = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// List agents: the running ones, then the finished ones with their outcome.
+    List,
+    /// Record the end of an agent run elsewhere (once).
+    ///
+    /// A signal records it as killed, a non-zero status as failed; with neither it is
+    /// recorded as succeeded, without a status.
+    Exit {
+        /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
+        id: Option<String>,
+        /// Its exit status.
+        #[arg(long, value_parser = clap::value_parser!(i32).range(0..=255))]
+        status: Option<i32>,
+        /// The signal that ended it: TERM, SIGKILL, 9, …
+        #[arg(long)]
+        signal: Option<String>,
+        /// What it achieved.
+        #[arg(long, short = 'm')]
+        summary: Option<String>,
+    },
+}
+
+/// `None` when the reply was printed here: a spawn that ran a command exits with its status.
+pub fn run(
+    ledger: &Ledger,
+    dir: &Path,
+    command: Command,
+    json: bool,
+) -> Result<Option<Reply>, Failure> {
+    match command {
+        Command::Spawn {
+            role,
+            mission,
+            task,
+            worktree,
+            command,
+        } => {
+            let input = AgentInput {
+                role,
+                mission,
+                task,
+                worktree,
+                command,
+            };
+            let (loaded, agent) = ledger.agent_spawn(&input)?;
+            if agent.command.is_empty() {
+                let text = spawned_text(&loaded.state, &agent);
+                let data = data::agent(&loaded.state, &agent);
+                return Ok(Some(Reply::new(ledger, &loaded, data, text)));
+            }
+            eprintln!("{}", spawned_text(&loaded.state, &agent).trim_end());
+            // With --json, standard output carries only the reply: the child's goes to stderr.
+            let (loaded, agent, termination) = ledger.agent_run(&agent, dir, json)?;
+            let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
+            let reply = Reply::new(ledger, &loaded, data::agent(&loaded.state, &agent), text);
+            output::print_reply(&reply, json);
+            std::process::exit(termination.exit_code());
+        }
+        Command::List => {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let (running, finished): (Vec<&Agent>, Vec<&Agent>) =
+                state.agents.iter().partition(|a| a.is_running());
+            let mut doc = Doc::new(format!(
+                "Agents: {} running, {} finished",
+                running.len(),
+                finished.len()
+            ));
+            let lines = |agents: &[&Agent]| agents.iter().map(|a| agent_line(state, a)).collect();
+            doc.section("Running", lines(&running), "none");
+            doc.section("Finished", lines(&finished), "none");
+            let data: Vec<_> = running
+                .iter()
+                .chain(&finished)
+                .map(|a| data::agent(state, a))
+                .collect();
+            Ok(Some(Reply::new(
+                ledger,
+                &loaded,
+                data,
+                doc.render(Format::Text),
+            )))
+        }
+        Command::Exit {
+            id,
+            status,
+            signal,
+            summary,
+        } => {
+            let end = AgentEnd::reported(status, signal, summary);
+            let (loaded, agent) = ledger.agent_exit(id.as_deref(), &end)?;
+            let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
+            let data = data::agent(&loaded.state, &agent);
+            Ok(Some(Reply::new(ledger, &loaded, data, text)))
+        }
+    }
+}
+
+/// What a spawn made, and how to run the agent when git-ledger does not run it.
+fn spawned_text(state: &State, agent: &Agent) -> String {
+    let mut text = format!("Spawned: {}\n", agent_line(state, agent));
+    if let Some(worktree) = &agent.worktree {
+        text.push_str(&format!("  worktree  {worktree}\n"));
+    }
+    if let Some(branch) = &agent.branch {
+        text.push_str(&format!("  branch    {branch}\n"));
+    }
+    if agent.command.is_empty() {
+        let session = agent
+            .session
+            .as_deref()
+            .map(|s| format!(" GIT_LEDGER_SESSION={s}"))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "  run it with GIT_LEDGER_AGENT={}{session}\n  when it ends: git ledger agent exit {} --status <code>\n",
+            agent.id,
+            state.short(&agent.id)
+        ));
+    }
+    text
+}

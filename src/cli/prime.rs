@@ -1,0 +1,28 @@
+use super::output::{Failure, Reply};
+use git_ledger::ledger::Ledger;
+use git_ledger::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+
+/// A compact markdown brief to start an agent's context with.
+///
+/// Who the agent is (GIT_LEDGER_AGENT) with its mission and task, working memory, ready tasks,
+/// open decisions, knowledge about its area and the commands it needs. Lower-priority sections
+/// are trimmed (saying how many items they left out) to stay within --max-bytes.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The most bytes the brief may take.
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
+    max_bytes: usize,
+}
+
+pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+    let loaded = ledger.load()?;
+    let session = ledger.current_session(&loaded.state)?;
+    let scope = ledger.scope(&loaded, session.as_deref());
+    let reader = Reader {
+        actor: ledger.actor(),
+        agent: ledger.agent_name(),
+    };
+    let brief = prime(&loaded.state, &scope, reader, args.max_bytes);
+    let text = brief.markdown.clone();
+    Ok(Reply::new(ledger, &loaded, &brief, text))
+}

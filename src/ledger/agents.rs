@@ -1,0 +1,313 @@
+//! Agents: spawned with a role and a mission, optionally in a linked worktree of their own and
+//! running a command; their end recorded once, with its exit status.
+
+use super::supervise::{self, Termination, signal_name};
+use super::work::with_optional;
+use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
+use crate::event::{EntityKind, kind};
+use crate::projection::state::{Agent, State};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// What `agent spawn` is given.
+#[derive(Debug, Default, Clone)]
+pub struct AgentInput {
+    pub role: String,
+    pub mission: String,
+    /// The task it works on (id or prefix); recorded, the task's status is left alone.
+    pub task: Option<String>,
+    /// Make it a linked worktree and a branch of its own.
+    pub worktree: bool,
+    /// The command it runs (recorded; run by [`Ledger::agent_run`]).
+    pub command: Vec<String>,
+}
+
+/// How an agent ended, as `agent.exited` records it.
+#[derive(Debug, Clone)]
+pub struct AgentEnd {
+    pub status: Option<i32>,
+    pub signal: Option<String>,
+    /// `succeeded`, `failed` or `killed`.
+    pub outcome: &'static str,
+    /// The run time; `None` counts from the spawn to now.
+    pub duration_ms: Option<u64>,
+    pub summary: Option<String>,
+}
+
+impl AgentEnd {
+    /// An end reported for an agent run elsewhere: a signal means it was killed, a non-zero
+    /// status that it failed; with neither, it reported success without a status.
+    pub fn reported(status: Option<i32>, signal: Option<String>, summary: Option<String>) -> Self {
+        // `9`, `kill`, `SIGKILL` all name SIGKILL.
+        let signal = signal.map(|s| {
+            let s = s.trim().to_ascii_uppercase();
+            match s.parse::<i32>() {
+                Ok(n) => signal_name(n),
+                Err(_) if s.is_empty() || s.starts_with("SIG") => s,
+                Err(_) => format!("SIG{s}"),
+            }
+        });
+        let outcome = match (status, &signal) {
+            (_, Some(_)) => "killed",
+            (Some(0) | None, None) => "succeeded",
+            (Some(_), None) => "failed",
+        };
+        AgentEnd {
+            status,
+            signal,
+            outcome,
+            duration_ms: None,
+            summary,
+        }
+    }
+
+    /// The end of a command `agent spawn` ran.
+    pub fn of(termination: &Termination) -> Self {
+        AgentEnd {
+            status: termination.status,
+            signal: termination.signal.map(signal_name),
+            outcome: termination.outcome(),
+            duration_ms: Some(u64::try_from(termination.duration.as_millis()).unwrap_or(u64::MAX)),
+            summary: termination
+                .interrupted
+                .map(|s| format!("interrupted: git-ledger received {}", signal_name(s))),
+        }
+    }
+
+    /// An agent whose worktree or command could not even be started.
+    fn not_started(why: String) -> Self {
+        AgentEnd {
+            status: None,
+            signal: None,
+            outcome: "failed",
+            duration_ms: Some(0),
+            summary: Some(why),
+        }
+    }
+}
+
+impl Ledger {
+    /// Record a new agent. With `worktree`, also create its linked worktree beside the
+    /// repository (see [`Ledger::agents_dir`]) on a new branch: `task/<task>-<agent>` when it
+    /// works on a task (so the hooks link its commits to the task), else `agent/<agent id>`.
+    pub fn agent_spawn(&self, input: &AgentInput) -> Result<(Loaded, Agent), Error> {
+        let role = text("role", &input.role)?;
+        let mission = text("mission", &input.mission)?;
+        if input.command.first().is_some_and(|p| p.trim().is_empty()) {
+            return Err(Error::Empty { what: "command" });
+        }
+        let agents_dir = input.worktree.then(|| self.agents_dir());
+        let (loaded, id) = self.record(|state, batch| {
+            let task = input
+                .task
+                .as_deref()
+                .map(|t| resolve(state, EntityKind::Task, t))
+                .transpose()?;
+            let id = batch.new_id(EntityKind::Agent, &format!("{role}\n{mission}"));
+            let mut body =
+                with_optional(json!({ "role": role, "mission": mission }), "task", &task);
+            if let Some(dir) = &agents_dir {
+                // Agent ids are unique, and the short form is made unique against every id
+                // read (a concurrent spawn that won the race is among them after the retry),
+                // so parallel spawns never share a worktree or a branch.
+                let branch = match &task {
+                    Some(task) => {
+                        format!("task/{}-{}", state.short(task), state.short_for_new(&id))
+                    }
+                    None => format!("agent/{id}"),
+                };
+                body["worktree"] = dir.join(&id).to_string_lossy().into_owned().into();
+                body["branch"] = branch.into();
+            }
+            if !input.command.is_empty() {
+                body["command"] = json!(input.command);
+            }
+            batch.push(kind::AGENT_SPAWNED, &id, body);
+            Ok(id)
+        })?;
+        let (loaded, agent) = loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))?;
+        if let (Some(path), Some(branch)) = (&agent.worktree, &agent.branch) {
+            if let Err(e) = self.add_worktree(Path::new(path), branch) {
+                // The spawn is recorded; so is that the agent never ran.
+                let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(e.to_string()));
+                return Err(e);
+            }
+            if let Some(task) = &agent.task {
+                self.link_branch(branch, task)?;
+            }
+        }
+        Ok((loaded, agent))
+    }
+
+    /// Record an agent's end: `input` names it, else `GIT_LEDGER_AGENT`. Refused when its end
+    /// is already recorded.
+    pub fn agent_exit(
+        &self,
+        input: Option<&str>,
+        end: &AgentEnd,
+    ) -> Result<(Loaded, Agent), Error> {
+        let summary = optional_text("summary", end.summary.as_deref())?;
+        let signal = optional_text("signal", end.signal.as_deref())?;
+        let (loaded, id) = self.record(|state, batch| {
+            let id = self.find_agent(state, input)?;
+            let agent = state.agents.get(&id).ok_or_else(|| Error::UnknownId {
+                kind: EntityKind::Agent,
+                input: id.clone(),
+            })?;
+            if !agent.is_running() {
+                return Err(Error::AgentExited {
+                    id: state.short(&id),
+                    outcome: agent.outcome.clone().unwrap_or_else(|| "exited".into()),
+                });
+            }
+            let duration_ms = end.duration_ms.unwrap_or_else(|| {
+                u64::try_from((batch.now - agent.spawned).num_milliseconds()).unwrap_or(0)
+            });
+            let mut body = json!({
+                "status": end.status,
+                "outcome": end.outcome,
+                "duration_ms": duration_ms,
+            });
+            body = with_optional(body, "signal", &signal);
+            body = with_optional(body, "summary", &summary);
+            batch.push(kind::AGENT_EXITED, &id, body);
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))
+    }
+
+    /// Run the agent's recorded command in its worktree (else in `dir`) with
+    /// `GIT_LEDGER_AGENT` set to its id and `GIT_LEDGER_SESSION` to the session it was spawned
+    /// in, wait for it, and record its end — unless the agent recorded one itself.
+    pub fn agent_run(
+        &self,
+        agent: &Agent,
+        dir: &Path,
+        stdout_to_stderr: bool,
+    ) -> Result<(Loaded, Agent, Termination), Error> {
+        let dir = agent.worktree.as_deref().map(Path::new).unwrap_or(dir);
+        let mut env = vec![(AGENT_ENV, agent.id.clone())];
+        if let Some(session) = &agent.session {
+            env.push((SESSION_ENV, session.clone()));
+        }
+        let termination = match supervise::run(&agent.command, dir, &env, stdout_to_stderr) {
+            Ok(termination) => termination,
+            Err(e) => {
+                let program = agent.command.first().map(String::as_str).unwrap_or("");
+                let why = format!("cannot run {program}: {e}");
+                let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(why.clone()));
+                return Err(Error::Io(why));
+            }
+        };
+        let (loaded, agent) = match self.agent_exit(Some(&agent.id), &AgentEnd::of(&termination)) {
+            Ok(done) => done,
+            // The agent ran `git ledger agent exit` itself: its own account stands.
+            Err(Error::AgentExited { .. }) => {
+                self.load()?
+                    .entity(EntityKind::Agent, agent.id.clone(), |s, id| {
+                        s.agents.get(id)
+                    })?
+            }
+            Err(e) => return Err(e),
+        };
+        Ok((loaded, agent, termination))
+    }
+
+    /// The agent this process acts for (`GIT_LEDGER_AGENT`), as named there.
+    pub fn agent_name(&self) -> Option<&str> {
+        self.actor.strip_prefix("agent:")
+    }
+
+    /// The agent named by `input`, else the one this process acts for.
+    pub fn find_agent(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+        match input.or(self.agent_name()) {
+            Some(input) => resolve(state, EntityKind::Agent, input),
+            None => Err(Error::NoAgent),
+        }
+    }
+
+    /// The task of the agent this process acts for, if it was spawned with one.
+    pub fn agent_task<'s>(&self, state: &'s State) -> Option<&'s str> {
+        let id = state.resolve(EntityKind::Agent, self.agent_name()?).ok()?;
+        state.agents.get(&id)?.task.as_deref()
+    }
+
+    /// Where agents' worktrees go: `<repository>-agents/` beside the main worktree. Outside
+    /// the work tree, so they never show as untracked files, and outside `.git`, so tools that
+    /// search parent directories for their configuration (a Cargo workspace, package.json,
+    /// .editorconfig) do not mistake the main checkout's for the agent's.
+    pub fn agents_dir(&self) -> PathBuf {
+        let common = self.store.repo().commondir();
+        let common = common
+            .canonicalize()
+            .unwrap_or_else(|_| common.to_path_buf());
+        // The main worktree holds the common git dir as `.git`; a repository with a separate
+        // git dir has no such worktree, and its agents go beside the current one.
+        let main = match common.file_name() {
+            Some(name) if name == ".git" => common.parent().map(Path::to_path_buf),
+            _ => None,
+        }
+        .unwrap_or_else(|| self.worktree.clone());
+        let name = main
+            .file_name()
+            .map(|n| format!("{}-agents", n.to_string_lossy()))
+            .unwrap_or_else(|| "agents".into());
+        main.parent().unwrap_or(&main).join(name)
+    }
+
+    /// `git worktree add -b <branch> <path>` from this worktree's HEAD.
+    fn add_worktree(&self, path: &Path, branch: &str) -> Result<(), Error> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::Io(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let status = Command::new("git")
+            .args(["worktree", "add", "--quiet", "-b", branch])
+            .arg(path)
+            .current_dir(self.worktree())
+            .stdin(Stdio::null())
+            // This process's standard output may be a JSON reply: git's (and its hooks') go
+            // to standard error.
+            .stdout(stderr_as_stdio())
+            .status()
+            .map_err(|e| Error::Io(format!("cannot run git: {e}")))?;
+        if !status.success() {
+            return Err(Error::Io(format!(
+                "git worktree add -b {branch} {} failed",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// This process's standard error, to hand to a child as its standard output.
+fn stderr_as_stdio() -> Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reported_ends() {
+        let end = AgentEnd::reported(Some(0), None, None);
+        assert_eq!((end.outcome, end.status), ("succeeded", Some(0)));
+        assert_eq!(AgentEnd::reported(None, None, None).outcome, "succeeded");
+        assert_eq!(AgentEnd::reported(Some(2), None, None).outcome, "failed");
+        for signal in ["kill", "SIGKILL", " 9 "] {
+            let end = AgentEnd::reported(None, Some(signal.into()), None);
+            assert_eq!(end.outcome, "killed");
+            assert_eq!(end.signal.as_deref(), Some("SIGKILL"), "{signal}");
+        }
+        // Blank stays blank, for the text check to refuse.
+        let end = AgentEnd::reported(None, Some("  ".into()), None);
+        assert_eq!(end.signal.as_deref(), Some(""));
+    }
+}

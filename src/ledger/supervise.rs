@@ -1,0 +1,224 @@
+//! Running an agent's command to its end: its output streams through, and however it ends —
+//! an exit status, a crash, a kill, or Ctrl-C/SIGTERM sent to git-ledger while it waits — the
+//! caller learns how, so the end can be recorded.
+
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// How long a child may take to stop after a forwarded signal before it is killed.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// How a child process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Termination {
+    /// Its exit status, when it exited by itself.
+    pub status: Option<i32>,
+    /// The signal that ended it.
+    pub signal: Option<i32>,
+    /// Whether it dumped core (crashed).
+    pub core_dumped: bool,
+    /// The signal git-ledger received while waiting (and forwarded), if any.
+    pub interrupted: Option<i32>,
+    pub duration: Duration,
+}
+
+impl Termination {
+    /// `succeeded`, `failed` or `killed`. A crash (a signal that dumps core, or one of the
+    /// signals programs die of by their own fault) is a failure; any other signal, or an
+    /// interruption of git-ledger, is a kill.
+    pub fn outcome(&self) -> &'static str {
+        if self.interrupted.is_some() {
+            return "killed";
+        }
+        match (self.status, self.signal) {
+            (Some(0), None) => "succeeded",
+            (_, Some(signal)) if !self.core_dumped && !is_crash(signal) => "killed",
+            _ => "failed",
+        }
+    }
+
+    /// The exit status git-ledger passes on: the child's, or 128 + the signal as shells do.
+    pub fn exit_code(&self) -> i32 {
+        match (self.interrupted, self.status, self.signal) {
+            (Some(received), _, _) => 128 + received,
+            (None, Some(code), _) => code,
+            (None, None, Some(signal)) => 128 + signal,
+            (None, None, None) => 1,
+        }
+    }
+}
+
+/// The name of a signal, `SIGTERM`; unusual ones as `SIG<n>`.
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("SIG{signal}"),
+    };
+    name.to_string()
+}
+
+fn is_crash(signal: i32) -> bool {
+    matches!(
+        signal,
+        libc::SIGSEGV
+            | libc::SIGBUS
+            | libc::SIGILL
+            | libc::SIGFPE
+            | libc::SIGABRT
+            | libc::SIGSYS
+            | libc::SIGTRAP
+    )
+}
+
+/// Run `command` in `dir` with `env` added, its standard input and error shared with this
+/// process and its standard output too (or sent to standard error, when this process's own
+/// output must stay one JSON object), and wait for it.
+///
+/// While waiting, SIGINT, SIGTERM and SIGHUP sent to git-ledger are forwarded to the child; if it has
+/// not ended within [`GRACE`] (or a second signal comes), it is killed. The child stays in
+/// this process's process group, so an interactive agent keeps its terminal, and a Ctrl-C at
+/// the terminal reaches it directly as well.
+pub fn run(
+    command: &[String],
+    dir: &Path,
+    env: &[(&str, String)],
+    stdout_to_stderr: bool,
+) -> io::Result<Termination> {
+    let Some((program, args)) = command.split_first() else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no command"));
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // Handlers first: a signal that came between the spawn and their installation would
+        // end git-ledger without recording the agent's end.
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let mut terminate = signal(SignalKind::terminate())?;
+        // A closed terminal: the agent gets its own SIGHUP, and the end is still recorded.
+        let mut hangup = signal(SignalKind::hangup())?;
+        let mut child = tokio::process::Command::new(program);
+        child
+            .args(args)
+            .current_dir(dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        if stdout_to_stderr {
+            use std::os::fd::AsFd;
+            child.stdout(Stdio::from(io::stderr().as_fd().try_clone_to_owned()?));
+        } else {
+            child.stdout(Stdio::inherit());
+        }
+        let started = Instant::now();
+        let mut child = child.spawn()?;
+        let pid = child.id();
+        let mut interrupted: Option<i32> = None;
+        // Armed (reset) by the first forwarded signal; not polled before.
+        let grace = tokio::time::sleep(GRACE);
+        tokio::pin!(grace);
+        let status = loop {
+            let received = tokio::select! {
+                status = child.wait() => break status?,
+                _ = interrupt.recv() => libc::SIGINT,
+                _ = terminate.recv() => libc::SIGTERM,
+                _ = hangup.recv() => libc::SIGHUP,
+                () = &mut grace, if interrupted.is_some() => {
+                    let _ = child.start_kill();
+                    continue;
+                }
+            };
+            if interrupted.is_some() {
+                // A second signal: stop waiting for the child to wind down.
+                let _ = child.start_kill();
+                continue;
+            }
+            interrupted = Some(received);
+            if let Some(pid) = pid {
+                forward(pid, received);
+            }
+            grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
+        };
+        Ok(Termination {
+            status: status.code(),
+            signal: status.signal(),
+            core_dumped: status.core_dumped(),
+            interrupted,
+            duration: started.elapsed(),
+        })
+    })
+}
+
+/// Send `signal` to the child `pid`.
+fn forward(pid: u32, signal: i32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    // SAFETY: kill(2) takes plain integers and touches no memory of this process; `pid` is
+    // our own child, which has not been waited for yet, so the id cannot have been reused.
+    unsafe {
+        libc::kill(pid, signal);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(status: Option<i32>, signal: Option<i32>, interrupted: Option<i32>) -> Termination {
+        Termination {
+            status,
+            signal,
+            core_dumped: false,
+            interrupted,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn outcomes_and_exit_codes() {
+        let cases = [
+            (ended(Some(0), None, None), "succeeded", 0),
+            (ended(Some(3), None, None), "failed", 3),
+            (ended(None, Some(libc::SIGKILL), None), "killed", 137),
+            (ended(None, Some(libc::SIGSEGV), None), "failed", 139),
+            (
+                ended(None, Some(libc::SIGTERM), Some(libc::SIGTERM)),
+                "killed",
+                143,
+            ),
+            // Interrupted, though the agent exited by itself: git-ledger was stopped.
+            (ended(Some(0), None, Some(libc::SIGINT)), "killed", 130),
+        ];
+        for (termination, outcome, code) in cases {
+            assert_eq!(termination.outcome(), outcome, "{termination:?}");
+            assert_eq!(termination.exit_code(), code, "{termination:?}");
+        }
+        let dumped = Termination {
+            core_dumped: true,
+            ..ended(None, Some(libc::SIGQUIT), None)
+        };
+        assert_eq!(dumped.outcome(), "failed");
+        assert_eq!(signal_name(libc::SIGHUP), "SIGHUP");
+        assert_eq!(signal_name(64), "SIG64");
+    }
+}

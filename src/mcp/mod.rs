@@ -1,0 +1,702 @@
+//! `git ledger mcp`: the ledger as a Model Context Protocol server on standard input and
+//! output, for coding agents that speak MCP.
+//!
+//! Each tool is one ledger operation on the repository the server was started in, with the
+//! same validation and the same data as the command line's `--json`. Every result carries the
+//! command line's envelope — `{"ok":true,"data":…,"instructions":…}` — as its structured
+//! content, and as text: a line or view for people, then the envelope. A refused operation
+//! (an unknown id, a task not ready to close) is a tool error result carrying
+//! `{"ok":false,"error":{code,message,hint}}`; arguments that do not fit a tool's schema are a
+//! protocol error (invalid params). Either way the server keeps serving.
+//!
+//! The ledger is opened anew for every call: the server may start before `git ledger init`,
+//! and each call sees what other processes appended meanwhile.
+
+use crate::event::EntityKind;
+use crate::ledger::{AgentInput, Error, Instructions, Ledger, Loaded, TaskInput};
+use crate::projection::data;
+use crate::projection::doc::Format;
+use crate::projection::memory::{
+    self, View, agent_line, decision_line, insight_line, session_line, task_line,
+};
+use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use crate::projection::state::Task;
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
+    ResourceContents, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// Serve MCP on standard input and output until the client closes it.
+pub fn serve(dir: &Path) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(format!("cannot start the MCP server: {e}")))?;
+    runtime.block_on(async {
+        let service = Server::new(dir)
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| Error::Io(format!("MCP initialisation failed: {e}")))?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| Error::Io(format!("the MCP server stopped: {e}")))?;
+        Ok(())
+    })
+}
+
+/// The MCP server: the tools, and the memory views as resources.
+#[derive(Debug, Clone)]
+pub struct Server {
+    dir: PathBuf,
+    tool_router: ToolRouter<Server>,
+}
+
+/// The resources: each memory view in markdown, and the agent brief.
+const RESOURCES: &[(&str, &str, &str)] = &[
+    (
+        "ledger://memory/working",
+        "working memory",
+        "This session: focus, tasks in progress, open decisions, last actions, next steps",
+    ),
+    (
+        "ledger://memory/short",
+        "short-term memory",
+        "The last 7 days: completions, decisions, insights, sessions",
+    ),
+    (
+        "ledger://memory/long",
+        "long-term memory",
+        "Every objective with its outcome, decisions with rationale, insights, metrics",
+    ),
+    (
+        "ledger://memory/knowledge",
+        "knowledge base",
+        "Insights promoted for reuse, by tag",
+    ),
+    (
+        "ledger://prime",
+        "agent brief",
+        "Who you are, your mission and task, where the work stands, and the commands you need",
+    ),
+];
+
+// ---- tool arguments -------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SessionStartArgs {
+    /// The session's goal.
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SessionArgs {
+    /// Session id or unique prefix (s-3f9a2c); default: this worktree's open session.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct SessionEndArgs {
+    /// Session id or unique prefix; default: this worktree's open session.
+    pub id: Option<String>,
+    /// What the session achieved.
+    pub summary: Option<String>,
+    /// Mark it abandoned rather than finished.
+    #[serde(default)]
+    pub abandoned: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskAddArgs {
+    /// What is to be done.
+    pub title: String,
+    /// The objective it serves (id or prefix).
+    pub objective: Option<String>,
+    /// 0 (highest) … 4 (lowest); default 2.
+    pub priority: Option<u8>,
+    /// Expected effort, like 45m, 2h or 1h30m.
+    pub estimate: Option<String>,
+    /// Tasks that must be done first (ids or prefixes).
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Longer description.
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskIdArgs {
+    /// Task id or unique prefix (t-3f9a2c).
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskShowArgs {
+    /// Task id or unique prefix; default: the task in focus.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskNoteArgs {
+    /// What was done or found.
+    pub text: String,
+    /// The task, if not the one in focus.
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskBlockArgs {
+    /// Task id or unique prefix; default: the task in focus.
+    pub id: Option<String>,
+    /// What it waits for.
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskDoneArgs {
+    /// Task id or unique prefix; default: the task in focus.
+    pub id: Option<String>,
+    /// The outcome (required unless forced).
+    pub summary: Option<String>,
+    /// Close even if validation fails (recorded).
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct InsightAddArgs {
+    /// What was learned.
+    pub text: String,
+    /// Tags for finding it again.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Promote it into the knowledge base right away.
+    #[serde(default)]
+    pub knowledge: bool,
+    /// The task it came from.
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DecisionRequestArgs {
+    /// The question to decide.
+    pub question: String,
+    /// The possible answers; none means a free choice.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// The task it blocks or belongs to.
+    pub task: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct DecisionMakeArgs {
+    /// Decision id or unique prefix (d-3f9a2c).
+    pub id: String,
+    /// The chosen option (as listed, or its number from 1).
+    pub choice: String,
+    /// Why this choice.
+    pub rationale: String,
+}
+
+/// A memory view.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ViewName {
+    Working,
+    Short,
+    Long,
+    Knowledge,
+}
+
+/// How a view's text is rendered.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    #[default]
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MemoryArgs {
+    /// working: this session; short: the last days; long: everything with rationale and
+    /// metrics; knowledge: promoted insights by tag.
+    pub view: ViewName,
+    /// text (default) or markdown.
+    #[serde(default)]
+    pub format: FormatName,
+    /// How many days the short-term view covers (default 7).
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AgentSpawnArgs {
+    /// What kind of agent: researcher, developer, tester, …
+    pub role: String,
+    /// What it is sent to do.
+    pub mission: String,
+    /// The task it works on (id or prefix).
+    pub task: Option<String>,
+}
+
+// ---- tools ----------------------------------------------------------------------------------
+
+/// What an operation produced: the state after it, the data and a text for people.
+type Outcome = (Loaded, Value, String);
+
+#[tool_router]
+impl Server {
+    pub fn new(dir: &Path) -> Server {
+        Server {
+            dir: dir.to_path_buf(),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    #[tool(
+        description = "Start a session in this worktree: events recorded while it is open \
+                          belong to it, and it can be resumed after a crash."
+    )]
+    async fn session_start(
+        &self,
+        args: Parameters<SessionStartArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let (loaded, session) = ledger.session_start(args.0.title.as_deref())?;
+            let text = format!("Started session {}", session_line(&loaded.state, &session));
+            Ok((loaded, json!(session), text))
+        }))
+    }
+
+    #[tool(
+        description = "Resume a session (default: this worktree's open one) and get its \
+                          context: focus, work in progress, open decisions, last actions and \
+                          next steps."
+    )]
+    async fn session_resume(
+        &self,
+        args: Parameters<SessionArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let (loaded, context) = ledger.session_resume(args.0.id.as_deref())?;
+            let text = context
+                .working
+                .doc(&loaded.state, loaded.now)
+                .render(Format::Markdown);
+            Ok((loaded, json!(context), text))
+        }))
+    }
+
+    #[tool(
+        description = "End a session (default: this worktree's open one) with what it \
+                          achieved."
+    )]
+    async fn session_end(
+        &self,
+        args: Parameters<SessionEndArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, session) =
+                ledger.session_end(args.id.as_deref(), args.summary.as_deref(), args.abandoned)?;
+            let text = format!("Ended session {}", session_line(&loaded.state, &session));
+            Ok((loaded, json!(session), text))
+        }))
+    }
+
+    #[tool(
+        description = "Add a task, optionally to an objective, with a priority (0 highest … \
+                          4), an estimate and dependencies."
+    )]
+    async fn task_add(&self, args: Parameters<TaskAddArgs>) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        let input = TaskInput {
+            title: args.title,
+            description: args.description,
+            objective: args.objective,
+            priority: args.priority.map(|p| p.to_string()),
+            estimate: args.estimate,
+            depends_on: args.depends_on,
+        };
+        Ok(self.call(|ledger| task_reply("Added", ledger.task_add(&input)?)))
+    }
+
+    #[tool(description = "Start a task and put it in focus for this worktree.")]
+    async fn task_start(&self, args: Parameters<TaskIdArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(self
+            .call(|ledger| task_reply("Started (in focus)", ledger.task_start(Some(&args.0.id))?)))
+    }
+
+    #[tool(
+        description = "Record progress on a task (default: the task in focus, or the task \
+                          this agent was spawned for)."
+    )]
+    async fn task_note(&self, args: Parameters<TaskNoteArgs>) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            task_reply(
+                "Noted on",
+                ledger.task_note(args.task.as_deref(), &args.text)?,
+            )
+        }))
+    }
+
+    #[tool(
+        description = "Mark a task blocked, with what it waits for (default: the task in \
+                          focus)."
+    )]
+    async fn task_block(
+        &self,
+        args: Parameters<TaskBlockArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            task_reply(
+                "Blocked",
+                ledger.task_block(args.id.as_deref(), &args.reason)?,
+            )
+        }))
+    }
+
+    #[tool(
+        description = "Complete a task (default: the task in focus). Refused without a \
+                          summary or without recorded notes unless forced (recorded)."
+    )]
+    async fn task_done(&self, args: Parameters<TaskDoneArgs>) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let done = ledger.task_done(args.id.as_deref(), args.summary.as_deref(), args.force)?;
+            let verb = if done.1.forced_over.is_some() {
+                "Done (forced)"
+            } else {
+                "Done"
+            };
+            task_reply(verb, done)
+        }))
+    }
+
+    #[tool(
+        description = "Show a task: state, notes, time, branches, commits, review and \
+                          history (default: the task in focus)."
+    )]
+    async fn task_show(&self, args: Parameters<TaskShowArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let id = ledger.find_task(&loaded.state, args.0.id.as_deref())?;
+            let task = loaded
+                .state
+                .tasks
+                .get(&id)
+                .ok_or_else(|| Error::UnknownId {
+                    kind: EntityKind::Task,
+                    input: id.clone(),
+                })?;
+            let data = data::task_detail(&loaded.state, task, loaded.now);
+            let text = task_line(&loaded.state, task, loaded.now);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Tasks that can be started now: open, every dependency done, by \
+                          priority."
+    )]
+    async fn ready(&self) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let ready = loaded.state.ready();
+            let text = lines(
+                ready
+                    .iter()
+                    .map(|t| task_line(&loaded.state, t, loaded.now)),
+                "No task is ready",
+            );
+            let data = json!(ready);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Record an insight, with tags; knowledge=true promotes it into the \
+                          knowledge base."
+    )]
+    async fn insight_add(
+        &self,
+        args: Parameters<InsightAddArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, insight) =
+                ledger.insight_add(&args.text, &args.tags, args.knowledge, args.task.as_deref())?;
+            let text = format!("Recorded: {}", insight_line(&loaded.state, &insight));
+            Ok((loaded, json!(insight), text))
+        }))
+    }
+
+    #[tool(description = "Ask for a decision: a question with options (none: free choice).")]
+    async fn decision_request(
+        &self,
+        args: Parameters<DecisionRequestArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, decision) =
+                ledger.decision_request(&args.question, &args.options, args.task.as_deref())?;
+            let text = format!("Requested: {}", decision_line(&loaded.state, &decision));
+            Ok((loaded, json!(decision), text))
+        }))
+    }
+
+    #[tool(
+        description = "Make a decision: the choice (one of the options, or its number) and \
+                          the rationale."
+    )]
+    async fn decision_make(
+        &self,
+        args: Parameters<DecisionMakeArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, decision) =
+                ledger.decision_make(&args.id, &args.choice, &args.rationale)?;
+            let text = format!("Decided: {}", decision_line(&loaded.state, &decision));
+            Ok((loaded, json!(decision), text))
+        }))
+    }
+
+    #[tool(
+        description = "A memory view: working (this session), short (the last days), long \
+                          (everything, with rationale and metrics) or knowledge (promoted \
+                          insights by tag), as text or markdown."
+    )]
+    async fn memory(&self, args: Parameters<MemoryArgs>) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let (data, text) = view(ledger, &loaded, args.view, args.format, args.days)?;
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Record an agent with a role and a mission (and the task it works \
+                          on). Only recorded: no process is started. Run it with \
+                          GIT_LEDGER_AGENT set to the returned id."
+    )]
+    async fn agent_spawn(
+        &self,
+        args: Parameters<AgentSpawnArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        let input = AgentInput {
+            role: args.role,
+            mission: args.mission,
+            task: args.task,
+            worktree: false,
+            command: Vec::new(),
+        };
+        Ok(self.call(|ledger| {
+            let (loaded, agent) = ledger.agent_spawn(&input)?;
+            let text = format!(
+                "Spawned: {}\nRun it with GIT_LEDGER_AGENT={}",
+                agent_line(&loaded.state, &agent),
+                agent.id
+            );
+            let data = data::agent(&loaded.state, &agent);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "List agents: running ones first, then finished ones with their \
+                          outcome."
+    )]
+    async fn agent_list(&self) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let state = &loaded.state;
+            let (running, finished): (Vec<_>, Vec<_>) =
+                state.agents.iter().partition(|a| a.is_running());
+            let all: Vec<_> = running.into_iter().chain(finished).collect();
+            let text = lines(all.iter().map(|a| agent_line(state, a)), "No agents");
+            let data: Vec<_> = all.iter().map(|a| data::agent(state, a)).collect();
+            Ok((loaded, json!(data), text))
+        }))
+    }
+}
+
+impl Server {
+    /// Run one operation on a freshly opened ledger and wrap its outcome, or its refusal, in a
+    /// tool result.
+    fn call(&self, op: impl FnOnce(&Ledger) -> Result<Outcome, Error>) -> CallToolResult {
+        let ledger = match Ledger::open(&self.dir) {
+            Ok(ledger) => ledger,
+            Err(e) => return failure(&e),
+        };
+        match op(&ledger) {
+            Ok((loaded, data, text)) => success(ledger.instructions(&loaded), data, text),
+            Err(e) => failure(&e),
+        }
+    }
+
+    /// The text of a resource.
+    fn resource(&self, uri: &str) -> Result<String, Error> {
+        let ledger = Ledger::open(&self.dir)?;
+        let loaded = ledger.load()?;
+        if uri == "ledger://prime" {
+            let session = ledger.current_session(&loaded.state)?;
+            let scope = ledger.scope(&loaded, session.as_deref());
+            let reader = Reader {
+                actor: ledger.actor(),
+                agent: ledger.agent_name(),
+            };
+            return Ok(prime(&loaded.state, &scope, reader, DEFAULT_MAX_BYTES).markdown);
+        }
+        let name = match uri.strip_prefix("ledger://memory/") {
+            Some("working") => ViewName::Working,
+            Some("short") => ViewName::Short,
+            Some("long") => ViewName::Long,
+            Some("knowledge") => ViewName::Knowledge,
+            _ => return Err(Error::Io(format!("no resource {uri}"))),
+        };
+        Ok(view(&ledger, &loaded, name, FormatName::Markdown, None)?.1)
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .build(),
+        )
+        .with_server_info(Implementation::new("git-ledger", env!("CARGO_PKG_VERSION")))
+        .with_instructions(
+            "The git ledger of this repository: the record of objectives, tasks, insights, \
+             decisions and sessions of coding agents. Start with session_start (or \
+             session_resume), read the ledger://prime resource, pick work with ready, and \
+             record progress with task_note. Every result carries `instructions` with the next \
+             actions.",
+        )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        Ok(ListResourcesResult::with_all_items(
+            RESOURCES
+                .iter()
+                .map(|(uri, name, description)| {
+                    Resource::new(*uri, *name)
+                        .with_description(*description)
+                        .with_mime_type("text/markdown")
+                })
+                .collect(),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        if !RESOURCES.iter().any(|(uri, _, _)| *uri == request.uri) {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource {}", request.uri),
+                None,
+            ));
+        }
+        let text = self
+            .resource(&request.uri)
+            .map_err(|e| ErrorData::internal_error(e.to_string(), Some(error_json(&e))))?;
+        Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, request.uri).with_mime_type("text/markdown"),
+        ])
+        .into())
+    }
+}
+
+// ---- results --------------------------------------------------------------------------------
+
+/// The `--json` envelope of a success, as structured content and as text after the text for
+/// people.
+fn success(instructions: Instructions, data: Value, text: String) -> CallToolResult {
+    let envelope = json!({ "ok": true, "data": data, "instructions": instructions });
+    let mut result = CallToolResult::success(vec![
+        ContentBlock::text(text),
+        ContentBlock::text(envelope.to_string()),
+    ]);
+    result.structured_content = Some(envelope);
+    result
+}
+
+/// A refused operation: a tool error the agent can read and act on.
+fn failure(error: &Error) -> CallToolResult {
+    let envelope = json!({ "ok": false, "error": error_json(error) });
+    let mut text = format!("error: {error}");
+    if let Some(hint) = error.hint() {
+        text.push_str(&format!("\nhint: {hint}"));
+    }
+    let mut result = CallToolResult::error(vec![
+        ContentBlock::text(text),
+        ContentBlock::text(envelope.to_string()),
+    ]);
+    result.structured_content = Some(envelope);
+    result
+}
+
+fn error_json(error: &Error) -> Value {
+    json!({ "code": error.code(), "message": error.to_string(), "hint": error.hint() })
+}
+
+fn task_reply(verb: &str, (loaded, task): (Loaded, Task)) -> Result<Outcome, Error> {
+    let text = format!("{verb}: {}", task_line(&loaded.state, &task, loaded.now));
+    let data = data::task(&loaded.state, &task, loaded.now);
+    Ok((loaded, data, text))
+}
+
+/// One line each, or `empty`.
+fn lines(items: impl Iterator<Item = String>, empty: &str) -> String {
+    let text: Vec<String> = items.collect();
+    if text.is_empty() {
+        empty.to_string()
+    } else {
+        text.join("\n")
+    }
+}
+
+/// A memory view's data and text, for this process's session.
+fn view(
+    ledger: &Ledger,
+    loaded: &Loaded,
+    name: ViewName,
+    format: FormatName,
+    days: Option<u32>,
+) -> Result<(Value, String), Error> {
+    let session = ledger.current_session(&loaded.state)?;
+    let scope = ledger.scope(loaded, session.as_deref());
+    let view = match name {
+        ViewName::Working => View::Working,
+        ViewName::Short => View::Short,
+        ViewName::Long => View::Long,
+        ViewName::Knowledge => View::Knowledge,
+    };
+    let (data, doc) = memory::view(view, &loaded.state, &scope, days.unwrap_or(7));
+    let format = match format {
+        FormatName::Text => Format::Text,
+        FormatName::Markdown => Format::Markdown,
+    };
+    Ok((data, doc.render(format)))
+}

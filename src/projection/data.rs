@@ -1,0 +1,38 @@
+//! The JSON shapes of entities as commands return them, shared by `--json` and the MCP
+//! server, so both show the same data for the same state.
+
+use super::memory::action;
+use super::state::{Agent, State, Task};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+/// A task with the figures computed from its history: short id, time worked, unmet
+/// dependencies.
+pub fn task(state: &State, task: &Task, now: DateTime<Utc>) -> Value {
+    let mut data = json!(task);
+    data["short_id"] = json!(state.short(&task.id));
+    data["actual_minutes"] = json!(task.actual_minutes(now));
+    data["unmet_dependencies"] = json!(state.unmet_dependencies(task));
+    data
+}
+
+/// A task as `task show` returns it: [`task`] and its history, oldest first.
+pub fn task_detail(state: &State, task: &Task, now: DateTime<Utc>) -> Value {
+    let mut data = self::task(state, task, now);
+    let history: Vec<_> = task
+        .history
+        .iter()
+        .filter_map(|&i| state.events.get(i))
+        .map(|e| action(state, e))
+        .collect();
+    data["history"] = json!(history);
+    data
+}
+
+/// An agent with its short id and whether it is still running.
+pub fn agent(state: &State, agent: &Agent) -> Value {
+    let mut data = json!(agent);
+    data["short_id"] = json!(state.short(&agent.id));
+    data["running"] = json!(agent.is_running());
+    data
+}

@@ -1,0 +1,464 @@
+//! Sync: exchange writer refs with a remote through the `git` binary, without ever rewriting
+//! local history.
+//!
+//! A plain `git fetch <remote> 'refs/ledger/*:refs/ledger/*'` would also move this clone's own
+//! ref to whatever the remote holds for it when that is a fast-forward, and fails half-way
+//! through on a rewritten ref. Sync fetches into a private namespace instead, checks every
+//! incoming ref against ours before anything moves, and only then fast-forwards, by
+//! compare-and-swap, the refs of other writers. This clone's own ref is only ever pushed.
+
+use super::{Error, REF_PREFIX, Store, valid_writer_id};
+use git2::{ErrorCode, Oid};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::process::{Command, Output, Stdio};
+
+/// Where a sync fetches to before checking; one namespace per run, removed afterwards.
+/// Outside `refs/ledger/`, so neither readers nor a plain `refs/ledger/*` push ever see it.
+const INCOMING_PREFIX: &str = "refs/ledger-incoming/";
+
+/// A namespace this old belongs to a sync that was killed before it could remove it.
+const STALE_INCOMING: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// One ref that moved: created (`old` absent) or fast-forwarded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RefUpdate {
+    pub reference: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub old: Option<String>,
+    pub new: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub remote: String,
+    /// Writer refs the remote has.
+    pub fetched: usize,
+    /// Writer refs of other clones seen here for the first time.
+    pub created: Vec<RefUpdate>,
+    /// Writer refs of other clones moved forward to the remote's copy.
+    pub updated: Vec<RefUpdate>,
+    /// Refs under the remote's `refs/ledger/v1/writers/` that are not writer refs (ignored).
+    pub ignored: Vec<String>,
+    /// Refs the remote accepted from us (new there, or moved forward).
+    pub pushed: Vec<RefUpdate>,
+    /// Whether the push step ran (`--no-push` skips it).
+    pub push: bool,
+}
+
+/// Why a sync refused or failed. Nothing local has moved when any of these is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("'{0}' is not a remote: a remote name or URL may not be empty or start with '-'")]
+    BadRemote(String),
+    #[error("git {command} {remote} failed: {message}")]
+    Git {
+        command: &'static str,
+        remote: String,
+        message: String,
+    },
+    #[error(
+        "the remote's copy of {} does not continue ours: its history was rewritten (force-pushed?); nothing was changed",
+        refs.join(", ")
+    )]
+    RewrittenRemoteRef { remote: String, refs: Vec<String> },
+    #[error(
+        "the remote's copy of this clone's ledger ref ({reference}) is not an ancestor of ours; nothing was changed"
+    )]
+    OwnRefNotAncestor { remote: String, reference: String },
+    #[error("{remote} refused the push of {}: {message}", refs.join(", "))]
+    PushRejected {
+        remote: String,
+        refs: Vec<String>,
+        message: String,
+    },
+}
+
+impl SyncError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncError::BadRemote(_) => "bad_remote",
+            SyncError::Git { .. } => "git_failed",
+            SyncError::RewrittenRemoteRef { .. } => "rewritten_remote_ref",
+            SyncError::OwnRefNotAncestor { .. } => "own_ref_not_ancestor",
+            SyncError::PushRejected { .. } => "push_rejected",
+        }
+    }
+
+    pub fn hint(&self) -> String {
+        match self {
+            SyncError::BadRemote(_) => {
+                "name a remote (see `git remote -v`) or give its URL or path".into()
+            }
+            SyncError::Git { .. } => {
+                "check the remote's name or URL (`git remote -v`) and that you can reach it".into()
+            }
+            SyncError::RewrittenRemoteRef { remote, .. } => format!(
+                "ledger refs are append-only; run `git ledger audit` here to confirm our copy is intact, then restore {remote}'s copy from a clone that has the full history (an admin must allow the non-fast-forward push)"
+            ),
+            SyncError::OwnRefNotAncestor { remote, reference } => format!(
+                "another clone writes with this clone's writer id (a copied .git?), or {remote}'s copy was rewritten; to restore a lost local ref run `git fetch {remote} {reference}:{reference}`, otherwise give this clone a new id with `git config --unset ledger.writer && git ledger init`"
+            ),
+            SyncError::PushRejected { .. } => {
+                "if another clone pushed meanwhile, run `git ledger sync` again; otherwise the remote's message says why it refused".into()
+            }
+        }
+    }
+}
+
+/// How one incoming writer ref relates to ours.
+enum Plan {
+    Unchanged,
+    Create,
+    FastForward(Oid),
+}
+
+/// Removes the incoming namespace of one sync, whatever happened.
+struct Incoming<'a> {
+    store: &'a Store,
+    prefix: String,
+}
+
+impl Drop for Incoming<'_> {
+    fn drop(&mut self) {
+        if let Ok(refs) = self
+            .store
+            .repo
+            .references_glob(&format!("{}*", self.prefix))
+        {
+            for mut reference in refs.flatten() {
+                let _ = reference.delete();
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Fetch the writer refs of `remote`, take in those of other clones that moved forward,
+    /// refuse (changing nothing) if any copy there rewrites history, then push ours unless
+    /// `push` is false.
+    pub fn sync(&self, remote: &str, push: bool) -> Result<SyncReport, Error> {
+        let own = self.own_ref()?;
+        if remote.trim().is_empty() || remote.starts_with('-') {
+            return Err(SyncError::BadRemote(remote.to_string()).into());
+        }
+        let mut report = SyncReport {
+            remote: remote.to_string(),
+            push,
+            ..SyncReport::default()
+        };
+        self.clear_stale_incoming();
+        let incoming = Incoming {
+            store: self,
+            prefix: format!("{INCOMING_PREFIX}{}-{:x}/", std::process::id(), nanos_now()),
+        };
+        // Not forced: the namespace is new, and nothing may ever be overwritten.
+        let refspec = format!("{REF_PREFIX}*:{}*", incoming.prefix);
+        self.run_git(
+            "fetch",
+            remote,
+            &["fetch", "--quiet", "--no-tags"],
+            &refspec,
+        )?;
+
+        // Check everything before anything moves: a refusal leaves every local ref as it was.
+        let mut plans = Vec::new();
+        let mut rewritten = Vec::new();
+        let mut theirs_before = HashMap::new();
+        for reference in self
+            .repo
+            .references_glob(&format!("{}*", incoming.prefix))?
+        {
+            let reference = reference?;
+            let (Some(name), Some(theirs)) = (reference.name(), reference.target()) else {
+                continue;
+            };
+            let writer = name.strip_prefix(&incoming.prefix).unwrap_or(name);
+            let target = format!("{REF_PREFIX}{writer}");
+            if !valid_writer_id(writer) {
+                report.ignored.push(target);
+                continue;
+            }
+            report.fetched += 1;
+            theirs_before.insert(target.clone(), theirs);
+            let ours = self.repo.refname_to_id(&target).ok();
+            if target == own {
+                // Our own ref is only ever moved by our appends: the remote may be behind.
+                let behind = ours.is_some_and(|ours| self.descends_from(ours, theirs));
+                if !behind {
+                    return Err(SyncError::OwnRefNotAncestor {
+                        remote: remote.to_string(),
+                        reference: target,
+                    }
+                    .into());
+                }
+                continue;
+            }
+            match self.plan(ours, theirs) {
+                Some(plan) => plans.push((target, theirs, plan)),
+                None => rewritten.push(target),
+            }
+        }
+        if !rewritten.is_empty() {
+            return Err(SyncError::RewrittenRemoteRef {
+                remote: remote.to_string(),
+                refs: rewritten,
+            }
+            .into());
+        }
+
+        let log = format!("ledger: sync from {remote}");
+        for (target, theirs, plan) in plans {
+            if let Some(update) = self.take_in(&target, theirs, plan, &log, remote)? {
+                if update.old.is_some() {
+                    report.updated.push(update);
+                } else {
+                    report.created.push(update);
+                }
+            }
+        }
+        drop(incoming);
+
+        if push && !self.writer_tips()?.is_empty() {
+            report.pushed = self.push_writer_refs(remote, &theirs_before)?;
+        }
+        Ok(report)
+    }
+
+    /// Remove the incoming namespaces of syncs killed more than an hour ago (the namespace
+    /// name holds its start time), so they do not keep fetched objects alive forever.
+    fn clear_stale_incoming(&self) {
+        let Ok(refs) = self.repo.references_glob(&format!("{INCOMING_PREFIX}*")) else {
+            return;
+        };
+        let now = nanos_now();
+        for mut reference in refs.flatten() {
+            let started = reference
+                .name()
+                .and_then(|n| n.strip_prefix(INCOMING_PREFIX))
+                .and_then(|rest| rest.split('/').next())
+                .and_then(|namespace| namespace.split_once('-'))
+                .and_then(|(_, hex)| u128::from_str_radix(hex, 16).ok());
+            if started.is_some_and(|t| now.saturating_sub(t) > STALE_INCOMING.as_nanos()) {
+                let _ = reference.delete();
+            }
+        }
+    }
+
+    /// How to take in the remote's copy `theirs` of a ref we hold at `ours`; `None` when the
+    /// two histories diverge (one of them was rewritten).
+    fn plan(&self, ours: Option<Oid>, theirs: Oid) -> Option<Plan> {
+        match ours {
+            None => Some(Plan::Create),
+            // Equal, or the remote is behind (the push brings it up to date).
+            Some(ours) if self.descends_from(ours, theirs) => Some(Plan::Unchanged),
+            Some(ours) if self.descends_from(theirs, ours) => Some(Plan::FastForward(ours)),
+            Some(_) => None,
+        }
+    }
+
+    /// Move `target` to `theirs` by compare-and-swap; if another process moved it meanwhile
+    /// (a concurrent sync), look again.
+    fn take_in(
+        &self,
+        target: &str,
+        theirs: Oid,
+        mut plan: Plan,
+        log: &str,
+        remote: &str,
+    ) -> Result<Option<RefUpdate>, Error> {
+        for _ in 0..8 {
+            let result = match plan {
+                Plan::Unchanged => return Ok(None),
+                Plan::Create => self
+                    .repo
+                    .reference(target, theirs, false, log)
+                    .map(|_| None),
+                Plan::FastForward(ours) => self
+                    .repo
+                    .reference_matching(target, theirs, true, ours, log)
+                    .map(|_| Some(ours)),
+            };
+            match result {
+                Ok(old) => {
+                    return Ok(Some(RefUpdate {
+                        reference: target.to_string(),
+                        old: old.map(|o: Oid| o.to_string()),
+                        new: theirs.to_string(),
+                    }));
+                }
+                Err(e)
+                    if matches!(
+                        e.code(),
+                        ErrorCode::Modified | ErrorCode::Locked | ErrorCode::Exists
+                    ) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    let ours = self.repo.refname_to_id(target).ok();
+                    plan = self.plan(ours, theirs).ok_or_else(|| {
+                        Error::from(SyncError::RewrittenRemoteRef {
+                            remote: remote.to_string(),
+                            refs: vec![target.to_string()],
+                        })
+                    })?;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Conflict)
+    }
+
+    /// `git push` every local writer ref, never forced; returns what the remote accepted.
+    fn push_writer_refs(
+        &self,
+        remote: &str,
+        theirs_before: &HashMap<String, Oid>,
+    ) -> Result<Vec<RefUpdate>, Error> {
+        let refspec = format!("{REF_PREFIX}*:{REF_PREFIX}*");
+        let output = self.git_output(&["push", "--porcelain"], remote, &refspec)?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let mut pushed = Vec::new();
+        let mut rejected = Vec::new();
+        // --porcelain: "<flag>\t<from>:<to>\t<summary>"; ' ' fast-forward, '*' new, '!' refused.
+        for line in stdout.lines() {
+            let mut fields = line.splitn(3, '\t');
+            let (Some(flag), Some(refs), summary) = (fields.next(), fields.next(), fields.next())
+            else {
+                continue;
+            };
+            let reference = refs.split(':').next_back().unwrap_or(refs).to_string();
+            match flag {
+                " " | "*" => {
+                    let old = theirs_before.get(&reference).map(Oid::to_string);
+                    let new = self
+                        .repo
+                        .refname_to_id(&reference)
+                        .map(|o| o.to_string())
+                        .unwrap_or_default();
+                    pushed.push(RefUpdate {
+                        reference,
+                        old,
+                        new,
+                    });
+                }
+                "!" => rejected.push((reference, summary.unwrap_or("").to_string())),
+                _ => {}
+            }
+        }
+        if !rejected.is_empty() || !output.status.success() {
+            // What git said per ref, then what the remote's hooks said, if anything.
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let mut message = rejected
+                .iter()
+                .map(|(_, why)| why.clone())
+                .chain(
+                    stderr
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| l.starts_with("remote: ") && l.len() > "remote: ".len())
+                        .map(str::to_string),
+                )
+                .collect::<Vec<_>>()
+                .join("; ");
+            if message.is_empty() {
+                message = git_message(&output.stderr);
+            }
+            if rejected.is_empty() {
+                return Err(SyncError::Git {
+                    command: "push",
+                    remote: remote.to_string(),
+                    message,
+                }
+                .into());
+            }
+            return Err(SyncError::PushRejected {
+                remote: remote.to_string(),
+                refs: rejected.into_iter().map(|(r, _)| r).collect(),
+                message,
+            }
+            .into());
+        }
+        Ok(pushed)
+    }
+
+    /// Run a git command that must succeed.
+    fn run_git(
+        &self,
+        command: &'static str,
+        remote: &str,
+        args: &[&str],
+        refspec: &str,
+    ) -> Result<Output, Error> {
+        let output = self.git_output(args, remote, refspec)?;
+        if !output.status.success() {
+            return Err(SyncError::Git {
+                command,
+                remote: remote.to_string(),
+                message: git_message(&output.stderr),
+            }
+            .into());
+        }
+        Ok(output)
+    }
+
+    /// `git --git-dir=<this repository> <args> --end-of-options <remote> <refspec>`: each
+    /// argument passed as is, no shell, and the remote can never be read as an option.
+    fn git_output(&self, args: &[&str], remote: &str, refspec: &str) -> Result<Output, Error> {
+        let mut git_dir = OsString::from("--git-dir=");
+        git_dir.push(self.repo.path());
+        Command::new("git")
+            .arg(git_dir)
+            .args(args)
+            .arg("--end-of-options")
+            .arg(remote)
+            .arg(refspec)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                SyncError::Git {
+                    command: if args.first() == Some(&"push") {
+                        "push"
+                    } else {
+                        "fetch"
+                    },
+                    remote: remote.to_string(),
+                    message: format!("cannot run git: {e}"),
+                }
+                .into()
+            })
+    }
+}
+
+/// Nanoseconds since the Unix epoch (0 if the clock is before it).
+fn nanos_now() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+/// The lines of git's stderr that say what went wrong, on one line.
+fn git_message(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let errors: Vec<&str> = text
+        .lines()
+        .filter_map(|l| {
+            l.strip_prefix("fatal: ")
+                .or_else(|| l.strip_prefix("error: "))
+        })
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if errors.is_empty() {
+        text.lines()
+            .rev()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("no message")
+            .to_string()
+    } else {
+        errors.join("; ")
+    }
+}
