@@ -11,4 +11,6 @@ pub mod gate;
 pub mod hooks;
 pub mod ledger;
 pub mod projection;
+#[doc(hidden)]
+pub mod sample;
 pub mod store;

@@ -40,6 +40,12 @@ pub const SESSION_ENV: &str = "GIT_LEDGER_SESSION";
 /// The largest text (title, note, summary, ...) one field may hold.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
 
+/// New commits the cache is brought forward over before it is rebuilt instead.
+const CACHE_DELTA_LIMIT: usize = 4096;
+/// New events applied on top of the cache before it is rewritten (writing costs about as much
+/// as reading; small deltas are cheaper to re-apply from the refs).
+const CACHE_REWRITE_AFTER: usize = 32;
+
 /// How long an append keeps retrying a moving ref before it gives up.
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
@@ -126,20 +132,91 @@ impl Ledger {
         &self.actor
     }
 
-    /// Read and fold the whole ledger.
+    /// The ledger's state: from the projection cache when it matches the refs (updated with
+    /// the few commits added since), else folded from every event. The state may not hold the
+    /// event list; see [`Ledger::load_full`].
     pub fn load(&self) -> Result<Loaded, Error> {
-        let snapshot = self.store.snapshot()?;
+        let now = clock::now()?;
+        let tips = self.store.writer_tips()?;
+        let own_tip = self.own_tip(&tips);
+        if let Some((state, problems)) = self.warm_state(&tips) {
+            return Ok(Loaded {
+                state,
+                problems,
+                now,
+                own_tip,
+            });
+        }
+        self.fold_all(tips, now)
+    }
+
+    /// The ledger's state with every event (for history: log, replay, audit, diff, export),
+    /// folded from the refs; the cache is refreshed on the way.
+    pub fn load_full(&self) -> Result<Loaded, Error> {
+        let now = clock::now()?;
+        let tips = self.store.writer_tips()?;
+        self.fold_all(tips, now)
+    }
+
+    fn own_tip(&self, tips: &[(String, git2::Oid)]) -> Option<git2::Oid> {
+        let own = self.store.own_ref().ok()?;
+        tips.iter().find(|(name, _)| *name == own).map(|(_, oid)| *oid)
+    }
+
+    fn fold_all(&self, tips: Vec<(String, git2::Oid)>, now: DateTime<Utc>) -> Result<Loaded, Error> {
+        let own_tip = self.own_tip(&tips);
+        let snapshot = self.store.snapshot_of(tips.clone())?;
+        let state = State::from_events(snapshot.events);
+        self.save_cache(&tips, &state, &snapshot.problems);
         Ok(Loaded {
-            state: State::from_events(snapshot.events),
+            state,
             problems: snapshot.problems,
-            now: clock::now()?,
-            own_tip: snapshot.own_tip,
+            now,
+            own_tip,
         })
+    }
+
+    /// The cached state brought up to `tips`, if the cache can be trusted and reused.
+    fn warm_state(&self, tips: &[(String, git2::Oid)]) -> Option<(State, Vec<Problem>)> {
+        let cached = self.store.read_cache()?;
+        let (mut state, mut problems): (State, Vec<Problem>) =
+            rmp_serde::from_slice(&cached.payload).ok()?;
+        if cached.tips != tips {
+            let (events, more) = self
+                .store
+                .events_since(&cached.tips, tips, CACHE_DELTA_LIMIT)
+                .ok()??;
+            // Events that sort before what the cache folded (another clone's older events,
+            // fetched) need a full fold to land in their place.
+            if !events.first().is_none_or(|first| state.follows(first)) {
+                return None;
+            }
+            let delta = events.len();
+            for event in events {
+                state.apply(event);
+            }
+            state.refresh_abbrev();
+            problems.extend(more);
+            if delta > CACHE_REWRITE_AFTER {
+                self.save_cache(tips, &state, &problems);
+            }
+        }
+        Some((state, problems))
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next command a full fold.
+    fn save_cache(&self, tips: &[(String, git2::Oid)], state: &State, problems: &[Problem]) {
+        if let Ok(payload) = rmp_serde::to_vec_named(&(state, problems)) {
+            let _ = self.store.write_cache(tips, &payload);
+        }
     }
 
     /// The ledger as it stood at a point: a time, an event id, or a session id (its end).
     pub fn load_at(&self, at: Option<&str>) -> Result<Loaded, Error> {
-        let mut loaded = self.load()?;
+        if at.is_none() {
+            return self.load();
+        }
+        let mut loaded = self.load_full()?;
         if let Some(at) = at {
             let point = point::resolve(&loaded.state, at, point::SessionEnd::End)?;
             loaded.state = point::state_at(&loaded.state, point);
@@ -176,7 +253,7 @@ impl Ledger {
         &self,
         mut build: impl FnMut(&State, &mut Batch) -> Result<T, Error>,
     ) -> Result<(Loaded, T), Error> {
-        self.append_with_retry(usize::MAX, |loaded| {
+        self.append_with_retry(usize::MAX, false, |loaded| {
             let mut batch = Batch {
                 writer: &self.writer,
                 worktree: &self.worktree,
@@ -197,13 +274,18 @@ impl Ledger {
     fn append_with_retry<T>(
         &self,
         per_commit: usize,
+        every_event: bool,
         mut prepare: impl FnMut(&Loaded) -> Result<(Vec<Event>, T), Error>,
     ) -> Result<(Loaded, T), Error> {
         let started = Instant::now();
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let mut loaded = self.load()?;
+            let mut loaded = if every_event {
+                self.load_full()?
+            } else {
+                self.load()?
+            };
             let (events, output) = prepare(&loaded)?;
             if events.is_empty() {
                 return Ok((loaded, output));

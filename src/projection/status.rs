@@ -70,7 +70,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
                 .count(),
             insights: state.insights.len(),
             sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
-            events: state.events.len(),
+            events: state.event_count,
             unknown_events: state.unknown_events,
             orphan_events: state.orphans.len(),
         },

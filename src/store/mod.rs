@@ -5,6 +5,10 @@
 //! holds the events as canonical JSON lines, on the empty tree. A ref only moves fast-forward,
 //! by compare-and-swap on its old tip. Readers take the union of all writer refs.
 
+mod cache;
+
+pub use cache::Cached;
+
 use crate::event::Event;
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature};
 use std::collections::HashSet;
@@ -28,7 +32,7 @@ pub enum Error {
 }
 
 /// Something wrong found while reading the ledger refs; reported, then skipped.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub reference: String,
     pub commit: String,

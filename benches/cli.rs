@@ -1,0 +1,225 @@
+//! Whole-process benchmarks of the `git-ledger` binary, with ratios measured side by side in
+//! the same run (the machine is shared and noisy; absolute times alone mean little).
+//!
+//!     cargo bench --bench cli                       # 10k, 100k and 1M events
+//!     LEDGER_BENCH_SIZES=10000,100000 cargo bench --bench cli
+//!
+//! For each ledger size it generates a sample ledger (batched commits), then measures:
+//! a cold `status` (no cache) with its peak memory, warm `status`, `ready` and
+//! `memory working`, appends through the CLI (`task add`, `task note`) against the git
+//! plumbing baseline (`git commit-tree` + `git update-ref`), and once `git commit` with
+//! the hooks installed against without.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_git-ledger");
+const WRITER: &str = "0a1b2c3d4e5f";
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("LEDGER_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![10_000, 100_000, 1_000_000]);
+    let root = tempfile::tempdir().expect("temp dir");
+    let home = root.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let env = Env { home };
+    println!("git-ledger benchmarks ({} cores); medians, whole processes\n", cores());
+
+    let hooks = hooks_ratio(&env, &root.path().join("hooks"), 60);
+    println!("git commit, median of 60:");
+    println!("  without hooks                 {:>8}", ms(hooks.0));
+    println!("  hooks, no task                {:>8}  x{:.2}", ms(hooks.1), ratio(hooks.1, hooks.0));
+    println!("  hooks, on a task branch       {:>8}  x{:.2}  (the commit is recorded)", ms(hooks.2), ratio(hooks.2, hooks.0));
+    println!();
+
+    println!(
+        "{:>9} | {:>11} {:>8} | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>7}",
+        "events", "cold status", "max RSS", "status", "ready", "mem work", "task add", "task note", "plumbing", "add/plb"
+    );
+    for size in sizes {
+        let repo = root.path().join(format!("ledger-{size}"));
+        let generated = generate(&env, &repo, size);
+        let runs = if size >= 1_000_000 { 3 } else { 9 };
+        let (cold, rss) = cold_status(&env, &repo);
+        let status = median(runs, || time(&env, &repo, &["status"]));
+        let ready = median(runs, || time(&env, &repo, &["ready"]));
+        let working = median(runs, || time(&env, &repo, &["memory", "working"]));
+        let task = task_id(&env, &repo);
+        let add = median(runs, || time(&env, &repo, &["task", "add", "bench task"]));
+        let note = median(runs, || time(&env, &repo, &["task", "note", "bench note", "--task", &task]));
+        let plumbing = median(runs, || plumbing_append(&env, &repo));
+        println!(
+            "{:>9} | {:>11} {:>6}MB | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>7.2}",
+            size,
+            ms(cold),
+            rss / 1024,
+            ms(status),
+            ms(ready),
+            ms(working),
+            ms(add),
+            ms(note),
+            ms(plumbing),
+            ratio(add, plumbing)
+        );
+        eprintln!("  (generated {size} events in {})", ms(generated));
+        let _ = std::fs::remove_dir_all(&repo);
+    }
+}
+
+struct Env {
+    home: PathBuf,
+}
+
+impl Env {
+    fn command(&self, program: &str, dir: &Path) -> Command {
+        let mut command = Command::new(program);
+        command
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+            .env("GIT_COMMITTER_NAME", "Bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        command
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self
+            .command("git", dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .output()
+            .expect("git");
+        assert!(output.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    }
+}
+
+fn generate(env: &Env, repo: &Path, size: usize) -> Duration {
+    std::fs::create_dir_all(repo).expect("repo dir");
+    env.git(repo, &["init", "-q", "-b", "main"]);
+    env.git(repo, &["commit", "-q", "--allow-empty", "-m", "init"]);
+    env.git(repo, &["config", "ledger.writer", WRITER]);
+    run(env, repo, &["init"]);
+    let start = Instant::now();
+    let store = git_ledger::store::Store::discover(repo).expect("store");
+    git_ledger::sample::generate(&store, size, 42, 1000).expect("generate");
+    start.elapsed()
+}
+
+fn run(env: &Env, repo: &Path, args: &[&str]) -> std::process::ExitStatus {
+    env.command(BIN, repo).args(args).status().expect("git-ledger")
+}
+
+fn time(env: &Env, repo: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let status = run(env, repo, args);
+    let elapsed = start.elapsed();
+    assert!(status.success(), "git ledger {args:?} failed");
+    elapsed
+}
+
+/// `status` with no cache (removed first), and the process's peak memory in KiB.
+fn cold_status(env: &Env, repo: &Path) -> (Duration, u64) {
+    let _ = std::fs::remove_dir_all(repo.join(".git/ledger/cache"));
+    let start = Instant::now();
+    let child = env.command(BIN, repo).arg("status").spawn().expect("spawn");
+    let (ok, rss) = wait_with_rss(child);
+    let elapsed = start.elapsed();
+    assert!(ok, "cold status failed");
+    (elapsed, rss)
+}
+
+/// Wait for a child and read its peak resident memory (KiB) from the kernel.
+fn wait_with_rss(child: std::process::Child) -> (bool, u64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 on our own child, with valid pointers to locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    (waited == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0, usage.ru_maxrss as u64)
+}
+
+fn task_id(env: &Env, repo: &Path) -> String {
+    let output = env
+        .command(BIN, repo)
+        .args(["task", "add", "noted task", "--json"])
+        .stdout(Stdio::piped())
+        .output()
+        .expect("task add");
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    value["data"]["id"].as_str().expect("id").to_string()
+}
+
+/// The plumbing baseline: one commit on the empty tree and a compare-and-swap ref update.
+fn plumbing_append(env: &Env, repo: &Path) -> Duration {
+    let reference = "refs/bench/plumbing";
+    let old = env
+        .command("git", repo)
+        .args(["rev-parse", "--verify", "-q", reference])
+        .stdout(Stdio::piped())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let start = Instant::now();
+    let mut args = vec!["commit-tree", "4b825dc642cb6eb9a060e54bf8d69288fbee4904", "-m", "{\"kind\":\"bench\"}"];
+    if !old.is_empty() {
+        args.extend(["-p", &old]);
+    }
+    let new = env.git(repo, &args);
+    let mut update = vec!["update-ref", reference, &new];
+    if !old.is_empty() {
+        update.push(&old);
+    }
+    env.git(repo, &update);
+    start.elapsed()
+}
+
+/// Median `git commit` time: without hooks, with hooks and no task, on a task branch.
+fn hooks_ratio(env: &Env, repo: &Path, n: usize) -> (Duration, Duration, Duration) {
+    std::fs::create_dir_all(repo).expect("repo dir");
+    env.git(repo, &["init", "-q", "-b", "main"]);
+    let commit = |i: &mut usize| {
+        *i += 1;
+        let start = Instant::now();
+        env.git(repo, &["commit", "-q", "--allow-empty", "-m", &format!("commit {i}")]);
+        start.elapsed()
+    };
+    let mut i = 0;
+    let plain = median(n, || commit(&mut i));
+    run(env, repo, &["init"]);
+    run(env, repo, &["hooks", "install"]);
+    let idle = median(n, || commit(&mut i));
+    let task = task_id(env, repo);
+    env.git(repo, &["switch", "-q", "-c", &format!("task/{}", &task[..8])]);
+    let linked = median(n, || commit(&mut i));
+    (plain, idle, linked)
+}
+
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    f(); // warm-up: page cache, first-run effects
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1}ms", d.as_secs_f64() * 1000.0)
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
