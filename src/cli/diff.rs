@@ -25,7 +25,7 @@ pub struct Args {
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
-    let loaded = ledger.load()?;
+    let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let from = point::resolve(state, &args.from, SessionEnd::Start).map_err(Error::from)?;
     let spans_session =

@@ -26,7 +26,7 @@ pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Fai
             hint: Some("use --output FILE with --json".into()),
         });
     }
-    let loaded = ledger.load()?;
+    let loaded = ledger.load_full()?;
     for problem in &loaded.problems {
         eprintln!(
             "warning: {}: {} (not exported)",

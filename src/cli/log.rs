@@ -11,14 +11,22 @@ pub struct Args {
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
-    let loaded = ledger.load()?;
-    let state = &loaded.state;
     let limit = if args.max_count == 0 {
         usize::MAX
     } else {
         args.max_count
     };
-    let events: Vec<_> = state.events.iter().rev().take(limit).collect();
+    // The newest events come with the cached state; older ones need the whole history.
+    let mut loaded = ledger.load()?;
+    if !loaded.state.complete && limit > loaded.state.recent.len().min(loaded.state.event_count) {
+        loaded = ledger.load_full()?;
+    }
+    let state = &loaded.state;
+    let events: Vec<_> = if state.complete {
+        state.events.iter().rev().take(limit).collect()
+    } else {
+        state.recent.iter().rev().take(limit).collect()
+    };
     let mut text = String::new();
     for event in &events {
         let subject = event

@@ -36,7 +36,7 @@ pub struct Args {
 }
 
 pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Failure> {
-    let loaded = ledger.load()?;
+    let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let filter = Filter {
         session: args

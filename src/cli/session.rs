@@ -80,7 +80,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             Ok(Reply::new(ledger, &loaded, &session, text))
         }
         Command::Show { id } => {
-            let loaded = ledger.load()?;
+            let loaded = ledger.load_full()?;
             let state = &loaded.state;
             let id = ledger.find_session(state, id.as_deref())?;
             let session = state.sessions.get(&id);

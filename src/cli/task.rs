@@ -222,7 +222,7 @@ fn list(
 }
 
 fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
-    let loaded = ledger.load()?;
+    let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let id = ledger.find_task(state, id.as_deref())?;
     let Some(task) = state.tasks.get(&id) else {

@@ -41,7 +41,7 @@ impl Ledger {
     /// recorded as the checkpoint the next audit compares with.
     pub fn audit(&self) -> Result<AuditReport, Error> {
         let tips = self.store.writer_tips()?;
-        let loaded = self.load()?;
+        let loaded = self.load_full()?;
         let state = &loaded.state;
         let mut checks = Vec::new();
         let mut notices = Notices::default();

@@ -106,7 +106,9 @@ impl Ledger {
         let text = decode(input)?;
         let worktree = self.worktree().to_string_lossy().into_owned();
         let (format, source) = parse(text, format, &worktree)?;
-        self.append_with_retry(IMPORT_EVENTS_PER_COMMIT, |loaded| {
+        // What is already there is recognised by event id (exports) or by the spawn events of
+        // agents, which takes every event of the ledger.
+        self.append_with_retry(IMPORT_EVENTS_PER_COMMIT, true, |loaded| {
             let (events, skipped) = match &source {
                 Source::Events(events) => new_events(&loaded.state, events),
                 Source::Entries(entries) => self.seal_entries(loaded, entries)?,

@@ -49,6 +49,10 @@ pub const SESSION_ENV: &str = "GIT_LEDGER_SESSION";
 /// The largest text (title, note, summary, ...) one field may hold.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
 
+/// New events applied on top of the cache before it is rewritten (writing costs about as much
+/// as reading; small deltas are cheaper to re-apply from the refs).
+const CACHE_REWRITE_AFTER: usize = 32;
+
 /// How long an append keeps retrying a moving ref before it gives up.
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
@@ -142,22 +146,111 @@ impl Ledger {
         &self.actor
     }
 
-    /// Read and fold the whole ledger.
+    /// The ledger's state: from the projection cache when it matches the refs (brought
+    /// forward over the commits added since), else folded from every event. The state may
+    /// not hold the event list; see [`Ledger::load_full`].
     pub fn load(&self) -> Result<Loaded, Error> {
+        if let Some(loaded) = self.load_cached()? {
+            return Ok(loaded);
+        }
+        self.load_full()
+    }
+
+    /// The ledger's state with every event (for history: log, replay, audit, diff, export),
+    /// folded from the refs; the cache is refreshed on the way.
+    pub fn load_full(&self) -> Result<Loaded, Error> {
         let snapshot = self.store.snapshot()?;
-        Ok(Loaded {
-            state: State::from_events(snapshot.events),
+        let state = State::from_events(snapshot.events);
+        let loaded = Loaded {
+            state,
             problems: snapshot.problems,
             now: clock::now()?,
             own_tip: snapshot.own_tip,
             tips: snapshot.tips,
             own_commits: snapshot.own_commits,
-        })
+        };
+        self.save_cache(&loaded);
+        Ok(loaded)
+    }
+
+    /// The cached state brought up to the current refs, if the cache can be trusted.
+    fn load_cached(&self) -> Result<Option<Loaded>, Error> {
+        let Some(cached) = self.store.read_cache() else {
+            return Ok(None);
+        };
+        let Ok((state, problems, own_commits)) =
+            rmp_serde::from_slice::<(State, Vec<Problem>, usize)>(&cached.payload)
+        else {
+            return Ok(None);
+        };
+        let own = self.store.own_ref().ok();
+        let own_tip = cached
+            .tips
+            .iter()
+            .find(|(name, _)| Some(name) == own.as_ref())
+            .map(|(_, oid)| *oid);
+        let cached = Loaded {
+            state,
+            problems,
+            now: clock::now()?,
+            own_tip,
+            tips: cached.tips,
+            own_commits,
+        };
+        let before = cached.state.event_count;
+        let Some(loaded) = self.advance(cached)? else {
+            return Ok(None);
+        };
+        if loaded.state.event_count - before > CACHE_REWRITE_AFTER {
+            self.save_cache(&loaded);
+        }
+        Ok(Some(loaded))
+    }
+
+    /// Bring a state read earlier (from the cache, or by a compare-and-swap that lost the
+    /// race) up to date by reading only the commits appended since. `None` when that cannot
+    /// give the state a full read would: a ref was deleted or rewritten, a new event was
+    /// written by another clone (an import, perhaps already folded through that clone's
+    /// ref), or new events sort before what was folded (fetched with older clocks).
+    pub(crate) fn advance(&self, mut loaded: Loaded) -> Result<Option<Loaded>, Error> {
+        let Some(newer) = self.store.snapshot_since(&loaded.tips)? else {
+            return Ok(None);
+        };
+        if !newer
+            .events
+            .first()
+            .is_none_or(|first| loaded.state.follows(first))
+        {
+            return Ok(None);
+        }
+        if !newer.events.is_empty() {
+            for event in newer.events {
+                loaded.state.apply(event);
+            }
+            loaded.state.refresh_abbrev();
+        }
+        loaded.problems.extend(newer.problems);
+        loaded.tips = newer.tips;
+        loaded.own_tip = newer.own_tip;
+        loaded.own_commits += newer.own_commits;
+        loaded.now = clock::now()?;
+        Ok(Some(loaded))
+    }
+
+    /// Best effort: a cache that cannot be written only costs the next command a full fold.
+    fn save_cache(&self, loaded: &Loaded) {
+        let payload = (&loaded.state, &loaded.problems, loaded.own_commits);
+        if let Ok(bytes) = rmp_serde::to_vec_named(&payload) {
+            let _ = self.store.write_cache(&loaded.tips, &bytes);
+        }
     }
 
     /// The ledger as it stood at a point: a time, an event id, or a session id (its end).
     pub fn load_at(&self, at: Option<&str>) -> Result<Loaded, Error> {
-        let mut loaded = self.load()?;
+        if at.is_none() {
+            return self.load();
+        }
+        let mut loaded = self.load_full()?;
         if let Some(at) = at {
             let point = point::resolve(&loaded.state, at, point::SessionEnd::End)?;
             loaded.state = point::state_at(&loaded.state, point);
@@ -194,7 +287,7 @@ impl Ledger {
         &self,
         mut build: impl FnMut(&State, &mut Batch) -> Result<T, Error>,
     ) -> Result<(Loaded, T), Error> {
-        self.append_with_retry(usize::MAX, |loaded| {
+        self.append_with_retry(usize::MAX, false, |loaded| {
             let mut batch = Batch {
                 writer: &self.writer,
                 worktree: &self.worktree,
@@ -215,6 +308,7 @@ impl Ledger {
     fn append_with_retry<T>(
         &self,
         per_commit: usize,
+        every_event: bool,
         mut prepare: impl FnMut(&Loaded) -> Result<(Vec<Event>, T), Error>,
     ) -> Result<(Loaded, T), Error> {
         let started = Instant::now();
@@ -223,7 +317,12 @@ impl Ledger {
         loop {
             attempt += 1;
             let mut loaded = match earlier.take() {
-                Some(earlier) => self.refresh(earlier)?,
+                Some(earlier) => match self.advance(earlier)? {
+                    Some(loaded) => loaded,
+                    None if every_event => self.load_full()?,
+                    None => self.load()?,
+                },
+                None if every_event => self.load_full()?,
                 None => self.load()?,
             };
             let (events, output) = prepare(&loaded)?;

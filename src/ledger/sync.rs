@@ -23,13 +23,13 @@ impl Ledger {
     /// push this clone's refs unless `push` is false. A rewritten copy on the remote is
     /// refused before anything moves.
     pub fn sync(&self, remote: &str, push: bool) -> Result<(Loaded, SyncOutcome), Error> {
-        let before = self.load()?.state.events.len();
+        let before = self.load()?.state.event_count;
         let refs = self.store.sync(remote, push)?;
         let loaded = self.load()?;
         let outcome = SyncOutcome {
             refs,
-            received: loaded.state.events.len().saturating_sub(before),
-            events: loaded.state.events.len(),
+            received: loaded.state.event_count.saturating_sub(before),
+            events: loaded.state.event_count,
             conflicts: loaded.state.conflicts.len(),
         };
         Ok((loaded, outcome))

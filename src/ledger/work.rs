@@ -172,7 +172,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_STARTED,
-                after(state, task, json!({ "worktree": worktree })),
+                after(task, json!({ "worktree": worktree })),
             )))
         })?;
         // A hint for the commit hooks, which must not fold the whole ledger on every commit.
@@ -211,7 +211,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_BLOCKED,
-                after(state, task, json!({ "reason": reason })),
+                after(task, json!({ "reason": reason })),
             )))
         })
     }
@@ -242,7 +242,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_COMPLETED,
-                after(state, task, with_optional(body, "summary", &summary)),
+                after(task, with_optional(body, "summary", &summary)),
             )))
         })?;
         let hint = self.focus_hint_path();
@@ -264,7 +264,7 @@ impl Ledger {
             }
             Ok(Some((
                 kind::TASK_REOPENED,
-                after(state, task, with_optional(json!({}), "reason", &reason)),
+                after(task, with_optional(json!({}), "reason", &reason)),
             )))
         })
     }
@@ -338,8 +338,8 @@ fn slug(title: &str) -> String {
 /// Record in a status change which status event its writer saw last, so a change made
 /// without seeing a concurrent one is detected by every reader ("Concurrent edits" in
 /// `ledger-format.md`).
-fn after(state: &State, task: &Task, mut body: Value) -> Value {
-    if let Some(seen) = task.status_at.and_then(|i| state.events.get(i)) {
+fn after(task: &Task, mut body: Value) -> Value {
+    if let Some(seen) = &task.status_event {
         body["after"] = Value::String(seen.id.clone());
     }
     body

@@ -389,7 +389,8 @@ impl Server {
     )]
     async fn task_show(&self, args: Parameters<TaskShowArgs>) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
-            let loaded = ledger.load()?;
+            // The history takes every event.
+            let loaded = ledger.load_full()?;
             let id = ledger.find_task(&loaded.state, args.0.id.as_deref())?;
             let task = loaded
                 .state

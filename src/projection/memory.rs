@@ -399,22 +399,14 @@ pub const LAST_ACTIONS: usize = 3;
 pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
     let session = scope.session.and_then(|id| state.sessions.get(id)).cloned();
     // This session's last actions; without a session, the ledger's.
-    let mut last_actions: Vec<Action> = match scope.session {
-        Some(id) => state
-            .session_events(id)
-            .rev()
-            .filter(|e| e.kind != kind::SESSION_RESUMED)
-            .take(LAST_ACTIONS)
-            .map(|e| action(state, e))
-            .collect(),
-        None => state
-            .events
-            .iter()
-            .rev()
-            .take(LAST_ACTIONS)
-            .map(|e| action(state, e))
-            .collect(),
-    };
+    let mut last_actions: Vec<Action> = state
+        .recent_events(scope.session)
+        .into_iter()
+        .rev()
+        .filter(|e| scope.session.is_none() || e.kind != kind::SESSION_RESUMED)
+        .take(LAST_ACTIONS)
+        .map(|e| action(state, e))
+        .collect();
     last_actions.reverse();
     WorkingMemory {
         session,

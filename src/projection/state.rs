@@ -7,19 +7,19 @@
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObjectiveStatus {
     Active,
     Done,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Objective {
     pub id: String,
     pub title: String,
@@ -28,12 +28,17 @@ pub struct Objective {
     pub status: ObjectiveStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    #[serde(with = "time")]
     pub created: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completed: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Open,
@@ -53,35 +58,38 @@ impl TaskStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Note {
+    #[serde(with = "time")]
     pub time: DateTime<Utc>,
     pub actor: String,
     pub text: String,
 }
 
 /// A commit recorded against a task by the post-commit hook.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommitLink {
     pub commit: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
+    #[serde(with = "time")]
     pub time: DateTime<Utc>,
 }
 
 /// A task branch merged into another branch (post-merge hook).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergeLink {
     pub branch: String,
     pub into: String,
     pub merge_commit: String,
+    #[serde(with = "time")]
     pub time: DateTime<Utc>,
 }
 
 /// Where a task's review stands; the latest review event wins.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Review {
     None,
@@ -100,7 +108,7 @@ pub enum Review {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Task {
     pub id: String,
     pub title: String,
@@ -113,6 +121,7 @@ pub struct Task {
     pub estimate_minutes: Option<u64>,
     pub depends_on: Vec<String>,
     pub status: TaskStatus,
+    #[serde(with = "time")]
     pub created: DateTime<Utc>,
     pub created_by: String,
     pub notes: Vec<Note>,
@@ -120,7 +129,11 @@ pub struct Task {
     pub block_reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completed: Option<DateTime<Utc>>,
     /// When `done --force` closed the task: the validation reasons that were overridden.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,17 +144,41 @@ pub struct Task {
     pub review: Review,
     pub merges: Vec<MergeLink>,
     /// Time spent in progress, blocked time excluded (closed intervals only).
-    #[serde(skip)]
+    #[serde(default)]
     worked_ms: i64,
-    #[serde(skip)]
+    /// When the current in-progress interval began.
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     in_progress_since: Option<DateTime<Utc>>,
-    /// Positions in `State::events` of the events about this task, oldest first.
+    /// Positions in the total order of the events about this task, oldest first (index into
+    /// `State::events` when the state holds every event).
     #[serde(skip)]
     pub history: Vec<usize>,
-    /// Position in `State::events` of the event that last set the status (the creation
-    /// first): what a status change written now says it saw, as `after`.
-    #[serde(skip)]
-    pub status_at: Option<usize>,
+    /// The event that last set the status (the creation first): what a status change
+    /// written now says it saw, as `after`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_event: Option<StatusEvent>,
+}
+
+/// Which event set a task's status.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatusEvent {
+    pub id: String,
+    pub kind: String,
+    pub actor: String,
+}
+
+impl StatusEvent {
+    fn of(event: &Event) -> StatusEvent {
+        StatusEvent {
+            id: event.id.clone(),
+            kind: event.kind.clone(),
+            actor: event.actor.clone(),
+        }
+    }
 }
 
 impl Task {
@@ -165,7 +202,7 @@ impl Task {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Insight {
     pub id: String,
     pub text: String,
@@ -173,18 +210,19 @@ pub struct Insight {
     pub knowledge: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
+    #[serde(with = "time")]
     pub created: DateTime<Utc>,
     pub actor: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionStatus {
     Open,
     Made,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Decision {
     pub id: String,
     pub question: String,
@@ -196,12 +234,17 @@ pub struct Decision {
     pub choice: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rationale: Option<String>,
+    #[serde(with = "time")]
     pub requested: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub made: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -209,8 +252,13 @@ pub struct Session {
     pub writer: String,
     pub worktree: String,
     pub actor: String,
+    #[serde(with = "time")]
     pub started: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ended: Option<DateTime<Utc>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
@@ -226,7 +274,7 @@ impl Session {
 
 /// An agent recorded by `agent spawn` (or imported): what it was sent to do, where, and how
 /// it ended.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Agent {
     pub id: String,
     pub role: String,
@@ -240,17 +288,22 @@ pub struct Agent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
     /// The command it was started with, when `agent spawn` ran one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
     /// Its id in the orchestrator it was imported from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
+    #[serde(with = "time")]
     pub spawned: DateTime<Utc>,
     pub spawned_by: String,
     /// The session it was spawned in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exited: Option<DateTime<Utc>>,
     /// `succeeded`, `failed` or `killed`, once it has exited.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -273,11 +326,40 @@ impl Agent {
     }
 }
 
-/// Entities in creation order with lookup by id.
+/// An entity with an id, for the lookup index of a [`Table`].
+pub trait Keyed {
+    fn key(&self) -> &str;
+}
+
+macro_rules! keyed {
+    ($($t:ty),*) => {$(impl Keyed for $t { fn key(&self) -> &str { &self.id } })*};
+}
+keyed!(Objective, Task, Insight, Decision, Session, Agent);
+
+/// Entities in creation order with lookup by id. Stored (in the cache) as the list alone; the
+/// index is rebuilt on load.
 #[derive(Debug, Clone)]
 pub struct Table<T> {
     items: Vec<T>,
     index: HashMap<String, usize>,
+}
+
+impl<T: Serialize> Serialize for Table<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.items.serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Keyed> Deserialize<'de> for Table<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let items: Vec<T> = Vec::deserialize(deserializer)?;
+        let index = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| (item.key().to_string(), i))
+            .collect();
+        Ok(Table { items, index })
+    }
 }
 
 impl<T> Default for Table<T> {
@@ -320,10 +402,33 @@ impl<T> Table<T> {
     }
 }
 
+/// How many of the newest events the state keeps, for `log` and the last actions, when it
+/// does not hold every event.
+pub const RECENT_EVENTS: usize = 64;
+/// How many of a session's newest events the state keeps (working memory's last actions).
+pub const SESSION_RECENT: usize = 4;
+
 /// The state of the whole ledger after folding its events.
-#[derive(Debug, Clone, Default)]
+///
+/// A state read from the projection cache holds the entities but not the event list
+/// (`complete` is false): commands that walk the history (log beyond the newest events,
+/// replay, audit, diff, export) load the complete state instead.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
+    /// Every event in the total order, when `complete`.
+    #[serde(skip)]
     pub events: Vec<Event>,
+    /// Whether `events` holds every event (false for a state from the cache).
+    #[serde(skip)]
+    pub complete: bool,
+    /// How many events were folded.
+    pub event_count: usize,
+    /// The newest events, oldest first (at most [`RECENT_EVENTS`]).
+    pub recent: std::collections::VecDeque<Event>,
+    /// Each session's newest events, oldest first (at most [`SESSION_RECENT`]).
+    session_recent: HashMap<String, std::collections::VecDeque<Event>>,
+    /// The order key (clock, writer, id) of the last event folded.
+    pub last_key: Option<(u64, String, String)>,
     pub objectives: Table<Objective>,
     pub tasks: Table<Task>,
     pub insights: Table<Insight>,
@@ -331,6 +436,7 @@ pub struct State {
     pub sessions: Table<Session>,
     pub agents: Table<Agent>,
     /// The task in focus per (writer, worktree).
+    #[serde(with = "pairs")]
     focus: HashMap<(String, String), String>,
     /// Highest clock value seen: the next event's clock must be above it.
     pub max_hlc: u64,
@@ -345,8 +451,12 @@ pub struct State {
 }
 
 impl State {
+    /// Fold every event; the state keeps them all (`complete`).
     pub fn from_events(events: Vec<Event>) -> State {
-        let mut state = State::default();
+        let mut state = State {
+            complete: true,
+            ..State::default()
+        };
         for event in events {
             state.apply(event);
         }
@@ -354,10 +464,32 @@ impl State {
         state
     }
 
+    /// Whether `event` comes after every event folded so far in the total order (so it can be
+    /// applied without refolding).
+    pub fn follows(&self, event: &Event) -> bool {
+        match &self.last_key {
+            None => true,
+            Some((hlc, writer, id)) => (event.hlc, &event.writer, &event.id) > (*hlc, writer, id),
+        }
+    }
+
+    /// The newest events of a session (oldest first), or of the whole ledger.
+    pub fn recent_events(&self, session: Option<&str>) -> Vec<&Event> {
+        match session {
+            Some(id) => self
+                .session_recent
+                .get(id)
+                .map(|events| events.iter().collect())
+                .unwrap_or_default(),
+            None => self.recent.iter().collect(),
+        }
+    }
+
     /// Fold one more event (which must come after every event already folded).
     pub fn apply(&mut self, event: Event) {
         self.max_hlc = self.max_hlc.max(event.hlc);
-        let position = self.events.len();
+        let position = self.event_count;
+        self.event_count += 1;
         let time = event.timestamp();
         let subject = event.subject.clone().unwrap_or_default();
         let known = self.fold(&event, &subject, time, position);
@@ -366,7 +498,21 @@ impl State {
             Applied::UnknownKind => self.unknown_events += 1,
             Applied::Orphan => self.orphans.push(position),
         }
-        self.events.push(event);
+        self.last_key = Some((event.hlc, event.writer.clone(), event.id.clone()));
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(event.clone());
+        if let Some(session) = &event.session {
+            let recent = self.session_recent.entry(session.clone()).or_default();
+            if recent.len() == SESSION_RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(event.clone());
+        }
+        if self.complete {
+            self.events.push(event);
+        }
     }
 
     fn fold(&mut self, event: &Event, subject: &str, time: DateTime<Utc>, at: usize) -> Applied {
@@ -425,7 +571,7 @@ impl State {
                     worked_ms: 0,
                     in_progress_since: None,
                     history: vec![at],
-                    status_at: Some(at),
+                    status_event: Some(StatusEvent::of(event)),
                 },
             ),
             kind::TASK_DEPENDENCY_ADDED
@@ -572,9 +718,9 @@ impl State {
         if kind::is_status_change(&event.kind) {
             // A writer records the status event it saw last as `after`; a different event
             // in that place means it overrode a change it had not seen (Concurrent edits).
-            let before = task.status_at.and_then(|i| self.events.get(i));
+            let before = task.status_event.take();
             if let Some(after) = event.body_str("after")
-                && before.map(|e| e.id.as_str()) != Some(after)
+                && before.as_ref().map(|e| e.id.as_str()) != Some(after)
             {
                 self.conflicts.push(Conflict {
                     task: id.to_string(),
@@ -582,12 +728,12 @@ impl State {
                     kind: event.kind.clone(),
                     actor: event.actor.clone(),
                     time,
-                    overrode: before.map(|e| e.id.clone()),
-                    overrode_kind: before.map(|e| e.kind.clone()),
-                    overrode_actor: before.map(|e| e.actor.clone()),
+                    overrode: before.as_ref().map(|e| e.id.clone()),
+                    overrode_kind: before.as_ref().map(|e| e.kind.clone()),
+                    overrode_actor: before.map(|e| e.actor),
                 });
             }
-            task.status_at = Some(at);
+            task.status_event = Some(StatusEvent::of(event));
         }
         match event.kind.as_str() {
             kind::TASK_DEPENDENCY_ADDED => {
@@ -769,14 +915,6 @@ impl State {
             .find(|s| s.is_open() && s.writer == writer && s.worktree == worktree)
     }
 
-    /// Every event id (full hex) that starts with `prefix`.
-    pub fn events_matching(&self, prefix: &str) -> Vec<&Event> {
-        self.events
-            .iter()
-            .filter(|e| e.id.starts_with(prefix))
-            .collect()
-    }
-
     /// Resolve what a user typed (`t-3f9a2c`, `3f9a2c`, a full id) to one entity id.
     pub fn resolve(&self, kind: EntityKind, input: &str) -> Result<String, Resolve> {
         let input = input.trim().to_ascii_lowercase();
@@ -901,12 +1039,13 @@ impl State {
 /// Two concurrent status changes of one task: `event` was written without having seen
 /// `overrode`, which precedes it in the total order. The later one (`event`) wins, as always;
 /// the conflict only makes that visible.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Conflict {
     pub task: String,
     pub event: String,
     pub kind: String,
     pub actor: String,
+    #[serde(with = "time")]
     pub time: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub overrode: Option<String>,
@@ -928,4 +1067,84 @@ pub enum Resolve {
     Unknown,
     Ambiguous(Vec<String>),
     Malformed,
+}
+
+/// (De)serialize a map with pair keys as a list, for formats whose map keys must be strings.
+mod pairs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+
+    type Map = HashMap<(String, String), String>;
+
+    pub fn serialize<S: Serializer>(map: &Map, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut list: Vec<(&(String, String), &String)> = map.iter().collect();
+        list.sort();
+        list.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Map, D::Error> {
+        let list: Vec<((String, String), String)> = Vec::deserialize(deserializer)?;
+        Ok(list.into_iter().collect())
+    }
+}
+
+/// Times as RFC 3339 text for people and `--json`, and as milliseconds in the binary
+/// projection cache, where parsing text would cost more than everything else it reads.
+mod time {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        time: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            time.serialize(serializer)
+        } else {
+            serializer.serialize_i64(time.timestamp_millis())
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        if deserializer.is_human_readable() {
+            DateTime::deserialize(deserializer)
+        } else {
+            let millis = i64::deserialize(deserializer)?;
+            DateTime::from_timestamp_millis(millis)
+                .ok_or_else(|| serde::de::Error::custom("time out of range"))
+        }
+    }
+
+    pub mod optional {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(
+            time: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match time {
+                Some(time) if !serializer.is_human_readable() => {
+                    serializer.serialize_some(&time.timestamp_millis())
+                }
+                other => other.serialize(serializer),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            if deserializer.is_human_readable() {
+                Option::<DateTime<Utc>>::deserialize(deserializer)
+            } else {
+                Option::<i64>::deserialize(deserializer)?
+                    .map(|millis| {
+                        DateTime::from_timestamp_millis(millis)
+                            .ok_or_else(|| serde::de::Error::custom("time out of range"))
+                    })
+                    .transpose()
+            }
+        }
+    }
 }

@@ -79,7 +79,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
             agents_running: state.agents.iter().filter(|a| a.is_running()).count(),
             agents_finished: state.agents.iter().filter(|a| !a.is_running()).count(),
-            events: state.events.len(),
+            events: state.event_count,
             unknown_events: state.unknown_events,
             orphan_events: state.orphans.len(),
             conflicts: state.conflicts.len(),

@@ -5,10 +5,12 @@
 //! holds the events as canonical JSON lines, on the empty tree. A ref only moves fast-forward,
 //! by compare-and-swap on its old tip. Readers take the union of all writer refs.
 
+mod cache;
 mod refresh;
 mod sync;
 mod upkeep;
 
+pub use cache::Cached;
 pub use sync::{RefUpdate, SyncError, SyncReport};
 pub use upkeep::GC_EVERY_COMMITS;
 
@@ -37,7 +39,7 @@ pub enum Error {
 }
 
 /// Something wrong found while reading the ledger refs; reported, then skipped.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     pub reference: String,
     pub commit: String,

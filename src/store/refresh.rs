@@ -6,21 +6,19 @@
 //! (linear in the ledger) into a read of a few commits. Anything unexpected (a ref deleted or
 //! rewritten) is reported as `None`, and the caller reads everything again.
 
-use super::{Error, Problem, Snapshot, Store, parse_commit};
+use super::{Error, Problem, REF_PREFIX, Snapshot, Store, parse_commit};
 use crate::event::Event;
 use git2::{ObjectType, Oid};
 use std::collections::{HashMap, HashSet};
 
 impl Store {
-    /// The events appended since a read that saw the writer tips `earlier`, without those for
-    /// which `known` holds (already read through another ref). `tips` and `own_tip` of the
-    /// result are the current ones, `own_commits` counts only the new commits of this clone's
-    /// ref. `None` when a ref was deleted or no longer contains the tip read before.
-    pub fn snapshot_since(
-        &self,
-        earlier: &[(String, Oid)],
-        known: impl Fn(&str) -> bool,
-    ) -> Result<Option<Snapshot>, Error> {
+    /// The events appended since a read that saw the writer tips `earlier`. `tips` and
+    /// `own_tip` of the result are the current ones, `own_commits` counts only the new commits
+    /// of this clone's ref. `None` when a ref was deleted or no longer contains the tip read
+    /// before, or when a new event was written by another clone than its ref's (an import,
+    /// which may repeat an event already read through that clone's ref: only a full read
+    /// can tell, by id).
+    pub fn snapshot_since(&self, earlier: &[(String, Oid)]) -> Result<Option<Snapshot>, Error> {
         let tips = self.writer_tips()?;
         let current: HashMap<&str, Oid> = tips.iter().map(|(n, o)| (n.as_str(), *o)).collect();
         if earlier
@@ -42,6 +40,7 @@ impl Store {
             if own {
                 snapshot.own_tip = Some(*tip);
             }
+            let writer = name.strip_prefix(REF_PREFIX).unwrap_or("");
             let stop = before.get(name.as_str()).copied();
             let mut next = Some(*tip);
             let mut reached = stop.is_none();
@@ -73,8 +72,9 @@ impl Store {
                         .map_err(|_| "an event line is not valid UTF-8".to_string())
                         .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()));
                     match parsed {
+                        Ok(event) if event.writer != writer => return Ok(None),
                         Ok(event) => {
-                            if !known(&event.id) && seen.insert(event.id.clone()) {
+                            if seen.insert(event.id.clone()) {
                                 snapshot.events.push(event);
                             }
                         }

@@ -224,3 +224,118 @@ fn a_start_ordered_after_a_completion_reopens_the_task() {
         "{shown}"
     );
 }
+
+/// The state with and without the projection cache, as `status` and `task list` print it.
+fn views(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
+    (repo.json(&["status"]), repo.json(&["task", "list"]))
+}
+
+fn without_cache(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    views(repo)
+}
+
+#[test]
+fn a_damaged_cache_is_rebuilt_not_trusted() {
+    let repo = TestRepo::new();
+    for title in ["a", "b", "c"] {
+        repo.task(&[title]);
+    }
+    let expected = without_cache(&repo);
+    let cache = repo.path.join(".git/ledger/cache/state");
+    assert!(cache.exists(), "a full read leaves a cache");
+    let good = std::fs::read(&cache).expect("cache");
+    let damaged: Vec<Vec<u8>> = vec![
+        good[..good.len() / 2].to_vec(),
+        b"garbage".to_vec(),
+        Vec::new(),
+        {
+            let mut flipped = good.clone();
+            let last = flipped.len() - 1;
+            flipped[last] ^= 0xff;
+            flipped
+        },
+        good.iter()
+            .map(|b| if *b == b'1' { b'2' } else { *b })
+            .collect(),
+    ];
+    for bytes in damaged {
+        std::fs::write(&cache, &bytes).expect("damage the cache");
+        let run = repo.run(&["status", "--json"]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert!(run.stderr.is_empty(), "rebuilt silently: {}", run.stderr);
+        assert_eq!(views(&repo), expected);
+    }
+}
+
+#[test]
+fn refs_moved_behind_the_cache_are_followed() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["moving"]);
+    repo.ok(&["task", "start", &task]);
+    repo.ok(&["task", "note", "one"]);
+    let before_note = repo.git(&["rev-parse", &format!("refs/ledger/v1/writers/{WRITER}")]);
+    repo.ok(&["task", "note", "two"]);
+    assert_eq!(
+        repo.json(&["task", "show", &task])["notes"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    // Rewound by hand: the cache must not keep the dropped events.
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{WRITER}"),
+        before_note.trim(),
+    ]);
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["notes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(views(&repo), without_cache(&repo));
+}
+
+#[test]
+fn fetched_events_that_sort_earlier_land_in_their_place() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["contested"]);
+    repo.ok(&["task", "start", &task]);
+    repo.ok(&["task", "note", "work"]);
+    repo.ok(&["task", "done", "-m", "finished"]);
+    assert_eq!(
+        repo.json(&["status"])["counts"]["tasks_done"],
+        1,
+        "cache written"
+    );
+    // Another clone's block of the task, ordered before the completion: the completion wins.
+    let other = "ffeeddccbbaa";
+    let block = with_id(serde_json::json!({
+        "v": 1, "kind": "task.blocked", "time": "2026-01-05T09:00:00.000Z", "hlc": 1u64,
+        "writer": other, "actor": "human:Bob", "subject": task, "body": {"reason": "old news"}
+    }));
+    let commit = hand_commit(&repo, &format!("task.blocked\n\n{block}\n"), None);
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{other}"),
+        &commit,
+    ]);
+    let (status, tasks) = views(&repo);
+    assert_eq!(tasks[0]["status"], "done");
+    assert_eq!(status["counts"]["events"], 5);
+    assert_eq!((status, tasks), without_cache(&repo));
+    // A later event from the other clone is applied on top.
+    let reopen = with_id(serde_json::json!({
+        "v": 1, "kind": "task.reopened", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "writer": other, "actor": "human:Bob", "subject": task, "body": {}
+    }));
+    let commit = hand_commit(
+        &repo,
+        &format!("task.reopened\n\n{reopen}\n"),
+        Some(&commit),
+    );
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{other}"),
+        &commit,
+    ]);
+    assert_eq!(views(&repo).1[0]["status"], "open");
+    assert_eq!(views(&repo), without_cache(&repo));
+}

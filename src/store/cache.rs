@@ -1,0 +1,69 @@
+//! The projection cache file: a disposable copy of the folded state, keyed by the writer tips
+//! it was computed from. Never the source of truth: a missing, stale, damaged or foreign cache
+//! is ignored and rebuilt from the refs.
+
+use super::Store;
+use git2::Oid;
+use std::path::PathBuf;
+
+/// Changes when the cached state's layout changes, so an old cache is never misread.
+const CACHE_FORMAT: &str = "git-ledger cache 1";
+
+/// A cache file as read: the tips it was computed from and the encoded state.
+pub struct Cached {
+    pub tips: Vec<(String, Oid)>,
+    pub payload: Vec<u8>,
+}
+
+impl Store {
+    fn cache_path(&self) -> PathBuf {
+        self.repo
+            .commondir()
+            .join("ledger")
+            .join("cache")
+            .join("state")
+    }
+
+    /// The cache, if there is one written by this version and its checksum holds.
+    pub fn read_cache(&self) -> Option<Cached> {
+        let bytes = std::fs::read(self.cache_path()).ok()?;
+        let header_end = bytes.windows(2).position(|w| w == b"\n\n")?;
+        let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
+        let payload = bytes[header_end + 2..].to_vec();
+        let mut lines = header.lines();
+        if lines.next()? != format!("{CACHE_FORMAT} {}", env!("CARGO_PKG_VERSION")) {
+            return None;
+        }
+        if lines.next()? != blake3::hash(&payload).to_hex().as_str() {
+            return None;
+        }
+        let mut tips = Vec::new();
+        for line in lines {
+            let (oid, name) = line.split_once(' ')?;
+            tips.push((name.to_string(), Oid::from_str(oid).ok()?));
+        }
+        Some(Cached { tips, payload })
+    }
+
+    /// Replace the cache (write a temporary file, then rename: readers never see half a file).
+    pub fn write_cache(&self, tips: &[(String, Oid)], payload: &[u8]) -> std::io::Result<()> {
+        let path = self.cache_path();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut bytes = format!(
+            "{CACHE_FORMAT} {}\n{}\n",
+            env!("CARGO_PKG_VERSION"),
+            blake3::hash(payload).to_hex()
+        );
+        for (name, oid) in tips {
+            bytes.push_str(&format!("{oid} {name}\n"));
+        }
+        bytes.push('\n');
+        let mut bytes = bytes.into_bytes();
+        bytes.extend_from_slice(payload);
+        let temp = path.with_extension(format!("tmp-{}", std::process::id()));
+        std::fs::write(&temp, bytes)?;
+        std::fs::rename(temp, path)
+    }
+}
