@@ -102,6 +102,25 @@ pub fn action(state: &State, event: &crate::event::Event) -> Action {
     }
 }
 
+/// The "Decisions" and "Insights" sections the short- and long-term views share.
+fn decisions_and_insights(
+    doc: &mut Doc,
+    state: &State,
+    decisions: &[Decision],
+    insights: &[Insight],
+) {
+    doc.section(
+        "Decisions",
+        decisions.iter().map(|d| decision_line(state, d)).collect(),
+        "none",
+    );
+    doc.section(
+        "Insights",
+        insights.iter().map(|i| insight_line(state, i)).collect(),
+        "none",
+    );
+}
+
 /// A task as one line: id, state, priority, title, and what matters about it now.
 pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
     let mut line = format!(
@@ -538,22 +557,7 @@ impl ShortTermMemory {
                 .collect(),
             "no task completed",
         );
-        doc.section(
-            "Decisions",
-            self.decisions
-                .iter()
-                .map(|d| decision_line(state, d))
-                .collect(),
-            "none",
-        );
-        doc.section(
-            "Insights",
-            self.insights
-                .iter()
-                .map(|i| insight_line(state, i))
-                .collect(),
-            "none",
-        );
+        decisions_and_insights(&mut doc, state, &self.decisions, &self.insights);
         doc.section(
             "Sessions",
             self.sessions
@@ -679,22 +683,7 @@ impl LongTermMemory {
                 .collect(),
             "no objective yet",
         );
-        doc.section(
-            "Decisions",
-            self.decisions
-                .iter()
-                .map(|d| decision_line(state, d))
-                .collect(),
-            "none",
-        );
-        doc.section(
-            "Insights",
-            self.insights
-                .iter()
-                .map(|i| insight_line(state, i))
-                .collect(),
-            "none",
-        );
+        decisions_and_insights(&mut doc, state, &self.decisions, &self.insights);
         doc.section(
             "Forced completions",
             self.forced_completions

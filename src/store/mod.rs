@@ -189,9 +189,7 @@ impl Store {
                         .push(problem("the commit holds no events".into()));
                 }
                 for line in lines {
-                    let parsed = std::str::from_utf8(line)
-                        .map_err(|_| "an event line is not valid UTF-8".to_string())
-                        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()));
+                    let parsed = decode_line(line);
                     match parsed {
                         Ok(event) => {
                             if seen.insert(event.id.clone()) {
@@ -424,9 +422,7 @@ impl Store {
                 ));
             }
             for line in lines {
-                let parsed = std::str::from_utf8(line)
-                    .map_err(|_| "an event line is not valid UTF-8".to_string())
-                    .and_then(|l| Event::from_line(l).map_err(|e| e.to_string()));
+                let parsed = decode_line(line);
                 if let Err(message) = parsed {
                     problems.push(format!(
                         "{name}: commit {}: {message}",
@@ -453,6 +449,13 @@ pub fn valid_writer_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// One stored event line as an event, or what is wrong with it (for a [`Problem`]).
+fn decode_line(line: &[u8]) -> Result<Event, String> {
+    std::str::from_utf8(line)
+        .map_err(|_| "an event line is not valid UTF-8".to_string())
+        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()))
 }
 
 /// The commit message: a readable summary line, a blank line, one canonical JSON event a line.

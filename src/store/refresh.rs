@@ -6,8 +6,7 @@
 //! (linear in the ledger) into a read of a few commits. Anything unexpected (a ref deleted or
 //! rewritten) is reported as `None`, and the caller reads everything again.
 
-use super::{Error, Problem, REF_PREFIX, Snapshot, Store, parse_commit};
-use crate::event::Event;
+use super::{Error, Problem, REF_PREFIX, Snapshot, Store, decode_line, parse_commit};
 use git2::{ObjectType, Oid};
 use std::collections::{HashMap, HashSet};
 
@@ -68,9 +67,7 @@ impl Store {
                         .push(problem("the commit holds no events".into()));
                 }
                 for line in lines {
-                    let parsed = std::str::from_utf8(line)
-                        .map_err(|_| "an event line is not valid UTF-8".to_string())
-                        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()));
+                    let parsed = decode_line(line);
                     match parsed {
                         Ok(event) if event.writer != writer => return Ok(None),
                         Ok(event) => {
