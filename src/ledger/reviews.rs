@@ -58,7 +58,9 @@ impl Ledger {
             match self.store.append(&[event], own_tip, now) {
                 Ok(_) => return Ok(()),
                 Err(store::Error::Conflict) if attempt < 200 => {
-                    std::thread::sleep(backoff(attempt))
+                    std::thread::sleep(backoff(attempt));
+                    // A ref lock left by a process killed mid-update would block us forever.
+                    self.store.clear_stale_lock();
                 }
                 Err(store::Error::Conflict) => return Err(Error::Busy(attempt)),
                 Err(e) => return Err(e.into()),
