@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, WRITER, short};
+use crate::util::{TestRepo, WRITER, hand_commit, short, with_id};
 use serde_json::Value;
 
 fn writer_ref() -> String {
@@ -131,7 +131,7 @@ fn bad_events_fail_the_audit() {
     let commit = hand_commit(
         &repo,
         &format!("x\n\n{orphan}\n{untitled}\n{tampered}\n"),
-        &tip,
+        Some(&tip),
     );
     repo.git(&["update-ref", &writer_ref(), &commit]);
     let (code, report) = audit_json(&repo);
@@ -166,7 +166,7 @@ fn a_cycle_from_two_clones_is_found() {
         serde_json::json!({"v":1,"kind":"task.dependency_added","time":"2026-01-05T09:00:00.000Z","hlc":1u64<<41,
         "writer":"ffffffffffff","actor":"human:Bob","subject":a,"body":{"depends_on":[b]}}),
     );
-    let commit = hand_commit_root(&repo, &format!("x\n\n{edge}\n"));
+    let commit = hand_commit(&repo, &format!("x\n\n{edge}\n"), None);
     repo.git(&["update-ref", "refs/ledger/v1/writers/ffffffffffff", &commit]);
     let (code, report) = audit_json(&repo);
     assert_eq!(code, Some(1));
@@ -174,40 +174,6 @@ fn a_cycle_from_two_clones_is_found() {
     let cycle = &report["data"]["checks"][5]["findings"][0];
     let (first, second) = if a < b { (&a, &b) } else { (&b, &a) };
     assert_eq!(cycle, &Value::from(format!("{first} → {second} → {first}")));
-}
-
-fn with_id(mut event: Value) -> String {
-    let canonical = event.to_string();
-    event["id"] = blake3::hash(canonical.as_bytes())
-        .to_hex()
-        .to_string()
-        .into();
-    event.to_string()
-}
-
-fn hand_commit(repo: &TestRepo, message: &str, parent: &str) -> String {
-    let file = repo.root().join("msg");
-    std::fs::write(&file, message).expect("write");
-    let tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-    repo.git(&[
-        "commit-tree",
-        tree,
-        "-p",
-        parent,
-        "-F",
-        file.to_str().expect("utf8"),
-    ])
-    .trim()
-    .to_string()
-}
-
-fn hand_commit_root(repo: &TestRepo, message: &str) -> String {
-    let file = repo.root().join("msg");
-    std::fs::write(&file, message).expect("write");
-    let tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-    repo.git(&["commit-tree", tree, "-F", file.to_str().expect("utf8")])
-        .trim()
-        .to_string()
 }
 
 #[test]
@@ -218,7 +184,7 @@ fn invalid_json_on_a_ledger_ref_fails_the_audit_and_other_commands_warn() {
     let commit = hand_commit(
         &repo,
         "broken\n\n{\"kind\": \"task.noted\", \"body\": \n",
-        &tip,
+        Some(&tip),
     );
     repo.git(&["update-ref", &writer_ref(), &commit]);
     let (code, report) = audit_json(&repo);

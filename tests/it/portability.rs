@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, WRITER, id_of, short};
+use crate::util::{TestRepo, WRITER, event_ids, id_of, short, with_id};
 use git_ledger::event::{EntityKind, entity_id};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -57,15 +57,6 @@ fn busy_ledger() -> TestRepo {
     repo
 }
 
-fn event_ids(repo: &TestRepo) -> Vec<String> {
-    repo.json(&["log", "-n", "0"])
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["id"].as_str().expect("id").to_string())
-        .collect()
-}
-
 fn write(repo: &TestRepo, name: &str, content: &[u8]) -> String {
     let path: PathBuf = repo.root().join(name);
     std::fs::write(&path, content).expect("write input");
@@ -91,16 +82,6 @@ fn tasks_by_title(repo: &TestRepo) -> HashMap<String, Value> {
         .iter()
         .map(|t| (t["title"].as_str().expect("title").to_string(), t.clone()))
         .collect()
-}
-
-/// Give a hand-made event its id, as the binary would.
-fn with_id(mut event: Value) -> String {
-    let canonical = event.to_string();
-    event["id"] = blake3::hash(canonical.as_bytes())
-        .to_hex()
-        .to_string()
-        .into();
-    event.to_string()
 }
 
 /// A refused import: exit 1, `error: <message>` and a hint, nothing written.

@@ -1,7 +1,7 @@
 //! Reliability: many writers on one ref, processes killed mid-append, locks they leave
 //! behind, git's garbage collection, and hostile text. (Sync between clones: `sync.rs`.)
 
-use crate::util::{TestRepo, WRITER};
+use crate::util::{TestRepo, WRITER, event_ids};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -26,16 +26,6 @@ fn note_texts(repo: &TestRepo, task: &str) -> Vec<String> {
         .expect("notes")
         .iter()
         .filter_map(|n| n["text"].as_str().map(str::to_string))
-        .collect()
-}
-
-/// Every event id in the ledger, in its order.
-fn event_ids(repo: &TestRepo) -> Vec<String> {
-    repo.json(&["log", "-n", "0"])
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["id"].as_str().expect("id").to_string())
         .collect()
 }
 

@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, WRITER, short};
+use crate::util::{TestRepo, WRITER, hand_commit, short, with_id};
 use std::collections::HashSet;
 
 #[test]
@@ -173,29 +173,6 @@ fn a_hand_rewritten_ref_is_reported_not_fatal() {
         "{}",
         run.stderr
     );
-}
-
-/// Give a hand-made event its id, as the binary would.
-fn with_id(mut event: serde_json::Value) -> String {
-    let canonical = event.to_string();
-    event["id"] = blake3::hash(canonical.as_bytes())
-        .to_hex()
-        .to_string()
-        .into();
-    event.to_string()
-}
-
-fn hand_commit(repo: &TestRepo, message: &str, parent: Option<&str>) -> String {
-    let file = repo.root().join("message.txt");
-    std::fs::write(&file, message).expect("write message");
-    let file = file.to_str().expect("utf8 path").to_string();
-    let empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
-    repo.git(&["hash-object", "-t", "tree", "-w", "/dev/null"]);
-    let mut args = vec!["commit-tree", empty_tree, "-F", &file];
-    if let Some(parent) = parent {
-        args.extend(["-p", parent]);
-    }
-    repo.git(&args).trim().to_string()
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Sync between clones through a shared bare remote: convergence whatever the order,
 //! concurrent edits made visible, and refusal of rewritten history.
 
-use crate::util::TestRepo;
+use crate::util::{TestRepo, event_ids};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -27,15 +27,6 @@ fn writer_ref(writer: &str) -> String {
 /// Every ref under refs/ledger*, as `git for-each-ref` prints them.
 fn ledger_refs(repo: &TestRepo) -> String {
     repo.git(&["for-each-ref", "refs/ledger", "refs/ledger-incoming"])
-}
-
-fn ids(repo: &TestRepo) -> Vec<String> {
-    repo.json(&["log", "-n", "0"])
-        .as_array()
-        .expect("events")
-        .iter()
-        .map(|e| e["id"].as_str().expect("id").to_string())
-        .collect()
 }
 
 /// `status --json` without what depends on the worktree (session, focus).
@@ -137,10 +128,10 @@ fn three_clones_converge_whatever_the_order_of_syncs() {
     }
 
     // Same events, same order, same state everywhere; nothing lost.
-    let reference = ids(&a);
+    let reference = event_ids(&a);
     assert_eq!(reference.len(), common + written);
-    assert_eq!(ids(&b), reference);
-    assert_eq!(ids(&c), reference);
+    assert_eq!(event_ids(&b), reference);
+    assert_eq!(event_ids(&c), reference);
     let status = shared_status(&a);
     assert_eq!(shared_status(&b), status);
     assert_eq!(shared_status(&c), status);
@@ -234,7 +225,7 @@ fn a_rewritten_remote_ref_is_refused_and_nothing_moves() {
     ]);
 
     let before = ledger_refs(&b);
-    let events = ids(&b);
+    let events = event_ids(&b);
     let (stderr, error) = refused(&b);
     assert_eq!(
         stderr.lines().next(),
@@ -253,7 +244,7 @@ fn a_rewritten_remote_ref_is_refused_and_nothing_moves() {
     assert_eq!(error["code"], "rewritten_remote_ref");
     // Local refs untouched, no temporary refs left, B's work not pushed, same events.
     assert_eq!(ledger_refs(&b), before);
-    assert_eq!(ids(&b), events);
+    assert_eq!(event_ids(&b), events);
     let pushed = b.git(&["ls-remote", remote_path, &writer_ref(B)]);
     assert_eq!(pushed, "");
     let audit = b.run(&["audit"]);

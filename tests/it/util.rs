@@ -299,3 +299,37 @@ pub fn id_of(data: &Value) -> String {
 pub fn short(id: &str) -> String {
     id[..8].to_string()
 }
+
+/// Give a hand-made event its id, as the binary would.
+pub fn with_id(mut event: Value) -> String {
+    let canonical = event.to_string();
+    event["id"] = blake3::hash(canonical.as_bytes())
+        .to_hex()
+        .to_string()
+        .into();
+    event.to_string()
+}
+
+/// Write a commit on the empty tree by hand (a ledger commit no binary wrote).
+pub fn hand_commit(repo: &TestRepo, message: &str, parent: Option<&str>) -> String {
+    let file = repo.root().join("message.txt");
+    std::fs::write(&file, message).expect("write message");
+    let file = file.to_str().expect("utf8 path").to_string();
+    let empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    repo.git(&["hash-object", "-t", "tree", "-w", "/dev/null"]);
+    let mut args = vec!["commit-tree", empty_tree, "-F", &file];
+    if let Some(parent) = parent {
+        args.extend(["-p", parent]);
+    }
+    repo.git(&args).trim().to_string()
+}
+
+/// Every event id of the ledger, newest first.
+pub fn event_ids(repo: &TestRepo) -> Vec<String> {
+    repo.json(&["log", "-n", "0"])
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_string())
+        .collect()
+}
