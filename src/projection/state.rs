@@ -474,8 +474,18 @@ impl State {
     }
 
     /// The newest events of a session (oldest first), or of the whole ledger.
-    pub fn recent_events(&self, session: Option<&str>) -> Vec<&Event> {
+    pub fn recent_events<'a>(&'a self, session: Option<&'a str>) -> Vec<&'a Event> {
         match session {
+            // A complete state has them all; the cache keeps them for open sessions only.
+            Some(id) if self.complete => {
+                let mut newest: Vec<&Event> = self
+                    .session_events(id)
+                    .rev()
+                    .take(SESSION_RECENT)
+                    .collect();
+                newest.reverse();
+                newest
+            }
             Some(id) => self
                 .session_recent
                 .get(id)
@@ -503,7 +513,9 @@ impl State {
             self.recent.pop_front();
         }
         self.recent.push_back(event.clone());
-        if let Some(session) = &event.session {
+        if let Some(session) = &event.session
+            && self.sessions.get(session).is_some_and(Session::is_open)
+        {
             let recent = self.session_recent.entry(session.clone()).or_default();
             if recent.len() == SESSION_RECENT {
                 recent.pop_front();
@@ -666,6 +678,8 @@ impl State {
                 session.ended = Some(time);
                 session.summary = text("summary");
                 session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
+                // Only open sessions show their last actions; the cache need not carry these.
+                self.session_recent.remove(subject);
             }
             kind::AGENT_SPAWNED => self.agents.insert(
                 subject.to_string(),
