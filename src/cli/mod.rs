@@ -3,6 +3,7 @@
 
 mod agent;
 mod audit;
+mod blame;
 mod decision;
 mod diff;
 mod export;
@@ -71,6 +72,7 @@ enum Command {
     Replay(replay::Args),
     Diff(diff::Args),
     Audit(audit::Args),
+    Blame(blame::Args),
     Export(export::Args),
     Import(import::Args),
     Sync(sync::Args),
@@ -167,6 +169,7 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Replay(a) => return replay::run(&open()?, a, json),
         Command::Diff(a) => diff::run(&open()?, a),
         Command::Audit(a) => audit::run(&open()?, a),
+        Command::Blame(a) => blame::run(&open()?, a),
         Command::Export(a) => return export::run(&open()?, a, json),
         Command::Import(a) => import::run(&open()?, a),
         Command::Sync(a) => sync::run(&open()?, a),

@@ -1,5 +1,6 @@
 //! Projections: the views computed from the event log. Nothing here writes.
 
+pub mod blame;
 pub mod data;
 pub mod doc;
 pub mod memory;

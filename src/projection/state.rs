@@ -478,11 +478,8 @@ impl State {
         match session {
             // A complete state has them all; the cache keeps them for open sessions only.
             Some(id) if self.complete => {
-                let mut newest: Vec<&Event> = self
-                    .session_events(id)
-                    .rev()
-                    .take(SESSION_RECENT)
-                    .collect();
+                let mut newest: Vec<&Event> =
+                    self.session_events(id).rev().take(SESSION_RECENT).collect();
                 newest.reverse();
                 newest
             }

@@ -11,7 +11,7 @@ mod gate;
 mod hooks;
 // Bad input: each refused with one line and a non-zero exit, nothing written.
 mod errors;
-// Replay, time travel (--at) and diff.
+// Replay, time travel (--at), diff and blame.
 mod replay;
 // Export and import: round trips, orchestrator and beads files, batching, refusals.
 mod portability;

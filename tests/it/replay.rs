@@ -207,3 +207,85 @@ fn step_without_a_terminal_prints_everything() {
     let (repo, ..) = two_sessions();
     assert_eq!(repo.ok(&["replay", "--step"]), repo.ok(&["replay"]));
 }
+
+#[test]
+fn blame_names_the_event_behind_each_field() {
+    let repo = TestRepo::new();
+    let as_agent = |agent: &str, time: &str, args: &[&str]| {
+        let run = repo.run_with(
+            &repo.path,
+            &[("GIT_LEDGER_AGENT", agent), ("GIT_LEDGER_NOW", time)],
+            args,
+        );
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+    };
+    repo.at(Some("2026-01-05T09:00:00Z"));
+    let first = id_of(&repo.json(&["session", "start", "first"]));
+    let task = repo.task(&["Write the parser", "-p", "1", "-e", "2h"]);
+    as_agent("a-dev", "2026-01-05T09:30:00Z", &["task", "start", &task]);
+    as_agent(
+        "a-dev",
+        "2026-01-05T10:00:00Z",
+        &["task", "note", "tokenizer done", "--task", &task],
+    );
+    as_agent(
+        "a-dev",
+        "2026-01-05T10:30:00Z",
+        &["task", "block", &task, "--reason", "needs the schema"],
+    );
+    repo.at(Some("2026-01-05T12:00:00Z"))
+        .ok(&["session", "end"]);
+    repo.at(Some("2026-01-06T09:00:00Z"));
+    let second = id_of(&repo.json(&["session", "start", "second"]));
+    as_agent(
+        "a-tester",
+        "2026-01-06T09:30:00Z",
+        &["task", "start", &task],
+    );
+    as_agent(
+        "a-tester",
+        "2026-01-06T10:00:00Z",
+        &["task", "note", "tests pass", "--task", &task],
+    );
+    as_agent(
+        "a-tester",
+        "2026-01-06T10:30:00Z",
+        &["task", "done", &task, "-m", "merged"],
+    );
+
+    let blame = repo.json(&["blame", &short(&task)]);
+    let by_field = |field: &str| {
+        blame
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|b| b["field"] == field)
+            .cloned()
+            .unwrap_or_else(|| panic!("{field} blamed"))
+    };
+    assert_eq!(by_field("title")["actor"], "human:Ann");
+    assert_eq!(by_field("title")["session"], first.as_str());
+    assert_eq!(by_field("block_reason")["actor"], "agent:a-dev");
+    assert_eq!(by_field("block_reason")["kind"], "task.blocked");
+    assert_eq!(by_field("status")["actor"], "agent:a-tester");
+    assert_eq!(by_field("status")["kind"], "task.completed");
+    assert_eq!(by_field("status")["session"], second.as_str());
+    assert_eq!(by_field("notes")["time"], "2026-01-06T10:00:00Z");
+    assert_eq!(by_field("estimate_minutes")["kind"], "task.created");
+    insta::assert_snapshot!("blame_task", repo.ok(&["blame", &short(&task)]));
+
+    let only = repo.json(&["blame", &short(&task), "summary"]);
+    assert_eq!(only.as_array().map(Vec::len), Some(1));
+    let run = repo.run(&["blame", &short(&task), "colour"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(
+            format!(
+                "error: {} has no field 'colour' set by any event",
+                short(&task)
+            )
+            .as_str()
+        )
+    );
+}

@@ -1,0 +1,66 @@
+use super::output::{Failure, Reply};
+use git_ledger::event::EntityKind;
+use git_ledger::ledger::{Ledger, resolve};
+use git_ledger::projection::blame::blame;
+
+/// Which event, session and actor last gave each field of a task, objective, decision or
+/// insight its value, and when (like `git blame`).
+///
+/// A field cleared later (a block reason once the task restarts) still names the event that
+/// last set it.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The entity: t-…, o-…, d-… or i-… (any unique prefix; a bare prefix means a task).
+    id: String,
+    /// Only this field (e.g. status, title, priority).
+    field: Option<String>,
+}
+
+pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+    let loaded = ledger.load_full()?;
+    let state = &loaded.state;
+    let kind = match args.id.trim().get(..2) {
+        Some("o-") => EntityKind::Objective,
+        Some("d-") => EntityKind::Decision,
+        Some("i-") => EntityKind::Insight,
+        _ => EntityKind::Task,
+    };
+    let id = resolve(state, kind, &args.id)?;
+    let mut lines = blame(state, &id);
+    if let Some(field) = &args.field {
+        let known: Vec<&str> = lines.iter().map(|b| b.field).collect();
+        if !known.contains(&field.as_str()) {
+            return Err(Failure {
+                code: "unknown_field".into(),
+                message: format!(
+                    "{} has no field '{field}' set by any event",
+                    state.short(&id)
+                ),
+                hint: Some(format!("its fields: {}", known.join(", "))),
+            });
+        }
+        lines.retain(|b| b.field == field.as_str());
+    }
+    let mut text = format!(
+        "{} {}\n",
+        state.short(&id),
+        state.title_of(&id).unwrap_or("")
+    );
+    for b in &lines {
+        let session = b
+            .session
+            .as_deref()
+            .map(|s| state.short(s))
+            .unwrap_or_else(|| "-".into());
+        text.push_str(&format!(
+            "  {:<16} {} {} {:<22} {:<9} {}\n",
+            b.field,
+            &b.event[..10],
+            b.time.format("%Y-%m-%d %H:%M"),
+            b.actor,
+            session,
+            b.kind
+        ));
+    }
+    Ok(Reply::new(ledger, &loaded, &lines, text))
+}
