@@ -3,10 +3,10 @@ use git_ledger::event::EntityKind;
 use git_ledger::ledger::{Ledger, resolve};
 use git_ledger::projection::blame::blame;
 
-/// Which event, session and actor last gave each field of a task, objective, decision or
-/// insight its value, and when (like `git blame`).
+/// Who set each field of an entity, with which event and when (like `git blame`).
 ///
-/// A field cleared later (a block reason once the task restarts) still names the event that
+/// For a task, objective, decision or insight: the last event that gave each field its value,
+/// with its session and actor. A field cleared later (a block reason once the task restarts) still names the event that
 /// last set it.
 #[derive(Debug, clap::Args)]
 pub struct Args {
