@@ -46,9 +46,18 @@ pub fn generate(
         let time = chrono::DateTime::from_timestamp_millis(hlc as i64).unwrap_or(start);
         let roll = rng.below(100);
         let n = written;
-        let (kind, subject, body): (&str, String, serde_json::Value) = if session.is_none()
-            || roll < 1
+        let (kind, subject, body): (&str, String, serde_json::Value) = if let Some(open) =
+            session.as_ref().filter(|_| roll < 1)
         {
+            // Sessions end before the next one starts, as an orchestrator's do.
+            let id = open.clone();
+            session = None;
+            (
+                kind::SESSION_ENDED,
+                id,
+                json!({"abandoned": false, "summary": format!("ended at {n}")}),
+            )
+        } else if session.is_none() {
             let id = entity_id(EntityKind::Session, &writer, hlc, &n.to_string());
             session = Some(id.clone());
             (
