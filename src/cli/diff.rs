@@ -52,6 +52,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         let session = ledger.current_session(&past)?;
         let scope = git_ledger::projection::memory::Scope {
             writer: ledger.writer(),
+            actor: ledger.actor(),
             worktree: ledger.worktree(),
             session: session.as_deref(),
             now: at.now,

@@ -1,21 +1,35 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::memory::task_line;
+use git_ledger::projection::state::Task;
 
 /// Tasks that can be started now: open, with every dependency done, by priority.
+///
+/// Tasks another holder has a live claim on are left out and listed after, with who holds
+/// them and until when; an expired claim frees its task.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
 pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;
     let state = &loaded.state;
-    let ready = state.ready();
+    let (ready, claimed): (Vec<&Task>, Vec<&Task>) = state.ready().into_iter().partition(|t| {
+        t.claims
+            .held_by_other(ledger.actor(), ledger.writer(), loaded.now)
+            .is_none()
+    });
     let mut text: String = ready
         .iter()
         .map(|t| task_line(state, t, loaded.now) + "\n")
         .collect();
     if text.is_empty() {
         text = "No task is ready\n".into();
+    }
+    if !claimed.is_empty() {
+        text.push_str("\nClaimed by others\n");
+        for task in &claimed {
+            text.push_str(&format!("  {}\n", task_line(state, task, loaded.now)));
+        }
     }
     Ok(Reply::new(ledger, &loaded, &ready, text))
 }

@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
-use git_ledger::ledger::{Ledger, TaskInput, resolve};
+use git_ledger::ledger::{Ledger, TaskInput, parse_lease, resolve};
 use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
 use git_ledger::projection::state::{State, Task, TaskStatus};
@@ -92,6 +92,31 @@ pub enum Command {
         #[arg(long, short = 'r')]
         reason: Option<String>,
     },
+    /// Claim a task for yourself (default: the top ready task nobody holds), for a lease.
+    ///
+    /// While the claim is live, `ready` leaves the task out for everyone else and their claims
+    /// and starts are refused; when the lease runs out the task is free again. Claiming a task
+    /// you hold extends the lease.
+    Claim {
+        /// Task id or unique prefix.
+        id: Option<String>,
+        /// How long the claim lasts, like 30m or 2h (at most a week).
+        #[arg(long, default_value = "30m")]
+        lease: String,
+    },
+    /// Extend your claim on a task (default: the one task you hold).
+    Renew {
+        /// Task id or unique prefix.
+        id: Option<String>,
+        /// The new lease, from now.
+        #[arg(long, default_value = "30m")]
+        lease: String,
+    },
+    /// Give up your claim on a task (default: the one task you hold).
+    Release {
+        /// Task id or unique prefix.
+        id: Option<String>,
+    },
     /// Make a task depend on other tasks (dependency cycles are refused).
     Depend {
         /// Task id or unique prefix.
@@ -173,6 +198,18 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         Command::Reopen { id, reason } => {
             let (loaded, task) = ledger.task_reopen(Some(&id), reason.as_deref())?;
             (loaded, task, "Reopened")
+        }
+        Command::Claim { id, lease } => {
+            let (loaded, task) = ledger.task_claim(id.as_deref(), parse_lease(&lease)?)?;
+            (loaded, task, "Claimed")
+        }
+        Command::Renew { id, lease } => {
+            let (loaded, task) = ledger.task_renew(id.as_deref(), parse_lease(&lease)?)?;
+            (loaded, task, "Renewed")
+        }
+        Command::Release { id } => {
+            let (loaded, task) = ledger.task_release(id.as_deref())?;
+            (loaded, task, "Released")
         }
         Command::Depend { id, on } => {
             let (loaded, task) = ledger.task_depend(&id, &on)?;

@@ -15,6 +15,9 @@ pub const TASK_NOTED: &str = "task.noted";
 pub const TASK_BLOCKED: &str = "task.blocked";
 pub const TASK_COMPLETED: &str = "task.completed";
 pub const TASK_REOPENED: &str = "task.reopened";
+pub const TASK_CLAIMED: &str = "task.claimed";
+pub const TASK_CLAIM_RENEWED: &str = "task.claim_renewed";
+pub const TASK_RELEASED: &str = "task.released";
 pub const INSIGHT_ADDED: &str = "insight.added";
 pub const INSIGHT_PROMOTED: &str = "insight.promoted";
 pub const DECISION_REQUESTED: &str = "decision.requested";
@@ -42,6 +45,9 @@ pub const KNOWN: &[&str] = &[
     TASK_BLOCKED,
     TASK_COMPLETED,
     TASK_REOPENED,
+    TASK_CLAIMED,
+    TASK_CLAIM_RENEWED,
+    TASK_RELEASED,
     INSIGHT_ADDED,
     INSIGHT_PROMOTED,
     DECISION_REQUESTED,
@@ -101,6 +107,13 @@ pub fn describe(event: &Event) -> String {
             Some(_) => format!("task reopened: {}", text("reason")),
             None => "task reopened".to_string(),
         },
+        TASK_CLAIMED => format!(
+            "claimed by {} until {}",
+            text("holder"),
+            minute(event.body_str("expires"))
+        ),
+        TASK_CLAIM_RENEWED => format!("claim renewed until {}", minute(event.body_str("expires"))),
+        TASK_RELEASED => format!("claim released by {}", text("holder")),
         INSIGHT_ADDED => format!("insight: {}", text("text")),
         INSIGHT_PROMOTED => "insight promoted to knowledge".to_string(),
         DECISION_REQUESTED => format!("decision requested: {}", text("question")),
@@ -160,6 +173,14 @@ pub fn describe(event: &Event) -> String {
     }
 }
 
+/// A stored time to the minute, for display (as stored if it is not a time).
+fn minute(time: Option<&str>) -> String {
+    let time = time.unwrap_or("?");
+    chrono::DateTime::parse_from_rfc3339(time)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| one_line(time, 40))
+}
+
 /// The first 10 digits of a commit id, for display.
 fn short_hex(hex: Option<&str>) -> String {
     hex.map(|h| h.chars().take(10).collect())
@@ -203,6 +224,8 @@ enum Field {
     Count,
     /// A whole number, or `null` when there is none (an exit status after a signal).
     CountOrNull,
+    /// An RFC 3339 time.
+    Time,
 }
 
 /// One body field: name, type, required.
@@ -257,6 +280,26 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("reason", Field::Text, false),
             ("after", Field::Text, false),
         ],
+    ),
+    (
+        TASK_CLAIMED,
+        &[
+            ("holder", Field::Text, true),
+            ("expires", Field::Time, true),
+            ("epoch", Field::Count, true),
+        ],
+    ),
+    (
+        TASK_CLAIM_RENEWED,
+        &[
+            ("holder", Field::Text, true),
+            ("expires", Field::Time, true),
+            ("epoch", Field::Count, true),
+        ],
+    ),
+    (
+        TASK_RELEASED,
+        &[("holder", Field::Text, true), ("epoch", Field::Count, true)],
     ),
     (
         INSIGHT_ADDED,
@@ -369,6 +412,9 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Flag => value.is_boolean(),
                 Field::Count => value.is_u64(),
                 Field::CountOrNull => value.is_u64() || value.is_null(),
+                Field::Time => value
+                    .as_str()
+                    .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
             },
         };
         if !ok {
@@ -378,6 +424,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Flag => "true or false",
                 Field::Count => "a whole number",
                 Field::CountOrNull => "a whole number or null",
+                Field::Time => "an RFC 3339 time",
             };
             let what = if body.contains_key(*name) {
                 "is not"

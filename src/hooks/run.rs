@@ -5,7 +5,7 @@
 //! (pre-merge-commit, pre-push, pre-receive) fail closed, saying what to do.
 
 use super::CHAINED_SUFFIX;
-use crate::event::kind;
+use crate::event::{EntityKind, kind};
 use crate::gate::{self, Verdict};
 use crate::ledger::{Error, Ledger, task_trailer};
 use crate::projection::state::{State, Task};
@@ -234,7 +234,45 @@ fn post_commit() -> Result<bool, Error> {
         body["branch"] = branch.into();
     }
     ledger.observe(kind::COMMIT_LINKED, &task, body)?;
+    warn_if_taken_over(&ledger, &task, "commit")?;
     Ok(true)
+}
+
+/// Fencing: an agent whose claim on the task was taken over by another holder (a later
+/// epoch) is told that its work now competes with the new holder's. Only agents pay for the
+/// look at the ledger; people's commits are not fenced.
+fn warn_if_taken_over(ledger: &Ledger, task: &str, what: &str) -> Result<(), Error> {
+    // Hooks record as `hook:<name>`; the agent committing is named by the environment.
+    let agent = match std::env::var(crate::ledger::AGENT_ENV) {
+        Ok(agent) if !agent.trim().is_empty() => format!("agent:{}", agent.trim()),
+        _ => return Ok(()),
+    };
+    let loaded = ledger.load()?;
+    let Some(task) = loaded
+        .state
+        .resolve(EntityKind::Task, task)
+        .ok()
+        .and_then(|id| loaded.state.tasks.get(&id))
+    else {
+        return Ok(());
+    };
+    let (holder, writer) = (agent.as_str(), ledger.writer());
+    if let Some(current) = task.claims.taken_over(holder, writer, loaded.now) {
+        let mine = task
+            .claims
+            .epoch_of(holder, writer)
+            .map(|e| format!("epoch {e}"))
+            .unwrap_or_else(|| "a claim that lost".into());
+        eprintln!(
+            "git-ledger: warning: this {what} is on {}, which {} took over from {holder} \
+             (its {mine}; now epoch {}, until {}); coordinate before going on",
+            loaded.state.short(&task.id),
+            current.holder,
+            current.epoch,
+            current.expires.format("%Y-%m-%d %H:%M")
+        );
+    }
+    Ok(())
 }
 
 /// Link a task branch when it is checked out or created (also by `git worktree add`).
@@ -369,6 +407,11 @@ fn pre_push(input: &str) -> Result<bool, Error> {
         let Some(branch) = remote_ref.strip_prefix("refs/heads/") else {
             continue;
         };
+        if let Some(task) = gate::task_of_branch(branch)
+            && !is_zero(local)
+        {
+            warn_if_taken_over(&ledger, &task, "push")?;
+        }
         if is_zero(local) || !gate::is_protected(branch, &protected) {
             continue;
         }

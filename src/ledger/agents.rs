@@ -1,14 +1,19 @@
 //! Agents: spawned with a role and a mission, optionally in a linked worktree of their own and
 //! running a command; their end recorded once, with its exit status.
 
+use super::claims;
 use super::supervise::{self, Termination, signal_name};
 use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::{EntityKind, kind};
-use crate::projection::state::{Agent, State};
+use crate::projection::state::{Agent, State, TaskStatus};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// The lease of an agent's claim on its task; `agent spawn` renews it while the agent runs,
+/// so the claim of an agent whose supervisor died runs out within this time.
+const CLAIM_LEASE: u64 = 30;
 
 /// What `agent spawn` is given.
 #[derive(Debug, Default, Clone)]
@@ -124,6 +129,17 @@ impl Ledger {
                 body["command"] = json!(input.command);
             }
             batch.push(kind::AGENT_SPAWNED, &id, body);
+            // The agent holds its task while it runs: no other agent is sent to it. A done
+            // task (an agent sent to review it) is not claimed.
+            if let Some(task) = task.as_ref().filter(|t| {
+                state
+                    .tasks
+                    .get(t)
+                    .is_some_and(|t| t.status != TaskStatus::Done)
+            }) {
+                let holder = format!("agent:{id}");
+                claims::push_claim(state, batch, task, &holder, self.writer(), CLAIM_LEASE)?;
+            }
             Ok(id)
         })?;
         let (loaded, agent) = loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))?;
@@ -172,6 +188,17 @@ impl Ledger {
             body = with_optional(body, "signal", &signal);
             body = with_optional(body, "summary", &summary);
             batch.push(kind::AGENT_EXITED, &id, body);
+            let holder = format!("agent:{id}");
+            if let Some(claim) = agent
+                .task
+                .as_deref()
+                .and_then(|task| state.tasks.get(task))
+                .and_then(|task| task.claims.current.as_ref())
+                .filter(|claim| claim.is_held_by(&holder, self.writer()))
+                && let Some(task) = &agent.task
+            {
+                claims::push_release(batch, task, &holder, claim.epoch);
+            }
             Ok(id)
         })?;
         loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))
@@ -191,7 +218,19 @@ impl Ledger {
         if let Some(session) = &agent.session {
             env.push((SESSION_ENV, session.clone()));
         }
-        let termination = match supervise::run(&agent.command, dir, &env, stdout_to_stderr) {
+        let holder = format!("agent:{}", agent.id);
+        let mut renew = || {
+            if let Some(task) = &agent.task {
+                // Best effort: a renewal that fails now is tried again at the next tick.
+                let _ = self.renew_claim(&holder, Some(task), CLAIM_LEASE);
+            }
+        };
+        let renewal = agent.task.is_some().then_some((
+            std::time::Duration::from_secs(CLAIM_LEASE * 60 / 3),
+            &mut renew as &mut dyn FnMut(),
+        ));
+        let termination = match supervise::run(&agent.command, dir, &env, stdout_to_stderr, renewal)
+        {
             Ok(termination) => termination,
             Err(e) => {
                 let program = agent.command.first().map(String::as_str).unwrap_or("");

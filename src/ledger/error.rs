@@ -76,6 +76,20 @@ pub enum Error {
     AgentExited { id: String, outcome: String },
     #[error("no agent id given and GIT_LEDGER_AGENT is not set")]
     NoAgent,
+    #[error("{id} is claimed by {holder} until {until}")]
+    Claimed {
+        id: String,
+        holder: String,
+        until: String,
+    },
+    #[error("{id} is not claimed by {holder}")]
+    NotClaimed { id: String, holder: String },
+    #[error("lease '{0}' is not a duration of at most a week, like 30m, 2h or 1h30m")]
+    BadLease(String),
+    #[error("no task is ready to be claimed")]
+    NothingReady,
+    #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
+    SeveralClaims { holder: String, tasks: Vec<String> },
 }
 
 impl Error {
@@ -111,6 +125,11 @@ impl Error {
             Error::NoBranch => "no_branch",
             Error::AgentExited { .. } => "agent_exited",
             Error::NoAgent => "no_agent",
+            Error::Claimed { .. } => "claimed",
+            Error::NotClaimed { .. } => "not_claimed",
+            Error::BadLease(_) => "bad_lease",
+            Error::NothingReady => "nothing_ready",
+            Error::SeveralClaims { .. } => "several_claims",
         }
     }
 
@@ -153,6 +172,15 @@ impl Error {
                 "an agent's end is recorded once; `git ledger agent list` shows the running ones".into()
             }
             Error::NoAgent => "name the agent: `git ledger agent exit <id>`".into(),
+            Error::Claimed { .. } => {
+                "wait for the lease to run out, or take another task from `git ledger ready`".into()
+            }
+            Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
+            Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
+            Error::SeveralClaims { .. } => "name the task".into(),
+            Error::NothingReady => {
+                "`git ledger ready` lists open tasks; claimed ones show who holds them".into()
+            }
             Error::Point(_) => {
                 "name a time (2026-01-05 or 2026-01-05T09:00:00Z), an event id from `git ledger log`, or a session id".into()
             }

@@ -7,6 +7,7 @@
 
 mod agents;
 mod audit;
+mod claims;
 mod decisions;
 mod error;
 mod import;
@@ -21,6 +22,7 @@ mod work;
 
 pub use agents::{AgentEnd, AgentInput};
 pub use audit::{AuditReport, Check, Notices};
+pub use claims::{DEFAULT_LEASE_MINUTES, parse_lease};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use instructions::Instructions;
@@ -274,6 +276,7 @@ impl Ledger {
     pub fn scope<'a>(&'a self, loaded: &Loaded, session: Option<&'a str>) -> Scope<'a> {
         Scope {
             writer: &self.writer,
+            actor: &self.actor,
             worktree: &self.worktree,
             session,
             now: loaded.now,

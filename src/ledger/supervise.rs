@@ -96,12 +96,14 @@ fn is_crash(signal: i32) -> bool {
 /// While waiting, SIGINT, SIGTERM and SIGHUP sent to git-ledger are forwarded to the child; if it has
 /// not ended within [`GRACE`] (or a second signal comes), it is killed. The child stays in
 /// this process's process group, so an interactive agent keeps its terminal, and a Ctrl-C at
-/// the terminal reaches it directly as well.
+/// the terminal reaches it directly as well. `renew`, if given, is called every period while
+/// the child runs (to extend the agent's claim on its task).
 pub fn run(
     command: &[String],
     dir: &Path,
     env: &[(&str, String)],
     stdout_to_stderr: bool,
+    mut renew: Option<(Duration, &mut dyn FnMut())>,
 ) -> io::Result<Termination> {
     let Some((program, args)) = command.split_first() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "no command"));
@@ -136,9 +138,19 @@ pub fn run(
         // Armed (reset) by the first forwarded signal; not polled before.
         let grace = tokio::time::sleep(GRACE);
         tokio::pin!(grace);
+        let period = renew
+            .as_ref()
+            .map_or(Duration::from_secs(3600), |(p, _)| *p);
+        let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let status = loop {
             let received = tokio::select! {
                 status = child.wait() => break status?,
+                _ = renewals.tick(), if renew.is_some() => {
+                    if let Some((_, renew)) = renew.as_mut() {
+                        renew();
+                    }
+                    continue;
+                }
                 _ = interrupt.recv() => libc::SIGINT,
                 _ = terminate.recv() => libc::SIGTERM,
                 _ = hangup.recv() => libc::SIGHUP,

@@ -170,6 +170,10 @@ impl Ledger {
             if task.status == TaskStatus::Done {
                 return Err(wrong_state(state, task, "started"));
             }
+            let now = crate::clock::now()?;
+            if let Some(claim) = task.claims.held_by_other(self.actor(), self.writer(), now) {
+                return Err(super::claims::claimed(state, &task.id, claim));
+            }
             Ok(Some((
                 kind::TASK_STARTED,
                 after(task, json!({ "worktree": worktree })),

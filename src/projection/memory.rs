@@ -16,6 +16,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {
     pub writer: &'a str,
+    /// Who is asking (`agent:a-…`, `human:…`): the holder its claims are made as.
+    pub actor: &'a str,
     pub worktree: &'a Path,
     pub session: Option<&'a str>,
     pub now: DateTime<Utc>,
@@ -138,6 +140,9 @@ pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
     if let Some(reason) = &task.block_reason {
         line.push_str(&format!(" (blocked: {})", one_line(reason, 60)));
     }
+    if let Some(claim) = task.claims.live(now) {
+        line.push_str(&format!(" ({})", claim_text(claim)));
+    }
     if task.status == TaskStatus::Done {
         if let Some(summary) = &task.summary {
             line.push_str(&format!(" — {}", one_line(summary, 60)));
@@ -156,6 +161,15 @@ pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
         line.push_str(&format!(" [est. {}]", minutes_text(estimate)));
     }
     line
+}
+
+/// `claimed by agent:a-1f2e until 2026-01-05 09:30`.
+pub fn claim_text(claim: &super::claims::Claim) -> String {
+    format!(
+        "claimed by {} until {}",
+        claim.holder,
+        claim.expires.format("%Y-%m-%d %H:%M")
+    )
 }
 
 /// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
@@ -410,6 +424,9 @@ pub struct WorkingMemory {
     pub open_decisions: Vec<Decision>,
     pub last_actions: Vec<Action>,
     pub next_steps: NextSteps,
+    /// Claims this actor made here that lost to another holder's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lost_claims: Vec<super::status::LostClaimNotice>,
 }
 
 /// How many past actions working memory and `session resume` show.
@@ -444,6 +461,7 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
             .collect(),
         last_actions,
         next_steps: next_steps(state, scope),
+        lost_claims: super::status::lost_claims(state, scope.actor, scope.writer),
     }
 }
 
@@ -454,6 +472,16 @@ impl WorkingMemory {
             None => "Working memory: no open session".to_string(),
         };
         let mut doc = Doc::new(title);
+        if !self.lost_claims.is_empty() {
+            doc.section(
+                "Lost claims",
+                self.lost_claims
+                    .iter()
+                    .map(|n| super::status::lost_claim_line(state, n))
+                    .collect(),
+                "",
+            );
+        }
         doc.section(
             "Focus",
             self.focus

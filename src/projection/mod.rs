@@ -1,6 +1,7 @@
 //! Projections: the views computed from the event log. Nothing here writes.
 
 pub mod blame;
+pub mod claims;
 pub mod data;
 pub mod doc;
 pub mod memory;

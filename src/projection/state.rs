@@ -4,6 +4,7 @@
 //! completes a task that another blocked); the later event in the total order wins, so every
 //! clone that has the same events computes the same state.
 
+use super::claims::Claims;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
 use chrono::{DateTime, Utc};
@@ -153,6 +154,9 @@ pub struct Task {
         skip_serializing_if = "Option::is_none"
     )]
     in_progress_since: Option<DateTime<Utc>>,
+    /// Who holds the task, and the claims that lost a race for it.
+    #[serde(default)]
+    pub claims: Claims,
     /// Positions in the total order of the events about this task, oldest first (index into
     /// `State::events` when the state holds every event).
     #[serde(skip)]
@@ -579,6 +583,7 @@ impl State {
                     merges: Vec::new(),
                     worked_ms: 0,
                     in_progress_since: None,
+                    claims: Claims::default(),
                     history: vec![at],
                     status_event: Some(StatusEvent::of(event)),
                 },
@@ -589,6 +594,9 @@ impl State {
             | kind::TASK_BLOCKED
             | kind::TASK_COMPLETED
             | kind::TASK_REOPENED
+            | kind::TASK_CLAIMED
+            | kind::TASK_CLAIM_RENEWED
+            | kind::TASK_RELEASED
             | kind::REVIEW_REQUESTED
             | kind::REVIEW_APPROVED
             | kind::REVIEW_REJECTED => return self.fold_task(event, subject, time, at),
@@ -779,7 +787,11 @@ impl State {
                 task.status = TaskStatus::Blocked;
                 task.block_reason = text("reason");
             }
+            kind::TASK_CLAIMED | kind::TASK_CLAIM_RENEWED | kind::TASK_RELEASED => {
+                task.claims.apply(event, time)
+            }
             kind::TASK_COMPLETED => {
+                task.claims.apply(event, time);
                 task.stop_clock(time);
                 task.status = TaskStatus::Done;
                 task.summary = text("summary");
@@ -1101,7 +1113,7 @@ mod pairs {
 
 /// Times as RFC 3339 text for people and `--json`, and as milliseconds in the binary
 /// projection cache, where parsing text would cost more than everything else it reads.
-mod time {
+pub(super) mod time {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -1,7 +1,10 @@
 //! The project dashboard behind `git ledger status`.
 
+use super::claims::{Claim, LostClaim};
 use super::doc::Doc;
-use super::memory::{Scope, agent_line, decision_line, objective_line, session_line, task_line};
+use super::memory::{
+    Scope, agent_line, claim_text, decision_line, objective_line, session_line, task_line,
+};
 use super::state::{Conflict, DecisionStatus, ObjectiveStatus, State, TaskStatus};
 use serde::Serialize;
 
@@ -40,6 +43,24 @@ pub struct Status {
     pub blocked: Vec<String>,
     pub open_decisions: Vec<String>,
     pub conflicts: Vec<Conflict>,
+    /// Live claims: task, holder, epoch, expiry.
+    pub claims: Vec<ClaimedTask>,
+    /// Claims made as this actor on this clone that another holder's claim beat.
+    pub lost_claims: Vec<LostClaimNotice>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimedTask {
+    pub task: String,
+    #[serde(flatten)]
+    pub claim: Claim,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LostClaimNotice {
+    pub task: String,
+    #[serde(flatten)]
+    pub lost: LostClaim,
 }
 
 pub fn status(state: &State, scope: &Scope) -> Status {
@@ -98,7 +119,65 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             .map(|d| d.id.clone())
             .collect(),
         conflicts: state.conflicts.clone(),
+        claims: state
+            .tasks
+            .iter()
+            .filter(|t| t.status != TaskStatus::Done)
+            .filter_map(|t| {
+                let claim = t.claims.live(scope.now)?;
+                Some(ClaimedTask {
+                    task: t.id.clone(),
+                    claim: claim.clone(),
+                })
+            })
+            .collect(),
+        lost_claims: lost_claims(state, scope.actor, scope.writer),
     }
+}
+
+/// The claims `holder` made on clone `writer` that lost to another holder's, on tasks it does
+/// not hold now: what `status` and `session resume` tell the loser.
+pub fn lost_claims(state: &State, holder: &str, writer: &str) -> Vec<LostClaimNotice> {
+    state
+        .tasks
+        .iter()
+        .filter(|t| t.status != TaskStatus::Done)
+        .filter(|t| {
+            !t.claims
+                .current
+                .as_ref()
+                .is_some_and(|c| c.is_held_by(holder, writer))
+        })
+        .flat_map(|t| {
+            t.claims
+                .lost
+                .iter()
+                .filter(|l| l.holder == holder && l.writer == writer)
+                .map(|l| LostClaimNotice {
+                    task: t.id.clone(),
+                    lost: l.clone(),
+                })
+        })
+        .collect()
+}
+
+/// `t-3f9a2c Title: your claim of 09:12 lost to agent:a-1f2e (epoch 2, claimed 09:10)`.
+pub fn lost_claim_line(state: &State, notice: &LostClaimNotice) -> String {
+    let title = state
+        .tasks
+        .get(&notice.task)
+        .map(|t| crate::event::kind::one_line(&t.title, 40))
+        .unwrap_or_default();
+    let winner = &notice.lost.winner;
+    format!(
+        "{} {title}: you lost the claim ({}) to {} (epoch {}, claimed {}, until {})",
+        state.short(&notice.task),
+        notice.lost.time.format("%Y-%m-%d %H:%M"),
+        winner.holder,
+        winner.epoch,
+        winner.since.format("%Y-%m-%d %H:%M"),
+        winner.expires.format("%Y-%m-%d %H:%M"),
+    )
 }
 
 /// How many items each list of the dashboard shows.
@@ -194,6 +273,38 @@ impl Status {
                 c.agents_running, c.agents_finished
             ));
             doc.section("Agents", lines, "");
+        }
+        // Claims appear only in ledgers that use them.
+        if !self.claims.is_empty() {
+            let mut lines: Vec<String> = self
+                .claims
+                .iter()
+                .take(LIST_LIMIT)
+                .filter_map(|c| {
+                    let task = state.tasks.get(&c.task)?;
+                    Some(format!(
+                        "{} {}: {} (epoch {})",
+                        state.short(&task.id),
+                        crate::event::kind::one_line(&task.title, 40),
+                        claim_text(&c.claim),
+                        c.claim.epoch
+                    ))
+                })
+                .collect();
+            if self.claims.len() > LIST_LIMIT {
+                lines.push(format!("… and {} more", self.claims.len() - LIST_LIMIT));
+            }
+            doc.section("Claims", lines, "");
+        }
+        if !self.lost_claims.is_empty() {
+            doc.section(
+                "Lost claims",
+                self.lost_claims
+                    .iter()
+                    .map(|n| lost_claim_line(state, n))
+                    .collect(),
+                "",
+            );
         }
         // Only when there are any, so the dashboard of a ledger without stays as it was.
         if !self.conflicts.is_empty() {

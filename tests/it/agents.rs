@@ -1,22 +1,11 @@
 //! Agents: spawns with worktrees (in parallel), ends by exit status, signal and interruption,
 //! `agent exit`; the MCP server driven by a real MCP client; the `prime` brief.
 
-use crate::util::{BIN, Run, SAMPLE_END, TestRepo, id_of, short};
+use crate::util::{Run, SAMPLE_END, TestRepo, id_of, path_with_bin, short};
 use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ReadResourceRequestParams};
 use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
-use std::path::Path;
-
-/// PATH with the binary's directory first, so scripts run by `agent spawn` find `git ledger`.
-fn path_with_bin() -> String {
-    let dir = Path::new(BIN).parent().expect("bin dir");
-    format!(
-        "{}:{}",
-        dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
 
 /// The `data` of a `--json` run that printed one envelope.
 fn data_of(run: &Run) -> Value {
@@ -357,7 +346,15 @@ fn agent_exit_records_the_end_of_an_agent_run_elsewhere_once() {
             text(&event["kind"]).to_string()
         })
         .collect();
-    assert_eq!(kinds, ["agent.spawned", "task.noted", "agent.exited"]);
+    assert_eq!(
+        kinds,
+        [
+            "agent.spawned",
+            "task.noted",
+            "agent.exited",
+            "task.released"
+        ]
+    );
 
     let other = id_of(&repo.json(&["agent", "spawn", "--role", "tester", "-m", "Hang"]));
     let killed = repo.json(&["agent", "exit", &other, "--signal", "kill"]);
@@ -421,7 +418,7 @@ fn prime_briefs_an_agent_within_its_budget() {
     assert_eq!(
         data["omitted"],
         json!([
-            { "section": "Working memory", "items": 3 },
+            { "section": "Working memory", "items": 4 },
             { "section": "Ready tasks", "items": 1 },
             { "section": "Open decisions", "items": 1 },
             { "section": "Knowledge", "items": 2 },

@@ -23,6 +23,8 @@ mod agents;
 mod store;
 // Many writers, processes killed mid-append, stale locks, git gc, hostile text.
 mod reliability;
+// Claims with leases: concurrent claimers, expiry, races across clones, fencing.
+mod claims;
 // Sync between clones through a remote; concurrent edits; rewritten remote refs.
 mod sync;
 // Pinned text of status, memory views and --help.

@@ -155,11 +155,16 @@ impl TestRepo {
 
     /// Run git where it may fail (a hook refusing): (success, stderr).
     pub fn try_git(&self, args: &[&str]) -> (bool, String) {
-        let output = self
-            .command("git", &self.path)
-            .args(args)
-            .output()
-            .expect("run git");
+        self.try_git_with(&[], args)
+    }
+
+    /// Run git with extra environment variables, where it may fail: (success, stderr).
+    pub fn try_git_with(&self, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+        let mut command = self.command("git", &self.path);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.args(args).output().expect("run git");
         (
             output.status.success(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -289,6 +294,16 @@ impl TestRepo {
             .as_u64()
             .expect("event count") as usize
     }
+}
+
+/// `PATH` with the binary's directory first, so scripts can run `git ledger`.
+pub fn path_with_bin() -> String {
+    let dir = Path::new(BIN).parent().expect("bin dir");
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 pub fn id_of(data: &Value) -> String {

@@ -1,0 +1,215 @@
+//! Claiming tasks: a lease on a task, so that parallel agents do not take the same work.
+//!
+//! Every claim is validated inside [`Ledger::record`], against the state at the ref tip the
+//! append compares-and-swaps against: of several processes claiming one task at once, one
+//! appends first and the others, retrying on the new tip, see its claim and are refused.
+
+use super::{Batch, Error, Ledger, Loaded, resolve};
+use crate::event::{EntityKind, kind};
+use crate::projection::claims::Claim;
+use crate::projection::state::{State, Task, TaskStatus};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+/// How long a claim lasts when no lease is given.
+pub const DEFAULT_LEASE_MINUTES: u64 = 30;
+/// The longest lease: a claim is a lease, not an assignment; holders renew.
+pub const MAX_LEASE_MINUTES: u64 = 7 * 24 * 60;
+
+/// A lease like `30m`, `2h` or `1h30m` (as estimates are written), at most a week.
+pub fn parse_lease(input: &str) -> Result<u64, Error> {
+    match super::parse_estimate(input) {
+        Ok(minutes) if minutes <= MAX_LEASE_MINUTES => Ok(minutes),
+        _ => Err(Error::BadLease(input.to_string())),
+    }
+}
+
+impl Ledger {
+    /// Claim a task for this process's actor (`input`, else the top ready task nobody else
+    /// holds) for `lease_minutes`. Claiming a task one holds already extends the lease.
+    pub fn task_claim(
+        &self,
+        input: Option<&str>,
+        lease_minutes: u64,
+    ) -> Result<(Loaded, Task), Error> {
+        let holder = self.actor().to_string();
+        let (loaded, id) = self.record(|state, batch| {
+            let id = match input {
+                Some(input) => resolve(state, EntityKind::Task, input)?,
+                None => state
+                    .ready()
+                    .into_iter()
+                    .find(|t| {
+                        t.claims
+                            .held_by_other(&holder, self.writer(), batch.now)
+                            .is_none()
+                    })
+                    .map(|t| t.id.clone())
+                    .ok_or(Error::NothingReady)?,
+            };
+            push_claim(state, batch, &id, &holder, self.writer(), lease_minutes)?;
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+
+    /// Extend this actor's claim on a task (`input`, else the one task it holds).
+    pub fn task_renew(
+        &self,
+        input: Option<&str>,
+        lease_minutes: u64,
+    ) -> Result<(Loaded, Task), Error> {
+        self.renew_claim(self.actor(), input, lease_minutes)
+    }
+
+    /// Extend `holder`'s claim (an agent's, renewed by the process that supervises it).
+    pub(super) fn renew_claim(
+        &self,
+        holder: &str,
+        input: Option<&str>,
+        lease_minutes: u64,
+    ) -> Result<(Loaded, Task), Error> {
+        let (loaded, id) = self.record(|state, batch| {
+            let id = match input {
+                Some(_) => self.find_task(state, input)?,
+                None => self.held_task(state, None)?,
+            };
+            let claim = own_claim(state, &id, holder, self.writer(), batch.now)?;
+            batch.push(
+                kind::TASK_CLAIM_RENEWED,
+                &id,
+                json!({
+                    "holder": holder,
+                    "expires": crate::clock::format(expiry(batch.now, lease_minutes)),
+                    "epoch": claim.epoch,
+                }),
+            );
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+
+    /// Give up this actor's claim on a task (`input`, else the one task it holds).
+    pub fn task_release(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
+        let holder = self.actor().to_string();
+        let (loaded, id) = self.record(|state, batch| {
+            let id = self.held_task(state, input)?;
+            let claim = own_claim(state, &id, &holder, self.writer(), batch.now)?;
+            push_release(batch, &id, &holder, claim.epoch);
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
+    }
+
+    /// The task named, else the only task this actor holds a claim on, else the focus.
+    fn held_task(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+        if input.is_some() {
+            return self.find_task(state, input);
+        }
+        let held: Vec<&Task> = state
+            .tasks
+            .iter()
+            .filter(|t| {
+                t.claims
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.is_held_by(self.actor(), self.writer()))
+            })
+            .collect();
+        match held[..] {
+            [task] => Ok(task.id.clone()),
+            [] => self.find_task(state, None),
+            _ => Err(Error::SeveralClaims {
+                holder: self.actor().to_string(),
+                tasks: held.iter().map(|t| state.short(&t.id)).collect(),
+            }),
+        }
+    }
+}
+
+/// Draft a claim of `id` for `holder`, refused when the task is done or another holder's
+/// claim is live.
+pub(super) fn push_claim(
+    state: &State,
+    batch: &mut Batch,
+    id: &str,
+    holder: &str,
+    writer: &str,
+    lease_minutes: u64,
+) -> Result<(), Error> {
+    let task = state.tasks.get(id).ok_or_else(|| Error::UnknownId {
+        kind: EntityKind::Task,
+        input: id.to_string(),
+    })?;
+    if task.status == TaskStatus::Done {
+        return Err(Error::WrongState {
+            id: state.short(id),
+            status: "done",
+            action: "claimed",
+        });
+    }
+    if let Some(claim) = task.claims.held_by_other(holder, writer, batch.now) {
+        return Err(claimed(state, id, claim));
+    }
+    let epoch = match &task.claims.current {
+        Some(c) if c.is_held_by(holder, writer) => c.epoch,
+        _ => task.claims.epoch + 1,
+    };
+    batch.push(
+        kind::TASK_CLAIMED,
+        id,
+        json!({
+            "holder": holder,
+            "expires": crate::clock::format(expiry(batch.now, lease_minutes)),
+            "epoch": epoch,
+        }),
+    );
+    Ok(())
+}
+
+pub(super) fn push_release(batch: &mut Batch, id: &str, holder: &str, epoch: u64) {
+    batch.push(
+        kind::TASK_RELEASED,
+        id,
+        json!({ "holder": holder, "epoch": epoch }),
+    );
+}
+
+/// The refusal for a task another holder has claimed.
+pub(super) fn claimed(state: &State, id: &str, claim: &Claim) -> Error {
+    Error::Claimed {
+        id: state.short(id),
+        holder: claim.holder.clone(),
+        until: claim.expires.format("%Y-%m-%d %H:%M UTC").to_string(),
+    }
+}
+
+/// This holder's claim on the task, which it must still hold (even if its lease ran out,
+/// as long as nobody else claimed the task since).
+fn own_claim(
+    state: &State,
+    id: &str,
+    holder: &str,
+    writer: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim, Error> {
+    let task = state.tasks.get(id).ok_or_else(|| Error::UnknownId {
+        kind: EntityKind::Task,
+        input: id.to_string(),
+    })?;
+    if let Some(claim) = task.claims.held_by_other(holder, writer, now) {
+        return Err(claimed(state, id, claim));
+    }
+    match &task.claims.current {
+        Some(claim) if claim.is_held_by(holder, writer) => Ok(claim.clone()),
+        _ => Err(Error::NotClaimed {
+            id: state.short(id),
+            holder: holder.to_string(),
+        }),
+    }
+}
+
+fn expiry(now: DateTime<Utc>, lease_minutes: u64) -> DateTime<Utc> {
+    let minutes = lease_minutes.min(MAX_LEASE_MINUTES) as i64;
+    now + Duration::minutes(minutes)
+}
