@@ -55,6 +55,8 @@ pub enum Command {
         /// What it achieved.
         #[arg(long, short = 'm')]
         summary: Option<String>,
+        #[command(flatten)]
+        usage: super::input::UsageArgs,
     },
 }
 
@@ -124,8 +126,10 @@ pub fn run(
             status,
             signal,
             summary,
+            usage,
         } => {
-            let end = AgentEnd::reported(status, signal, summary);
+            let mut end = AgentEnd::reported(status, signal, summary);
+            end.usage = git_ledger::ledger::UsageInput::from(usage).parse()?;
             let (loaded, agent) = ledger.agent_exit(id.as_deref(), &end)?;
             let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);

@@ -1,5 +1,5 @@
-//! Reading long text from standard input, where an argument cannot carry it (the kernel caps
-//! one argument at 128 KiB).
+//! Input helpers shared by subcommands: long text from standard input (the kernel caps one
+//! argument at 128 KiB), and the usage flags of `session end` and `agent exit`.
 
 use super::output::Failure;
 use git_ledger::ledger::MAX_TEXT_BYTES;
@@ -35,4 +35,28 @@ pub fn text_arg(value: String) -> Result<String, Failure> {
         ),
         hint: Some("the ledger stores text; convert the input to UTF-8".into()),
     })
+}
+
+/// What a session or an agent spent, as `session end` and `agent exit` take it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UsageArgs {
+    /// The model used (claude-sonnet-4, gpt-5, …).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Tokens used, input and output together.
+    #[arg(long)]
+    pub tokens: Option<u64>,
+    /// What it cost, in currency units (1.25, 0.003).
+    #[arg(long, allow_hyphen_values = true)]
+    pub cost: Option<String>,
+}
+
+impl From<UsageArgs> for git_ledger::ledger::UsageInput {
+    fn from(args: UsageArgs) -> Self {
+        git_ledger::ledger::UsageInput {
+            model: args.model,
+            tokens: args.tokens,
+            cost: args.cost,
+        }
+    }
 }

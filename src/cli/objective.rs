@@ -1,7 +1,8 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
-use git_ledger::ledger::{Ledger, resolve};
+use git_ledger::ledger::{Ledger, parse_cost, resolve};
+use git_ledger::projection::cost::money;
 use git_ledger::projection::memory::{objective_line, task_line};
 use serde_json::json;
 
@@ -15,6 +16,17 @@ pub enum Command {
         /// Longer description.
         #[arg(long)]
         description: Option<String>,
+        /// What the work towards it may cost, in currency units (25, 12.50); `status` warns
+        /// at 80 % and when it is passed.
+        #[arg(long)]
+        budget: Option<String>,
+    },
+    /// Set or change an objective's budget.
+    Budget {
+        /// Objective id or unique prefix.
+        id: String,
+        /// The budget, in currency units (25, 12.50).
+        amount: String,
     },
     /// List objectives with their progress.
     List,
@@ -35,12 +47,27 @@ pub enum Command {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
-        Command::Add { title, description } => {
-            let (loaded, objective) = ledger.objective_add(&title, description.as_deref())?;
+        Command::Add {
+            title,
+            description,
+            budget,
+        } => {
+            let budget = budget.as_deref().map(parse_cost).transpose()?;
+            let (loaded, objective) =
+                ledger.objective_add(&title, description.as_deref(), budget)?;
             let text = format!(
                 "Added objective {}: {}\n",
                 loaded.state.short(&objective.id),
                 one_line(&objective.title, 72)
+            );
+            Ok(Reply::new(ledger, &loaded, &objective, text))
+        }
+        Command::Budget { id, amount } => {
+            let (loaded, objective) = ledger.objective_budget(&id, parse_cost(&amount)?)?;
+            let text = format!(
+                "Budget of {}: {}\n",
+                loaded.state.short(&objective.id),
+                money(objective.budget_micros.unwrap_or(0))
             );
             Ok(Reply::new(ledger, &loaded, &objective, text))
         }

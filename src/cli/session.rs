@@ -36,6 +36,8 @@ pub enum Command {
         /// Mark it abandoned rather than finished.
         #[arg(long)]
         abandoned: bool,
+        #[command(flatten)]
+        usage: super::input::UsageArgs,
     },
     /// Show a session and its events (default: this worktree's).
     Show {
@@ -73,9 +75,10 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             id,
             summary,
             abandoned,
+            usage,
         } => {
             let (loaded, session) =
-                ledger.session_end(id.as_deref(), summary.as_deref(), abandoned)?;
+                ledger.session_end(id.as_deref(), summary.as_deref(), abandoned, &usage.into())?;
             let text = format!("Ended session {}\n", session_line(&loaded.state, &session));
             Ok(Reply::new(ledger, &loaded, &session, text))
         }

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 pub const OBJECTIVE_CREATED: &str = "objective.created";
 pub const OBJECTIVE_COMPLETED: &str = "objective.completed";
+pub const OBJECTIVE_BUDGET_SET: &str = "objective.budget_set";
 pub const TASK_CREATED: &str = "task.created";
 pub const TASK_DEPENDENCY_ADDED: &str = "task.dependency_added";
 pub const TASK_STARTED: &str = "task.started";
@@ -38,6 +39,7 @@ pub const AGENT_EXITED: &str = "agent.exited";
 pub const KNOWN: &[&str] = &[
     OBJECTIVE_CREATED,
     OBJECTIVE_COMPLETED,
+    OBJECTIVE_BUDGET_SET,
     TASK_CREATED,
     TASK_DEPENDENCY_ADDED,
     TASK_STARTED,
@@ -87,6 +89,16 @@ pub fn describe(event: &Event) -> String {
             Some(_) => format!("objective done: {}", text("outcome")),
             None => "objective done".to_string(),
         },
+        OBJECTIVE_BUDGET_SET => format!(
+            "budget set to {}",
+            crate::projection::cost::money(
+                event
+                    .body
+                    .get("budget_micros")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+            )
+        ),
         TASK_CREATED => format!("task added: {}", text("title")),
         TASK_DEPENDENCY_ADDED => format!(
             "dependency added on {}",
@@ -238,9 +250,14 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         &[
             ("title", Field::Text, true),
             ("description", Field::Text, false),
+            ("budget_micros", Field::Count, false),
         ],
     ),
     (OBJECTIVE_COMPLETED, &[("outcome", Field::Text, false)]),
+    (
+        OBJECTIVE_BUDGET_SET,
+        &[("budget_micros", Field::Count, true)],
+    ),
     (
         TASK_CREATED,
         &[
@@ -339,6 +356,9 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         &[
             ("abandoned", Field::Flag, true),
             ("summary", Field::Text, false),
+            ("model", Field::Text, false),
+            ("tokens", Field::Count, false),
+            ("cost_micros", Field::Count, false),
         ],
     ),
     (BRANCH_LINKED, &[("branch", Field::Text, true)]),
@@ -387,6 +407,9 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("duration_ms", Field::Count, true),
             ("signal", Field::Text, false),
             ("summary", Field::Text, false),
+            ("model", Field::Text, false),
+            ("tokens", Field::Count, false),
+            ("cost_micros", Field::Count, false),
         ],
     ),
 ];

@@ -6,6 +6,7 @@ use super::supervise::{self, Termination, signal_name};
 use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::{EntityKind, kind};
+use crate::projection::cost::Usage;
 use crate::projection::state::{Agent, State, TaskStatus};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub struct AgentEnd {
     /// The run time; `None` counts from the spawn to now.
     pub duration_ms: Option<u64>,
     pub summary: Option<String>,
+    /// Model, tokens and cost the agent reported.
+    pub usage: Option<Usage>,
 }
 
 impl AgentEnd {
@@ -64,6 +67,7 @@ impl AgentEnd {
             outcome,
             duration_ms: None,
             summary,
+            usage: None,
         }
     }
 
@@ -77,6 +81,7 @@ impl AgentEnd {
             summary: termination
                 .interrupted
                 .map(|s| format!("interrupted: git-ledger received {}", signal_name(s))),
+            usage: None,
         }
     }
 
@@ -88,6 +93,7 @@ impl AgentEnd {
             outcome: "failed",
             duration_ms: Some(0),
             summary: Some(why),
+            usage: None,
         }
     }
 }
@@ -187,6 +193,7 @@ impl Ledger {
             });
             body = with_optional(body, "signal", &signal);
             body = with_optional(body, "summary", &summary);
+            body = super::cost::with_usage(body, &end.usage);
             batch.push(kind::AGENT_EXITED, &id, body);
             let holder = format!("agent:{id}");
             if let Some(claim) = agent

@@ -88,6 +88,8 @@ pub enum Error {
     BadLease(String),
     #[error("no task is ready to be claimed")]
     NothingReady,
+    #[error("'{0}' is not an amount of money like 1.25 or 0.003 (at most six decimals)")]
+    BadMoney(String),
     #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
     SeveralClaims { holder: String, tasks: Vec<String> },
 }
@@ -129,6 +131,7 @@ impl Error {
             Error::NotClaimed { .. } => "not_claimed",
             Error::BadLease(_) => "bad_lease",
             Error::NothingReady => "nothing_ready",
+            Error::BadMoney(_) => "bad_money",
             Error::SeveralClaims { .. } => "several_claims",
         }
     }
@@ -178,6 +181,7 @@ impl Error {
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
             Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
             Error::SeveralClaims { .. } => "name the task".into(),
+            Error::BadMoney(_) => "write it in the currency's units, like --cost 1.25".into(),
             Error::NothingReady => {
                 "`git ledger ready` lists open tasks; claimed ones show who holds them".into()
             }

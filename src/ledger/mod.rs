@@ -8,6 +8,7 @@
 mod agents;
 mod audit;
 mod claims;
+mod cost;
 mod decisions;
 mod error;
 mod import;
@@ -23,6 +24,7 @@ mod work;
 pub use agents::{AgentEnd, AgentInput};
 pub use audit::{AuditReport, Check, Notices};
 pub use claims::{DEFAULT_LEASE_MINUTES, parse_lease};
+pub use cost::{UsageInput, parse_cost};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use instructions::Instructions;

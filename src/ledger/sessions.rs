@@ -61,14 +61,17 @@ impl Ledger {
         input: Option<&str>,
         summary: Option<&str>,
         abandoned: bool,
+        usage: &super::UsageInput,
     ) -> Result<(Loaded, Session), Error> {
         let summary = optional_text("summary", summary)?;
+        let usage = usage.parse()?;
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_session(state, input)?;
             if state.sessions.get(&id).is_some_and(|s| !s.is_open()) {
                 return Err(Error::SessionEnded(state.short(&id)));
             }
             let body = with_optional(json!({ "abandoned": abandoned }), "summary", &summary);
+            let body = super::cost::with_usage(body, &usage);
             batch.session = Some(id.clone());
             batch.push(kind::SESSION_ENDED, &id, body);
             Ok(id)

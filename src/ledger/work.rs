@@ -72,16 +72,17 @@ impl Ledger {
         &self,
         title: &str,
         description: Option<&str>,
+        budget_micros: Option<u64>,
     ) -> Result<(Loaded, Objective), Error> {
         let title = text("title", title)?;
         let description = optional_text("description", description)?;
         let (loaded, id) = self.record(|_, batch| {
             let id = batch.new_id(EntityKind::Objective, &title);
-            batch.push(
-                kind::OBJECTIVE_CREATED,
-                &id,
-                with_optional(json!({ "title": title }), "description", &description),
-            );
+            let mut body = with_optional(json!({ "title": title }), "description", &description);
+            if let Some(budget) = budget_micros {
+                body["budget_micros"] = json!(budget);
+            }
+            batch.push(kind::OBJECTIVE_CREATED, &id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))

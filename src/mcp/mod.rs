@@ -13,7 +13,10 @@
 //! and each call sees what other processes appended meanwhile.
 
 use crate::event::EntityKind;
-use crate::ledger::{AgentInput, Error, Instructions, Ledger, Loaded, TaskInput};
+use crate::ledger::{
+    AgentEnd, AgentInput, DEFAULT_LEASE_MINUTES, Error, Instructions, Ledger, Loaded, TaskInput,
+    UsageInput, parse_lease,
+};
 use crate::projection::data;
 use crate::projection::doc::Format;
 use crate::projection::memory::{
@@ -113,6 +116,47 @@ pub struct SessionEndArgs {
     /// Mark it abandoned rather than finished.
     #[serde(default)]
     pub abandoned: bool,
+    /// The model the session used.
+    pub model: Option<String>,
+    /// Tokens the session used.
+    pub tokens: Option<u64>,
+    /// What the session cost, in currency units (1.25).
+    pub cost: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct TaskClaimArgs {
+    /// Task id or unique prefix; default: the top ready task nobody holds (to claim), or the
+    /// one task you hold (to release).
+    pub id: Option<String>,
+    /// How long the claim lasts, like 30m or 2h (default 30m).
+    pub lease: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AgentExitArgs {
+    /// Agent id or unique prefix; default: the agent this server runs for (GIT_LEDGER_AGENT).
+    pub id: Option<String>,
+    /// Its exit status.
+    pub status: Option<i32>,
+    /// What it achieved.
+    pub summary: Option<String>,
+    /// The model the agent used.
+    pub model: Option<String>,
+    /// Tokens the agent used.
+    pub tokens: Option<u64>,
+    /// What the agent cost, in currency units (1.25).
+    pub cost: Option<f64>,
+}
+
+/// The usage fields of a tool call, as the CLI takes them.
+fn usage_input(model: Option<String>, tokens: Option<u64>, cost: Option<f64>) -> UsageInput {
+    UsageInput {
+        model,
+        tokens,
+        // The shortest decimal that reads back as the same number: 1.25, not 1.2500000001.
+        cost: cost.map(|c| c.to_string()),
+    }
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -304,9 +348,14 @@ impl Server {
         args: Parameters<SessionEndArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
+        let usage = usage_input(args.model, args.tokens, args.cost);
         Ok(self.call(|ledger| {
-            let (loaded, session) =
-                ledger.session_end(args.id.as_deref(), args.summary.as_deref(), args.abandoned)?;
+            let (loaded, session) = ledger.session_end(
+                args.id.as_deref(),
+                args.summary.as_deref(),
+                args.abandoned,
+                &usage,
+            )?;
             let text = format!("Ended session {}", session_line(&loaded.state, &session));
             Ok((loaded, json!(session), text))
         }))
@@ -333,6 +382,33 @@ impl Server {
     async fn task_start(&self, args: Parameters<TaskIdArgs>) -> Result<CallToolResult, ErrorData> {
         Ok(self
             .call(|ledger| task_reply("Started (in focus)", ledger.task_start(Some(&args.0.id))?)))
+    }
+
+    #[tool(
+        description = "Claim a task for a lease (default: the top ready task nobody holds), so \
+                          no other agent takes it; claiming again extends the lease. Refused \
+                          with the holder's name when someone else holds it."
+    )]
+    async fn task_claim(
+        &self,
+        args: Parameters<TaskClaimArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let lease = match args.lease.as_deref() {
+                Some(lease) => parse_lease(lease)?,
+                None => DEFAULT_LEASE_MINUTES,
+            };
+            task_reply("Claimed", ledger.task_claim(args.id.as_deref(), lease)?)
+        }))
+    }
+
+    #[tool(description = "Give up your claim on a task (default: the one task you hold).")]
+    async fn task_release(
+        &self,
+        args: Parameters<TaskClaimArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| task_reply("Released", ledger.task_release(args.0.id.as_deref())?)))
     }
 
     #[tool(
@@ -511,6 +587,25 @@ impl Server {
                 agent_line(&loaded.state, &agent),
                 agent.id
             );
+            let data = data::agent(&loaded.state, &agent);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Record an agent's end (once), with its exit status, summary and what \
+                          it cost (model, tokens, cost)."
+    )]
+    async fn agent_exit(
+        &self,
+        args: Parameters<AgentExitArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let mut end = AgentEnd::reported(args.status, None, args.summary);
+            end.usage = usage_input(args.model, args.tokens, args.cost).parse()?;
+            let (loaded, agent) = ledger.agent_exit(args.id.as_deref(), &end)?;
+            let text = format!("Exited: {}", agent_line(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);
             Ok((loaded, data, text))
         }))

@@ -638,6 +638,8 @@ pub struct LongTermMemory {
     pub insights: Vec<Insight>,
     pub forced_completions: Vec<Task>,
     pub metrics: Metrics,
+    /// Spending reported by sessions and agents, rolled up.
+    pub cost: super::cost::Costs,
 }
 
 pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
@@ -696,6 +698,7 @@ pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
             },
         },
         forced_completions: forced,
+        cost: super::cost::costs(state),
     }
 }
 
@@ -750,6 +753,9 @@ impl LongTermMemory {
             ],
             "",
         );
+        if !self.cost.is_empty() {
+            doc.section("Cost", super::cost::lines(state, &self.cost, 20), "");
+        }
         doc
     }
 }

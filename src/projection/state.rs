@@ -5,6 +5,7 @@
 //! clone that has the same events computes the same state.
 
 use super::claims::Claims;
+use super::cost::Usage;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
 use chrono::{DateTime, Utc};
@@ -37,6 +38,9 @@ pub struct Objective {
         skip_serializing_if = "Option::is_none"
     )]
     pub completed: Option<DateTime<Utc>>,
+    /// What the work towards it may cost, in micro-units (see `projection::cost`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_micros: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +272,9 @@ pub struct Session {
     pub summary: Option<String>,
     pub abandoned: bool,
     pub resumes: u32,
+    /// Model, tokens and cost reported at its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl Session {
@@ -321,6 +328,9 @@ pub struct Agent {
     pub duration_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// Model, tokens and cost reported at its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
 }
 
 impl Agent {
@@ -546,8 +556,15 @@ impl State {
                     outcome: None,
                     created: time,
                     completed: None,
+                    budget_micros: body.get("budget_micros").and_then(Value::as_u64),
                 },
             ),
+            kind::OBJECTIVE_BUDGET_SET => {
+                let Some(objective) = self.objectives.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                objective.budget_micros = body.get("budget_micros").and_then(Value::as_u64);
+            }
             kind::OBJECTIVE_COMPLETED => {
                 let Some(objective) = self.objectives.get_mut(subject) else {
                     return Applied::Orphan;
@@ -663,6 +680,7 @@ impl State {
                     summary: None,
                     abandoned: false,
                     resumes: 0,
+                    usage: None,
                 },
             ),
             kind::SESSION_RESUMED => {
@@ -683,6 +701,7 @@ impl State {
                 session.ended = Some(time);
                 session.summary = text("summary");
                 session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
+                session.usage = Usage::from_body(body);
                 // Only open sessions show their last actions; the cache need not carry these.
                 self.session_recent.remove(subject);
             }
@@ -706,6 +725,7 @@ impl State {
                     signal: None,
                     duration_ms: None,
                     summary: None,
+                    usage: None,
                 },
             ),
             kind::AGENT_EXITED => {
@@ -722,6 +742,7 @@ impl State {
                 agent.signal = text("signal");
                 agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
                 agent.summary = text("summary");
+                agent.usage = Usage::from_body(body);
             }
             _ => return Applied::UnknownKind,
         }

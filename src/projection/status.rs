@@ -1,6 +1,7 @@
 //! The project dashboard behind `git ledger status`.
 
 use super::claims::{Claim, LostClaim};
+use super::cost::{self, Costs};
 use super::doc::Doc;
 use super::memory::{
     Scope, agent_line, claim_text, decision_line, objective_line, session_line, task_line,
@@ -47,6 +48,8 @@ pub struct Status {
     pub claims: Vec<ClaimedTask>,
     /// Claims made as this actor on this clone that another holder's claim beat.
     pub lost_claims: Vec<LostClaimNotice>,
+    /// Spending reported by sessions and agents, rolled up, with budget warnings.
+    pub cost: Costs,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -132,6 +135,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             })
             .collect(),
         lost_claims: lost_claims(state, scope.actor, scope.writer),
+        cost: cost::costs(state),
     }
 }
 
@@ -302,6 +306,20 @@ impl Status {
                 self.lost_claims
                     .iter()
                     .map(|n| lost_claim_line(state, n))
+                    .collect(),
+                "",
+            );
+        }
+        if !self.cost.is_empty() {
+            doc.section("Cost", cost::lines(state, &self.cost, 3), "");
+        }
+        if !self.cost.warnings.is_empty() {
+            doc.section(
+                "Budget",
+                self.cost
+                    .warnings
+                    .iter()
+                    .map(|w| cost::budget_line(state, w))
                     .collect(),
                 "",
             );

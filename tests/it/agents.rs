@@ -439,6 +439,7 @@ fn prime_briefs_an_agent_within_its_budget() {
 
 /// The tools `git ledger mcp` serves, in name order.
 const TOOLS: &[&str] = &[
+    "agent_exit",
     "agent_list",
     "agent_spawn",
     "decision_make",
@@ -451,8 +452,10 @@ const TOOLS: &[&str] = &[
     "session_start",
     "task_add",
     "task_block",
+    "task_claim",
     "task_done",
     "task_note",
+    "task_release",
     "task_show",
     "task_start",
 ];
@@ -670,6 +673,27 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(agent["data"]["session"], session.as_str());
     let agents = ok(&client, "agent_list", json!({})).await;
     assert_eq!(agents, cli_envelope(&repo, &["agent", "list"]));
+    // Its end, with what it cost; claims.
+    let exited = ok(
+        &client,
+        "agent_exit",
+        json!({ "id": agent["data"]["id"], "status": 0, "model": "m-large", "tokens": 1200, "cost": 0.25 }),
+    )
+    .await;
+    assert_eq!(exited["data"]["usage"]["cost_micros"], 250_000);
+    assert_eq!(exited["data"]["usage"]["tokens"], 1200);
+    let claimed = ok(
+        &client,
+        "task_claim",
+        json!({ "id": short(&docs), "lease": "1h" }),
+    )
+    .await;
+    assert_eq!(
+        claimed["data"]["claims"]["current"]["expires"],
+        "2026-01-05T10:00:00Z"
+    );
+    let released = ok(&client, "task_release", json!({})).await;
+    assert_eq!(released["data"]["claims"]["current"], Value::Null);
 
     // Bad arguments: refused with a reason; the server keeps serving.
     let unknown = call(&client, "task_show", json!({ "id": "t-ffffff" })).await;
