@@ -57,9 +57,16 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
             session: session.as_deref(),
             now: at.now,
         };
-        Ok(memory::view(args.view.into(), &past, &scope, args.days)
-            .1
-            .render(Format::Text))
+        // Compared in full: a summary recorded in between is not a change of the content.
+        Ok(memory::view(
+            args.view.into(),
+            &past,
+            &scope,
+            args.days,
+            git_ledger::projection::compaction::Summaries::Expand,
+        )
+        .1
+        .render(Format::Text))
     };
     let (before, after) = (render(from)?, render(to)?);
     let label = |name: &str, at: &point::Point| {

@@ -10,27 +10,45 @@ pub fn text_arg(value: String) -> Result<String, Failure> {
     if value != "-" {
         return Ok(value);
     }
+    read_text(std::io::stdin(), "standard input")
+}
+
+/// The text of a file, or of standard input when the path is `-`.
+pub fn file_arg(path: &str) -> Result<String, Failure> {
+    if path == "-" {
+        return read_text(std::io::stdin(), "standard input");
+    }
+    let file = std::fs::File::open(path).map_err(|e| Failure {
+        code: "io".into(),
+        message: format!("cannot read {path}: {e}"),
+        hint: None,
+    })?;
+    read_text(file, path)
+}
+
+/// At most [`MAX_TEXT_BYTES`] of UTF-8 text from `source`, named `what` in errors.
+fn read_text(source: impl Read, what: &str) -> Result<String, Failure> {
     let mut bytes = Vec::new();
     // Read one byte past the limit: enough to refuse, without holding an unbounded input.
-    std::io::stdin()
+    source
         .take(MAX_TEXT_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| Failure {
             code: "io".into(),
-            message: format!("cannot read standard input: {e}"),
+            message: format!("cannot read {what}: {e}"),
             hint: None,
         })?;
     if bytes.len() > MAX_TEXT_BYTES {
         return Err(Failure {
             code: "too_large".into(),
-            message: format!("standard input holds more than the limit of {MAX_TEXT_BYTES} bytes"),
+            message: format!("{what} holds more than the limit of {MAX_TEXT_BYTES} bytes"),
             hint: Some("commit large content to the repository and refer to its path".into()),
         });
     }
     String::from_utf8(bytes).map_err(|e| Failure {
         code: "not_utf8".into(),
         message: format!(
-            "standard input is not valid UTF-8 (at byte {})",
+            "{what} is not valid UTF-8 (at byte {})",
             e.utf8_error().valid_up_to()
         ),
         hint: Some("the ledger stores text; convert the input to UTF-8".into()),

@@ -65,7 +65,8 @@ enum Command {
     Session(session::Command),
     #[command(subcommand)]
     Agent(agent::Command),
-    Memory(memory::Args),
+    #[command(subcommand)]
+    Memory(memory::Command),
     Prime(prime::Args),
     Status(status::Args),
     Log(log::Args),

@@ -34,6 +34,7 @@ pub const REVIEW_REJECTED: &str = "review.rejected";
 pub const MERGE_RECORDED: &str = "merge.recorded";
 pub const AGENT_SPAWNED: &str = "agent.spawned";
 pub const AGENT_EXITED: &str = "agent.exited";
+pub const MEMORY_COMPACTED: &str = "memory.compacted";
 
 /// Every kind this version understands.
 pub const KNOWN: &[&str] = &[
@@ -65,6 +66,7 @@ pub const KNOWN: &[&str] = &[
     MERGE_RECORDED,
     AGENT_SPAWNED,
     AGENT_EXITED,
+    MEMORY_COMPACTED,
 ];
 
 pub fn is_known(kind: &str) -> bool {
@@ -181,6 +183,11 @@ pub fn describe(event: &Event) -> String {
             };
             format!("agent exited: {}{how}{summary}", text("outcome"))
         }
+        MEMORY_COMPACTED => format!(
+            "memory before {} summarised: {}",
+            minute(event.body_str("before")),
+            text("summary")
+        ),
         other => format!("{other} (unknown to this version)"),
     }
 }
@@ -412,6 +419,16 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("cost_micros", Field::Count, false),
         ],
     ),
+    (
+        MEMORY_COMPACTED,
+        &[
+            ("before", Field::Time, true),
+            ("summary", Field::Text, true),
+            ("events", Field::Count, true),
+            ("from_event", Field::Text, true),
+            ("to_event", Field::Text, true),
+        ],
+    ),
 ];
 
 /// What is wrong with an event of a known kind: body fields missing or of the wrong type, or a
@@ -476,6 +493,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
         "decision" => "d-",
         "session" => "s-",
         "agent" => "a-",
+        "memory" => "m-",
         _ => "",
     };
     if !event

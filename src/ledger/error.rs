@@ -90,6 +90,12 @@ pub enum Error {
     NothingReady,
     #[error("'{0}' is not an amount of money like 1.25 or 0.003 (at most six decimals)")]
     BadMoney(String),
+    #[error("'{0}' is not a time (2026-02-01 or 2026-02-01T09:00:00Z)")]
+    BadTime(String),
+    #[error("{0} is in the future; only the past can be summarised")]
+    BeforeInFuture(String),
+    #[error("no event is older than {0}; there is nothing to summarise")]
+    NothingToCompact(String),
     #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
     SeveralClaims { holder: String, tasks: Vec<String> },
 }
@@ -132,6 +138,9 @@ impl Error {
             Error::BadLease(_) => "bad_lease",
             Error::NothingReady => "nothing_ready",
             Error::BadMoney(_) => "bad_money",
+            Error::BadTime(_) => "bad_time",
+            Error::BeforeInFuture(_) => "before_in_future",
+            Error::NothingToCompact(_) => "nothing_to_compact",
             Error::SeveralClaims { .. } => "several_claims",
         }
     }
@@ -181,6 +190,7 @@ impl Error {
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
             Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
             Error::SeveralClaims { .. } => "name the task".into(),
+            Error::BadTime(_) => "a date means the start of that day, UTC".into(),
             Error::BadMoney(_) => "write it in the currency's units, like --cost 1.25".into(),
             Error::NothingReady => {
                 "`git ledger ready` lists open tasks; claimed ones show who holds them".into()

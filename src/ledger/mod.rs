@@ -8,6 +8,7 @@
 mod agents;
 mod audit;
 mod claims;
+mod compaction;
 mod cost;
 mod decisions;
 mod error;
@@ -24,6 +25,7 @@ mod work;
 pub use agents::{AgentEnd, AgentInput};
 pub use audit::{AuditReport, Check, Notices};
 pub use claims::{DEFAULT_LEASE_MINUTES, parse_lease};
+pub use compaction::parse_before;
 pub use cost::{UsageInput, parse_cost};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};

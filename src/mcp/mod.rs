@@ -15,10 +15,11 @@
 use crate::event::EntityKind;
 use crate::ledger::{
     AgentEnd, AgentInput, DEFAULT_LEASE_MINUTES, Error, Instructions, Ledger, Loaded, TaskInput,
-    UsageInput, parse_lease,
+    UsageInput, parse_before, parse_lease,
 };
+use crate::projection::compaction::Summaries;
 use crate::projection::data;
-use crate::projection::doc::Format;
+use crate::projection::doc::{Doc, Format};
 use crate::projection::memory::{
     self, View, agent_line, decision_line, insight_line, session_line, task_line,
 };
@@ -279,6 +280,19 @@ pub struct MemoryArgs {
     pub format: FormatName,
     /// How many days the short-term view covers (default 7).
     pub days: Option<u32>,
+    /// Show every item, ignoring summaries of old periods (short and long views).
+    #[serde(default)]
+    pub expand: bool,
+    /// Keep the text within this many bytes, leaving out the oldest lines first.
+    pub max_bytes: Option<usize>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct MemoryCompactArgs {
+    /// The end of the period summarised: 2026-02-01 (start of that day, UTC) or RFC 3339.
+    pub before: String,
+    /// The summary of that period, written by you.
+    pub summary: String,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -558,8 +572,36 @@ impl Server {
         let args = args.0;
         Ok(self.call(|ledger| {
             let loaded = ledger.load()?;
-            let (data, text) = view(ledger, &loaded, args.view, args.format, args.days)?;
+            let (data, doc) = view(ledger, &loaded, args.view, args.days, args.expand)?;
+            let format = render_format(args.format);
+            let text = match args.max_bytes {
+                Some(max) => doc.render_within(format, max).0,
+                None => doc.render(format),
+            };
             Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Summarise the period before a time with your summary: the short- and \
+                          long-term views then show it instead of the older items (expand \
+                          shows them again; nothing is deleted)."
+    )]
+    async fn memory_compact(
+        &self,
+        args: Parameters<MemoryCompactArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let before = parse_before(&args.before)?;
+            let (loaded, compaction) = ledger.memory_compact(before, &args.summary)?;
+            let text = format!(
+                "Summarised {} events before {} as {}",
+                compaction.events,
+                compaction.before.format("%Y-%m-%d %H:%M"),
+                compaction.id
+            );
+            Ok((loaded, json!(compaction), text))
         }))
     }
 
@@ -663,7 +705,9 @@ impl Server {
             Some("knowledge") => ViewName::Knowledge,
             _ => return Err(Error::Io(format!("no resource {uri}"))),
         };
-        Ok(view(&ledger, &loaded, name, FormatName::Markdown, None)?.1)
+        Ok(view(&ledger, &loaded, name, None, false)?
+            .1
+            .render(Format::Markdown))
     }
 }
 
@@ -778,9 +822,9 @@ fn view(
     ledger: &Ledger,
     loaded: &Loaded,
     name: ViewName,
-    format: FormatName,
     days: Option<u32>,
-) -> Result<(Value, String), Error> {
+    expand: bool,
+) -> Result<(Value, Doc), Error> {
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(loaded, session.as_deref());
     let view = match name {
@@ -789,10 +833,23 @@ fn view(
         ViewName::Long => View::Long,
         ViewName::Knowledge => View::Knowledge,
     };
-    let (data, doc) = memory::view(view, &loaded.state, &scope, days.unwrap_or(7));
-    let format = match format {
+    let (data, doc) = memory::view(
+        view,
+        &loaded.state,
+        &scope,
+        days.unwrap_or(7),
+        if expand {
+            Summaries::Expand
+        } else {
+            Summaries::Use
+        },
+    );
+    Ok((data, doc))
+}
+
+fn render_format(format: FormatName) -> Format {
+    match format {
         FormatName::Text => Format::Text,
         FormatName::Markdown => Format::Markdown,
-    };
-    Ok((data, doc.render(format)))
+    }
 }

@@ -40,6 +40,66 @@ impl Doc {
         self
     }
 
+    /// Render within `max_bytes`: while the text is too long, the biggest section gives up
+    /// its oldest line (sections list oldest first), and each trimmed section says how many
+    /// lines it left out. Returns the text and how many lines were left out.
+    pub fn render_within(&self, format: Format, max_bytes: usize) -> (String, usize) {
+        let full = self.render(format);
+        if full.len() <= max_bytes {
+            return (full, 0);
+        }
+        // Every line costs its text and three bytes ("  " or "- ", and the newline); the
+        // "… N older" line is reserved in full once a section is trimmed.
+        const MARKER: usize = 48;
+        let cost = |line: &String| line.len() + 3;
+        let mut sizes: Vec<usize> = self
+            .sections
+            .iter()
+            .map(|s| s.lines.iter().map(cost).sum())
+            .collect();
+        let mut dropped = vec![0usize; self.sections.len()];
+        let mut total = full.len();
+        while total > max_bytes {
+            let Some((i, _)) = sizes
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| dropped[*i] < self.sections[*i].lines.len())
+                .max_by_key(|(i, size)| (**size, std::cmp::Reverse(*i)))
+            else {
+                break;
+            };
+            let line = &self.sections[i].lines[dropped[i]];
+            if dropped[i] == 0 {
+                total += MARKER;
+            }
+            dropped[i] += 1;
+            sizes[i] -= cost(line);
+            total -= cost(line);
+        }
+        let mut trimmed = self.clone();
+        for (section, &n) in trimmed.sections.iter_mut().zip(&dropped) {
+            if n > 0 {
+                section.lines.drain(..n);
+                section
+                    .lines
+                    .insert(0, format!("… {n} older line(s) left out (--max-bytes)"));
+            }
+        }
+        let mut text = trimmed.render(format);
+        if text.len() > max_bytes {
+            // Headings alone are over the budget: cut the text itself.
+            let mut end = max_bytes.saturating_sub(1).min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            if max_bytes > 0 {
+                text.push('\n');
+            }
+        }
+        (text, dropped.iter().sum())
+    }
+
     pub fn render(&self, format: Format) -> String {
         let mut out = String::new();
         match format {

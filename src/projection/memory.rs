@@ -2,6 +2,7 @@
 //! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
 //! command returns as `instructions`.
 
+use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::state::{
     Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
@@ -34,7 +35,13 @@ pub enum View {
 
 /// Compute a view: its data (for JSON) and its document (for text and markdown).
 /// `days` is the short-term window.
-pub fn view(view: View, state: &State, scope: &Scope, days: u32) -> (serde_json::Value, Doc) {
+pub fn view(
+    view: View,
+    state: &State,
+    scope: &Scope,
+    days: u32,
+    summaries: Summaries,
+) -> (serde_json::Value, Doc) {
     fn json(data: &impl Serialize) -> serde_json::Value {
         serde_json::to_value(data).unwrap_or(serde_json::Value::Null)
     }
@@ -44,11 +51,11 @@ pub fn view(view: View, state: &State, scope: &Scope, days: u32) -> (serde_json:
             (json(&v), v.doc(state, scope.now))
         }
         View::Short => {
-            let v = short_term(state, scope.now, days);
+            let v = short_term(state, scope.now, days, summaries);
             (json(&v), v.doc(state, scope.now))
         }
         View::Long => {
-            let v = long_term(state, scope.now);
+            let v = long_term(state, scope.now, summaries);
             (json(&v), v.doc(state, scope.now))
         }
         View::Knowledge => {
@@ -531,18 +538,30 @@ impl WorkingMemory {
 pub struct ShortTermMemory {
     pub days: u32,
     pub since: DateTime<Utc>,
+    /// The summary standing for the items it covers (left out of the lists below).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Compaction>,
     pub completed: Vec<Task>,
     pub insights: Vec<Insight>,
     pub decisions: Vec<Decision>,
     pub sessions: Vec<Session>,
 }
 
-pub fn short_term(state: &State, now: DateTime<Utc>, days: u32) -> ShortTermMemory {
+pub fn short_term(
+    state: &State,
+    now: DateTime<Utc>,
+    days: u32,
+    summaries: Summaries,
+) -> ShortTermMemory {
     let since = now - Duration::days(i64::from(days));
-    let recent = |t: DateTime<Utc>| t >= since && t <= now;
+    // Only a summary that covers part of the window stands in for anything.
+    let compaction =
+        compaction::applied(&state.compactions, summaries).filter(|c| c.before > since);
+    let recent = |t: DateTime<Utc>| t >= since && t <= now && !compaction::covers(compaction, t);
     ShortTermMemory {
         days,
         since,
+        summary: compaction.cloned(),
         completed: state
             .tasks
             .iter()
@@ -570,6 +589,13 @@ pub fn short_term(state: &State, now: DateTime<Utc>, days: u32) -> ShortTermMemo
     }
 }
 
+/// The summary section, first in a view that applies one.
+fn summary_section(doc: &mut Doc, summary: &Option<Compaction>) {
+    if let Some(summary) = summary {
+        doc.section("Summary", compaction::summary_lines(summary), "");
+    }
+}
+
 impl ShortTermMemory {
     pub fn doc(&self, state: &State, now: DateTime<Utc>) -> Doc {
         let mut doc = Doc::new(format!(
@@ -577,6 +603,7 @@ impl ShortTermMemory {
             self.days,
             self.since.format("%Y-%m-%d %H:%M")
         ));
+        summary_section(&mut doc, &self.summary);
         doc.section(
             "Completed",
             self.completed
@@ -633,6 +660,10 @@ pub struct Metrics {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LongTermMemory {
+    /// The summary standing for the items it covers (left out of the lists below; the
+    /// metrics and cost always count everything).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<Compaction>,
     pub objectives: Vec<ObjectiveSummary>,
     pub decisions: Vec<Decision>,
     pub insights: Vec<Insight>,
@@ -642,10 +673,14 @@ pub struct LongTermMemory {
     pub cost: super::cost::Costs,
 }
 
-pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
+pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> LongTermMemory {
+    let compaction = compaction::applied(&state.compactions, summaries);
+    let kept = |t: DateTime<Utc>| !compaction::covers(compaction, t);
     let objectives = state
         .objectives
         .iter()
+        // Active objectives stay whatever their age; finished ones are history.
+        .filter(|o| o.completed.is_none_or(kept))
         .map(|o| {
             let (tasks_done, tasks_total) = objective_progress(state, &o.id);
             ObjectiveSummary {
@@ -675,9 +710,20 @@ pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
         .map(|t| (*t).clone())
         .collect();
     LongTermMemory {
+        summary: compaction.cloned(),
         objectives,
-        decisions: state.decisions.iter().cloned().collect(),
-        insights: state.insights.iter().cloned().collect(),
+        decisions: state
+            .decisions
+            .iter()
+            .filter(|d| kept(d.made.unwrap_or(d.requested)))
+            .cloned()
+            .collect(),
+        insights: state
+            .insights
+            .iter()
+            .filter(|i| kept(i.created))
+            .cloned()
+            .collect(),
         metrics: Metrics {
             total_sessions: state.sessions.len(),
             total_agents_spawned: state.agents.len(),
@@ -697,7 +743,10 @@ pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
                     .then(|| actual_minutes as f64 / estimated_minutes as f64),
             },
         },
-        forced_completions: forced,
+        forced_completions: forced
+            .into_iter()
+            .filter(|t| t.completed.is_none_or(kept))
+            .collect(),
         cost: super::cost::costs(state),
     }
 }
@@ -705,6 +754,7 @@ pub fn long_term(state: &State, now: DateTime<Utc>) -> LongTermMemory {
 impl LongTermMemory {
     pub fn doc(&self, state: &State, now: DateTime<Utc>) -> Doc {
         let mut doc = Doc::new("Long-term memory: the whole project");
+        summary_section(&mut doc, &self.summary);
         doc.section(
             "Objectives",
             self.objectives

@@ -2,6 +2,7 @@
 
 pub mod blame;
 pub mod claims;
+pub mod compaction;
 pub mod cost;
 pub mod data;
 pub mod doc;

@@ -5,6 +5,7 @@
 //! clone that has the same events computes the same state.
 
 use super::claims::Claims;
+use super::compaction::Compaction;
 use super::cost::Usage;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
@@ -461,6 +462,9 @@ pub struct State {
     pub orphans: Vec<usize>,
     /// Status changes written without knowledge of the status change they override.
     pub conflicts: Vec<Conflict>,
+    /// Summaries of old periods for the memory views, oldest first.
+    #[serde(default)]
+    pub compactions: Vec<Compaction>,
     abbrev: usize,
 }
 
@@ -743,6 +747,24 @@ impl State {
                 agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
                 agent.summary = text("summary");
                 agent.usage = Usage::from_body(body);
+            }
+            kind::MEMORY_COMPACTED => {
+                let parsed_before = event
+                    .body_str("before")
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
+                let Some(before) = parsed_before else {
+                    return Applied::Orphan;
+                };
+                self.compactions.push(Compaction {
+                    id: subject.to_string(),
+                    before: before.with_timezone(&Utc),
+                    summary: text("summary").unwrap_or_default(),
+                    events: body.get("events").and_then(Value::as_u64).unwrap_or(0),
+                    from_event: text("from_event").unwrap_or_default(),
+                    to_event: text("to_event").unwrap_or_default(),
+                    time,
+                    actor: event.actor.clone(),
+                });
             }
             _ => return Applied::UnknownKind,
         }

@@ -446,6 +446,7 @@ const TOOLS: &[&str] = &[
     "decision_request",
     "insight_add",
     "memory",
+    "memory_compact",
     "ready",
     "session_end",
     "session_resume",
@@ -673,6 +674,18 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(agent["data"]["session"], session.as_str());
     let agents = ok(&client, "agent_list", json!({})).await;
     assert_eq!(agents, cli_envelope(&repo, &["agent", "list"]));
+    // Compaction through MCP: refused here, as the CLI refuses it (nothing is old enough).
+    let early = call(
+        &client,
+        "memory_compact",
+        json!({ "before": "2026-01-05", "summary": "nothing yet" }),
+    )
+    .await;
+    assert_eq!(early.is_error, Some(true));
+    assert_eq!(
+        early.structured_content.expect("content")["error"]["code"],
+        "nothing_to_compact"
+    );
     // Its end, with what it cost; claims.
     let exited = ok(
         &client,

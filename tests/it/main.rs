@@ -25,6 +25,8 @@ mod store;
 mod reliability;
 // Claims with leases: concurrent claimers, expiry, races across clones, fencing.
 mod claims;
+// Lossless compaction: summaries in the history views, budgets, --expand.
+mod compaction;
 // Cost and effort: usage roll-ups and budget warnings.
 mod cost;
 // Sync between clones through a remote; concurrent edits; rewritten remote refs.
