@@ -8,12 +8,18 @@ use git_ledger::projection::state::Task;
 /// Tasks another holder has a live claim on are left out and listed after, with who holds
 /// them and until when; an expired claim frees its task.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Only tasks for this role (developer, tester, reviewer, …).
+    #[arg(long)]
+    role: Option<String>,
+}
 
-pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;
     let state = &loaded.state;
-    let (ready, claimed): (Vec<&Task>, Vec<&Task>) = state.ready().into_iter().partition(|t| {
+    let role = args.role.as_deref().map(str::trim);
+    let ready = state.ready_for_role(role);
+    let (ready, claimed): (Vec<&Task>, Vec<&Task>) = ready.into_iter().partition(|t| {
         t.claims
             .held_by_other(ledger.actor(), ledger.writer(), loaded.now)
             .is_none()

@@ -4,7 +4,7 @@ use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, TaskInput, parse_lease, resolve};
 use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
-use git_ledger::projection::state::{State, Task, TaskStatus};
+use git_ledger::projection::state::{Rule, State, Task, TaskStatus};
 
 /// Tasks: units of work with priorities, estimates and dependencies.
 ///
@@ -31,6 +31,16 @@ pub enum Command {
         /// Longer description.
         #[arg(long)]
         description: Option<String>,
+        /// Who should take it: developer, tester, reviewer, … (`ready --role` filters by it).
+        #[arg(long)]
+        role: Option<String>,
+        /// A command whose success the work must show before the task is done, like
+        /// "cargo test" (repeatable; `check run` runs it).
+        #[arg(long = "check-command", value_name = "COMMAND")]
+        check_commands: Vec<String>,
+        /// A checklist item someone must confirm before the task is done (repeatable).
+        #[arg(long = "check-item", value_name = "TEXT")]
+        check_items: Vec<String>,
     },
     /// List tasks.
     List {
@@ -146,7 +156,15 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             estimate,
             depends_on,
             description,
+            role,
+            check_commands,
+            check_items,
         } => {
+            let validation = check_commands
+                .into_iter()
+                .map(Rule::Command)
+                .chain(check_items.into_iter().map(Rule::Item))
+                .collect();
             let input = TaskInput {
                 title,
                 description,
@@ -154,6 +172,8 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
                 priority,
                 estimate,
                 depends_on,
+                role,
+                validation,
             };
             let (loaded, task) = ledger.task_add(&input)?;
             (loaded, task, "Added")
@@ -278,6 +298,16 @@ fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> 
     let mut field = |name: &str, value: String| text.push_str(&format!("{name:<12}{value}\n"));
     field("status", task.status.label().to_string());
     field("priority", format!("P{}", task.priority));
+    if let Some(role) = &task.role {
+        field("role", role.clone());
+    }
+    for rule in &task.validation {
+        let (what, text) = match rule {
+            Rule::Command(command) => ("command", command),
+            Rule::Item(item) => ("item", item),
+        };
+        field("validation", format!("{what}: {}", one_line(text, 100)));
+    }
     if let Some(objective) = &task.objective {
         let title = state
             .title_of(objective)

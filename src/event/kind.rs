@@ -245,6 +245,8 @@ enum Field {
     CountOrNull,
     /// An RFC 3339 time.
     Time,
+    /// A list of validation rules: `{"command": "…"}` or `{"item": "…"}`.
+    Rules,
 }
 
 /// One body field: name, type, required.
@@ -274,6 +276,8 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("description", Field::Text, false),
             ("objective", Field::Text, false),
             ("estimate_minutes", Field::Count, false),
+            ("role", Field::Text, false),
+            ("validation", Field::Rules, false),
         ],
     ),
     (TASK_DEPENDENCY_ADDED, &[("depends_on", Field::Texts, true)]),
@@ -455,6 +459,18 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Time => value
                     .as_str()
                     .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
+                Field::Rules => value.as_array().is_some_and(|rules| {
+                    rules.iter().all(|r| {
+                        r.as_object().is_some_and(|o| {
+                            o.len() == 1
+                                && matches!(
+                                    o.keys().next().map(String::as_str),
+                                    Some("command" | "item")
+                                )
+                                && o.values().all(Value::is_string)
+                        })
+                    })
+                }),
             },
         };
         if !ok {
@@ -465,6 +481,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Count => "a whole number",
                 Field::CountOrNull => "a whole number or null",
                 Field::Time => "an RFC 3339 time",
+                Field::Rules => "a list of {\"command\": …} or {\"item\": …}",
             };
             let what = if body.contains_key(*name) {
                 "is not"

@@ -3,7 +3,7 @@
 use super::{Error, Ledger, Loaded, optional_text, resolve, text};
 use crate::event::EntityKind;
 use crate::event::kind;
-use crate::projection::state::{Objective, ObjectiveStatus, State, Task, TaskStatus};
+use crate::projection::state::{Objective, ObjectiveStatus, Rule, State, Task, TaskStatus};
 use serde_json::{Value, json};
 
 /// What `task add` is given.
@@ -15,6 +15,10 @@ pub struct TaskInput {
     pub priority: Option<String>,
     pub estimate: Option<String>,
     pub depends_on: Vec<String>,
+    /// Who should take it: developer, tester, reviewer, …
+    pub role: Option<String>,
+    /// What its work must satisfy before it is done.
+    pub validation: Vec<Rule>,
 }
 
 /// `0`…`4` or `p0`…`p4` (`P` too), surrounding spaces ignored; nothing else.
@@ -123,6 +127,18 @@ impl Ledger {
             .transpose()?
             .unwrap_or(2);
         let estimate = input.estimate.as_deref().map(parse_estimate).transpose()?;
+        let role = optional_text("role", input.role.as_deref())?;
+        let validation = input
+            .validation
+            .iter()
+            .map(|rule| {
+                let text = text("validation rule", rule.text())?;
+                Ok(match rule {
+                    Rule::Command(_) => Rule::Command(text),
+                    Rule::Item(_) => Rule::Item(text),
+                })
+            })
+            .collect::<Result<Vec<Rule>, Error>>()?;
         let (loaded, id) = self.record(|state, batch| {
             let objective = input
                 .objective
@@ -140,6 +156,10 @@ impl Ledger {
             body = with_optional(body, "objective", &objective);
             if let Some(minutes) = estimate {
                 body["estimate_minutes"] = minutes.into();
+            }
+            body = with_optional(body, "role", &role);
+            if !validation.is_empty() {
+                body["validation"] = json!(validation);
             }
             batch.push(kind::TASK_CREATED, &id, body);
             Ok(id)

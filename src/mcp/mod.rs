@@ -175,6 +175,8 @@ pub struct TaskAddArgs {
     pub depends_on: Vec<String>,
     /// Longer description.
     pub description: Option<String>,
+    /// Who should take it: developer, tester, reviewer, …
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -388,6 +390,8 @@ impl Server {
             priority: args.priority.map(|p| p.to_string()),
             estimate: args.estimate,
             depends_on: args.depends_on,
+            role: args.role,
+            validation: Vec::new(),
         };
         Ok(self.call(|ledger| task_reply("Added", ledger.task_add(&input)?)))
     }

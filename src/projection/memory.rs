@@ -139,6 +139,9 @@ pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
         task.priority,
         one_line(&task.title, 72)
     );
+    if let Some(role) = &task.role {
+        line.push_str(&format!(" (role: {})", one_line(role, 30)));
+    }
     let unmet = state.unmet_dependencies(task);
     if task.status != TaskStatus::Done && !unmet.is_empty() {
         let names: Vec<String> = unmet.iter().map(|d| state.short(d)).collect();

@@ -94,6 +94,38 @@ pub struct MergeLink {
     pub time: DateTime<Utc>,
 }
 
+/// A validation rule of a task: a command whose success is evidence (run by `check run`),
+/// or a checklist item someone confirms. Stored as `{"command": "cargo test"}` or
+/// `{"item": "docs updated"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Command(String),
+    Item(String),
+}
+
+impl Rule {
+    /// The rules of an event body's `validation` list; entries of other shapes are skipped.
+    pub fn list(body: &Value) -> Vec<Rule> {
+        body.get("validation")
+            .and_then(Value::as_array)
+            .map(|rules| {
+                rules
+                    .iter()
+                    .filter_map(|r| serde_json::from_value(r.clone()).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The command or the item, as written.
+    pub fn text(&self) -> &str {
+        match self {
+            Rule::Command(text) | Rule::Item(text) => text,
+        }
+    }
+}
+
 /// Where a task's review stands; the latest review event wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -126,6 +158,12 @@ pub struct Task {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate_minutes: Option<u64>,
     pub depends_on: Vec<String>,
+    /// Who should take it: developer, tester, reviewer, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// What its work must satisfy before it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub validation: Vec<Rule>,
     pub status: TaskStatus,
     #[serde(with = "time")]
     pub created: DateTime<Utc>,
@@ -590,6 +628,8 @@ impl State {
                         .map_or(2, |p| p.min(4) as u8),
                     estimate_minutes: body.get("estimate_minutes").and_then(Value::as_u64),
                     depends_on: string_list(body, "depends_on"),
+                    role: text("role"),
+                    validation: Rule::list(body),
                     status: TaskStatus::Open,
                     created: time,
                     created_by: event.actor.clone(),
@@ -1016,6 +1056,15 @@ impl State {
     }
 
     /// Open tasks whose dependencies are all done, highest priority (lowest number) first.
+    /// The ready tasks for one role (every ready task when `role` is `None`).
+    pub fn ready_for_role(&self, role: Option<&str>) -> Vec<&Task> {
+        let mut ready = self.ready();
+        if let Some(role) = role {
+            ready.retain(|t| t.role.as_deref() == Some(role));
+        }
+        ready
+    }
+
     pub fn ready(&self) -> Vec<&Task> {
         let mut ready: Vec<&Task> = self
             .tasks
