@@ -25,7 +25,8 @@ pub enum Command {
         /// What it is sent to do.
         #[arg(long, short = 'm')]
         mission: String,
-        /// The task it works on (recorded; the task's status is left alone).
+        /// The task it works on (recorded; the task's status is left alone). Without it, the
+        /// agent takes the top ready task for its role that nobody holds, if there is one.
         #[arg(long, short = 't')]
         task: Option<String>,
         /// Give it a linked worktree beside the repository (<repo>-agents/<agent id>) on a new

@@ -18,6 +18,7 @@ mod mcp;
 mod memory;
 mod objective;
 mod output;
+mod plan;
 mod prime;
 mod ready;
 mod replay;
@@ -54,6 +55,8 @@ enum Command {
     Init(init::Args),
     #[command(subcommand)]
     Objective(objective::Command),
+    #[command(subcommand)]
+    Plan(plan::Command),
     #[command(subcommand)]
     Task(task::Command),
     Ready(ready::Args),
@@ -157,6 +160,7 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
     let reply = match command {
         Command::Init(a) => init::run(&dir, a),
         Command::Objective(c) => objective::run(&open()?, c),
+        Command::Plan(c) => plan::run(&open()?, c),
         Command::Task(c) => task::run(&open()?, c),
         Command::Ready(a) => ready::run(&open()?, a),
         Command::Insight(c) => insight::run(&open()?, c),

@@ -1,7 +1,6 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::memory::task_line;
-use git_ledger::projection::state::Task;
 
 /// Tasks that can be started now: open, with every dependency done, by priority.
 ///
@@ -18,12 +17,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;
     let state = &loaded.state;
     let role = args.role.as_deref().map(str::trim);
-    let ready = state.ready_for_role(role);
-    let (ready, claimed): (Vec<&Task>, Vec<&Task>) = ready.into_iter().partition(|t| {
-        t.claims
-            .held_by_other(ledger.actor(), ledger.writer(), loaded.now)
-            .is_none()
-    });
+    let (ready, claimed) = state.ready_split(role, ledger.actor(), ledger.writer(), loaded.now);
     let mut text: String = ready
         .iter()
         .map(|t| task_line(state, t, loaded.now) + "\n")

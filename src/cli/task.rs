@@ -94,7 +94,15 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Reopen a done or blocked task.
+    /// Cancel a task: it stays in the ledger, out of every queue (reopen undoes it).
+    Cancel {
+        /// Task id or unique prefix.
+        id: String,
+        /// Why.
+        #[arg(long, short = 'r')]
+        reason: Option<String>,
+    },
+    /// Reopen a done, blocked or cancelled task.
     Reopen {
         /// Task id or unique prefix.
         id: String,
@@ -143,7 +151,8 @@ pub enum StatusFilter {
     InProgress,
     Blocked,
     Done,
-    /// Everything that is not done.
+    Cancelled,
+    /// Everything that is neither done nor cancelled.
     Active,
 }
 
@@ -215,6 +224,10 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             };
             (loaded, task, verb)
         }
+        Command::Cancel { id, reason } => {
+            let (loaded, task) = ledger.task_cancel(Some(&id), reason.as_deref())?;
+            (loaded, task, "Cancelled")
+        }
         Command::Reopen { id, reason } => {
             let (loaded, task) = ledger.task_reopen(Some(&id), reason.as_deref())?;
             (loaded, task, "Reopened")
@@ -261,7 +274,8 @@ fn list(
             Some(StatusFilter::InProgress) => t.status == TaskStatus::InProgress,
             Some(StatusFilter::Blocked) => t.status == TaskStatus::Blocked,
             Some(StatusFilter::Done) => t.status == TaskStatus::Done,
-            Some(StatusFilter::Active) => t.status != TaskStatus::Done,
+            Some(StatusFilter::Cancelled) => t.status == TaskStatus::Cancelled,
+            Some(StatusFilter::Active) => !t.status.is_closed(),
         })
         .collect();
     let mut text: String = tasks

@@ -16,6 +16,8 @@ pub const TASK_NOTED: &str = "task.noted";
 pub const TASK_BLOCKED: &str = "task.blocked";
 pub const TASK_COMPLETED: &str = "task.completed";
 pub const TASK_REOPENED: &str = "task.reopened";
+pub const TASK_CANCELLED: &str = "task.cancelled";
+pub const TASK_UPDATED: &str = "task.updated";
 pub const TASK_CLAIMED: &str = "task.claimed";
 pub const TASK_CLAIM_RENEWED: &str = "task.claim_renewed";
 pub const TASK_RELEASED: &str = "task.released";
@@ -48,6 +50,8 @@ pub const KNOWN: &[&str] = &[
     TASK_BLOCKED,
     TASK_COMPLETED,
     TASK_REOPENED,
+    TASK_CANCELLED,
+    TASK_UPDATED,
     TASK_CLAIMED,
     TASK_CLAIM_RENEWED,
     TASK_RELEASED,
@@ -78,7 +82,7 @@ pub fn is_known(kind: &str) -> bool {
 pub fn is_status_change(kind: &str) -> bool {
     matches!(
         kind,
-        TASK_STARTED | TASK_BLOCKED | TASK_COMPLETED | TASK_REOPENED
+        TASK_STARTED | TASK_BLOCKED | TASK_COMPLETED | TASK_REOPENED | TASK_CANCELLED
     )
 }
 
@@ -121,6 +125,18 @@ pub fn describe(event: &Event) -> String {
             Some(_) => format!("task reopened: {}", text("reason")),
             None => "task reopened".to_string(),
         },
+        TASK_CANCELLED => match event.body_str("reason") {
+            Some(_) => format!("task cancelled: {}", text("reason")),
+            None => "task cancelled".to_string(),
+        },
+        TASK_UPDATED => {
+            let fields: Vec<&str> = event
+                .body
+                .as_object()
+                .map(|o| o.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            format!("task updated: {}", fields.join(", "))
+        }
         TASK_CLAIMED => format!(
             "claimed by {} until {}",
             text("holder"),
@@ -260,6 +276,7 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("title", Field::Text, true),
             ("description", Field::Text, false),
             ("budget_micros", Field::Count, false),
+            ("plan", Field::Text, false),
         ],
     ),
     (OBJECTIVE_COMPLETED, &[("outcome", Field::Text, false)]),
@@ -278,6 +295,8 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("estimate_minutes", Field::Count, false),
             ("role", Field::Text, false),
             ("validation", Field::Rules, false),
+            ("stage", Field::Text, false),
+            ("plan_key", Field::Text, false),
         ],
     ),
     (TASK_DEPENDENCY_ADDED, &[("depends_on", Field::Texts, true)]),
@@ -307,6 +326,26 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         &[
             ("reason", Field::Text, false),
             ("after", Field::Text, false),
+        ],
+    ),
+    (
+        TASK_CANCELLED,
+        &[
+            ("reason", Field::Text, false),
+            ("after", Field::Text, false),
+        ],
+    ),
+    (
+        TASK_UPDATED,
+        &[
+            ("title", Field::Text, false),
+            ("description", Field::Text, false),
+            ("priority", Field::Count, false),
+            ("estimate_minutes", Field::Count, false),
+            ("role", Field::Text, false),
+            ("validation", Field::Rules, false),
+            ("depends_on", Field::Texts, false),
+            ("stage", Field::Text, false),
         ],
     ),
     (

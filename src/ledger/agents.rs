@@ -7,7 +7,7 @@ use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::Usage;
-use crate::projection::state::{Agent, State, TaskStatus};
+use crate::projection::state::{Agent, State};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,6 +22,7 @@ pub struct AgentInput {
     pub role: String,
     pub mission: String,
     /// The task it works on (id or prefix); recorded, the task's status is left alone.
+    /// Without one, the agent takes the top ready task for its role, if there is one.
     pub task: Option<String>,
     /// Make it a linked worktree and a branch of its own.
     pub worktree: bool,
@@ -110,11 +111,15 @@ impl Ledger {
         }
         let agents_dir = input.worktree.then(|| self.agents_dir());
         let (loaded, id) = self.record(|state, batch| {
-            let task = input
-                .task
-                .as_deref()
-                .map(|t| resolve(state, EntityKind::Task, t))
-                .transpose()?;
+            let task = match input.task.as_deref() {
+                Some(t) => Some(resolve(state, EntityKind::Task, t)?),
+                // A pool: the top ready task for the role that nobody holds, if any.
+                None => state
+                    .ready_for_role(Some(&role))
+                    .into_iter()
+                    .find(|t| t.claims.live(batch.now).is_none())
+                    .map(|t| t.id.clone()),
+            };
             let id = batch.new_id(EntityKind::Agent, &format!("{role}\n{mission}"));
             let mut body =
                 with_optional(json!({ "role": role, "mission": mission }), "task", &task);
@@ -137,12 +142,10 @@ impl Ledger {
             batch.push(kind::AGENT_SPAWNED, &id, body);
             // The agent holds its task while it runs: no other agent is sent to it. A done
             // task (an agent sent to review it) is not claimed.
-            if let Some(task) = task.as_ref().filter(|t| {
-                state
-                    .tasks
-                    .get(t)
-                    .is_some_and(|t| t.status != TaskStatus::Done)
-            }) {
+            if let Some(task) = task
+                .as_ref()
+                .filter(|t| state.tasks.get(t).is_some_and(|t| !t.status.is_closed()))
+            {
                 let holder = format!("agent:{id}");
                 claims::push_claim(state, batch, task, &holder, self.writer(), CLAIM_LEASE)?;
             }

@@ -7,7 +7,7 @@
 use super::{Batch, Error, Ledger, Loaded, resolve};
 use crate::event::{EntityKind, kind};
 use crate::projection::claims::Claim;
-use crate::projection::state::{State, Task, TaskStatus};
+use crate::projection::state::{State, Task};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -141,10 +141,10 @@ pub(super) fn push_claim(
         kind: EntityKind::Task,
         input: id.to_string(),
     })?;
-    if task.status == TaskStatus::Done {
+    if task.status.is_closed() {
         return Err(Error::WrongState {
             id: state.short(id),
-            status: "done",
+            status: task.status.label(),
             action: "claimed",
         });
     }

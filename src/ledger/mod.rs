@@ -15,6 +15,7 @@ mod error;
 mod import;
 mod insights;
 mod instructions;
+mod plan;
 mod retry;
 mod reviews;
 mod sessions;
@@ -30,6 +31,7 @@ pub use cost::{UsageInput, parse_cost};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use instructions::Instructions;
+pub use plan::{PlanReport, read_plan};
 pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
 pub use supervise::{Termination, signal_name};
@@ -414,6 +416,15 @@ impl Batch<'_> {
 
     pub fn worktree(&self) -> String {
         self.worktree.to_string_lossy().into_owned()
+    }
+
+    /// How many events are drafted so far.
+    pub fn len(&self) -> usize {
+        self.drafts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.drafts.is_empty()
     }
 
     fn seal(self, actor: &str) -> Vec<Event> {

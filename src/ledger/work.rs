@@ -188,7 +188,7 @@ impl Ledger {
     pub fn task_start(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
         let worktree = self.worktree().to_string_lossy().into_owned();
         let (loaded, task) = self.task_event(input, |state, task| {
-            if task.status == TaskStatus::Done {
+            if task.status.is_closed() {
                 return Err(wrong_state(state, task, "started"));
             }
             let now = crate::clock::now()?;
@@ -231,7 +231,7 @@ impl Ledger {
     pub fn task_block(&self, input: Option<&str>, reason: &str) -> Result<(Loaded, Task), Error> {
         let reason = text("reason", reason)?;
         self.task_event(input, |state, task| {
-            if task.status == TaskStatus::Done {
+            if task.status.is_closed() {
                 return Err(wrong_state(state, task, "blocked"));
             }
             Ok(Some((
@@ -251,7 +251,7 @@ impl Ledger {
     ) -> Result<(Loaded, Task), Error> {
         let summary = optional_text("summary", summary)?;
         let (loaded, task) = self.task_event(input, |state, task| {
-            if task.status == TaskStatus::Done {
+            if task.status.is_closed() {
                 return Err(wrong_state(state, task, "completed"));
             }
             let reasons = close_validation(task, summary.is_some());
@@ -277,6 +277,24 @@ impl Ledger {
         Ok((loaded, task))
     }
 
+    /// Cancel a task that is not closed: it stays in the ledger, out of every queue.
+    pub fn task_cancel(
+        &self,
+        input: Option<&str>,
+        reason: Option<&str>,
+    ) -> Result<(Loaded, Task), Error> {
+        let reason = optional_text("reason", reason)?;
+        self.task_event(input, |state, task| {
+            if task.status.is_closed() {
+                return Err(wrong_state(state, task, "cancelled"));
+            }
+            Ok(Some((
+                kind::TASK_CANCELLED,
+                after(task, with_optional(json!({}), "reason", &reason)),
+            )))
+        })
+    }
+
     pub fn task_reopen(
         &self,
         input: Option<&str>,
@@ -284,7 +302,10 @@ impl Ledger {
     ) -> Result<(Loaded, Task), Error> {
         let reason = optional_text("reason", reason)?;
         self.task_event(input, |state, task| {
-            if !matches!(task.status, TaskStatus::Done | TaskStatus::Blocked) {
+            if !matches!(
+                task.status,
+                TaskStatus::Done | TaskStatus::Blocked | TaskStatus::Cancelled
+            ) {
                 return Err(wrong_state(state, task, "reopened"));
             }
             Ok(Some((

@@ -126,6 +126,12 @@ pub struct SessionEndArgs {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
+pub struct ReadyArgs {
+    /// Only tasks for this role (developer, tester, reviewer, …).
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct TaskClaimArgs {
     /// Task id or unique prefix; default: the top ready task nobody holds (to claim), or the
     /// one task you hold (to release).
@@ -501,13 +507,18 @@ impl Server {
     }
 
     #[tool(
-        description = "Tasks that can be started now: open, every dependency done, by \
-                          priority."
+        description = "Tasks that can be started now: open, every dependency done, not \
+                          claimed by someone else, by priority; `role` filters by role."
     )]
-    async fn ready(&self) -> Result<CallToolResult, ErrorData> {
+    async fn ready(&self, args: Parameters<ReadyArgs>) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let loaded = ledger.load()?;
-            let ready = loaded.state.ready();
+            let (ready, _) = loaded.state.ready_split(
+                args.0.role.as_deref().map(str::trim),
+                ledger.actor(),
+                ledger.writer(),
+                loaded.now,
+            );
             let text = lines(
                 ready
                     .iter()

@@ -143,7 +143,7 @@ pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
         line.push_str(&format!(" (role: {})", one_line(role, 30)));
     }
     let unmet = state.unmet_dependencies(task);
-    if task.status != TaskStatus::Done && !unmet.is_empty() {
+    if !task.status.is_closed() && !unmet.is_empty() {
         let names: Vec<String> = unmet.iter().map(|d| state.short(d)).collect();
         line.push_str(&format!(" (waits for {})", names.join(", ")));
     }
@@ -206,7 +206,8 @@ pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
     let tasks = state
         .tasks
         .iter()
-        .filter(|t| t.objective.as_deref() == Some(objective));
+        // Cancelled tasks are no longer part of the work.
+        .filter(|t| t.objective.as_deref() == Some(objective) && t.status != TaskStatus::Cancelled);
     tasks.fold((0, 0), |(done, total), t| {
         (done + usize::from(t.status == TaskStatus::Done), total + 1)
     })

@@ -7,6 +7,7 @@ pub mod cost;
 pub mod data;
 pub mod doc;
 pub mod memory;
+pub mod plan;
 pub mod point;
 pub mod prime;
 pub mod state;

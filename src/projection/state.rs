@@ -42,6 +42,9 @@ pub struct Objective {
     /// What the work towards it may cost, in micro-units (see `projection::cost`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_micros: Option<u64>,
+    /// The name of the plan it was made from (`plan apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +54,8 @@ pub enum TaskStatus {
     InProgress,
     Blocked,
     Done,
+    /// Dropped without being done (a plan no longer has it); never deleted.
+    Cancelled,
 }
 
 impl TaskStatus {
@@ -60,7 +65,13 @@ impl TaskStatus {
             TaskStatus::InProgress => "in progress",
             TaskStatus::Blocked => "blocked",
             TaskStatus::Done => "done",
+            TaskStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// Done or cancelled: nothing more is to be done on it.
+    pub fn is_closed(self) -> bool {
+        matches!(self, TaskStatus::Done | TaskStatus::Cancelled)
     }
 }
 
@@ -164,6 +175,11 @@ pub struct Task {
     /// What its work must satisfy before it is done.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub validation: Vec<Rule>,
+    /// The plan stage it belongs to, and its key in the plan (`plan apply`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan_key: Option<String>,
     pub status: TaskStatus,
     #[serde(with = "time")]
     pub created: DateTime<Utc>,
@@ -599,6 +615,7 @@ impl State {
                     created: time,
                     completed: None,
                     budget_micros: body.get("budget_micros").and_then(Value::as_u64),
+                    plan: text("plan"),
                 },
             ),
             kind::OBJECTIVE_BUDGET_SET => {
@@ -630,6 +647,8 @@ impl State {
                     depends_on: string_list(body, "depends_on"),
                     role: text("role"),
                     validation: Rule::list(body),
+                    stage: text("stage"),
+                    plan_key: text("plan_key"),
                     status: TaskStatus::Open,
                     created: time,
                     created_by: event.actor.clone(),
@@ -655,6 +674,8 @@ impl State {
             | kind::TASK_BLOCKED
             | kind::TASK_COMPLETED
             | kind::TASK_REOPENED
+            | kind::TASK_CANCELLED
+            | kind::TASK_UPDATED
             | kind::TASK_CLAIMED
             | kind::TASK_CLAIM_RENEWED
             | kind::TASK_RELEASED
@@ -885,6 +906,40 @@ impl State {
                 .then(|| string_list(&event.body, "overridden"));
                 self.focus.retain(|_, focused| focused != id);
             }
+            kind::TASK_CANCELLED => {
+                task.claims.apply(event, time);
+                task.stop_clock(time);
+                task.status = TaskStatus::Cancelled;
+                task.block_reason = None;
+                self.focus.retain(|_, focused| focused != id);
+            }
+            kind::TASK_UPDATED => {
+                let body = &event.body;
+                if let Some(title) = text("title") {
+                    task.title = title;
+                }
+                if let Some(description) = text("description") {
+                    task.description = Some(description);
+                }
+                if let Some(priority) = body.get("priority").and_then(Value::as_u64) {
+                    task.priority = priority.min(4) as u8;
+                }
+                if let Some(minutes) = body.get("estimate_minutes").and_then(Value::as_u64) {
+                    task.estimate_minutes = Some(minutes);
+                }
+                if let Some(role) = text("role") {
+                    task.role = Some(role);
+                }
+                if body.get("validation").is_some() {
+                    task.validation = Rule::list(body);
+                }
+                if body.get("depends_on").is_some() {
+                    task.depends_on = string_list(body, "depends_on");
+                }
+                if let Some(stage) = text("stage") {
+                    task.stage = Some(stage);
+                }
+            }
             kind::TASK_REOPENED => {
                 task.stop_clock(time);
                 task.status = TaskStatus::Open;
@@ -1056,6 +1111,20 @@ impl State {
     }
 
     /// Open tasks whose dependencies are all done, highest priority (lowest number) first.
+    /// What `ready` offers a holder: the ready tasks (for `role`, if given) it may take, and
+    /// those another holder's live claim keeps from it.
+    pub fn ready_split(
+        &self,
+        role: Option<&str>,
+        holder: &str,
+        writer: &str,
+        now: DateTime<Utc>,
+    ) -> (Vec<&Task>, Vec<&Task>) {
+        self.ready_for_role(role)
+            .into_iter()
+            .partition(|t| t.claims.held_by_other(holder, writer, now).is_none())
+    }
+
     /// The ready tasks for one role (every ready task when `role` is `None`).
     pub fn ready_for_role(&self, role: Option<&str>) -> Vec<&Task> {
         let mut ready = self.ready();
@@ -1082,7 +1151,8 @@ impl State {
             .filter(|dep| {
                 self.tasks
                     .get(dep)
-                    .is_none_or(|d| d.status != TaskStatus::Done)
+                    // A cancelled dependency no longer holds anything up.
+                    .is_none_or(|d| !d.status.is_closed())
             })
             .map(String::as_str)
             .collect()

@@ -17,6 +17,7 @@ pub struct Counts {
     pub tasks_in_progress: usize,
     pub tasks_blocked: usize,
     pub tasks_done: usize,
+    pub tasks_cancelled: usize,
     pub tasks_ready: usize,
     pub decisions_open: usize,
     pub insights: usize,
@@ -50,6 +51,69 @@ pub struct Status {
     pub lost_claims: Vec<LostClaimNotice>,
     /// Spending reported by sessions and agents, rolled up, with budget warnings.
     pub cost: Costs,
+    /// Each role's queue and who works on what (roles of tasks that are not closed).
+    pub roles: Vec<RoleQueue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleQueue {
+    pub role: String,
+    /// Ready tasks for the role nobody holds, by priority.
+    pub ready: Vec<String>,
+    /// Tasks in progress (or claimed), with who works on them.
+    pub working: Vec<Working>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Working {
+    pub task: String,
+    /// The claim holder, else the running agent spawned for it, else whoever started it.
+    pub by: String,
+}
+
+/// Each role's queue: what is ready for it, and who works on what.
+pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue> {
+    let mut queues: Vec<RoleQueue> = Vec::new();
+    for task in state.tasks.iter().filter(|t| !t.status.is_closed()) {
+        let Some(role) = &task.role else { continue };
+        if !queues.iter().any(|q| &q.role == role) {
+            queues.push(RoleQueue {
+                role: role.clone(),
+                ready: Vec::new(),
+                working: Vec::new(),
+            });
+        }
+    }
+    for queue in &mut queues {
+        queue.ready = state
+            .ready_for_role(Some(&queue.role))
+            .into_iter()
+            .filter(|t| t.claims.live(now).is_none())
+            .map(|t| t.id.clone())
+            .collect();
+        queue.working = state
+            .tasks
+            .iter()
+            .filter(|t| t.role.as_deref() == Some(queue.role.as_str()) && !t.status.is_closed())
+            .filter_map(|t| {
+                let claim = t.claims.live(now).map(|c| c.holder.clone());
+                let agent = state
+                    .agents
+                    .iter()
+                    .rev()
+                    .find(|a| a.is_running() && a.task.as_deref() == Some(t.id.as_str()))
+                    .map(|a| format!("agent:{}", a.id));
+                let starter = (t.status == TaskStatus::InProgress)
+                    .then(|| t.status_event.as_ref().map(|e| e.actor.clone()))
+                    .flatten();
+                Some(Working {
+                    task: t.id.clone(),
+                    by: claim.or(agent).or(starter)?,
+                })
+            })
+            .collect();
+    }
+    queues
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +157,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             tasks_in_progress: count(TaskStatus::InProgress),
             tasks_blocked: count(TaskStatus::Blocked),
             tasks_done: count(TaskStatus::Done),
+            tasks_cancelled: count(TaskStatus::Cancelled),
             tasks_ready: ready.len(),
             decisions_open: state
                 .decisions
@@ -125,7 +190,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
         claims: state
             .tasks
             .iter()
-            .filter(|t| t.status != TaskStatus::Done)
+            .filter(|t| !t.status.is_closed())
             .filter_map(|t| {
                 let claim = t.claims.live(scope.now)?;
                 Some(ClaimedTask {
@@ -136,6 +201,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             .collect(),
         lost_claims: lost_claims(state, scope.actor, scope.writer),
         cost: cost::costs(state),
+        roles: roles(state, scope.now),
     }
 }
 
@@ -145,7 +211,7 @@ pub fn lost_claims(state: &State, holder: &str, writer: &str) -> Vec<LostClaimNo
     state
         .tasks
         .iter()
-        .filter(|t| t.status != TaskStatus::Done)
+        .filter(|t| !t.status.is_closed())
         .filter(|t| {
             !t.claims
                 .current
@@ -277,6 +343,42 @@ impl Status {
                 c.agents_running, c.agents_finished
             ));
             doc.section("Agents", lines, "");
+        }
+        // Roles appear only in ledgers whose tasks have them.
+        if !self.roles.is_empty() {
+            let lines = self
+                .roles
+                .iter()
+                .map(|q| {
+                    let working: Vec<String> = q
+                        .working
+                        .iter()
+                        .map(|w| format!("{} by {}", state.short(&w.task), w.by))
+                        .collect();
+                    let ready: Vec<String> = q
+                        .ready
+                        .iter()
+                        .take(LIST_LIMIT)
+                        .map(|id| state.short(id))
+                        .collect();
+                    format!(
+                        "{}: {} ready{}; {}",
+                        q.role,
+                        q.ready.len(),
+                        if ready.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", ready.join(", "))
+                        },
+                        if working.is_empty() {
+                            "nobody working".to_string()
+                        } else {
+                            format!("working: {}", working.join(", "))
+                        }
+                    )
+                })
+                .collect();
+            doc.section("Roles", lines, "");
         }
         // Claims appear only in ledgers that use them.
         if !self.claims.is_empty() {

@@ -11,6 +11,8 @@ mod gate;
 mod hooks;
 // Bad input: each refused with one line and a non-zero exit, nothing written.
 mod errors;
+// Plans of stages, role pools, re-applying edited plans.
+mod plans;
 // Replay, time travel (--at), diff and blame.
 mod replay;
 // Export and import: round trips, orchestrator and beads files, batching, refusals.

@@ -1,0 +1,616 @@
+//! `plan apply`: a plan file (YAML or JSON) of stages and tasks becomes an objective, tasks
+//! and dependencies, in one commit. Applying the same file again records nothing; applying an
+//! edited file records only the differences, and tasks dropped from it are cancelled.
+//!
+//! ```yaml
+//! name: Ship the exporter          # the objective; the plan's identity
+//! budget: 40                       # optional, in currency units
+//! stages:
+//!   - name: develop
+//!     role: developer              # the default role of the stage's tasks
+//!     tasks:
+//!       - key: encoder             # stable within the plan: what re-applying matches on
+//!         title: Write the encoder
+//!         priority: 1
+//!         estimate: 2h
+//!         validation:
+//!           - command: cargo test  # evidence `check run` records
+//!           - Docs updated         # a checklist item
+//!   - name: test
+//!     role: tester
+//!     triggers_on: all of develop  # every task of the stage waits for all of develop
+//!     tasks:
+//!       - key: e2e
+//!         title: Test the export end to end
+//!         triggers_on: [encoder]   # a task key, `stage <name>` or `all of <name>`
+//! ```
+
+use super::work::{parse_estimate, parse_priority};
+use super::{Batch, Error, Ledger, Loaded, optional_text, text};
+use crate::event::{EntityKind, kind};
+use crate::projection::cost::parse_money;
+use crate::projection::state::{Rule, State, Task, TaskStatus};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The largest plan file read.
+const MAX_PLAN_BYTES: u64 = 4 << 20;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlanFile {
+    name: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    budget: Option<Money>,
+    stages: Vec<StageFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageFile {
+    name: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    triggers_on: Triggers,
+    #[serde(default)]
+    validation: Vec<RuleFile>,
+    #[serde(default)]
+    tasks: Vec<TaskFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskFile {
+    key: String,
+    title: String,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    priority: Option<Scalar>,
+    #[serde(default)]
+    estimate: Option<Scalar>,
+    #[serde(default)]
+    triggers_on: Triggers,
+    #[serde(default)]
+    validation: Vec<RuleFile>,
+}
+
+/// One trigger or a list of them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(untagged)]
+enum Triggers {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Triggers {
+    fn list(&self) -> Vec<&str> {
+        match self {
+            Triggers::None => Vec::new(),
+            Triggers::One(one) => vec![one.as_str()],
+            Triggers::Many(many) => many.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A rule as written: a checklist item as plain text, or `command:` / `item:`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RuleFile {
+    Item(String),
+    Tagged(Rule),
+}
+
+/// A number or a string (`priority: 1`, `estimate: 2h`, `budget: "12.50"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl Scalar {
+    fn text(&self) -> String {
+        match self {
+            Scalar::Number(n) => n.to_string(),
+            Scalar::Text(t) => t.clone(),
+        }
+    }
+}
+
+type Money = Scalar;
+
+/// A plan checked and resolved: what each task should be.
+#[derive(Debug)]
+struct Plan {
+    name: String,
+    description: Option<String>,
+    budget_micros: Option<u64>,
+    tasks: Vec<PlannedTask>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct PlannedTask {
+    key: String,
+    stage: String,
+    title: String,
+    description: Option<String>,
+    role: Option<String>,
+    priority: u8,
+    estimate_minutes: Option<u64>,
+    validation: Vec<Rule>,
+    /// Keys of the tasks it waits for, in plan order.
+    depends_on: Vec<String>,
+}
+
+/// What `plan apply` recorded.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PlanReport {
+    pub plan: String,
+    pub objective: String,
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub cancelled: Vec<String>,
+    pub reopened: Vec<String>,
+    pub unchanged: usize,
+    /// Events appended (0 when the ledger already matched the file).
+    pub events: usize,
+}
+
+/// Read and check a plan file: YAML (JSON is YAML too).
+fn parse(source: &str) -> Result<Plan, Error> {
+    let bad = |message: String| Error::Import {
+        line: None,
+        message,
+        hint: "see `git ledger plan apply --help` for the plan format",
+    };
+    let file: PlanFile = yaml_serde::from_str(source).map_err(|e| bad(format!("plan: {e}")))?;
+    let name = text("plan name", &file.name)?;
+    let description = optional_text("plan description", file.description.as_deref())?;
+    let budget_micros = match &file.budget {
+        Some(budget) => {
+            Some(parse_money(&budget.text()).ok_or_else(|| Error::BadMoney(budget.text()))?)
+        }
+        None => None,
+    };
+    let mut stage_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut keys = BTreeSet::new();
+    for stage in &file.stages {
+        let name = text("stage name", &stage.name)?;
+        if stage_keys.contains_key(&name) {
+            return Err(bad(format!("stage '{name}' appears twice")));
+        }
+        let mut stage_tasks = Vec::new();
+        for task in &stage.tasks {
+            let key = text("task key", &task.key)?;
+            if !keys.insert(key.clone()) {
+                return Err(bad(format!("task key '{key}' appears twice")));
+            }
+            stage_tasks.push(key);
+        }
+        stage_keys.insert(name, stage_tasks);
+    }
+    // `encoder`, `stage develop`, `all of develop` (and the seeds' `… completion/complete`).
+    let resolve = |trigger: &str, own: &str| -> Result<Vec<String>, Error> {
+        let t = trigger.trim();
+        let t = t
+            .strip_suffix(" completion")
+            .or_else(|| t.strip_suffix(" complete"))
+            .unwrap_or(t)
+            .trim();
+        let stage = t
+            .strip_prefix("all of ")
+            .or_else(|| t.strip_prefix("stage "))
+            .or_else(|| t.strip_prefix("stage:"))
+            .map(str::trim);
+        match stage {
+            Some(stage) => match stage_keys.get(stage) {
+                Some(_) if stage == own => {
+                    Err(bad(format!("stage '{stage}' cannot wait for itself")))
+                }
+                Some(tasks) => Ok(tasks.clone()),
+                None => Err(bad(format!("trigger '{trigger}': no stage '{stage}'"))),
+            },
+            None if keys.contains(t) => Ok(vec![t.to_string()]),
+            None => Err(bad(format!(
+                "trigger '{trigger}': no task key or stage '{t}'"
+            ))),
+        }
+    };
+    let rules = |written: &[RuleFile]| -> Result<Vec<Rule>, Error> {
+        written
+            .iter()
+            .map(|rule| {
+                Ok(match rule {
+                    RuleFile::Item(item) | RuleFile::Tagged(Rule::Item(item)) => {
+                        Rule::Item(text("validation rule", item)?)
+                    }
+                    RuleFile::Tagged(Rule::Command(command)) => {
+                        Rule::Command(text("validation command", command)?)
+                    }
+                })
+            })
+            .collect()
+    };
+    let mut tasks = Vec::new();
+    for stage in &file.stages {
+        let stage_name = stage.name.trim().to_string();
+        let stage_rules = rules(&stage.validation)?;
+        let mut stage_deps = Vec::new();
+        for trigger in stage.triggers_on.list() {
+            stage_deps.extend(resolve(trigger, &stage_name)?);
+        }
+        for task in &stage.tasks {
+            let mut depends_on: Vec<String> = Vec::new();
+            let mut add = |keys: Vec<String>| {
+                for key in keys {
+                    if !depends_on.contains(&key) {
+                        depends_on.push(key);
+                    }
+                }
+            };
+            add(stage_deps.clone());
+            for trigger in task.triggers_on.list() {
+                add(resolve(trigger, "")?);
+            }
+            let key = task.key.trim().to_string();
+            if depends_on.contains(&key) {
+                return Err(bad(format!("task '{key}' cannot wait for itself")));
+            }
+            let mut validation = stage_rules.clone();
+            validation.extend(rules(&task.validation)?);
+            tasks.push(PlannedTask {
+                key,
+                stage: stage_name.clone(),
+                title: text("title", &task.title)?,
+                description: optional_text("description", task.description.as_deref())?,
+                role: optional_text("role", task.role.as_deref().or(stage.role.as_deref()))?,
+                priority: match &task.priority {
+                    Some(p) => parse_priority(&p.text())?,
+                    None => 2,
+                },
+                estimate_minutes: task
+                    .estimate
+                    .as_ref()
+                    .map(|e| parse_estimate(&e.text()))
+                    .transpose()?,
+                validation,
+                depends_on,
+            });
+        }
+    }
+    if let Some(cycle) = cycle(&tasks) {
+        return Err(Error::Cycle(cycle));
+    }
+    Ok(Plan {
+        name,
+        description,
+        budget_micros,
+        tasks,
+    })
+}
+
+/// A cycle among the plan's triggers, as a path of keys.
+fn cycle(tasks: &[PlannedTask]) -> Option<Vec<String>> {
+    let deps: BTreeMap<&str, &[String]> = tasks
+        .iter()
+        .map(|t| (t.key.as_str(), t.depends_on.as_slice()))
+        .collect();
+    // Depth-first search with colours: 1 on the path, 2 finished.
+    fn visit<'a>(
+        key: &'a str,
+        deps: &BTreeMap<&'a str, &'a [String]>,
+        colour: &mut BTreeMap<&'a str, u8>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        match colour.get(key) {
+            Some(2) => return None,
+            Some(1) => {
+                let start = path.iter().position(|k| *k == key).unwrap_or(0);
+                let mut cycle: Vec<String> = path[start..].iter().map(|k| k.to_string()).collect();
+                cycle.push(key.to_string());
+                return Some(cycle);
+            }
+            _ => {}
+        }
+        colour.insert(key, 1);
+        path.push(key);
+        for dep in deps.get(key).copied().unwrap_or(&[]) {
+            if let Some(cycle) = visit(dep, deps, colour, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        colour.insert(key, 2);
+        None
+    }
+    let mut colour = BTreeMap::new();
+    for task in tasks {
+        if let Some(cycle) = visit(&task.key, &deps, &mut colour, &mut Vec::new()) {
+            return Some(cycle);
+        }
+    }
+    None
+}
+
+/// Read a plan file (or standard input for `-`), at most [`MAX_PLAN_BYTES`].
+pub fn read_plan(path: &str) -> Result<String, Error> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let result = if path == "-" {
+        std::io::stdin()
+            .take(MAX_PLAN_BYTES + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes))
+    };
+    result.map_err(|e| Error::Io(format!("cannot read {path}: {e}")))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(Error::TooLarge {
+            what: "plan file",
+            size: bytes.len(),
+            limit: MAX_PLAN_BYTES as usize,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| Error::Import {
+        line: None,
+        message: format!(
+            "{path} is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        ),
+        hint: "save the plan as UTF-8",
+    })
+}
+
+impl Ledger {
+    /// Apply a plan (the text of a plan file): record what differs from the ledger.
+    pub fn plan_apply(&self, source: &str) -> Result<(Loaded, PlanReport), Error> {
+        let plan = parse(source)?;
+        self.record(|state, batch| Ok(diff(state, batch, &plan)))
+    }
+}
+
+/// Draft the events that make the ledger match the plan.
+fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
+    let mut report = PlanReport {
+        plan: plan.name.clone(),
+        ..PlanReport::default()
+    };
+    let existing_objective = state
+        .objectives
+        .iter()
+        .rev()
+        .find(|o| o.plan.as_deref() == Some(plan.name.as_str()));
+    let objective = match existing_objective {
+        Some(o) => {
+            if o.budget_micros != plan.budget_micros
+                && let Some(budget) = plan.budget_micros
+            {
+                batch.push(
+                    kind::OBJECTIVE_BUDGET_SET,
+                    &o.id,
+                    json!({ "budget_micros": budget }),
+                );
+            }
+            o.id.clone()
+        }
+        None => {
+            let id = batch.new_id(EntityKind::Objective, &plan.name);
+            let mut body = json!({ "title": plan.name, "plan": plan.name });
+            if let Some(description) = &plan.description {
+                body["description"] = json!(description);
+            }
+            if let Some(budget) = plan.budget_micros {
+                body["budget_micros"] = json!(budget);
+            }
+            batch.push(kind::OBJECTIVE_CREATED, &id, body);
+            id
+        }
+    };
+    report.objective = objective.clone();
+    // The plan's tasks already in the ledger, by key (the newest if a key repeats).
+    let mut by_key: BTreeMap<&str, &Task> = BTreeMap::new();
+    for task in state.tasks.iter() {
+        if task.objective.as_deref() == Some(objective.as_str())
+            && let Some(key) = &task.plan_key
+        {
+            by_key.insert(key, task);
+        }
+    }
+    let ids: BTreeMap<&str, String> = plan
+        .tasks
+        .iter()
+        .map(|planned| {
+            let id = match by_key.get(planned.key.as_str()) {
+                Some(task) => task.id.clone(),
+                None => batch.new_id(EntityKind::Task, &format!("{}\n{}", plan.name, planned.key)),
+            };
+            (planned.key.as_str(), id)
+        })
+        .collect();
+    for planned in &plan.tasks {
+        let id = &ids[planned.key.as_str()];
+        let depends_on: Vec<&String> = planned
+            .depends_on
+            .iter()
+            .filter_map(|key| ids.get(key.as_str()))
+            .collect();
+        match by_key.get(planned.key.as_str()) {
+            None => {
+                let mut body = json!({
+                    "title": planned.title,
+                    "priority": planned.priority,
+                    "depends_on": depends_on,
+                    "objective": objective,
+                    "stage": planned.stage,
+                    "plan_key": planned.key,
+                });
+                set(
+                    &mut body,
+                    "description",
+                    planned.description.as_ref().map(|d| json!(d)),
+                );
+                set(&mut body, "role", planned.role.as_ref().map(|r| json!(r)));
+                set(
+                    &mut body,
+                    "estimate_minutes",
+                    planned.estimate_minutes.map(|m| json!(m)),
+                );
+                if !planned.validation.is_empty() {
+                    body["validation"] = json!(planned.validation);
+                }
+                batch.push(kind::TASK_CREATED, id, body);
+                report.created.push(id.clone());
+            }
+            Some(task) => {
+                if task.status == TaskStatus::Cancelled {
+                    let mut body = json!({ "reason": "back in the plan" });
+                    if let Some(after) = &task.status_event {
+                        body["after"] = json!(after.id);
+                    }
+                    batch.push(kind::TASK_REOPENED, id, body);
+                    report.reopened.push(id.clone());
+                }
+                let mut changes = json!({});
+                if task.title != planned.title {
+                    changes["title"] = json!(planned.title);
+                }
+                if planned.description.is_some() && task.description != planned.description {
+                    changes["description"] = json!(planned.description);
+                }
+                if task.priority != planned.priority {
+                    changes["priority"] = json!(planned.priority);
+                }
+                if planned.estimate_minutes.is_some()
+                    && task.estimate_minutes != planned.estimate_minutes
+                {
+                    changes["estimate_minutes"] = json!(planned.estimate_minutes);
+                }
+                if planned.role.is_some() && task.role != planned.role {
+                    changes["role"] = json!(planned.role);
+                }
+                if task.validation != planned.validation {
+                    changes["validation"] = json!(planned.validation);
+                }
+                if task.stage.as_deref() != Some(planned.stage.as_str()) {
+                    changes["stage"] = json!(planned.stage);
+                }
+                let current: Vec<&String> = task.depends_on.iter().collect();
+                if current != depends_on {
+                    changes["depends_on"] = json!(depends_on);
+                }
+                if changes.as_object().is_some_and(|c| !c.is_empty()) {
+                    batch.push(kind::TASK_UPDATED, id, changes);
+                    report.updated.push(id.clone());
+                } else if task.status != TaskStatus::Cancelled {
+                    report.unchanged += 1;
+                }
+            }
+        }
+    }
+    // Dropped from the plan: cancelled, never deleted; finished work stays as it is.
+    for (key, task) in &by_key {
+        if !ids.contains_key(key) && !task.status.is_closed() {
+            let mut body = json!({ "reason": format!("dropped from plan '{}'", plan.name) });
+            if let Some(after) = &task.status_event {
+                body["after"] = json!(after.id);
+            }
+            batch.push(kind::TASK_CANCELLED, &task.id, body);
+            report.cancelled.push(task.id.clone());
+        }
+    }
+    report.events = batch.len();
+    report
+}
+
+fn set(body: &mut Value, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        body[key] = value;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = "
+name: Ship it
+stages:
+  - name: develop
+    role: developer
+    tasks:
+      - key: a
+        title: Build A
+        validation:
+          - command: cargo test
+          - Docs updated
+  - name: test
+    role: tester
+    triggers_on: all of develop
+    tasks:
+      - key: b
+        title: Test A
+        priority: 1
+        estimate: 1h
+";
+
+    #[test]
+    fn plans_resolve_triggers_roles_and_rules() {
+        let plan = parse(PLAN).expect("a plan");
+        assert_eq!(plan.tasks.len(), 2);
+        let b = &plan.tasks[1];
+        assert_eq!(b.depends_on, ["a"]);
+        assert_eq!(b.role.as_deref(), Some("tester"));
+        assert_eq!((b.priority, b.estimate_minutes), (1, Some(60)));
+        assert_eq!(
+            plan.tasks[0].validation,
+            [
+                Rule::Command("cargo test".into()),
+                Rule::Item("Docs updated".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_plans_are_refused() {
+        for (source, wanted) in [
+            (
+                "name: x\nstages: [{name: s, tasks: [{key: a, title: A, triggers_on: zz}]}]",
+                "no task key or stage 'zz'",
+            ),
+            (
+                "name: x\nstages: [{name: s, tasks: [{key: a, title: A}, {key: a, title: B}]}]",
+                "appears twice",
+            ),
+            (
+                "name: x\nstages: [{name: s, tasks: [{key: a, title: A, triggers_on: b}, {key: b, title: B, triggers_on: a}]}]",
+                "dependency cycle",
+            ),
+            (
+                "name: x\nstages: [{name: s, triggers_on: all of s, tasks: []}]",
+                "cannot wait for itself",
+            ),
+            (
+                "name: x\nstages: [{name: s, tasks: [{key: a, title: A, colour: red}]}]",
+                "unknown field",
+            ),
+            (
+                "name: x\nstages: [{name: s, tasks: [{key: a, title: A, priority: 9}]}]",
+                "priority '9'",
+            ),
+            ("name: '  '\nstages: []", "empty"),
+            (": : :", "plan:"),
+        ] {
+            let err = parse(source).expect_err(source).to_string();
+            assert!(err.contains(wanted), "{source}: {err}");
+        }
+    }
+}
