@@ -283,15 +283,8 @@ impl Ledger {
         input: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(Loaded, Task), Error> {
-        let reason = optional_text("reason", reason)?;
-        self.task_event(input, |state, task| {
-            if task.status.is_closed() {
-                return Err(wrong_state(state, task, "cancelled"));
-            }
-            Ok(Some((
-                kind::TASK_CANCELLED,
-                after(task, with_optional(json!({}), "reason", &reason)),
-            )))
+        self.status_change_with_reason(input, reason, kind::TASK_CANCELLED, "cancelled", |s| {
+            !s.is_closed()
         })
     }
 
@@ -300,16 +293,30 @@ impl Ledger {
         input: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(Loaded, Task), Error> {
+        self.status_change_with_reason(input, reason, kind::TASK_REOPENED, "reopened", |s| {
+            matches!(
+                s,
+                TaskStatus::Done | TaskStatus::Blocked | TaskStatus::Cancelled
+            )
+        })
+    }
+
+    /// A status change with an optional reason, allowed from the statuses `allowed` accepts.
+    fn status_change_with_reason(
+        &self,
+        input: Option<&str>,
+        reason: Option<&str>,
+        kind: &'static str,
+        action: &'static str,
+        allowed: impl Fn(TaskStatus) -> bool,
+    ) -> Result<(Loaded, Task), Error> {
         let reason = optional_text("reason", reason)?;
         self.task_event(input, |state, task| {
-            if !matches!(
-                task.status,
-                TaskStatus::Done | TaskStatus::Blocked | TaskStatus::Cancelled
-            ) {
-                return Err(wrong_state(state, task, "reopened"));
+            if !allowed(task.status) {
+                return Err(wrong_state(state, task, action));
             }
             Ok(Some((
-                kind::TASK_REOPENED,
+                kind,
                 after(task, with_optional(json!({}), "reason", &reason)),
             )))
         })
