@@ -6,6 +6,7 @@ pub mod doc;
 pub mod memory;
 pub mod point;
 pub mod prime;
+pub mod report;
 pub mod state;
 pub mod status;
 pub mod timeline;
