@@ -3,8 +3,13 @@
 //! the same state and line formats as `status` and the memory views, so the terminal, the
 //! pages and the CLI never disagree on a number; the views only lay it out.
 
-use super::memory::{Action, Scope, action, agent_line, decision_line, minutes_text, task_line};
-use super::state::{Agent, Decision, DecisionStatus, ObjectiveStatus, State, Task, TaskStatus};
+use super::memory::{
+    Action, Scope, action, agent_line, decision_line, insight_line, minutes_text,
+    objective_line_of, task_line,
+};
+use super::state::{
+    Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, State, Task, TaskStatus,
+};
 use super::status::{Counts, status};
 use super::timeline::Filter;
 use crate::event::Event;
@@ -177,16 +182,92 @@ impl Default for Limits {
     }
 }
 
+/// Who belongs to whom, built in one pass so that pages per objective and per task cost what
+/// they show, not a scan of the whole ledger each (a 100k-event ledger has 20k tasks).
+#[derive(Debug, Default)]
+pub struct Index<'a> {
+    tasks_by_objective: HashMap<&'a str, Vec<&'a Task>>,
+    /// Positions of the events about an objective or its tasks, oldest first.
+    events_by_objective: HashMap<&'a str, Vec<usize>>,
+    decisions_by_task: HashMap<&'a str, Vec<&'a Decision>>,
+    insights_by_task: HashMap<&'a str, Vec<&'a Insight>>,
+    agents_by_task: HashMap<&'a str, Vec<&'a Agent>>,
+}
+
+impl<'a> Index<'a> {
+    pub fn new(state: &'a State) -> Index<'a> {
+        let mut index = Index::default();
+        for task in state.tasks.iter() {
+            if let Some(o) = task.objective.as_deref() {
+                index.tasks_by_objective.entry(o).or_default().push(task);
+            }
+        }
+        for d in state.decisions.iter() {
+            if let Some(t) = d.task.as_deref() {
+                index.decisions_by_task.entry(t).or_default().push(d);
+            }
+        }
+        for i in state.insights.iter() {
+            if let Some(t) = i.task.as_deref() {
+                index.insights_by_task.entry(t).or_default().push(i);
+            }
+        }
+        for a in state.agents.iter() {
+            if let Some(t) = a.task.as_deref() {
+                index.agents_by_task.entry(t).or_default().push(a);
+            }
+        }
+        // The same events as `replay --objective` selects (see timeline::Filter).
+        let objective_of_task = |id: Option<&str>| {
+            id.and_then(|t| state.tasks.get(t))
+                .and_then(|t| t.objective.as_deref())
+        };
+        for (position, event) in state.events.iter().enumerate() {
+            let mut found: [Option<&'a str>; 4] = [
+                event
+                    .subject
+                    .as_deref()
+                    .filter(|s| state.objectives.contains(s)),
+                event
+                    .body_str("objective")
+                    .filter(|s| state.objectives.contains(s)),
+                objective_of_task(event.subject.as_deref()),
+                objective_of_task(event.body_str("task")),
+            ];
+            found.sort_unstable();
+            let mut last = None;
+            for objective in found.into_iter().flatten() {
+                if last != Some(objective) {
+                    index
+                        .events_by_objective
+                        .entry(objective)
+                        .or_default()
+                        .push(position);
+                    last = Some(objective);
+                }
+            }
+        }
+        index
+    }
+
+    fn tasks_of(&self, objective: &str) -> &[&'a Task] {
+        self.tasks_by_objective
+            .get(objective)
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -> Overview {
     let now = scope.now;
     let counts = status(state, scope).counts;
     let filtered = filter.session.is_some() || filter.agent.is_some();
     let touched = |task: &Task| !filtered || task_matches(state, task, filter);
 
+    let index = Index::new(state);
     let mut objectives: Vec<ObjectiveRow> = state
         .objectives
         .iter()
-        .map(|o| objective_row(state, &o.id, now))
+        .map(|o| objective_row(state, &index, &o.id, now))
         .filter(|row| !filtered || row.tasks_total > 0)
         .collect();
     // Active ones first, newest first within each state: what is being worked on now.
@@ -306,28 +387,30 @@ fn agent_matches(agent: &Agent, filter: &Filter) -> bool {
         && filter.agent.as_ref().is_none_or(|a| &agent.id == a)
 }
 
-pub fn objective_row(state: &State, objective: &str, now: DateTime<Utc>) -> ObjectiveRow {
-    let tasks: Vec<&Task> = state
-        .tasks
-        .iter()
-        .filter(|t| t.objective.as_deref() == Some(objective))
-        .collect();
+pub fn objective_row(
+    state: &State,
+    index: &Index,
+    objective: &str,
+    now: DateTime<Utc>,
+) -> ObjectiveRow {
+    let tasks = index.tasks_of(objective);
     let time = time_summary(tasks.iter().copied(), now);
     let found = state.objectives.get(objective);
+    let done = tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Done)
+        .count();
     ObjectiveRow {
         id: objective.to_string(),
         short_id: state.short(objective),
         title: found.map(|o| o.title.clone()).unwrap_or_default(),
         status: found.map_or(ObjectiveStatus::Active, |o| o.status),
-        tasks_done: tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::Done)
-            .count(),
+        tasks_done: done,
         tasks_total: tasks.len(),
         estimate_minutes: time.estimate_minutes,
         actual_minutes: time.actual_minutes,
         line: found
-            .map(|o| super::memory::objective_line(state, o))
+            .map(|o| objective_line_of(state, o, done, tasks.len()))
             .unwrap_or_default(),
     }
 }
@@ -486,7 +569,7 @@ pub struct TaskDetail {
     pub history: Vec<Action>,
 }
 
-pub fn task_detail(state: &State, task: &Task, now: DateTime<Utc>) -> TaskDetail {
+pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>) -> TaskDetail {
     use super::state::Review;
     let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let mut facts = vec![
@@ -548,7 +631,7 @@ pub fn task_detail(state: &State, task: &Task, now: DateTime<Utc>) -> TaskDetail
             .objective
             .as_deref()
             .filter(|o| state.objectives.contains(o))
-            .map(|o| objective_row(state, o, now)),
+            .map(|o| objective_row(state, index, o, now)),
         facts,
         depends_on: task
             .depends_on
@@ -596,22 +679,13 @@ pub fn task_detail(state: &State, task: &Task, now: DateTime<Utc>) -> TaskDetail
                 )
             })
             .collect(),
-        decisions: state
-            .decisions
-            .iter()
-            .filter(|d| d.task.as_deref() == Some(&task.id))
+        decisions: by_task(&index.decisions_by_task, &task.id)
             .map(|d| decision_line(state, d))
             .collect(),
-        insights: state
-            .insights
-            .iter()
-            .filter(|i| i.task.as_deref() == Some(&task.id))
-            .map(|i| super::memory::insight_line(state, i))
+        insights: by_task(&index.insights_by_task, &task.id)
+            .map(|i| insight_line(state, i))
             .collect(),
-        agents: state
-            .agents
-            .iter()
-            .filter(|a| a.task.as_deref() == Some(&task.id))
+        agents: by_task(&index.agents_by_task, &task.id)
             .map(|a| agent_line(state, a))
             .collect(),
         history: task
@@ -621,6 +695,13 @@ pub fn task_detail(state: &State, task: &Task, now: DateTime<Utc>) -> TaskDetail
             .map(|e| action(state, e))
             .collect(),
     }
+}
+
+fn by_task<'m, T>(
+    map: &'m HashMap<&str, Vec<&'m T>>,
+    task: &str,
+) -> impl Iterator<Item = &'m T> + 'm {
+    map.get(task).into_iter().flatten().copied()
 }
 
 fn short_hex(hex: &str) -> &str {
@@ -644,31 +725,31 @@ pub struct ObjectiveDetail {
 
 pub fn objective_detail(
     state: &State,
+    index: &Index,
     objective: &str,
     now: DateTime<Utc>,
     history_limit: usize,
 ) -> ObjectiveDetail {
-    let filter = Filter {
-        objective: Some(objective.to_string()),
-        ..Filter::default()
-    };
-    let events = filter.select(state);
+    let events = index
+        .events_by_objective
+        .get(objective)
+        .map_or(&[][..], Vec::as_slice);
     let found = state.objectives.get(objective);
     ObjectiveDetail {
-        row: objective_row(state, objective, now),
+        row: objective_row(state, index, objective, now),
         description: found.and_then(|o| o.description.clone()),
         outcome: found.and_then(|o| o.outcome.clone()),
-        tasks: state
-            .tasks
+        tasks: index
+            .tasks_of(objective)
             .iter()
-            .filter(|t| t.objective.as_deref() == Some(objective))
             .map(|t| task_row(state, t, now))
             .collect(),
         history_total: events.len(),
         history: events
-            .into_iter()
+            .iter()
             .rev()
             .take(history_limit)
+            .filter_map(|&i| state.events.get(i))
             .map(|e| action(state, e))
             .collect(),
     }
