@@ -40,7 +40,14 @@ pub fn run(ledger: &Ledger) -> Result<(), Error> {
         ledger.worktree().to_path_buf(),
         session,
     );
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            // Raw mode may be on already: leave the terminal as it was found.
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
     let result = event_loop(ledger, &mut terminal, &mut app, loaded);
     ratatui::restore();
     result

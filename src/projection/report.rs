@@ -912,3 +912,68 @@ fn pack(kind: LaneKind, name: &str, spans: impl Iterator<Item = Span>) -> Vec<La
     }
     lanes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, start: f64, end: f64) -> Span {
+        Span {
+            id: id.into(),
+            short_id: id.into(),
+            label: id.into(),
+            start,
+            end,
+            open: false,
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn overlapping_spans_go_to_parallel_lanes_and_others_share_one() {
+        let lanes = pack(
+            LaneKind::Agents,
+            "agents",
+            [
+                span("a", 0.0, 0.5),
+                span("b", 0.2, 0.6),
+                span("c", 0.55, 0.9),
+                span("d", 0.7, 1.0),
+            ]
+            .into_iter(),
+        );
+        let ids: Vec<Vec<&str>> = lanes
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.id.as_str()).collect())
+            .collect();
+        assert_eq!(ids, [vec!["a", "c"], vec!["b", "d"]]);
+    }
+
+    #[test]
+    fn a_running_agent_is_stalled_after_ten_silent_minutes() {
+        let t = |m: i64| DateTime::from_timestamp(1_700_000_000 + m * 60, 0).unwrap_or_default();
+        let mut agent = Agent {
+            id: "a-1".into(),
+            role: "tester".into(),
+            mission: "test".into(),
+            task: None,
+            worktree: None,
+            branch: None,
+            command: Vec::new(),
+            source_id: None,
+            spawned: t(0),
+            spawned_by: "human:ann".into(),
+            session: None,
+            exited: None,
+            outcome: None,
+            status: None,
+            signal: None,
+            duration_ms: None,
+            summary: None,
+        };
+        assert_eq!(agent_state(&agent, t(5), t(14)), AgentState::Running);
+        assert_eq!(agent_state(&agent, t(5), t(15)), AgentState::Stalled);
+        agent.exited = Some(t(20));
+        assert_eq!(agent_state(&agent, t(5), t(60)), AgentState::Finished);
+    }
+}

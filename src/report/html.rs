@@ -257,13 +257,15 @@ fn agent_item(agent: &AgentRow) -> String {
     )
 }
 
-fn action_rows(root: &str, actions: &[Action], state: &State) -> String {
+/// Events as a table; `page_of` is the entity whose page this is (not linked to itself).
+fn action_rows(root: &str, actions: &[Action], state: &State, page_of: Option<&str>) -> String {
     if actions.is_empty() {
         return "<p class=\"muted\">no event</p>\n".into();
     }
     let mut out = String::from("<table><tr><th>time</th><th>actor</th><th>what</th></tr>\n");
     for a in actions {
         let subject = match &a.subject {
+            Some(id) if Some(id.as_str()) == page_of => String::new(),
             Some(id) if state.tasks.contains(id) => format!(
                 "<a href=\"{}\">{}</a> ",
                 task_href(root, id),
@@ -333,7 +335,7 @@ pub fn index(site: &Site) -> String {
     body.push_str("<h2>Open decisions</h2>\n");
     body.push_str(&list(o.open_decisions.iter().map(|d| esc(&d.line)), "none"));
     body.push_str("<h2>Latest events</h2>\n");
-    body.push_str(&action_rows("", &o.feed, site.state));
+    body.push_str(&action_rows("", &o.feed, site.state, None));
     page(site, "", "Project overview", &body)
 }
 
@@ -411,7 +413,7 @@ pub fn timeline(site: &Site) -> String {
     body.push_str(&list(sessions, "none"));
     body.push_str("<h2>Events, newest first</h2>\n");
     let shown = t.events.len().min(TIMELINE_TABLE);
-    body.push_str(&action_rows("", &t.events[..shown], site.state));
+    body.push_str(&action_rows("", &t.events[..shown], site.state, None));
     body.push_str(&more(shown, t.events_total, "event(s)"));
     page(site, "", "Timeline", &body)
 }
@@ -608,7 +610,7 @@ pub fn objective(site: &Site, detail: &ObjectiveDetail) -> String {
         "no task",
     ));
     body.push_str("<h2>History, newest first</h2>\n");
-    body.push_str(&action_rows(root, &detail.history, site.state));
+    body.push_str(&action_rows(root, &detail.history, site.state, Some(&o.id)));
     body.push_str(&more(
         detail.history.len(),
         detail.history_total,
@@ -637,20 +639,30 @@ pub fn task(site: &Site, detail: &TaskDetail) -> String {
         let _ = write!(body, "<dt>description</dt><dd>{}</dd>", esc(d));
     }
     let _ = writeln!(body, "<dt>review</dt><dd>{}</dd></dl>", esc(&detail.review));
+    // Notes and commits are what a reader looks for, so their absence is said; the other
+    // sections only appear when they have something (most tasks have none of them).
     for (title, items, empty) in [
-        ("Depends on", &detail.depends_on, "no dependency"),
-        ("Notes", &detail.notes, "no note"),
-        ("Commits", &detail.commits, "no commit linked"),
-        ("Merges", &detail.merges, "not merged"),
-        ("Decisions", &detail.decisions, "none"),
-        ("Insights", &detail.insights, "none"),
-        ("Agents", &detail.agents, "none"),
+        ("Depends on", &detail.depends_on, None),
+        ("Notes", &detail.notes, Some("no note")),
+        ("Commits", &detail.commits, Some("no commit linked")),
+        ("Merges", &detail.merges, None),
+        ("Decisions", &detail.decisions, None),
+        ("Insights", &detail.insights, None),
+        ("Agents", &detail.agents, None),
     ] {
+        if items.is_empty() && empty.is_none() {
+            continue;
+        }
         let _ = writeln!(body, "<h2>{title}</h2>");
-        body.push_str(&list(items.iter().map(|i| esc(i)), empty));
+        body.push_str(&list(items.iter().map(|i| esc(i)), empty.unwrap_or("")));
     }
     body.push_str("<h2>History</h2>\n");
-    body.push_str(&action_rows(root, &detail.history, site.state));
+    body.push_str(&action_rows(
+        root,
+        &detail.history,
+        site.state,
+        Some(&detail.row.id),
+    ));
     let title = format!("{} {}", detail.row.short_id, detail.row.title);
     page(site, root, &title, &body)
 }
