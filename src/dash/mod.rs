@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 /// How often the refs are compared with what is shown.
 const POLL: Duration = Duration::from_millis(500);
-/// How often the views are recomputed when nothing moved (running clocks, stalled agents).
-const TICK: Duration = Duration::from_secs(5);
+/// How often the views are recomputed when nothing moved (time worked on tasks in progress,
+/// agents becoming stalled: both counted in minutes).
+const TICK: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -31,6 +32,27 @@ pub fn run(ledger: &Ledger) -> Result<(), Error> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Error::NotATerminal);
     }
+    let mut terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(e) => {
+            // Raw mode may be on already: leave the terminal as it was found.
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
+    let result = start(ledger, &mut terminal);
+    ratatui::restore();
+    result
+}
+
+/// Read the ledger (a big one takes a second: a note says so meanwhile), then run the loop.
+fn start(ledger: &Ledger, terminal: &mut ratatui::DefaultTerminal) -> Result<(), Error> {
+    terminal.draw(|frame| {
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new("git ledger: reading the ledger…"),
+            frame.area(),
+        )
+    })?;
     let mut loaded = ledger.load_full()?;
     let session = ledger.current_session(&loaded.state)?;
     let mut app = App::new(
@@ -40,17 +62,7 @@ pub fn run(ledger: &Ledger) -> Result<(), Error> {
         ledger.worktree().to_path_buf(),
         session,
     );
-    let mut terminal = match ratatui::try_init() {
-        Ok(terminal) => terminal,
-        Err(e) => {
-            // Raw mode may be on already: leave the terminal as it was found.
-            ratatui::restore();
-            return Err(e.into());
-        }
-    };
-    let result = event_loop(ledger, &mut terminal, &mut app, loaded);
-    ratatui::restore();
-    result
+    event_loop(ledger, terminal, &mut app, loaded)
 }
 
 fn event_loop(

@@ -519,8 +519,8 @@ fn agent_row(
     }
 }
 
-/// What a session or agent filter can be set to: every session, and every agent (spawned
-/// ones by id, others by the name they wrote under).
+/// What a session or agent filter can be set to: every session, newest first, and every
+/// agent (spawned ones by id, others by the name they wrote under).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct FilterChoices {
     pub sessions: Vec<String>,
@@ -540,7 +540,8 @@ pub fn filter_choices(state: &State) -> FilterChoices {
         }
     }
     FilterChoices {
-        sessions: state.sessions.iter().map(|s| s.id.clone()).collect(),
+        // Newest first: the sessions and agents of now are the ones looked for.
+        sessions: state.sessions.iter().rev().map(|s| s.id.clone()).collect(),
         agents: agents.into_iter().collect(),
     }
 }
