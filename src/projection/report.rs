@@ -192,11 +192,16 @@ pub struct Index<'a> {
     decisions_by_task: HashMap<&'a str, Vec<&'a Decision>>,
     insights_by_task: HashMap<&'a str, Vec<&'a Insight>>,
     agents_by_task: HashMap<&'a str, Vec<&'a Agent>>,
+    /// Each agent's newest event (see [`last_activity`]).
+    activity: HashMap<&'a str, DateTime<Utc>>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(state: &'a State) -> Index<'a> {
-        let mut index = Index::default();
+        let mut index = Index {
+            activity: last_activity(state),
+            ..Index::default()
+        };
         for task in state.tasks.iter() {
             if let Some(o) = task.objective.as_deref() {
                 index.tasks_by_objective.entry(o).or_default().push(task);
@@ -301,12 +306,11 @@ pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -
         })
         .collect();
 
-    let activity = last_activity(state);
     let mut agents: Vec<AgentRow> = state
         .agents
         .iter()
         .filter(|a| agent_matches(a, filter))
-        .map(|a| agent_row(state, a, &activity, now))
+        .map(|a| agent_row(state, a, &index.activity, now))
         .collect();
     // Stalled first, then running, then finished; newest first within each.
     agents.reverse();
@@ -687,7 +691,7 @@ pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>
             .map(|i| insight_line(state, i))
             .collect(),
         agents: by_task(&index.agents_by_task, &task.id)
-            .map(|a| agent_line(state, a))
+            .map(|a| agent_row(state, a, &index.activity, now).line)
             .collect(),
         history: task
             .history
