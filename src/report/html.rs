@@ -701,3 +701,27 @@ pub fn pages<E>(site: &Site, mut emit: impl FnMut(Page) -> Result<(), E>) -> Res
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_that_are_not_plain_become_hashed_file_names() {
+        assert_eq!(task_path("t-3f9a2c"), "tasks/t-3f9a2c.html");
+        for hostile in ["../../etc/passwd", "t-1/../../x", "", "t-<b>", "t-ä"] {
+            let path = task_path(hostile);
+            let name = path.trim_start_matches("tasks/");
+            assert!(name.starts_with("x-") && name.ends_with(".html"), "{path}");
+            assert!(!name.contains('/') && !name.contains(".."), "{path}");
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_for_elements_and_attributes() {
+        assert_eq!(
+            esc("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
