@@ -3,9 +3,11 @@
 //! Layers, from the bottom: [`event`] (what is recorded and how it is encoded), [`store`] (the
 //! only code that touches `refs/ledger/*`), [`projection`] (fold events into state and memory
 //! views) and [`ledger`] (validated operations that append events). The `git-ledger` binary is
-//! a thin command-line layer over [`ledger`].
+//! a thin command-line layer over [`ledger`]; [`dash`] and [`report`] lay out the views of
+//! [`projection::report`] in a terminal and as static HTML.
 
 pub mod clock;
+pub mod dash;
 pub mod event;
 pub mod gate;
 pub mod hooks;
@@ -14,6 +16,7 @@ pub mod mcp;
 pub mod projection;
 #[cfg(test)]
 mod proptests;
+pub mod report;
 #[doc(hidden)]
 pub mod sample;
 pub mod store;

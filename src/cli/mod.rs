@@ -4,6 +4,7 @@
 mod agent;
 mod audit;
 mod blame;
+mod dash;
 mod decision;
 mod diff;
 mod export;
@@ -22,6 +23,7 @@ mod plan;
 mod prime;
 mod ready;
 mod replay;
+mod report;
 mod review;
 mod session;
 mod status;
@@ -72,8 +74,10 @@ enum Command {
     Memory(memory::Command),
     Prime(prime::Args),
     Status(status::Args),
+    Dash(dash::Args),
     Log(log::Args),
     Replay(replay::Args),
+    Report(report::Args),
     Diff(diff::Args),
     Audit(audit::Args),
     Blame(blame::Args),
@@ -170,8 +174,10 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Memory(a) => memory::run(&open()?, a),
         Command::Prime(a) => prime::run(&open()?, a),
         Command::Status(a) => status::run(&open()?, a),
+        Command::Dash(a) => return dash::run(&open()?, a, json),
         Command::Log(a) => log::run(&open()?, a),
         Command::Replay(a) => return replay::run(&open()?, a, json),
+        Command::Report(a) => report::run(&open()?, a),
         Command::Diff(a) => diff::run(&open()?, a),
         Command::Audit(a) => audit::run(&open()?, a),
         Command::Blame(a) => blame::run(&open()?, a),

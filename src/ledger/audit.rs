@@ -1,6 +1,6 @@
 //! `audit`: prove the ledger intact and consistent, or say exactly what is not.
 
-use super::{Error, Ledger};
+use super::{Error, Ledger, Loaded};
 use crate::event::kind::{self, schema_errors};
 use crate::projection::state::TaskStatus;
 use serde::Serialize;
@@ -40,8 +40,21 @@ impl Ledger {
     /// Verify every event and invariant. When the ledger is intact, the writer tips are
     /// recorded as the checkpoint the next audit compares with.
     pub fn audit(&self) -> Result<AuditReport, Error> {
-        let tips = self.store.writer_tips()?;
         let loaded = self.load_full()?;
+        let report = self.verify(&loaded)?;
+        if report.intact {
+            // Only an intact ledger moves the checkpoint, so a detected rewrite keeps failing.
+            self.store
+                .write_checkpoint(loaded.tips())
+                .map_err(|e| Error::Io(format!("cannot write the audit checkpoint: {e}")))?;
+        }
+        Ok(report)
+    }
+
+    /// The audit's verdict on a complete state, without moving the checkpoint: for views
+    /// that show the verdict and must not change what the next `audit` compares with.
+    pub fn verify(&self, loaded: &Loaded) -> Result<AuditReport, Error> {
+        let tips = loaded.tips();
         let state = &loaded.state;
         let mut checks = Vec::new();
         let mut notices = Notices::default();
@@ -231,12 +244,6 @@ impl Ledger {
         }
 
         let intact = checks.iter().all(|c| c.passed);
-        if intact {
-            // Only an intact ledger moves the checkpoint, so a detected rewrite keeps failing.
-            self.store
-                .write_checkpoint(&tips)
-                .map_err(|e| Error::Io(format!("cannot write the audit checkpoint: {e}")))?;
-        }
         Ok(AuditReport {
             intact,
             events: state.events.len(),

@@ -88,6 +88,13 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// The writer tips this state was read from (compare with [`Ledger::tips`]).
+    pub fn tips(&self) -> &[(String, git2::Oid)] {
+        &self.tips
+    }
+}
+
+impl Loaded {
     /// Pair the loaded state with a copy of one of its entities (the one an operation wrote).
     pub fn entity<T: Clone>(
         self,
@@ -179,6 +186,24 @@ impl Ledger {
         };
         self.save_cache(&loaded);
         Ok(loaded)
+    }
+
+    /// The writer tips as they are now: cheap (no event is read), so a view that stays open
+    /// can poll them and reload only when a ref moved.
+    pub fn tips(&self) -> Result<Vec<(String, git2::Oid)>, Error> {
+        Ok(self.store.writer_tips()?)
+    }
+
+    /// A complete state read earlier, brought up to the refs as they are now: only the new
+    /// commits are read when the refs moved forward, else everything is read again.
+    pub fn reload(&self, loaded: Loaded) -> Result<Loaded, Error> {
+        if !loaded.state.complete {
+            return self.load_full();
+        }
+        match self.advance(loaded)? {
+            Some(loaded) => Ok(loaded),
+            None => self.load_full(),
+        }
     }
 
     /// The cached state brought up to the current refs, if the cache can be trusted.

@@ -185,6 +185,16 @@ pub fn claim_text(claim: &super::claims::Claim) -> String {
 /// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
 pub fn objective_line(state: &State, objective: &super::state::Objective) -> String {
     let (done, total) = objective_progress(state, &objective.id);
+    objective_line_of(state, objective, done, total)
+}
+
+/// [`objective_line`] with its task counts already known (views that count once for many).
+pub fn objective_line_of(
+    state: &State,
+    objective: &super::state::Objective,
+    done: usize,
+    total: usize,
+) -> String {
     let status = match objective.status {
         ObjectiveStatus::Active => "active",
         ObjectiveStatus::Done => "done",

@@ -10,6 +10,7 @@ pub mod memory;
 pub mod plan;
 pub mod point;
 pub mod prime;
+pub mod report;
 pub mod state;
 pub mod status;
 pub mod timeline;

@@ -25,11 +25,12 @@ impl Filter {
         let from = self.from.min(to);
         state.events[from..to]
             .iter()
-            .filter(|e| self.keeps(state, e))
+            .filter(|e| self.matches(state, e))
             .collect()
     }
 
-    fn keeps(&self, state: &State, event: &Event) -> bool {
+    /// Whether one event passes every part of the filter but the range.
+    pub fn matches(&self, state: &State, event: &Event) -> bool {
         if let Some(session) = &self.session
             && event.session.as_deref() != Some(session.as_str())
         {

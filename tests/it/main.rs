@@ -35,5 +35,9 @@ mod cost;
 mod sync;
 // Pinned text of status, memory views and --help.
 mod snapshots;
+// The static HTML report: its pages in headless Chromium, their text pinned.
+mod report;
+// The terminal dashboard, driven in tmux: panes, keys, the 80×24 screen pinned.
+mod dash;
 // Helpers that make a test read like a scenario.
 mod util;

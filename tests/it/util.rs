@@ -120,7 +120,8 @@ impl TestRepo {
         self.path.parent().expect("repo has a parent")
     }
 
-    fn command(&self, program: &str, dir: &Path) -> Command {
+    /// Any program (git, tmux, ...) in `dir` with the hermetic environment and the clock.
+    pub fn command(&self, program: &str, dir: &Path) -> Command {
         let mut command = Command::new(program);
         command
             .current_dir(dir)
