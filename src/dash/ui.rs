@@ -68,11 +68,21 @@ fn panes(frame: &mut Frame, app: &App, body: Rect) {
     let [objectives, tasks] = halves.areas(top);
     let [agents, decisions] = halves.areas(middle);
     let time = &app.overview.time;
-    let time_line = format!(
+    let mut time_line = format!(
         "time: {} of {} estimated",
         minutes_text(time.actual_minutes),
         minutes_text(time.estimate_minutes)
     );
+    // The cost total (the first cost line) and how many budgets are at risk.
+    if let Some(total) = app.overview.cost.first() {
+        time_line.push_str(&format!(" · cost {}", total.trim_start_matches("total: ")));
+    }
+    if !app.overview.budget_warnings.is_empty() {
+        time_line.push_str(&format!(
+            " · {} budget warning(s)",
+            app.overview.budget_warnings.len()
+        ));
+    }
     pane(frame, app, Pane::Objectives, objectives, Some(time_line));
     pane(frame, app, Pane::Tasks, tasks, None);
     pane(frame, app, Pane::Agents, agents, None);

@@ -10,6 +10,7 @@ use super::memory::{
 use super::state::{
     Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, State, Task, TaskStatus,
 };
+use super::cost;
 use super::status::{Counts, status};
 use super::timeline::Filter;
 use crate::event::Event;
@@ -153,6 +154,10 @@ pub struct Overview {
     pub agents_stalled: usize,
     pub open_decisions: Vec<DecisionRow>,
     pub time: TimeSummary,
+    /// Spending against budgets: the lines `status` shows (total, objectives, tasks,
+    /// agents), then a line per objective at or past 80 % of its budget.
+    pub cost: Vec<String>,
+    pub budget_warnings: Vec<String>,
     /// The newest events, newest first.
     pub feed: Vec<Action>,
     /// What the lists were narrowed to (a session, an agent), if anything.
@@ -342,9 +347,24 @@ pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -
         agents_stalled,
         open_decisions,
         time: time_summary(state.tasks.iter().filter(|t| touched(t)), now),
+        cost: cost_lines(state),
+        budget_warnings: cost::costs(state)
+            .warnings
+            .iter()
+            .map(|w| cost::budget_line(state, w))
+            .collect(),
         feed: feed(state, filter, limits.feed),
         filter: filter_label(state, filter),
     }
+}
+
+/// The cost lines `status` shows, none while nothing was reported.
+fn cost_lines(state: &State) -> Vec<String> {
+    let costs = cost::costs(state);
+    if costs.is_empty() {
+        return Vec::new();
+    }
+    cost::lines(state, &costs, 3)
 }
 
 fn filter_label(state: &State, filter: &Filter) -> Option<String> {

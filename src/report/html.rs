@@ -322,6 +322,19 @@ pub fn index(site: &Site) -> String {
         "<div class=\"stats\">{stats}</div>\n<p>Time: {}. Audit: <a href=\"audit.html\">{verdict}</a>.</p>\n",
         esc(&o.time.line())
     );
+    if !o.cost.is_empty() {
+        body.push_str("<h2>Cost</h2>\n");
+        body.push_str(&list(o.cost.iter().map(|l| esc(l)), ""));
+    }
+    if !o.budget_warnings.is_empty() {
+        body.push_str("<h2>Budget</h2>\n");
+        body.push_str(&list(
+            o.budget_warnings
+                .iter()
+                .map(|l| format!("<span class=\"fail\">{}</span>", esc(l))),
+            "",
+        ));
+    }
     body.push_str("<h2>Objectives</h2>\n");
     body.push_str(&objectives_table("", &o.objectives));
     body.push_str(&more(
