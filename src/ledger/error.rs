@@ -98,6 +98,10 @@ pub enum Error {
     NothingToCompact(String),
     #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
     SeveralClaims { holder: String, tasks: Vec<String> },
+    #[error("git config {key} is '{value}', not a duration like 10m, 2h or 1h30m")]
+    BadConfig { key: &'static str, value: String },
+    #[error("--retry and --fallback need a command to run")]
+    NothingToRetry,
 }
 
 impl Error {
@@ -142,6 +146,8 @@ impl Error {
             Error::BeforeInFuture(_) => "before_in_future",
             Error::NothingToCompact(_) => "nothing_to_compact",
             Error::SeveralClaims { .. } => "several_claims",
+            Error::BadConfig { .. } => "bad_config",
+            Error::NothingToRetry => "nothing_to_retry",
         }
     }
 
@@ -190,6 +196,12 @@ impl Error {
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
             Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
             Error::SeveralClaims { .. } => "name the task".into(),
+            Error::BadConfig { key, .. } => {
+                format!("set it like `git config {key} 15m`, or unset it for the default")
+            }
+            Error::NothingToRetry => {
+                "give the command after `--`: git ledger agent spawn … --retry 2 -- <command>".into()
+            }
             Error::BadTime(_) => "a date means the start of that day, UTC".into(),
             Error::BadMoney(_) => "write it in the currency's units, like --cost 1.25".into(),
             Error::NothingReady => {
