@@ -199,7 +199,7 @@ impl Ledger {
         let summary = optional_text("summary", end.summary.as_deref())?;
         let signal = optional_text("signal", end.signal.as_deref())?;
         let (loaded, id) = self.record(|state, batch| {
-            let id = self.find_agent(state, input)?;
+            let id = self.find_agent(state, input, "exit")?;
             let agent = state.agents.get(&id).ok_or_else(|| Error::UnknownId {
                 kind: EntityKind::Agent,
                 input: id.clone(),
@@ -382,7 +382,7 @@ impl Ledger {
     /// long stretches in which it writes nothing else. Refused once it has exited.
     pub fn agent_heartbeat(&self, input: Option<&str>) -> Result<(Loaded, Agent), Error> {
         let (loaded, id) = self.record(|state, batch| {
-            let id = self.find_agent(state, input)?;
+            let id = self.find_agent(state, input, "heartbeat")?;
             if let Some(agent) = state.agents.get(&id).filter(|a| !a.is_running()) {
                 return Err(Error::AgentExited {
                     id: state.short(&id),
@@ -413,11 +413,17 @@ impl Ledger {
         self.actor.strip_prefix("agent:")
     }
 
-    /// The agent named by `input`, else the one this process acts for.
-    pub fn find_agent(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+    /// The agent named by `input`, else the one this process acts for; `command` is the
+    /// `agent` subcommand asking, for the hint when there is neither.
+    pub fn find_agent(
+        &self,
+        state: &State,
+        input: Option<&str>,
+        command: &'static str,
+    ) -> Result<String, Error> {
         match input.or(self.agent_name()) {
             Some(input) => resolve(state, EntityKind::Agent, input),
-            None => Err(Error::NoAgent),
+            None => Err(Error::NoAgent { command }),
         }
     }
 

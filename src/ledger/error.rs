@@ -75,7 +75,10 @@ pub enum Error {
     #[error("agent {id} has already exited ({outcome})")]
     AgentExited { id: String, outcome: String },
     #[error("no agent id given and GIT_LEDGER_AGENT is not set")]
-    NoAgent,
+    NoAgent {
+        /// The `agent` subcommand that needs it, for the hint.
+        command: &'static str,
+    },
     #[error("{id} is claimed by {holder} until {until}")]
     Claimed {
         id: String,
@@ -136,7 +139,7 @@ impl Error {
             Error::UnknownRevision(_) => "unknown_revision",
             Error::NoBranch => "no_branch",
             Error::AgentExited { .. } => "agent_exited",
-            Error::NoAgent => "no_agent",
+            Error::NoAgent { .. } => "no_agent",
             Error::Claimed { .. } => "claimed",
             Error::NotClaimed { .. } => "not_claimed",
             Error::BadLease(_) => "bad_lease",
@@ -189,7 +192,7 @@ impl Error {
             Error::AgentExited { .. } => {
                 "an agent's end is recorded once; `git ledger agent list` shows the running ones".into()
             }
-            Error::NoAgent => "name the agent: `git ledger agent exit <id>`".into(),
+            Error::NoAgent { command } => format!("name the agent: `git ledger agent {command} <id>`"),
             Error::Claimed { .. } => {
                 "wait for the lease to run out, or take another task from `git ledger ready`".into()
             }

@@ -81,6 +81,11 @@ fn a_silent_agent_is_stalled_until_it_shows_a_sign_of_life() {
         "{text}"
     );
 
+    assert_eq!(
+        repo.fail(&["agent", "heartbeat"]),
+        "error: no agent id given and GIT_LEDGER_AGENT is not set\nhint: name the agent: `git ledger agent heartbeat <id>`\n"
+    );
+
     // A heartbeat from the agent clears it.
     let run = repo.run_with(&repo.path, &env, &["agent", "heartbeat"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
