@@ -2,7 +2,8 @@ use super::output::{self, Failure, Reply};
 use git_ledger::ledger::{AgentEnd, AgentInput, Ledger};
 use git_ledger::projection::data;
 use git_ledger::projection::doc::{Doc, Format};
-use git_ledger::projection::memory::agent_line;
+use git_ledger::projection::health;
+use git_ledger::projection::memory::{agent_line, agent_line_with};
 use git_ledger::projection::state::{Agent, State};
 use std::path::Path;
 
@@ -34,12 +35,34 @@ pub enum Command {
         /// agent/<agent id>.
         #[arg(long)]
         worktree: bool,
+        /// Start the command again when it fails (a non-zero status or a crash), up to N
+        /// more times; each fallback gets as many. Every run is recorded.
+        #[arg(long, value_name = "N", default_value_t = 0,
+              value_parser = clap::value_parser!(u32).range(0..=100))]
+        retry: u32,
+        /// A command line to run with `sh -c` when the command (and its retries) failed, like
+        /// another AI provider's CLI; repeat it for several, tried in order until one
+        /// succeeds. Every run is recorded.
+        #[arg(long, value_name = "COMMAND LINE")]
+        fallback: Vec<String>,
         /// The command to run, after `--`.
         #[arg(last = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
-    /// List agents: the running ones, then the finished ones with their outcome.
+    /// List agents: the stalled ones, the other running ones, then the finished ones with
+    /// their outcome.
+    ///
+    /// A running agent is stalled when it has been silent (no event written, no heartbeat)
+    /// for longer than git config ledger.agents.stallAfter (default 10m).
     List,
+    /// Record that an agent is alive, during a long stretch in which it records nothing else.
+    ///
+    /// Any event an agent writes counts as a sign of life; `agent list` and `status` flag a
+    /// running agent silent for longer than ledger.agents.stallAfter (default 10m) as stalled.
+    Heartbeat {
+        /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
+        id: Option<String>,
+    },
     /// Record the end of an agent run elsewhere (once).
     ///
     /// A signal records it as killed, a non-zero status as failed; with neither it is
@@ -74,6 +97,8 @@ pub fn run(
             mission,
             task,
             worktree,
+            retry,
+            fallback,
             command,
         } => {
             let input = AgentInput {
@@ -82,6 +107,8 @@ pub fn run(
                 task,
                 worktree,
                 command,
+                retry,
+                fallback,
             };
             let (loaded, agent) = ledger.agent_spawn(&input)?;
             if agent.command.is_empty() {
@@ -98,22 +125,29 @@ pub fn run(
             std::process::exit(termination.exit_code());
         }
         Command::List => {
+            let stall_after = ledger.stall_after_minutes()?;
             let loaded = ledger.load()?;
             let state = &loaded.state;
-            let (running, finished): (Vec<&Agent>, Vec<&Agent>) =
-                state.agents.iter().partition(|a| a.is_running());
-            let mut doc = Doc::new(format!(
-                "Agents: {} running, {} finished",
-                running.len(),
-                finished.len()
-            ));
+            let roster = health::roster(state, loaded.now, stall_after);
+            let mut doc = Doc::new(format!("Agents: {}", roster.counts()));
+            // Only when there are any, so the list of a healthy ledger stays as it was.
+            if !roster.stalled.is_empty() {
+                doc.section(
+                    "Stalled",
+                    roster
+                        .stalled
+                        .iter()
+                        .map(|(a, stall)| agent_line_with(state, a, Some(stall)))
+                        .collect(),
+                    "",
+                );
+            }
             let lines = |agents: &[&Agent]| agents.iter().map(|a| agent_line(state, a)).collect();
-            doc.section("Running", lines(&running), "none");
-            doc.section("Finished", lines(&finished), "none");
-            let data: Vec<_> = running
-                .iter()
-                .chain(&finished)
-                .map(|a| data::agent(state, a))
+            doc.section("Running", lines(&roster.running), "none");
+            doc.section("Finished", lines(&roster.finished), "none");
+            let data: Vec<_> = roster
+                .all()
+                .map(|a| data::listed_agent(state, a, loaded.now, stall_after))
                 .collect();
             Ok(Some(Reply::new(
                 ledger,
@@ -121,6 +155,12 @@ pub fn run(
                 data,
                 doc.render(Format::Text),
             )))
+        }
+        Command::Heartbeat { id } => {
+            let (loaded, agent) = ledger.agent_heartbeat(id.as_deref())?;
+            let text = format!("Alive: {}\n", agent_line(&loaded.state, &agent));
+            let data = data::agent(&loaded.state, &agent);
+            Ok(Some(Reply::new(ledger, &loaded, data, text)))
         }
         Command::Exit {
             id,

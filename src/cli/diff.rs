@@ -53,6 +53,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         let scope = git_ledger::projection::memory::Scope {
             writer: ledger.writer(),
             actor: ledger.actor(),
+            stall_after_minutes: git_ledger::projection::health::DEFAULT_STALL_AFTER_MINUTES,
             worktree: ledger.worktree(),
             session: session.as_deref(),
             now: at.now,

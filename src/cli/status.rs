@@ -18,7 +18,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_at(args.at.as_deref())?;
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(&loaded, session.as_deref());
-    let view = status(&loaded.state, &scope);
+    let view = status(&loaded.state, &scope, ledger.stall_after_minutes()?);
     let text = view.doc(&loaded.state, &scope).render(Format::Text);
     for problem in &loaded.problems {
         eprintln!("warning: {}: {}", problem.reference, problem.message);

@@ -88,6 +88,8 @@ pub struct App {
     pub writer: String,
     /// Who is looking: whose claims the views treat as one's own.
     pub actor: String,
+    /// When a running agent counts as stalled.
+    pub stall_after_minutes: u64,
     pub worktree: PathBuf,
     pub session: Option<String>,
     pub overview: Overview,
@@ -121,6 +123,7 @@ impl App {
             now,
             writer,
             actor,
+            stall_after_minutes: crate::projection::health::DEFAULT_STALL_AFTER_MINUTES,
             worktree,
             session,
             filter: Filter::default(),
@@ -148,6 +151,7 @@ impl App {
         let scope = Scope {
             writer: &self.writer,
             actor: &self.actor,
+            stall_after_minutes: self.stall_after_minutes,
             worktree: &self.worktree,
             session: self.session.as_deref(),
             now: self.now,
@@ -468,6 +472,7 @@ fn empty_overview(now: DateTime<Utc>) -> Overview {
     let scope = Scope {
         writer: "",
         actor: "",
+        stall_after_minutes: crate::projection::health::DEFAULT_STALL_AFTER_MINUTES,
         worktree: std::path::Path::new(""),
         session: None,
         now,

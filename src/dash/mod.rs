@@ -63,6 +63,7 @@ fn start(ledger: &Ledger, terminal: &mut ratatui::DefaultTerminal) -> Result<(),
         ledger.worktree().to_path_buf(),
         session,
     );
+    app.stall_after_minutes = ledger.scope(&loaded, None).stall_after_minutes;
     event_loop(ledger, terminal, &mut app, loaded)
 }
 

@@ -36,6 +36,8 @@ pub const REVIEW_REJECTED: &str = "review.rejected";
 pub const MERGE_RECORDED: &str = "merge.recorded";
 pub const AGENT_SPAWNED: &str = "agent.spawned";
 pub const AGENT_EXITED: &str = "agent.exited";
+pub const AGENT_HEARTBEAT: &str = "agent.heartbeat";
+pub const AGENT_ATTEMPTED: &str = "agent.attempted";
 pub const MEMORY_COMPACTED: &str = "memory.compacted";
 
 /// Every kind this version understands.
@@ -70,6 +72,8 @@ pub const KNOWN: &[&str] = &[
     MERGE_RECORDED,
     AGENT_SPAWNED,
     AGENT_EXITED,
+    AGENT_HEARTBEAT,
+    AGENT_ATTEMPTED,
     MEMORY_COMPACTED,
 ];
 
@@ -197,7 +201,32 @@ pub fn describe(event: &Event) -> String {
                 Some(_) => format!(": {}", text("summary")),
                 None => String::new(),
             };
-            format!("agent exited: {}{how}{summary}", text("outcome"))
+            let attempts = match event.body.get("attempts").and_then(Value::as_u64) {
+                Some(n) if n > 1 => format!(" after {n} attempts"),
+                _ => String::new(),
+            };
+            format!("agent exited: {}{how}{attempts}{summary}", text("outcome"))
+        }
+        AGENT_HEARTBEAT => "heartbeat".to_string(),
+        AGENT_ATTEMPTED => {
+            let how = match (
+                event.body.get("status").and_then(Value::as_i64),
+                event.body_str("signal"),
+            ) {
+                (_, Some(signal)) => format!(" ({signal})"),
+                (Some(code), None) => format!(" (status {code})"),
+                (None, None) => String::new(),
+            };
+            format!(
+                "attempt {} {}{how}: {}",
+                event
+                    .body
+                    .get("attempt")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0),
+                text("outcome"),
+                one_line(&string_list(&event.body, "command").join(" "), 72)
+            )
         }
         MEMORY_COMPACTED => format!(
             "memory before {} summarised: {}",
@@ -446,6 +475,8 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("worktree", Field::Text, false),
             ("branch", Field::Text, false),
             ("command", Field::Texts, false),
+            ("retry", Field::Count, false),
+            ("fallback", Field::Texts, false),
             ("source_id", Field::Text, false),
         ],
     ),
@@ -460,6 +491,20 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("model", Field::Text, false),
             ("tokens", Field::Count, false),
             ("cost_micros", Field::Count, false),
+            ("attempts", Field::Count, false),
+        ],
+    ),
+    (AGENT_HEARTBEAT, &[]),
+    (
+        AGENT_ATTEMPTED,
+        &[
+            ("attempt", Field::Count, true),
+            ("command", Field::Texts, true),
+            ("status", Field::CountOrNull, true),
+            ("outcome", Field::Text, true),
+            ("duration_ms", Field::Count, true),
+            ("signal", Field::Text, false),
+            ("summary", Field::Text, false),
         ],
     ),
     (

@@ -2,11 +2,12 @@
 //! running a command; their end recorded once, with its exit status.
 
 use super::claims;
-use super::supervise::{self, Termination, signal_name};
+use super::supervise::{Supervisor, Termination, signal_name};
 use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::Usage;
+use crate::projection::health::DEFAULT_STALL_AFTER_MINUTES;
 use crate::projection::state::{Agent, State};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,9 @@ use std::process::{Command, Stdio};
 /// The lease of an agent's claim on its task; `agent spawn` renews it while the agent runs,
 /// so the claim of an agent whose supervisor died runs out within this time.
 const CLAIM_LEASE: u64 = 30;
+
+/// The git config key of the silence after which a running agent counts as stalled.
+pub const STALL_AFTER_CONFIG: &str = "ledger.agents.stallAfter";
 
 /// What `agent spawn` is given.
 #[derive(Debug, Default, Clone)]
@@ -28,6 +32,10 @@ pub struct AgentInput {
     pub worktree: bool,
     /// The command it runs (recorded; run by [`Ledger::agent_run`]).
     pub command: Vec<String>,
+    /// How many more times a failed command is started.
+    pub retry: u32,
+    /// Command lines (run with `sh -c`) tried in order after the command failed.
+    pub fallback: Vec<String>,
 }
 
 /// How an agent ended, as `agent.exited` records it.
@@ -42,6 +50,8 @@ pub struct AgentEnd {
     pub summary: Option<String>,
     /// Model, tokens and cost the agent reported.
     pub usage: Option<Usage>,
+    /// How many times its commands were started, when there could be more than one.
+    pub attempts: Option<u64>,
 }
 
 impl AgentEnd {
@@ -69,6 +79,7 @@ impl AgentEnd {
             duration_ms: None,
             summary,
             usage: None,
+            attempts: None,
         }
     }
 
@@ -83,6 +94,7 @@ impl AgentEnd {
                 .interrupted
                 .map(|s| format!("interrupted: git-ledger received {}", signal_name(s))),
             usage: None,
+            attempts: None,
         }
     }
 
@@ -95,6 +107,7 @@ impl AgentEnd {
             duration_ms: Some(0),
             summary: Some(why),
             usage: None,
+            attempts: None,
         }
     }
 }
@@ -109,6 +122,14 @@ impl Ledger {
         if input.command.first().is_some_and(|p| p.trim().is_empty()) {
             return Err(Error::Empty { what: "command" });
         }
+        if input.command.is_empty() && (input.retry > 0 || !input.fallback.is_empty()) {
+            return Err(Error::NothingToRetry);
+        }
+        let fallback = input
+            .fallback
+            .iter()
+            .map(|line| text("fallback", line))
+            .collect::<Result<Vec<_>, _>>()?;
         let agents_dir = input.worktree.then(|| self.agents_dir());
         let (loaded, id) = self.record(|state, batch| {
             let task = match input.task.as_deref() {
@@ -138,6 +159,12 @@ impl Ledger {
             }
             if !input.command.is_empty() {
                 body["command"] = json!(input.command);
+            }
+            if input.retry > 0 {
+                body["retry"] = input.retry.into();
+            }
+            if !fallback.is_empty() {
+                body["fallback"] = json!(fallback);
             }
             batch.push(kind::AGENT_SPAWNED, &id, body);
             // The agent holds its task while it runs: no other agent is sent to it. A done
@@ -175,7 +202,7 @@ impl Ledger {
         let summary = optional_text("summary", end.summary.as_deref())?;
         let signal = optional_text("signal", end.signal.as_deref())?;
         let (loaded, id) = self.record(|state, batch| {
-            let id = self.find_agent(state, input)?;
+            let id = self.find_agent(state, input, "exit")?;
             let agent = state.agents.get(&id).ok_or_else(|| Error::UnknownId {
                 kind: EntityKind::Agent,
                 input: id.clone(),
@@ -197,6 +224,9 @@ impl Ledger {
             body = with_optional(body, "signal", &signal);
             body = with_optional(body, "summary", &summary);
             body = super::cost::with_usage(body, &end.usage);
+            if let Some(attempts) = end.attempts {
+                body["attempts"] = attempts.into();
+            }
             batch.push(kind::AGENT_EXITED, &id, body);
             let holder = format!("agent:{id}");
             if let Some(claim) = agent
@@ -217,6 +247,11 @@ impl Ledger {
     /// Run the agent's recorded command in its worktree (else in `dir`) with
     /// `GIT_LEDGER_AGENT` set to its id and `GIT_LEDGER_SESSION` to the session it was spawned
     /// in, wait for it, and record its end — unless the agent recorded one itself.
+    ///
+    /// A command that fails (a non-zero status, a crash) is started again up to the agent's
+    /// `retry` times, then each fallback (with `sh -c`) in turn, with as many retries, until
+    /// one succeeds; each run is recorded as an `agent.attempted` when there could be more
+    /// than one. A command killed from outside, or an interrupted git-ledger, ends the runs.
     pub fn agent_run(
         &self,
         agent: &Agent,
@@ -239,17 +274,71 @@ impl Ledger {
             std::time::Duration::from_secs(CLAIM_LEASE * 60 / 3),
             &mut renew as &mut dyn FnMut(),
         ));
-        let termination = match supervise::run(&agent.command, dir, &env, stdout_to_stderr, renewal)
-        {
-            Ok(termination) => termination,
-            Err(e) => {
-                let program = agent.command.first().map(String::as_str).unwrap_or("");
-                let why = format!("cannot run {program}: {e}");
-                let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(why.clone()));
-                return Err(Error::Io(why));
-            }
+        let not_started = |why: String| {
+            let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(why.clone()));
+            Err(Error::Io(why))
         };
-        let (loaded, agent) = match self.agent_exit(Some(&agent.id), &AgentEnd::of(&termination)) {
+        let mut supervisor = match Supervisor::new(renewal) {
+            Ok(supervisor) => supervisor,
+            Err(e) => return not_started(format!("cannot supervise the agent: {e}")),
+        };
+        let plan: Vec<Vec<String>> = std::iter::once(agent.command.clone())
+            .chain(
+                agent
+                    .fallback
+                    .iter()
+                    .map(|line| vec!["sh".to_string(), "-c".to_string(), line.clone()]),
+            )
+            .collect();
+        let record_attempts = plan.len() > 1 || agent.retry > 0;
+        let started = std::time::Instant::now();
+        let mut attempts: u64 = 0;
+        // How the last attempt ended: run to its end, or never started (and why).
+        let mut last: Result<Termination, String> = Err("no command".to_string());
+        'plan: for command in &plan {
+            for _ in 0..=agent.retry {
+                if attempts > 0
+                    && let Some(received) = supervisor.interrupted()
+                {
+                    // Stopped while an attempt was being recorded: no further attempt.
+                    if let Ok(termination) = &mut last {
+                        termination.interrupted = Some(received);
+                    }
+                    break 'plan;
+                }
+                attempts += 1;
+                last = supervisor
+                    .run(command, dir, &env, stdout_to_stderr)
+                    .map_err(|e| {
+                        let program = command.first().map(String::as_str).unwrap_or("");
+                        format!("cannot run {program}: {e}")
+                    });
+                // Best effort: the attempt ran whether or not it could be recorded. An agent
+                // that recorded its own end meant it: it is not started again.
+                if record_attempts
+                    && let Ok(false) = self.agent_attempted(&agent.id, attempts, command, &last)
+                {
+                    break 'plan;
+                }
+                match &last {
+                    Ok(termination) if termination.outcome() != "failed" => break 'plan,
+                    Ok(_) => {}
+                    // Started again, it would not start either: on to the next command.
+                    Err(_) => continue 'plan,
+                }
+            }
+        }
+        let termination = match last {
+            Ok(termination) => termination,
+            Err(why) => return not_started(why),
+        };
+        let mut end = AgentEnd::of(&termination);
+        if record_attempts {
+            end.duration_ms =
+                Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX));
+            end.attempts = Some(attempts);
+        }
+        let (loaded, agent) = match self.agent_exit(Some(&agent.id), &end) {
             Ok(done) => done,
             // The agent ran `git ledger agent exit` itself: its own account stands.
             Err(Error::AgentExited { .. }) => {
@@ -263,16 +352,81 @@ impl Ledger {
         Ok((loaded, agent, termination))
     }
 
+    /// Record one run of an agent's command: `attempt` (1 for the first), what ran, how it
+    /// ended (or why it could not start). Whether the agent is still running after it.
+    fn agent_attempted(
+        &self,
+        id: &str,
+        attempt: u64,
+        command: &[String],
+        ended: &Result<Termination, String>,
+    ) -> Result<bool, Error> {
+        let end = match ended {
+            Ok(termination) => AgentEnd::of(termination),
+            Err(why) => AgentEnd::not_started(why.clone()),
+        };
+        let mut body = json!({
+            "attempt": attempt,
+            "command": command,
+            "status": end.status,
+            "outcome": end.outcome,
+            "duration_ms": end.duration_ms.unwrap_or(0),
+        });
+        body = with_optional(body, "signal", &end.signal);
+        body = with_optional(body, "summary", &end.summary);
+        let (loaded, ()) = self.record(|_, batch| {
+            batch.push(kind::AGENT_ATTEMPTED, id, body.clone());
+            Ok(())
+        })?;
+        Ok(loaded.state.agents.get(id).is_some_and(Agent::is_running))
+    }
+
+    /// Record a sign of life of an agent (`input`, else the one this process acts for), for
+    /// long stretches in which it writes nothing else. Refused once it has exited.
+    pub fn agent_heartbeat(&self, input: Option<&str>) -> Result<(Loaded, Agent), Error> {
+        let (loaded, id) = self.record(|state, batch| {
+            let id = self.find_agent(state, input, "heartbeat")?;
+            if let Some(agent) = state.agents.get(&id).filter(|a| !a.is_running()) {
+                return Err(Error::AgentExited {
+                    id: state.short(&id),
+                    outcome: agent.outcome.clone().unwrap_or_else(|| "exited".into()),
+                });
+            }
+            batch.push(kind::AGENT_HEARTBEAT, &id, json!({}));
+            Ok(id)
+        })?;
+        loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))
+    }
+
+    /// How long an agent may stay silent before `agent list` and `status` call it stalled:
+    /// git config `ledger.agents.stallAfter` (like `15m`), else
+    /// [`DEFAULT_STALL_AFTER_MINUTES`] minutes.
+    pub fn stall_after_minutes(&self) -> Result<u64, Error> {
+        match self.store.config_string(STALL_AFTER_CONFIG) {
+            None => Ok(DEFAULT_STALL_AFTER_MINUTES),
+            Some(value) => super::parse_estimate(&value).map_err(|_| Error::BadConfig {
+                key: STALL_AFTER_CONFIG,
+                value,
+            }),
+        }
+    }
+
     /// The agent this process acts for (`GIT_LEDGER_AGENT`), as named there.
     pub fn agent_name(&self) -> Option<&str> {
         self.actor.strip_prefix("agent:")
     }
 
-    /// The agent named by `input`, else the one this process acts for.
-    pub fn find_agent(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+    /// The agent named by `input`, else the one this process acts for; `command` is the
+    /// `agent` subcommand asking, for the hint when there is neither.
+    pub fn find_agent(
+        &self,
+        state: &State,
+        input: Option<&str>,
+        command: &'static str,
+    ) -> Result<String, Error> {
         match input.or(self.agent_name()) {
             Some(input) => resolve(state, EntityKind::Agent, input),
-            None => Err(Error::NoAgent),
+            None => Err(Error::NoAgent { command }),
         }
     }
 

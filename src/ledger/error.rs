@@ -75,7 +75,10 @@ pub enum Error {
     #[error("agent {id} has already exited ({outcome})")]
     AgentExited { id: String, outcome: String },
     #[error("no agent id given and GIT_LEDGER_AGENT is not set")]
-    NoAgent,
+    NoAgent {
+        /// The `agent` subcommand that needs it, for the hint.
+        command: &'static str,
+    },
     #[error("{id} is claimed by {holder} until {until}")]
     Claimed {
         id: String,
@@ -98,6 +101,10 @@ pub enum Error {
     NothingToCompact(String),
     #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
     SeveralClaims { holder: String, tasks: Vec<String> },
+    #[error("git config {key} is '{value}', not a duration like 10m, 2h or 1h30m")]
+    BadConfig { key: &'static str, value: String },
+    #[error("--retry and --fallback need a command to run")]
+    NothingToRetry,
 }
 
 impl Error {
@@ -132,7 +139,7 @@ impl Error {
             Error::UnknownRevision(_) => "unknown_revision",
             Error::NoBranch => "no_branch",
             Error::AgentExited { .. } => "agent_exited",
-            Error::NoAgent => "no_agent",
+            Error::NoAgent { .. } => "no_agent",
             Error::Claimed { .. } => "claimed",
             Error::NotClaimed { .. } => "not_claimed",
             Error::BadLease(_) => "bad_lease",
@@ -142,6 +149,8 @@ impl Error {
             Error::BeforeInFuture(_) => "before_in_future",
             Error::NothingToCompact(_) => "nothing_to_compact",
             Error::SeveralClaims { .. } => "several_claims",
+            Error::BadConfig { .. } => "bad_config",
+            Error::NothingToRetry => "nothing_to_retry",
         }
     }
 
@@ -183,13 +192,19 @@ impl Error {
             Error::AgentExited { .. } => {
                 "an agent's end is recorded once; `git ledger agent list` shows the running ones".into()
             }
-            Error::NoAgent => "name the agent: `git ledger agent exit <id>`".into(),
+            Error::NoAgent { command } => format!("name the agent: `git ledger agent {command} <id>`"),
             Error::Claimed { .. } => {
                 "wait for the lease to run out, or take another task from `git ledger ready`".into()
             }
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
             Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
             Error::SeveralClaims { .. } => "name the task".into(),
+            Error::BadConfig { key, .. } => {
+                format!("set it like `git config {key} 15m`, or unset it for the default")
+            }
+            Error::NothingToRetry => {
+                "give the command after `--`: git ledger agent spawn … --retry 2 -- <command>".into()
+            }
             Error::BadTime(_) => "a date means the start of that day, UTC".into(),
             Error::BadMoney(_) => "write it in the currency's units, like --cost 1.25".into(),
             Error::NothingReady => {

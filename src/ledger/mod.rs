@@ -308,6 +308,10 @@ impl Ledger {
         Scope {
             writer: &self.writer,
             actor: &self.actor,
+            // A bad setting is reported by the commands that show agents' health.
+            stall_after_minutes: self
+                .stall_after_minutes()
+                .unwrap_or(crate::projection::health::DEFAULT_STALL_AFTER_MINUTES),
             worktree: &self.worktree,
             session,
             now: loaded.now,

@@ -7,7 +7,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 /// How long a child may take to stop after a forwarded signal before it is killed.
 const GRACE: Duration = Duration::from_secs(10);
@@ -89,95 +89,156 @@ fn is_crash(signal: i32) -> bool {
     )
 }
 
-/// Run `command` in `dir` with `env` added, its standard input and error shared with this
-/// process and its standard output too (or sent to standard error, when this process's own
-/// output must stay one JSON object), and wait for it.
-///
-/// While waiting, SIGINT, SIGTERM and SIGHUP sent to git-ledger are forwarded to the child; if it has
-/// not ended within [`GRACE`] (or a second signal comes), it is killed. The child stays in
-/// this process's process group, so an interactive agent keeps its terminal, and a Ctrl-C at
-/// the terminal reaches it directly as well. `renew`, if given, is called every period while
-/// the child runs (to extend the agent's claim on its task).
-pub fn run(
-    command: &[String],
-    dir: &Path,
-    env: &[(&str, String)],
-    stdout_to_stderr: bool,
-    mut renew: Option<(Duration, &mut dyn FnMut())>,
-) -> io::Result<Termination> {
-    let Some((program, args)) = command.split_first() else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "no command"));
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        // Handlers first: a signal that came between the spawn and their installation would
-        // end git-ledger without recording the agent's end.
-        let mut interrupt = signal(SignalKind::interrupt())?;
-        let mut terminate = signal(SignalKind::terminate())?;
+/// Runs an agent's commands one after another (its attempts), with git-ledger's signal
+/// handlers and the claim renewal in place from the first attempt to the last, so neither a
+/// signal nor a renewal falls between two attempts.
+pub struct Supervisor<'r> {
+    runtime: tokio::runtime::Runtime,
+    interrupt: Signal,
+    terminate: Signal,
+    hangup: Signal,
+    renew: Option<(tokio::time::Interval, &'r mut dyn FnMut())>,
+}
+
+impl<'r> Supervisor<'r> {
+    /// Install the signal handlers. `renew`, if given, is called every period while a child
+    /// runs (to extend the agent's claim on its task); the period runs on across attempts.
+    pub fn new(renew: Option<(Duration, &'r mut dyn FnMut())>) -> io::Result<Supervisor<'r>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let _inside = runtime.enter();
+        let interrupt = signal(SignalKind::interrupt())?;
+        let terminate = signal(SignalKind::terminate())?;
         // A closed terminal: the agent gets its own SIGHUP, and the end is still recorded.
-        let mut hangup = signal(SignalKind::hangup())?;
-        let mut child = tokio::process::Command::new(program);
-        child
-            .args(args)
-            .current_dir(dir)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::inherit())
-            .stderr(Stdio::inherit());
-        if stdout_to_stderr {
-            use std::os::fd::AsFd;
-            child.stdout(Stdio::from(io::stderr().as_fd().try_clone_to_owned()?));
-        } else {
-            child.stdout(Stdio::inherit());
-        }
-        let started = Instant::now();
-        let mut child = child.spawn()?;
-        let pid = child.id();
-        let mut interrupted: Option<i32> = None;
-        // Armed (reset) by the first forwarded signal; not polled before.
-        let grace = tokio::time::sleep(GRACE);
-        tokio::pin!(grace);
-        let period = renew
-            .as_ref()
-            .map_or(Duration::from_secs(3600), |(p, _)| *p);
-        let mut renewals = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-        let status = loop {
-            let received = tokio::select! {
-                status = child.wait() => break status?,
-                _ = renewals.tick(), if renew.is_some() => {
-                    if let Some((_, renew)) = renew.as_mut() {
-                        renew();
+        let hangup = signal(SignalKind::hangup())?;
+        let renew = renew.map(|(period, renew)| {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            // A tick missed between attempts renews once, not once per missed period.
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            (ticks, renew)
+        });
+        drop(_inside);
+        Ok(Supervisor {
+            runtime,
+            interrupt,
+            terminate,
+            hangup,
+            renew,
+        })
+    }
+
+    /// A SIGINT, SIGTERM or SIGHUP git-ledger received since the last attempt ended (while
+    /// it was being recorded): no further attempt should start.
+    pub fn interrupted(&mut self) -> Option<i32> {
+        let Supervisor {
+            runtime,
+            interrupt,
+            terminate,
+            hangup,
+            ..
+        } = self;
+        runtime.block_on(async {
+            // Long enough for the runtime to take in a signal already delivered.
+            let settle = tokio::time::sleep(Duration::from_millis(5));
+            tokio::select! {
+                biased;
+                _ = interrupt.recv() => Some(libc::SIGINT),
+                _ = terminate.recv() => Some(libc::SIGTERM),
+                _ = hangup.recv() => Some(libc::SIGHUP),
+                () = settle => None,
+            }
+        })
+    }
+
+    /// Run `command` in `dir` with `env` added, its standard input and error shared with
+    /// this process and its standard output too (or sent to standard error, when this
+    /// process's own output must stay one JSON object), and wait for it.
+    ///
+    /// While waiting, SIGINT, SIGTERM and SIGHUP sent to git-ledger are forwarded to the
+    /// child; if it has not ended within [`GRACE`] (or a second signal comes), it is killed.
+    /// The child stays in this process's process group, so an interactive agent keeps its
+    /// terminal, and a Ctrl-C at the terminal reaches it directly as well.
+    pub fn run(
+        &mut self,
+        command: &[String],
+        dir: &Path,
+        env: &[(&str, String)],
+        stdout_to_stderr: bool,
+    ) -> io::Result<Termination> {
+        let Some((program, args)) = command.split_first() else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "no command"));
+        };
+        let Supervisor {
+            runtime,
+            interrupt,
+            terminate,
+            hangup,
+            renew,
+        } = self;
+        runtime.block_on(async {
+            let mut child = tokio::process::Command::new(program);
+            child
+                .args(args)
+                .current_dir(dir)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::inherit())
+                .stderr(Stdio::inherit());
+            if stdout_to_stderr {
+                use std::os::fd::AsFd;
+                child.stdout(Stdio::from(io::stderr().as_fd().try_clone_to_owned()?));
+            } else {
+                child.stdout(Stdio::inherit());
+            }
+            let started = Instant::now();
+            let mut child = child.spawn()?;
+            let pid = child.id();
+            let mut interrupted: Option<i32> = None;
+            // Armed (reset) by the first forwarded signal; not polled before.
+            let grace = tokio::time::sleep(GRACE);
+            tokio::pin!(grace);
+            let status = loop {
+                let received = tokio::select! {
+                    status = child.wait() => break status?,
+                    _ = async {
+                        match renew.as_mut() {
+                            Some((ticks, _)) => ticks.tick().await,
+                            None => std::future::pending().await,
+                        }
+                    } => {
+                        if let Some((_, renew)) = renew.as_mut() {
+                            renew();
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                _ = interrupt.recv() => libc::SIGINT,
-                _ = terminate.recv() => libc::SIGTERM,
-                _ = hangup.recv() => libc::SIGHUP,
-                () = &mut grace, if interrupted.is_some() => {
+                    _ = interrupt.recv() => libc::SIGINT,
+                    _ = terminate.recv() => libc::SIGTERM,
+                    _ = hangup.recv() => libc::SIGHUP,
+                    () = &mut grace, if interrupted.is_some() => {
+                        let _ = child.start_kill();
+                        continue;
+                    }
+                };
+                if interrupted.is_some() {
+                    // A second signal: stop waiting for the child to wind down.
                     let _ = child.start_kill();
                     continue;
                 }
+                interrupted = Some(received);
+                if let Some(pid) = pid {
+                    forward(pid, received);
+                }
+                grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
             };
-            if interrupted.is_some() {
-                // A second signal: stop waiting for the child to wind down.
-                let _ = child.start_kill();
-                continue;
-            }
-            interrupted = Some(received);
-            if let Some(pid) = pid {
-                forward(pid, received);
-            }
-            grace.as_mut().reset(tokio::time::Instant::now() + GRACE);
-        };
-        Ok(Termination {
-            status: status.code(),
-            signal: status.signal(),
-            core_dumped: status.core_dumped(),
-            interrupted,
-            duration: started.elapsed(),
+            Ok(Termination {
+                status: status.code(),
+                signal: status.signal(),
+                core_dumped: status.core_dumped(),
+                interrupted,
+                duration: started.elapsed(),
+            })
         })
-    })
+    }
 }
 
 /// Send `signal` to the child `pid`.

@@ -20,8 +20,9 @@ use crate::ledger::{
 use crate::projection::compaction::Summaries;
 use crate::projection::data;
 use crate::projection::doc::{Doc, Format};
+use crate::projection::health;
 use crate::projection::memory::{
-    self, View, agent_line, decision_line, insight_line, session_line, task_line,
+    self, View, agent_line, agent_line_with, decision_line, insight_line, session_line, task_line,
 };
 use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 use crate::projection::state::Task;
@@ -154,6 +155,12 @@ pub struct AgentExitArgs {
     pub tokens: Option<u64>,
     /// What the agent cost, in currency units (1.25).
     pub cost: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct AgentHeartbeatArgs {
+    /// Agent id or unique prefix; default: the agent this server runs for (GIT_LEDGER_AGENT).
+    pub id: Option<String>,
 }
 
 /// The usage fields of a tool call, as the CLI takes them.
@@ -635,7 +642,7 @@ impl Server {
             mission: args.mission,
             task: args.task,
             worktree: false,
-            command: Vec::new(),
+            ..AgentInput::default()
         };
         Ok(self.call(|ledger| {
             let (loaded, agent) = ledger.agent_spawn(&input)?;
@@ -669,18 +676,49 @@ impl Server {
     }
 
     #[tool(
-        description = "List agents: running ones first, then finished ones with their \
-                          outcome."
+        description = "Record that an agent is alive, during a long stretch in which it \
+                          records nothing else (any event it writes counts too). Running \
+                          agents silent for longer than ledger.agents.stallAfter (default \
+                          10m) are listed as stalled."
+    )]
+    async fn agent_heartbeat(
+        &self,
+        args: Parameters<AgentHeartbeatArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, agent) = ledger.agent_heartbeat(args.id.as_deref())?;
+            let text = format!("Alive: {}", agent_line(&loaded.state, &agent));
+            let data = data::agent(&loaded.state, &agent);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "List agents: stalled ones first (running, but silent for longer than \
+                          the threshold), then the other running ones, then finished ones \
+                          with their outcome."
     )]
     async fn agent_list(&self) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
+            let stall_after = ledger.stall_after_minutes()?;
             let loaded = ledger.load()?;
             let state = &loaded.state;
-            let (running, finished): (Vec<_>, Vec<_>) =
-                state.agents.iter().partition(|a| a.is_running());
-            let all: Vec<_> = running.into_iter().chain(finished).collect();
-            let text = lines(all.iter().map(|a| agent_line(state, a)), "No agents");
-            let data: Vec<_> = all.iter().map(|a| data::agent(state, a)).collect();
+            let roster = health::roster(state, loaded.now, stall_after);
+            let stalled = roster
+                .stalled
+                .iter()
+                .map(|(a, stall)| agent_line_with(state, a, Some(stall)));
+            let others = roster
+                .running
+                .iter()
+                .chain(&roster.finished)
+                .map(|a| agent_line(state, a));
+            let text = lines(stalled.chain(others), "No agents");
+            let data: Vec<_> = roster
+                .all()
+                .map(|a| data::listed_agent(state, a, loaded.now, stall_after))
+                .collect();
             Ok((loaded, json!(data), text))
         }))
     }

@@ -1,6 +1,7 @@
 //! The JSON shapes of entities as commands return them, shared by `--json` and the MCP
 //! server, so both show the same data for the same state.
 
+use super::health;
 use super::memory::action;
 use super::state::{Agent, State, Task};
 use chrono::{DateTime, Utc};
@@ -34,5 +35,21 @@ pub fn agent(state: &State, agent: &Agent) -> Value {
     let mut data = json!(agent);
     data["short_id"] = json!(state.short(&agent.id));
     data["running"] = json!(agent.is_running());
+    data
+}
+
+/// An agent as `agent list` shows it: [`agent`] and, while it runs, how long it has been
+/// silent and whether that makes it stalled (see [`health::pulse`]).
+pub fn listed_agent(
+    state: &State,
+    agent: &Agent,
+    now: DateTime<Utc>,
+    stall_after_minutes: u64,
+) -> Value {
+    let mut data = self::agent(state, agent);
+    if let Some(pulse) = health::pulse(agent, now, stall_after_minutes) {
+        data["silent_minutes"] = json!(pulse.silent_minutes);
+        data["stalled"] = json!(pulse.stalled);
+    }
     data
 }

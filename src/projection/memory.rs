@@ -4,6 +4,7 @@
 
 use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
+use super::health::Stall;
 use super::state::{
     Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
 };
@@ -19,6 +20,8 @@ pub struct Scope<'a> {
     pub writer: &'a str,
     /// Who is asking (`agent:a-…`, `human:…`): the holder its claims are made as.
     pub actor: &'a str,
+    /// When a running agent counts as stalled (`projection::health`).
+    pub stall_after_minutes: u64,
     pub worktree: &'a Path,
     pub session: Option<&'a str>,
     pub now: DateTime<Utc>,
@@ -291,12 +294,30 @@ pub fn session_line(state: &State, session: &Session) -> String {
 
 /// `a-1b2c3d tester: Write the tests (t-83fb5d) [failed, status 1, 2m]`.
 pub fn agent_line(state: &State, agent: &Agent) -> String {
+    agent_line_with(state, agent, None)
+}
+
+/// [`agent_line`], or for a stalled agent: how long it has been silent, and the title of the
+/// task it holds: `a-1b2c3d tester: Write the tests (holds t-83fb5d Tests) [stalled: silent
+/// 12m since 2026-01-05 09:00]`.
+pub fn agent_line_with(state: &State, agent: &Agent, stall: Option<&Stall>) -> String {
     let task = agent
         .task
         .as_deref()
-        .map(|t| format!(" ({})", state.short(t)))
+        .map(|t| match (stall, state.tasks.get(t)) {
+            (Some(_), Some(task)) => {
+                format!(" (holds {} {})", state.short(t), one_line(&task.title, 40))
+            }
+            _ => format!(" ({})", state.short(t)),
+        })
         .unwrap_or_default();
-    let how = if agent.is_running() {
+    let how = if let Some(stall) = stall {
+        format!(
+            "stalled: silent {} since {}",
+            minutes_text(stall.silent_minutes),
+            stall.last_seen.format("%Y-%m-%d %H:%M")
+        )
+    } else if agent.is_running() {
         format!("running since {}", agent.spawned.format("%Y-%m-%d %H:%M"))
     } else {
         let mut how = agent.outcome.clone().unwrap_or_else(|| "exited".into());
@@ -307,6 +328,9 @@ pub fn agent_line(state: &State, agent: &Agent) -> String {
         }
         if let Some(ms) = agent.duration_ms {
             how.push_str(&format!(", {}", duration_text(ms)));
+        }
+        if agent.attempts.len() > 1 {
+            how.push_str(&format!(", {} attempts", agent.attempts.len()));
         }
         how
     };

@@ -6,6 +6,7 @@ pub mod compaction;
 pub mod cost;
 pub mod data;
 pub mod doc;
+pub mod health;
 pub mod memory;
 pub mod plan;
 pub mod point;

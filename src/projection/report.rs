@@ -3,6 +3,8 @@
 //! the same state and line formats as `status` and the memory views, so the terminal, the
 //! pages and the CLI never disagree on a number; the views only lay it out.
 
+use super::cost;
+use super::health;
 use super::memory::{
     Action, Scope, action, agent_line, decision_line, insight_line, minutes_text,
     objective_line_of, task_line,
@@ -10,17 +12,13 @@ use super::memory::{
 use super::state::{
     Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, State, Task, TaskStatus,
 };
-use super::cost;
 use super::status::{Counts, status};
 use super::timeline::Filter;
 use crate::event::Event;
 use crate::event::kind::one_line;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
-
-/// A running agent with no event for this long is reported as stalled.
-pub const STALL_AFTER_MINUTES: i64 = 10;
 
 /// The order task groups are shown in: what needs attention first.
 pub const TASK_GROUPS: [TaskStatus; 4] = [
@@ -80,7 +78,7 @@ pub struct TaskGroup {
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     Running,
-    /// Running, but nothing recorded by or about it for [`STALL_AFTER_MINUTES`].
+    /// Running, but silent for longer than the threshold (`projection::health`).
     Stalled,
     Finished,
 }
@@ -149,7 +147,7 @@ pub struct Overview {
     pub objectives: Vec<ObjectiveRow>,
     pub task_groups: Vec<TaskGroup>,
     pub agents: Vec<AgentRow>,
-    /// Running agents with no event for [`STALL_AFTER_MINUTES`] (all of them, not only the
+    /// Running agents silent for longer than the threshold (all of them, not only the
     /// ones listed).
     pub agents_stalled: usize,
     pub open_decisions: Vec<DecisionRow>,
@@ -197,16 +195,11 @@ pub struct Index<'a> {
     decisions_by_task: HashMap<&'a str, Vec<&'a Decision>>,
     insights_by_task: HashMap<&'a str, Vec<&'a Insight>>,
     agents_by_task: HashMap<&'a str, Vec<&'a Agent>>,
-    /// Each agent's newest event (see [`last_activity`]).
-    activity: HashMap<&'a str, DateTime<Utc>>,
 }
 
 impl<'a> Index<'a> {
     pub fn new(state: &'a State) -> Index<'a> {
-        let mut index = Index {
-            activity: last_activity(state),
-            ..Index::default()
-        };
+        let mut index = Index { ..Index::default() };
         for task in state.tasks.iter() {
             if let Some(o) = task.objective.as_deref() {
                 index.tasks_by_objective.entry(o).or_default().push(task);
@@ -269,7 +262,7 @@ impl<'a> Index<'a> {
 
 pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -> Overview {
     let now = scope.now;
-    let counts = status(state, scope).counts;
+    let counts = status(state, scope, scope.stall_after_minutes).counts;
     let filtered = filter.session.is_some() || filter.agent.is_some();
     let touched = |task: &Task| !filtered || task_matches(state, task, filter);
 
@@ -315,7 +308,7 @@ pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -
         .agents
         .iter()
         .filter(|a| agent_matches(a, filter))
-        .map(|a| agent_row(state, a, &index.activity, now))
+        .map(|a| agent_row(state, a, now, scope.stall_after_minutes))
         .collect();
     // Stalled first, then running, then finished; newest first within each.
     agents.reverse();
@@ -477,55 +470,24 @@ fn time_summary<'a>(tasks: impl Iterator<Item = &'a Task>, now: DateTime<Utc>) -
 }
 
 /// Each spawned agent's newest event: one it wrote (as `agent:<id>`), or its spawn or end.
-pub fn last_activity(state: &State) -> HashMap<&str, DateTime<Utc>> {
-    let mut last: HashMap<&str, DateTime<Utc>> = state
-        .agents
-        .iter()
-        .map(|a| (a.id.as_str(), a.exited.unwrap_or(a.spawned)))
-        .collect();
-    let events: Box<dyn Iterator<Item = &Event>> = if state.complete {
-        Box::new(state.events.iter())
-    } else {
-        Box::new(state.recent.iter())
-    };
-    for event in events {
-        let Some(id) = event.actor.strip_prefix("agent:") else {
-            continue;
-        };
-        if let Some((key, time)) = state
-            .agents
-            .get(id)
-            .map(|a| (a.id.as_str(), event.timestamp()))
-        {
-            let entry = last.entry(key).or_insert(time);
-            *entry = (*entry).max(time);
-        }
-    }
-    last
-}
-
-/// Running, stalled (running, silent for [`STALL_AFTER_MINUTES`]) or finished.
-pub fn agent_state(agent: &Agent, last_event: DateTime<Utc>, now: DateTime<Utc>) -> AgentState {
-    if !agent.is_running() {
-        AgentState::Finished
-    } else if now - last_event >= Duration::minutes(STALL_AFTER_MINUTES) {
-        AgentState::Stalled
-    } else {
-        AgentState::Running
+/// Running, stalled (silent for longer than the threshold, as `projection::health` judges
+/// for `status` and `agent list`) or finished.
+pub fn agent_state(agent: &Agent, now: DateTime<Utc>, stall_after_minutes: u64) -> AgentState {
+    match health::pulse(agent, now, stall_after_minutes) {
+        None => AgentState::Finished,
+        Some(pulse) if pulse.stalled => AgentState::Stalled,
+        Some(_) => AgentState::Running,
     }
 }
 
 fn agent_row(
     state: &State,
     agent: &Agent,
-    activity: &HashMap<&str, DateTime<Utc>>,
     now: DateTime<Utc>,
+    stall_after_minutes: u64,
 ) -> AgentRow {
-    let last_event = activity
-        .get(agent.id.as_str())
-        .copied()
-        .unwrap_or(agent.spawned);
-    let agent_state = agent_state(agent, last_event, now);
+    let last_event = agent.last_seen();
+    let agent_state = agent_state(agent, now, stall_after_minutes);
     let mut line = agent_line(state, agent);
     if agent_state == AgentState::Stalled {
         line.push_str(&format!(
@@ -711,7 +673,7 @@ pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>
             .map(|i| insight_line(state, i))
             .collect(),
         agents: by_task(&index.agents_by_task, &task.id)
-            .map(|a| agent_row(state, a, &index.activity, now).line)
+            .map(|a| agent_row(state, a, now, health::DEFAULT_STALL_AFTER_MINUTES).line)
             .collect(),
         history: task
             .history
@@ -996,10 +958,14 @@ mod tests {
             duration_ms: None,
             summary: None,
             usage: None,
+            last_seen: Some(t(5)),
+            retry: 0,
+            fallback: Vec::new(),
+            attempts: Vec::new(),
         };
-        assert_eq!(agent_state(&agent, t(5), t(14)), AgentState::Running);
-        assert_eq!(agent_state(&agent, t(5), t(15)), AgentState::Stalled);
+        assert_eq!(agent_state(&agent, t(15), 10), AgentState::Running);
+        assert_eq!(agent_state(&agent, t(16), 10), AgentState::Stalled);
         agent.exited = Some(t(20));
-        assert_eq!(agent_state(&agent, t(5), t(60)), AgentState::Finished);
+        assert_eq!(agent_state(&agent, t(60), 10), AgentState::Finished);
     }
 }

@@ -356,12 +356,29 @@ pub struct Agent {
     /// The command it was started with, when `agent spawn` ran one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
+    /// How many more times each command is started when it fails.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retry: u32,
+    /// Command lines (for `sh -c`) tried in order when the command, and its retries, failed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<String>,
+    /// The runs of its commands, oldest first, when it had retries or fallbacks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Attempt>,
     /// Its id in the orchestrator it was imported from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_id: Option<String>,
     #[serde(with = "time")]
     pub spawned: DateTime<Utc>,
     pub spawned_by: String,
+    /// Its last sign of life: the newest event it wrote (any command it ran), heartbeat or
+    /// attempt, else its spawn.
+    #[serde(
+        default,
+        with = "time::optional",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_seen: Option<DateTime<Utc>>,
     /// The session it was spawned in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
@@ -393,6 +410,42 @@ impl Agent {
     pub fn is_running(&self) -> bool {
         self.exited.is_none()
     }
+
+    /// When it was last heard of (its spawn, if never since).
+    pub fn last_seen(&self) -> DateTime<Utc> {
+        self.last_seen.unwrap_or(self.spawned).max(self.spawned)
+    }
+
+    fn seen(&mut self, time: DateTime<Utc>) {
+        if self.last_seen.is_none_or(|seen| time > seen) {
+            self.last_seen = Some(time);
+        }
+    }
+}
+
+/// One run of an agent's command (or of a fallback), recorded by `agent spawn` when it could
+/// restart or fall back.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attempt {
+    /// 1 for the first run.
+    pub attempt: u64,
+    pub command: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<i32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
+    /// `succeeded`, `failed` or `killed`.
+    pub outcome: String,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// When it ended.
+    #[serde(with = "time")]
+    pub time: DateTime<Utc>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// An entity with an id, for the lookup index of a [`Table`].
@@ -572,6 +625,7 @@ impl State {
         let time = event.timestamp();
         let subject = event.subject.clone().unwrap_or_default();
         let known = self.fold(&event, &subject, time, position);
+        self.heard_from(&event.actor, time);
         match known {
             Applied::Yes => {}
             Applied::UnknownKind => self.unknown_events += 1,
@@ -593,6 +647,22 @@ impl State {
         }
         if self.complete {
             self.events.push(event);
+        }
+    }
+
+    /// Every event an agent writes is a heartbeat. Its actor names the agent as its process
+    /// was told (`GIT_LEDGER_AGENT`): the full id, or a prefix resolved against the agents
+    /// known at this point.
+    fn heard_from(&mut self, actor: &str, time: DateTime<Utc>) {
+        let Some(name) = actor.strip_prefix("agent:") else {
+            return;
+        };
+        if let Some(agent) = self.agents.get_mut(name) {
+            agent.seen(time);
+        } else if let Ok(id) = self.resolve(EntityKind::Agent, name)
+            && let Some(agent) = self.agents.get_mut(&id)
+        {
+            agent.seen(time);
         }
     }
 
@@ -780,9 +850,16 @@ impl State {
                     worktree: text("worktree"),
                     branch: text("branch"),
                     command: string_list(body, "command"),
+                    retry: body
+                        .get("retry")
+                        .and_then(Value::as_u64)
+                        .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+                    fallback: string_list(body, "fallback"),
+                    attempts: Vec::new(),
                     source_id: text("source_id"),
                     spawned: time,
                     spawned_by: event.actor.clone(),
+                    last_seen: Some(time),
                     session: event.session.clone(),
                     exited: None,
                     outcome: None,
@@ -808,6 +885,32 @@ impl State {
                 agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
                 agent.summary = text("summary");
                 agent.usage = Usage::from_body(body);
+            }
+            kind::AGENT_HEARTBEAT => {
+                let Some(agent) = self.agents.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                agent.seen(time);
+            }
+            kind::AGENT_ATTEMPTED => {
+                let Some(agent) = self.agents.get_mut(subject) else {
+                    return Applied::Orphan;
+                };
+                // The next attempt starts as this one ends: a sign of life.
+                agent.seen(time);
+                agent.attempts.push(Attempt {
+                    attempt: body.get("attempt").and_then(Value::as_u64).unwrap_or(0),
+                    command: string_list(body, "command"),
+                    status: body
+                        .get("status")
+                        .and_then(Value::as_i64)
+                        .and_then(|s| i32::try_from(s).ok()),
+                    signal: text("signal"),
+                    outcome: text("outcome").unwrap_or_default(),
+                    duration_ms: body.get("duration_ms").and_then(Value::as_u64).unwrap_or(0),
+                    summary: text("summary"),
+                    time,
+                });
             }
             kind::MEMORY_COMPACTED => {
                 let parsed_before = event

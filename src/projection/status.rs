@@ -3,8 +3,10 @@
 use super::claims::{Claim, LostClaim};
 use super::cost::{self, Costs};
 use super::doc::Doc;
+use super::health::{self, Stall};
 use super::memory::{
-    Scope, agent_line, claim_text, decision_line, objective_line, session_line, task_line,
+    Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line,
+    session_line, task_line,
 };
 use super::state::{Conflict, DecisionStatus, ObjectiveStatus, State, TaskStatus};
 use serde::Serialize;
@@ -26,6 +28,8 @@ pub struct Counts {
     pub agents_running: usize,
     /// Agents recorded as exited (any outcome).
     pub agents_finished: usize,
+    /// Running agents silent for longer than the stall threshold (among the running ones).
+    pub agents_stalled: usize,
     pub events: usize,
     /// Events of kinds this version does not know (written by a newer version).
     pub unknown_events: usize,
@@ -53,6 +57,9 @@ pub struct Status {
     pub cost: Costs,
     /// Each role's queue and who works on what (roles of tasks that are not closed).
     pub roles: Vec<RoleQueue>,
+    /// Running agents silent for longer than `stall_after_minutes`, the longest silent first.
+    pub stalled_agents: Vec<Stall>,
+    pub stall_after_minutes: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,7 +137,10 @@ pub struct LostClaimNotice {
     pub lost: LostClaim,
 }
 
-pub fn status(state: &State, scope: &Scope) -> Status {
+/// The dashboard as of `scope.now`; running agents silent for longer than
+/// `stall_after_minutes` are stalled.
+pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status {
+    let stalled_agents = health::stalled(state, scope.now, stall_after_minutes);
     let count = |s: TaskStatus| state.tasks.iter().filter(|t| t.status == s).count();
     let ids = |s: TaskStatus| {
         state
@@ -168,6 +178,7 @@ pub fn status(state: &State, scope: &Scope) -> Status {
             sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
             agents_running: state.agents.iter().filter(|a| a.is_running()).count(),
             agents_finished: state.agents.iter().filter(|a| !a.is_running()).count(),
+            agents_stalled: stalled_agents.len(),
             events: state.event_count,
             unknown_events: state.unknown_events,
             orphan_events: state.orphans.len(),
@@ -202,6 +213,8 @@ pub fn status(state: &State, scope: &Scope) -> Status {
         lost_claims: lost_claims(state, scope.actor, scope.writer),
         cost: cost::costs(state),
         roles: roles(state, scope.now),
+        stalled_agents,
+        stall_after_minutes,
     }
 }
 
@@ -328,18 +341,38 @@ impl Status {
         // Only ledgers that have agents get the section, so the dashboard of one without stays
         // as short as it was.
         if c.agents_running + c.agents_finished > 0 {
-            let mut lines: Vec<String> = state
+            let mut lines = Vec::new();
+            if !self.stalled_agents.is_empty() {
+                lines.push(format!(
+                    "warning: {} agent(s) silent for over {}: check on them, or record their end (git ledger agent exit <id>)",
+                    self.stalled_agents.len(),
+                    minutes_text(self.stall_after_minutes)
+                ));
+            }
+            // The stalled ones first, then the other running ones.
+            let stalled = self.stalled_agents.iter().filter_map(|stall| {
+                Some(agent_line_with(
+                    state,
+                    state.agents.get(&stall.agent)?,
+                    Some(stall),
+                ))
+            });
+            let running = state
                 .agents
                 .iter()
                 .filter(|a| a.is_running())
-                .take(LIST_LIMIT)
-                .map(|a| agent_line(state, a))
-                .collect();
+                .filter(|a| !self.stalled_agents.iter().any(|s| s.agent == a.id))
+                .map(|a| agent_line(state, a));
+            lines.extend(stalled.chain(running).take(LIST_LIMIT));
             if c.agents_running > LIST_LIMIT {
                 lines.push(format!("… and {} more", c.agents_running - LIST_LIMIT));
             }
+            let stalled = match c.agents_stalled {
+                0 => String::new(),
+                n => format!(" ({n} stalled)"),
+            };
             lines.push(format!(
-                "{} running, {} finished (git ledger agent list)",
+                "{} running{stalled}, {} finished (git ledger agent list)",
                 c.agents_running, c.agents_finished
             ));
             doc.section("Agents", lines, "");

@@ -440,6 +440,7 @@ fn prime_briefs_an_agent_within_its_budget() {
 /// The tools `git ledger mcp` serves, in name order.
 const TOOLS: &[&str] = &[
     "agent_exit",
+    "agent_heartbeat",
     "agent_list",
     "agent_spawn",
     "decision_make",
@@ -674,6 +675,14 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(agent["data"]["session"], session.as_str());
     let agents = ok(&client, "agent_list", json!({})).await;
     assert_eq!(agents, cli_envelope(&repo, &["agent", "list"]));
+    assert_eq!(agents["data"][0]["stalled"], false);
+    let alive = ok(
+        &client,
+        "agent_heartbeat",
+        json!({ "id": agent["data"]["id"] }),
+    )
+    .await;
+    assert_eq!(alive["data"]["last_seen"], "2026-01-05T09:00:00Z");
     // Compaction through MCP: refused here, as the CLI refuses it (nothing is old enough).
     let early = call(
         &client,

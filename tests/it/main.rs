@@ -21,6 +21,8 @@ mod portability;
 mod sessions;
 // Agents: spawns in worktrees (in parallel), exits, signals; the MCP server; prime.
 mod agents;
+// Agent health: heartbeats, stalled agents; retries and fallbacks of an agent's command.
+mod health;
 // Several processes appending at once; hand-edited refs; what plain git sees.
 mod store;
 // Many writers, processes killed mid-append, stale locks, git gc, hostile text.
