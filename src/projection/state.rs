@@ -1408,3 +1408,132 @@ pub(super) mod time {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_with(rules: Vec<Rule>, results: &[(&Rule, &str, bool, i64)]) -> Task {
+        let created = DateTime::from_timestamp_millis(0).unwrap_or_default();
+        let mut task = Task {
+            id: "t-abc123".into(),
+            title: "t".into(),
+            description: None,
+            objective: None,
+            priority: 2,
+            estimate_minutes: None,
+            depends_on: vec![],
+            role: None,
+            validation: rules,
+            status: TaskStatus::Open,
+            created,
+            created_by: "human:a".into(),
+            notes: vec![],
+            block_reason: None,
+            summary: None,
+            completed: None,
+            forced_over: None,
+            branches: vec![],
+            commits: vec![],
+            review: Review::None,
+            merges: vec![],
+            worked_ms: 0,
+            in_progress_since: None,
+            claims: Claims::default(),
+            checks: vec![],
+            history: vec![],
+            status_event: None,
+        };
+        for (rule, commit, passed, at) in results {
+            task.checks.push(CheckResult {
+                rule: (*rule).clone(),
+                commit: commit.to_string(),
+                passed: *passed,
+                time: DateTime::from_timestamp_millis(*at).unwrap_or_default(),
+                actor: "human:a".into(),
+                duration_ms: None,
+                exit_status: None,
+                output_digest: None,
+            });
+        }
+        task
+    }
+
+    #[test]
+    fn check_states_are_about_one_commit() {
+        let test = Rule::Command("cargo test".into());
+        let lint = Rule::Command("cargo clippy".into());
+        let docs = Rule::Item("docs".into());
+        let task = task_with(
+            vec![test.clone(), lint.clone(), docs.clone()],
+            &[
+                (&test, "c1", true, 1),
+                (&lint, "c2", false, 2),
+                (&test, "c2", true, 3),
+            ],
+        );
+        let states: Vec<CheckState> = task
+            .check_states("c2")
+            .into_iter()
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(
+            states,
+            [
+                CheckState::Passing,
+                CheckState::Failing,
+                CheckState::NeverRun
+            ]
+        );
+        let states: Vec<CheckState> = task
+            .check_states("c3")
+            .into_iter()
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(
+            states,
+            [
+                CheckState::Stale {
+                    passed_at: "c2".into()
+                },
+                CheckState::NeverRun,
+                CheckState::NeverRun
+            ]
+        );
+        assert_eq!(
+            task.unpassed_checks(Some("c2")),
+            [
+                "check \"cargo clippy\" has no passing result at c2 (failed)",
+                "item \"docs\" has no passing result at c2 (has not been run)"
+            ]
+        );
+        assert_eq!(task.unpassed_checks(None).len(), 3);
+        assert!(task_with(vec![], &[]).unpassed_checks(None).is_empty());
+    }
+
+    #[test]
+    fn a_rerun_at_the_same_commit_replaces_the_result() {
+        let test = Rule::Command("cargo test".into());
+        let mut state = State::from_events(vec![]);
+        let mut task = task_with(vec![test.clone()], &[]);
+        task.id = "t-abc123".into();
+        state.tasks.insert(task.id.clone(), task);
+        let event = |passed: bool, hlc: u64| {
+            Event::seal(
+                kind::CHECK_RECORDED,
+                "2026-01-05T09:00:00Z".into(),
+                hlc,
+                "w",
+                None,
+                "human:a",
+                Some("t-abc123".into()),
+                serde_json::json!({"rule": {"command": "cargo test"}, "passed": passed, "commit": "c1"}),
+            )
+        };
+        state.apply(event(false, 1));
+        state.apply(event(true, 2));
+        let task = state.tasks.get("t-abc123").expect("task");
+        assert_eq!(task.checks.len(), 1);
+        assert!(task.unpassed_checks(Some("c1")).is_empty());
+    }
+}
