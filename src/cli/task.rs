@@ -82,8 +82,9 @@ pub enum Command {
     },
     /// Complete a task (default: the task in focus).
     ///
-    /// Refused without a summary or without recorded work (notes); --force closes anyway and
-    /// the override is recorded for the audit.
+    /// Refused without a summary, without recorded work (notes), or while a validation rule
+    /// has no passing result at the task's tip (`check run`, `check confirm`); --force closes
+    /// anyway and the override is recorded for the audit.
     Done {
         /// Task id or unique prefix.
         id: Option<String>,
