@@ -96,6 +96,14 @@ fn checks_pinned_to_the_tip_gate_task_done_and_merges() {
     assert_eq!(passed["commit"], fixed.as_str());
     assert_eq!(passed["results"][0]["passed"], true);
     assert!(repo.ok(&["check", "list"]).contains("1. passing"));
+    let shown = repo.ok(&["task", "show", &t]);
+    assert!(
+        shown.contains(&format!(
+            "validation  command: test -f ok.txt (passing at {})",
+            &fixed[..10]
+        )),
+        "{shown}"
+    );
     // The approval was for the old tip; with a new one the gate passes.
     assert_eq!(gate_reasons(&repo, &branch), ["approved_other_commit"]);
     repo.ok(&["review", "approve", &t]);
