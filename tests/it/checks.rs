@@ -290,3 +290,40 @@ fn checks_run_in_the_worktree_of_the_task_branch() {
     assert_eq!(passed["results"][0]["passed"], true, "{passed}");
     assert_eq!(passed["commit"], tip.as_str());
 }
+
+#[test]
+fn checks_travel_with_the_push_and_the_remote_requires_them() {
+    let repo = TestRepo::new();
+    let remote = repo.root().join("remote.git");
+    let remote_path = remote.to_str().expect("utf8");
+    repo.git(&["init", "-q", "--bare", "-b", "main", remote_path]);
+    repo.ok_in(&remote, &["hooks", "install", "--server"]);
+    // Only the server requires checks: its own policy, whatever the client's config says.
+    repo.git_in(&remote, &["config", "ledger.gate.requireChecks", "true"]);
+    repo.git(&["remote", "add", "origin", remote_path]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.ok(&["hooks", "install"]);
+    let task = short(&repo.task(&["Ship", "--check-command", "test -f ok.txt"]));
+    repo.ok(&["task", "start", &task, "--branch"]);
+    let branch = repo.git(&["branch", "--show-current"]).trim().to_string();
+    commit_file(&repo, "ok.txt");
+    repo.ok(&["review", "approve", &task]);
+    repo.git(&["switch", "-q", "main"]);
+    repo.git(&["merge", "-q", "--ff-only", &branch]);
+    let push = [
+        "push",
+        "-q",
+        "origin",
+        "refs/ledger/*:refs/ledger/*",
+        "main",
+    ];
+    let (ok, stderr) = repo.try_git(&push);
+    assert!(!ok, "the remote refuses a tip without passing checks");
+    assert!(stderr.contains("pre-receive hook declined"), "{stderr}");
+    assert!(stderr.contains("test -f ok.txt"), "{stderr}");
+
+    repo.git(&["switch", "-q", &branch]);
+    repo.ok(&["check", "run"]);
+    let (ok, stderr) = repo.try_git(&push);
+    assert!(ok, "{stderr}");
+}
