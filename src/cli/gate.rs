@@ -34,7 +34,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         reply.failure = Some(Failure {
             code: "gate_refused".into(),
             message: format!("{revision} may not land: {} reason(s)", verdict.reasons.len()),
-            hint: Some("approve the exact tip with `git ledger review approve <task>`, finish its dependencies, or unblock it".into()),
+            hint: Some("approve the exact tip with `git ledger review approve <task>`, pass its checks with `git ledger check run`, finish its dependencies, or unblock it".into()),
         });
     }
     Ok(reply)

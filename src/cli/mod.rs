@@ -4,6 +4,7 @@
 mod agent;
 mod audit;
 mod blame;
+mod check;
 mod dash;
 mod decision;
 mod diff;
@@ -90,6 +91,8 @@ enum Command {
     Review(review::Command),
     #[command(subcommand)]
     Gate(gate::Command),
+    #[command(subcommand)]
+    Check(check::Command),
     Mcp(mcp::Args),
     /// Run a git hook by name (what the installed hooks do).
     #[command(hide = true)]
@@ -187,6 +190,7 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Hooks(c) => hooks::run(&dir, c),
         Command::Review(c) => review::run(&open()?, c),
         Command::Gate(c) => gate::run(&open()?, c),
+        Command::Check(c) => check::run(&open()?, c),
         Command::Mcp(a) => return mcp::run(&dir, a),
         Command::Hook { name, args } => {
             let hooks_dir = git_ledger::hooks::hooks_dir(&dir).unwrap_or_else(|_| dir.clone());

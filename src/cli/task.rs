@@ -82,8 +82,9 @@ pub enum Command {
     },
     /// Complete a task (default: the task in focus).
     ///
-    /// Refused without a summary or without recorded work (notes); --force closes anyway and
-    /// the override is recorded for the audit.
+    /// Refused without a summary, without recorded work (notes), or while a validation rule
+    /// has no passing result at the task's tip (`check run`, `check confirm`); --force closes
+    /// anyway and the override is recorded for the audit.
     Done {
         /// Task id or unique prefix.
         id: Option<String>,
@@ -302,12 +303,23 @@ fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
             input: id,
         }));
     };
-    let text = show_text(state, task, loaded.now);
+    let tip = if task.validation.is_empty() {
+        None
+    } else {
+        ledger.check_tip(task)
+    };
+    let text = show_text(state, task, loaded.now, tip.as_deref());
     let data = data::task_detail(state, task, loaded.now);
     Ok(Reply::new(ledger, &loaded, data, text))
 }
 
-fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> String {
+/// `tip`: the commit the task's validation rules are shown at (`Ledger::check_tip`).
+fn show_text(
+    state: &State,
+    task: &Task,
+    now: chrono::DateTime<chrono::Utc>,
+    tip: Option<&str>,
+) -> String {
     let mut text = format!("{} {}\n", state.short(&task.id), task.title);
     let mut field = |name: &str, value: String| text.push_str(&format!("{name:<12}{value}\n"));
     field("status", task.status.label().to_string());
@@ -315,12 +327,20 @@ fn show_text(state: &State, task: &Task, now: chrono::DateTime<chrono::Utc>) -> 
     if let Some(role) = &task.role {
         field("role", role.clone());
     }
-    for rule in &task.validation {
-        let (what, text) = match rule {
+    for check in task.check_states(tip.unwrap_or("")) {
+        let (what, text) = match &check.rule {
             Rule::Command(command) => ("command", command),
             Rule::Item(item) => ("item", item),
         };
-        field("validation", format!("{what}: {}", one_line(text, 100)));
+        let at: String = tip.unwrap_or("no commit").chars().take(10).collect();
+        field(
+            "validation",
+            format!(
+                "{what}: {} ({} at {at})",
+                one_line(text, 100),
+                check.state.label()
+            ),
+        );
     }
     if let Some(objective) = &task.objective {
         let title = state

@@ -39,6 +39,7 @@ pub const AGENT_EXITED: &str = "agent.exited";
 pub const AGENT_HEARTBEAT: &str = "agent.heartbeat";
 pub const AGENT_ATTEMPTED: &str = "agent.attempted";
 pub const MEMORY_COMPACTED: &str = "memory.compacted";
+pub const CHECK_RECORDED: &str = "check.recorded";
 
 /// Every kind this version understands.
 pub const KNOWN: &[&str] = &[
@@ -75,6 +76,7 @@ pub const KNOWN: &[&str] = &[
     AGENT_HEARTBEAT,
     AGENT_ATTEMPTED,
     MEMORY_COMPACTED,
+    CHECK_RECORDED,
 ];
 
 pub fn is_known(kind: &str) -> bool {
@@ -233,6 +235,22 @@ pub fn describe(event: &Event) -> String {
             minute(event.body_str("before")),
             text("summary")
         ),
+        CHECK_RECORDED => {
+            let rule = event.body.get("rule").and_then(Value::as_object);
+            let what = rule
+                .and_then(|r| r.values().next())
+                .and_then(Value::as_str)
+                .map(|t| one_line(t, 60))
+                .unwrap_or_else(|| "?".into());
+            let how = match event.body.get("passed").and_then(Value::as_bool) {
+                Some(true) => "passed",
+                _ => "failed",
+            };
+            format!(
+                "check {how}: {what} at {}",
+                short_hex(event.body_str("commit"))
+            )
+        }
         other => format!("{other} (unknown to this version)"),
     }
 }
@@ -292,6 +310,8 @@ enum Field {
     Time,
     /// A list of validation rules: `{"command": "…"}` or `{"item": "…"}`.
     Rules,
+    /// One validation rule.
+    Rule,
 }
 
 /// One body field: name, type, required.
@@ -517,7 +537,31 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("to_event", Field::Text, true),
         ],
     ),
+    (
+        CHECK_RECORDED,
+        &[
+            ("rule", Field::Rule, true),
+            ("passed", Field::Flag, true),
+            ("commit", Field::Text, true),
+            ("duration_ms", Field::Count, false),
+            ("output_digest", Field::Text, false),
+            ("output_tail", Field::Text, false),
+            ("exit_status", Field::CountOrNull, false),
+        ],
+    ),
 ];
+
+/// Whether a value is one validation rule: `{"command": "…"}` or `{"item": "…"}`.
+fn is_rule(value: &Value) -> bool {
+    value.as_object().is_some_and(|o| {
+        o.len() == 1
+            && matches!(
+                o.keys().next().map(String::as_str),
+                Some("command" | "item")
+            )
+            && o.values().all(Value::is_string)
+    })
+}
 
 /// What is wrong with an event of a known kind: body fields missing or of the wrong type, or a
 /// subject of the wrong entity kind. Unknown kinds are not checked.
@@ -543,18 +587,10 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::Time => value
                     .as_str()
                     .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok()),
-                Field::Rules => value.as_array().is_some_and(|rules| {
-                    rules.iter().all(|r| {
-                        r.as_object().is_some_and(|o| {
-                            o.len() == 1
-                                && matches!(
-                                    o.keys().next().map(String::as_str),
-                                    Some("command" | "item")
-                                )
-                                && o.values().all(Value::is_string)
-                        })
-                    })
-                }),
+                Field::Rules => value
+                    .as_array()
+                    .is_some_and(|rules| rules.iter().all(is_rule)),
+                Field::Rule => is_rule(value),
             },
         };
         if !ok {
@@ -566,6 +602,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
                 Field::CountOrNull => "a whole number or null",
                 Field::Time => "an RFC 3339 time",
                 Field::Rules => "a list of {\"command\": …} or {\"item\": …}",
+                Field::Rule => "{\"command\": …} or {\"item\": …}",
             };
             let what = if body.contains_key(*name) {
                 "is not"
@@ -584,7 +621,7 @@ pub fn schema_errors(event: &Event) -> Vec<String> {
         errors.push("body.priority is above 4".into());
     }
     let entity = match event.kind.split('.').next().unwrap_or("") {
-        "branch" | "commit" | "review" | "merge" => "task",
+        "branch" | "commit" | "review" | "merge" | "check" => "task",
         other => other,
     };
     let prefix = match entity {

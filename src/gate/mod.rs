@@ -15,6 +15,9 @@ pub struct TaskFacts {
     pub rejected: Option<String>,
     /// Dependencies that are not done (as shown to people).
     pub unmet_dependencies: Vec<String>,
+    /// The task's validation rules without a passing result at the request's tip, one reason
+    /// each (`Task::unpassed_checks`).
+    pub unpassed_checks: Vec<String>,
 }
 
 /// What is being merged or pushed, and where.
@@ -29,6 +32,9 @@ pub struct Request {
     /// Whether commits of no task may land on a protected branch
     /// (`ledger.gate.allowUntracked`).
     pub allow_untracked: bool,
+    /// Whether every validation rule of the task must pass at the tip
+    /// (`ledger.gate.requireChecks`).
+    pub require_checks: bool,
     /// The task the commit belongs to, if any.
     pub task: Option<TaskFacts>,
 }
@@ -56,6 +62,10 @@ pub enum Reason {
     },
     TaskBlocked {
         task: String,
+    },
+    CheckNotPassing {
+        task: String,
+        check: String,
     },
 }
 
@@ -87,6 +97,9 @@ impl Reason {
                 )
             }
             Reason::TaskBlocked { task } => format!("{task} is blocked"),
+            Reason::CheckNotPassing { task, check } => {
+                format!("{task}: {check} (git ledger check run {task})")
+            }
         }
     }
 }
@@ -101,7 +114,8 @@ pub struct Verdict {
 }
 
 /// Decide. Unprotected targets always pass; on a protected one, the task's latest review must
-/// approve exactly `tip`, its dependencies must be done and it must not be blocked.
+/// approve exactly `tip`, its dependencies must be done and it must not be blocked; with
+/// `require_checks`, every validation rule must also pass at exactly `tip`.
 pub fn decide(request: &Request) -> Verdict {
     if !request.protected {
         let target = request.into.as_deref().unwrap_or("this branch");
@@ -142,6 +156,16 @@ pub fn decide(request: &Request) -> Verdict {
         reasons.push(Reason::TaskBlocked {
             task: task.id.clone(),
         });
+    }
+    if request.require_checks {
+        reasons.extend(
+            task.unpassed_checks
+                .iter()
+                .map(|check| Reason::CheckNotPassing {
+                    task: task.id.clone(),
+                    check: check.clone(),
+                }),
+        );
     }
     if reasons.is_empty() {
         allowed(format!("{} approved at {}", task.id, short(&request.tip)))
@@ -202,6 +226,7 @@ mod tests {
             approved_commit: Some("c1".into()),
             rejected: None,
             unmet_dependencies: vec![],
+            unpassed_checks: vec![],
         }
     }
 
@@ -211,6 +236,7 @@ mod tests {
             into: Some("main".into()),
             protected: true,
             allow_untracked: false,
+            require_checks: false,
             task,
         }
     }
@@ -259,6 +285,29 @@ mod tests {
                 task: "t-abc123".into()
             }]
         );
+    }
+
+    #[test]
+    fn checks_count_only_when_required() {
+        let mut t = task();
+        t.unpassed_checks = vec!["check \"cargo test\" has no passing result at c1".into()];
+        let mut r = request(Some(t));
+        assert!(decide(&r).allowed);
+        r.require_checks = true;
+        let verdict = decide(&r);
+        assert!(!verdict.allowed);
+        assert_eq!(
+            verdict.reasons,
+            vec![Reason::CheckNotPassing {
+                task: "t-abc123".into(),
+                check: "check \"cargo test\" has no passing result at c1".into()
+            }]
+        );
+        let mut t = task();
+        t.approved_commit = None;
+        let mut r = request(Some(t));
+        r.require_checks = true;
+        assert_eq!(decide(&r).reasons.len(), 1, "review is still required");
     }
 
     #[test]

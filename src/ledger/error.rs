@@ -105,6 +105,22 @@ pub enum Error {
     BadConfig { key: &'static str, value: String },
     #[error("--retry and --fallback need a command to run")]
     NothingToRetry,
+    #[error("{0} has no validation rules to check")]
+    NoRules(String),
+    #[error("{0} has no command rules to run; its rules are checklist items")]
+    NoCommands(String),
+    #[error("'{item}' is not a checklist item of {id}{}", if items.is_empty() { " (it has none)".to_string() } else { format!("; its items: {}", items.join(" | ")) })]
+    UnknownItem {
+        id: String,
+        item: String,
+        items: Vec<String>,
+    },
+    #[error("the task's branch {0} is not checked out in any worktree")]
+    NotCheckedOut(String),
+    #[error("there is no commit to check: HEAD has none")]
+    NoCommit,
+    #[error("{0} has uncommitted changes to tracked files")]
+    DirtyWorktree(String),
 }
 
 impl Error {
@@ -151,6 +167,12 @@ impl Error {
             Error::SeveralClaims { .. } => "several_claims",
             Error::BadConfig { .. } => "bad_config",
             Error::NothingToRetry => "nothing_to_retry",
+            Error::NoRules(_) => "no_rules",
+            Error::NoCommands(_) => "no_commands",
+            Error::UnknownItem { .. } => "unknown_item",
+            Error::NotCheckedOut(_) => "not_checked_out",
+            Error::NoCommit => "no_commit",
+            Error::DirtyWorktree(_) => "dirty_worktree",
         }
     }
 
@@ -179,6 +201,13 @@ impl Error {
             Error::SessionOpen(_) => {
                 "continue it with `git ledger session resume`, or close it with `git ledger session end`".into()
             }
+            Error::NotReadyToClose { reasons, .. }
+                if reasons
+                    .iter()
+                    .any(|r| r.starts_with("check ") || r.starts_with("item ")) =>
+            {
+                "run the task's commands on its tip with `git ledger check run`, confirm its items with `git ledger check confirm`, or override with --force (recorded)".into()
+            }
             Error::NotReadyToClose { .. } => {
                 "add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)".into()
             }
@@ -204,6 +233,22 @@ impl Error {
             }
             Error::NothingToRetry => {
                 "give the command after `--`: git ledger agent spawn … --retry 2 -- <command>".into()
+            }
+            Error::NoRules(_) => {
+                "rules are given when a task is added: `git ledger task add \"…\" --check-command \"cargo test\" --check-item \"docs updated\"`".into()
+            }
+            Error::NoCommands(id) => {
+                format!("confirm each item with `git ledger check confirm <item> --task {id}`")
+            }
+            Error::UnknownItem { id, .. } => {
+                format!("name an item by its text or its number in `git ledger check list {id}`")
+            }
+            Error::NotCheckedOut(branch) => format!(
+                "check it out (`git switch {branch}`) or give it a worktree (`git worktree add <dir> {branch}`), so its commands run on its tip"
+            ),
+            Error::NoCommit => "commit the work first: results are pinned to a commit".into(),
+            Error::DirtyWorktree(_) => {
+                "commit or stash them first: a result is pinned to the commit it ran on".into()
             }
             Error::BadTime(_) => "a date means the start of that day, UTC".into(),
             Error::BadMoney(_) => "write it in the currency's units, like --cost 1.25".into(),

@@ -218,12 +218,19 @@ impl Ledger {
             .config()
             .and_then(|c| c.get_bool("ledger.gate.allowUntracked"))
             .unwrap_or(false);
+        let require_checks = self
+            .store
+            .repo()
+            .config()
+            .and_then(|c| c.get_bool("ledger.gate.requireChecks"))
+            .unwrap_or(false);
         gate::decide(&Request {
+            task: task.map(|t| facts(state, t, &tip)),
             tip,
             into,
             protected,
             allow_untracked,
-            task: task.map(|t| facts(state, t)),
+            require_checks,
         })
     }
 
@@ -313,8 +320,8 @@ pub fn task_trailer(message: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The facts the gate needs about a task.
-pub fn facts(state: &State, task: &Task) -> TaskFacts {
+/// The facts the gate needs about a task whose commit `tip` would land.
+pub fn facts(state: &State, task: &Task, tip: &str) -> TaskFacts {
     let (approved_commit, rejected) = match &task.review {
         Review::Approved { commit, .. } => (Some(commit.clone()), None),
         Review::Rejected { reason, .. } => (None, Some(reason.clone())),
@@ -330,5 +337,6 @@ pub fn facts(state: &State, task: &Task) -> TaskFacts {
             .iter()
             .map(|d| state.short(d))
             .collect(),
+        unpassed_checks: task.unpassed_checks(Some(tip)),
     }
 }

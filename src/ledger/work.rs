@@ -254,7 +254,13 @@ impl Ledger {
             if task.status.is_closed() {
                 return Err(wrong_state(state, task, "completed"));
             }
-            let reasons = close_validation(task, summary.is_some());
+            // Only a task with rules needs the tip: a repository without commits is fine.
+            let tip = if task.validation.is_empty() {
+                None
+            } else {
+                self.check_tip(task)
+            };
+            let reasons = close_validation(task, summary.is_some(), tip.as_deref());
             if !reasons.is_empty() && !force {
                 return Err(Error::NotReadyToClose {
                     id: state.short(&task.id),
@@ -356,8 +362,9 @@ impl Ledger {
     }
 }
 
-/// Why a task may not be closed yet (seed 004's validation); empty when it may.
-pub fn close_validation(task: &Task, has_summary: bool) -> Vec<String> {
+/// Why a task may not be closed yet (seed 004's validation); empty when it may. `tip` is the
+/// commit its validation rules must pass at (see `Ledger::check_tip`).
+pub fn close_validation(task: &Task, has_summary: bool, tip: Option<&str>) -> Vec<String> {
     let mut reasons = Vec::new();
     if !has_summary {
         reasons.push("no summary given".to_string());
@@ -365,6 +372,7 @@ pub fn close_validation(task: &Task, has_summary: bool) -> Vec<String> {
     if task.notes.is_empty() {
         reasons.push("no work recorded (no notes)".to_string());
     }
+    reasons.extend(task.unpassed_checks(tip));
     reasons
 }
 

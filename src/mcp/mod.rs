@@ -491,6 +491,30 @@ impl Server {
     }
 
     #[tool(
+        description = "Run a task's command rules (default: the task in focus) with sh -c in \
+                          the worktree that has its branch checked out, and record each \
+                          result at that commit. `task_done` refuses while a rule has no \
+                          passing result at the task's tip."
+    )]
+    async fn check_run(&self, args: Parameters<TaskShowArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let (loaded, run) = ledger.check_run(args.0.id.as_deref())?;
+            let short: String = run.commit.chars().take(10).collect();
+            let mut text = format!(
+                "{} of {} check(s) failed at {short}",
+                run.failed(),
+                run.results.len()
+            );
+            for result in &run.results {
+                let verdict = if result.passed { "pass" } else { "FAIL" };
+                text.push_str(&format!("\n{verdict} {}", result.rule.text()));
+            }
+            let data = serde_json::to_value(&run).unwrap_or(Value::Null);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
         description = "Show a task: state, notes, time, branches, commits, review and \
                           history (default: the task in focus)."
     )]

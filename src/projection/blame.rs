@@ -35,6 +35,7 @@ pub fn fields_set(event: &Event) -> Vec<&'static str> {
         kind::COMMIT_LINKED => vec!["commits"],
         kind::REVIEW_REQUESTED | kind::REVIEW_APPROVED | kind::REVIEW_REJECTED => vec!["review"],
         kind::MERGE_RECORDED => vec!["merges"],
+        kind::CHECK_RECORDED => vec!["checks"],
         kind::DECISION_REQUESTED => vec!["question", "options", "status"],
         kind::DECISION_MADE => vec!["status", "choice", "rationale"],
         kind::INSIGHT_ADDED => vec!["text", "tags", "knowledge"],

@@ -137,6 +137,66 @@ impl Rule {
     }
 }
 
+/// The latest result of one rule at one commit (`check run`, `check confirm`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub rule: Rule,
+    /// The commit it ran on (or was confirmed at), full hex.
+    pub commit: String,
+    pub passed: bool,
+    #[serde(with = "time")]
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<i64>,
+    /// BLAKE3 of the command's combined output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_digest: Option<String>,
+}
+
+/// Where one rule stands at one commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CheckState {
+    /// Its latest result at the commit passed.
+    Passing,
+    /// Its latest result at the commit failed.
+    Failing,
+    /// No result at the commit; it last passed at another commit.
+    Stale { passed_at: String },
+    /// No result at the commit, and no passing result anywhere.
+    NeverRun,
+}
+
+impl CheckState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            CheckState::Passing => "passing",
+            CheckState::Failing => "failing",
+            CheckState::Stale { .. } => "stale",
+            CheckState::NeverRun => "never run",
+        }
+    }
+}
+
+/// One rule of a task and where it stands at a commit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCheck {
+    pub rule: Rule,
+    #[serde(flatten)]
+    pub state: CheckState,
+}
+
+/// A rule as people read it in a reason: `check "cargo test"` or `item "docs updated"`.
+pub fn rule_label(rule: &Rule) -> String {
+    match rule {
+        Rule::Command(text) => format!("check \"{}\"", kind::one_line(text, 60)),
+        Rule::Item(text) => format!("item \"{}\"", kind::one_line(text, 60)),
+    }
+}
+
 /// Where a task's review stands; the latest review event wins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -216,6 +276,9 @@ pub struct Task {
     /// Who holds the task, and the claims that lost a race for it.
     #[serde(default)]
     pub claims: Claims,
+    /// The latest result per (rule, commit), in the order first recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
     /// Positions in the total order of the events about this task, oldest first (index into
     /// `State::events` when the state holds every event).
     #[serde(skip)]
@@ -256,6 +319,58 @@ impl Task {
             return None;
         }
         Some(((self.worked_ms + open) / 60_000) as u64)
+    }
+
+    /// Where each validation rule stands at `commit` (in the order the rules were given).
+    pub fn check_states(&self, commit: &str) -> Vec<RuleCheck> {
+        self.validation
+            .iter()
+            .map(|rule| {
+                let of_rule = || self.checks.iter().filter(move |c| c.rule == *rule);
+                let state = match of_rule().find(|c| c.commit == commit) {
+                    Some(result) if result.passed => CheckState::Passing,
+                    Some(_) => CheckState::Failing,
+                    None => match of_rule().filter(|c| c.passed).max_by_key(|c| c.time) {
+                        Some(older) => CheckState::Stale {
+                            passed_at: older.commit.clone(),
+                        },
+                        None => CheckState::NeverRun,
+                    },
+                };
+                RuleCheck {
+                    rule: rule.clone(),
+                    state,
+                }
+            })
+            .collect()
+    }
+
+    /// Why the task's rules do not all pass at `commit` (no commit: none can), one reason per
+    /// rule without a passing result there; empty when every rule passes.
+    pub fn unpassed_checks(&self, commit: Option<&str>) -> Vec<String> {
+        let Some(commit) = commit else {
+            return self
+                .validation
+                .iter()
+                .map(|rule| format!("{} has no commit to pass at", rule_label(rule)))
+                .collect();
+        };
+        let short: String = commit.chars().take(10).collect();
+        self.check_states(commit)
+            .into_iter()
+            .filter(|c| c.state != CheckState::Passing)
+            .map(|c| {
+                let why = match &c.state {
+                    CheckState::Failing => "failed",
+                    CheckState::Stale { .. } => "passed only on an older commit",
+                    _ => "has not been run",
+                };
+                format!(
+                    "{} has no passing result at {short} ({why})",
+                    rule_label(&c.rule)
+                )
+            })
+            .collect()
     }
 
     fn stop_clock(&mut self, at: DateTime<Utc>) {
@@ -734,6 +849,7 @@ impl State {
                     worked_ms: 0,
                     in_progress_since: None,
                     claims: Claims::default(),
+                    checks: Vec::new(),
                     history: vec![at],
                     status_event: Some(StatusEvent::of(event)),
                 },
@@ -751,7 +867,8 @@ impl State {
             | kind::TASK_RELEASED
             | kind::REVIEW_REQUESTED
             | kind::REVIEW_APPROVED
-            | kind::REVIEW_REJECTED => return self.fold_task(event, subject, time, at),
+            | kind::REVIEW_REJECTED
+            | kind::CHECK_RECORDED => return self.fold_task(event, subject, time, at),
             // Hooks record what they saw: the task as named in a branch or trailer, which may
             // be an abbreviated id; it is resolved against the tasks known at this point.
             kind::BRANCH_LINKED | kind::COMMIT_LINKED | kind::MERGE_RECORDED => {
@@ -1086,6 +1203,34 @@ impl State {
                     commit: text("commit"),
                     reason: text("reason").unwrap_or_default(),
                     by: event.actor.clone(),
+                }
+            }
+            kind::CHECK_RECORDED => {
+                let rule = event
+                    .body
+                    .get("rule")
+                    .and_then(|r| serde_json::from_value::<Rule>(r.clone()).ok());
+                let (Some(rule), Some(commit)) = (rule, text("commit")) else {
+                    return Applied::Orphan;
+                };
+                let result = CheckResult {
+                    rule,
+                    commit,
+                    passed: event.body.get("passed").and_then(Value::as_bool) == Some(true),
+                    time,
+                    actor: event.actor.clone(),
+                    duration_ms: event.body.get("duration_ms").and_then(Value::as_u64),
+                    exit_status: event.body.get("exit_status").and_then(Value::as_i64),
+                    output_digest: text("output_digest"),
+                };
+                // The latest result per (rule, commit) wins: a rerun replaces the earlier one.
+                match task
+                    .checks
+                    .iter_mut()
+                    .find(|c| c.rule == result.rule && c.commit == result.commit)
+                {
+                    Some(earlier) => *earlier = result,
+                    None => task.checks.push(result),
                 }
             }
             kind::MERGE_RECORDED => task.merges.push(MergeLink {
@@ -1434,5 +1579,136 @@ pub(super) mod time {
                     .transpose()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_with(rules: Vec<Rule>, results: &[(&Rule, &str, bool, i64)]) -> Task {
+        let created = DateTime::from_timestamp_millis(0).unwrap_or_default();
+        let mut task = Task {
+            id: "t-abc123".into(),
+            title: "t".into(),
+            description: None,
+            objective: None,
+            priority: 2,
+            estimate_minutes: None,
+            depends_on: vec![],
+            role: None,
+            validation: rules,
+            stage: None,
+            plan_key: None,
+            status: TaskStatus::Open,
+            created,
+            created_by: "human:a".into(),
+            notes: vec![],
+            block_reason: None,
+            summary: None,
+            completed: None,
+            forced_over: None,
+            branches: vec![],
+            commits: vec![],
+            review: Review::None,
+            merges: vec![],
+            worked_ms: 0,
+            in_progress_since: None,
+            claims: Claims::default(),
+            checks: vec![],
+            history: vec![],
+            status_event: None,
+        };
+        for (rule, commit, passed, at) in results {
+            task.checks.push(CheckResult {
+                rule: (*rule).clone(),
+                commit: commit.to_string(),
+                passed: *passed,
+                time: DateTime::from_timestamp_millis(*at).unwrap_or_default(),
+                actor: "human:a".into(),
+                duration_ms: None,
+                exit_status: None,
+                output_digest: None,
+            });
+        }
+        task
+    }
+
+    #[test]
+    fn check_states_are_about_one_commit() {
+        let test = Rule::Command("cargo test".into());
+        let lint = Rule::Command("cargo clippy".into());
+        let docs = Rule::Item("docs".into());
+        let task = task_with(
+            vec![test.clone(), lint.clone(), docs.clone()],
+            &[
+                (&test, "c1", true, 1),
+                (&lint, "c2", false, 2),
+                (&test, "c2", true, 3),
+            ],
+        );
+        let states: Vec<CheckState> = task
+            .check_states("c2")
+            .into_iter()
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(
+            states,
+            [
+                CheckState::Passing,
+                CheckState::Failing,
+                CheckState::NeverRun
+            ]
+        );
+        let states: Vec<CheckState> = task
+            .check_states("c3")
+            .into_iter()
+            .map(|c| c.state)
+            .collect();
+        assert_eq!(
+            states,
+            [
+                CheckState::Stale {
+                    passed_at: "c2".into()
+                },
+                CheckState::NeverRun,
+                CheckState::NeverRun
+            ]
+        );
+        assert_eq!(
+            task.unpassed_checks(Some("c2")),
+            [
+                "check \"cargo clippy\" has no passing result at c2 (failed)",
+                "item \"docs\" has no passing result at c2 (has not been run)"
+            ]
+        );
+        assert_eq!(task.unpassed_checks(None).len(), 3);
+        assert!(task_with(vec![], &[]).unpassed_checks(None).is_empty());
+    }
+
+    #[test]
+    fn a_rerun_at_the_same_commit_replaces_the_result() {
+        let test = Rule::Command("cargo test".into());
+        let mut state = State::from_events(vec![]);
+        let mut task = task_with(vec![test.clone()], &[]);
+        task.id = "t-abc123".into();
+        state.tasks.insert(task.id.clone(), task);
+        let event = |passed: bool, hlc: u64| {
+            Event::seal(
+                kind::CHECK_RECORDED,
+                "2026-01-05T09:00:00Z".into(),
+                hlc,
+                "w",
+                None,
+                "human:a",
+                Some("t-abc123".into()),
+                serde_json::json!({"rule": {"command": "cargo test"}, "passed": passed, "commit": "c1"}),
+            )
+        };
+        state.apply(event(false, 1));
+        state.apply(event(true, 2));
+        let task = state.tasks.get("t-abc123").expect("task");
+        assert_eq!(task.checks.len(), 1);
+        assert!(task.unpassed_checks(Some("c1")).is_empty());
     }
 }

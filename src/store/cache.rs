@@ -7,7 +7,7 @@ use git2::Oid;
 use std::path::PathBuf;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 3";
+const CACHE_FORMAT: &str = "git-ledger cache 4";
 
 /// A cache file as read: the tips it was computed from and the encoded state.
 pub struct Cached {

@@ -443,6 +443,7 @@ const TOOLS: &[&str] = &[
     "agent_heartbeat",
     "agent_list",
     "agent_spawn",
+    "check_run",
     "decision_make",
     "decision_request",
     "insight_add",
@@ -512,6 +513,26 @@ async fn refused(client: &Client, tool: &'static str, args: Value) -> String {
 /// What `--json` prints for the same request: the envelope MCP results must equal.
 fn cli_envelope(repo: &TestRepo, args: &[&str]) -> Value {
     repo.envelope(args)
+}
+
+#[tokio::test]
+async fn mcp_check_run_records_the_results_of_a_tasks_commands() {
+    let repo = TestRepo::new();
+    let task = short(&repo.task(&["Keep README", "--check-command", "test -f README"]));
+    let mut command = repo.bin_command(&repo.path);
+    command.arg("mcp");
+    let transport =
+        TokioChildProcess::new(tokio::process::Command::from(command)).expect("spawn the server");
+    let client: Client = ().serve(transport).await.expect("initialize");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let run = ok(&client, "check_run", json!({ "id": task })).await;
+    assert_eq!(run["data"]["commit"], head.as_str());
+    assert_eq!(run["data"]["results"][0]["passed"], true, "{run}");
+    let plain = short(&repo.task(&["No rules"]));
+    let text = refused(&client, "check_run", json!({ "id": plain })).await;
+    assert!(text.contains("has no validation rules"), "{text}");
+    assert!(repo.ok(&["check", "list", &task]).contains("1. passing"));
+    client.cancel().await.expect("close");
 }
 
 #[tokio::test]

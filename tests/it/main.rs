@@ -27,6 +27,8 @@ mod health;
 mod store;
 // Many writers, processes killed mid-append, stale locks, git gc, hostile text.
 mod reliability;
+// Validation rules as checks: results pinned to commits, task done and the gate.
+mod checks;
 // Claims with leases: concurrent claimers, expiry, races across clones, fencing.
 mod claims;
 // Lossless compaction: summaries in the history views, budgets, --expand.
