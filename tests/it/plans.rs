@@ -263,3 +263,147 @@ fn bad_plans_are_refused_with_one_line_and_write_nothing() {
     assert!(err.starts_with("error: no plan named 'Nothing'"), "{err}");
     assert_eq!(repo.event_count(), count);
 }
+
+/// The whole workflow: a three-stage plan with triggers and validation rules, walked by
+/// spawned `sh` agents in worktrees of their own; checks gate `task done` and the merge gate.
+#[test]
+fn a_three_stage_plan_walked_by_agents_with_checks_and_the_gate() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    repo.git(&["config", "ledger.gate.requireChecks", "true"]);
+    let plan = "\
+name: Exporter
+stages:
+  - name: develop
+    role: developer
+    tasks:
+      - key: encoder
+        title: Write the encoder
+        validation:
+          - command: test -f encoder.txt
+  - name: test
+    role: tester
+    triggers_on: all of develop
+    tasks:
+      - key: e2e
+        title: Test end to end
+        validation:
+          - command: test -f e2e.txt
+  - name: review
+    role: reviewer
+    triggers_on: [e2e]
+    tasks:
+      - key: review
+        title: Review
+";
+    let file = write(&repo, "plan.yaml", plan);
+    repo.ok(&["plan", "apply", &file]);
+    let encoder = task_id(&repo, "Write the encoder");
+    let e2e = task_id(&repo, "Test end to end");
+    let review = task_id(&repo, "Review");
+    let ready = |role: &str| -> Vec<String> {
+        repo.json(&["ready", "--role", role])
+            .as_array()
+            .expect("ready")
+            .iter()
+            .map(|t| t["id"].as_str().expect("id").to_string())
+            .collect()
+    };
+    assert_eq!(ready("developer"), [encoder.as_str()]);
+    assert!(ready("tester").is_empty() && ready("reviewer").is_empty());
+
+    // An agent of a role, in a worktree of its own, takes the top task of its role. Its
+    // script: note, try to close before the check passes (refused), make the file, commit,
+    // run the checks (pass), close.
+    let path = path_with_bin();
+    let walk = |role: &str, file: &str| -> (String, String) {
+        let script = format!(
+            "git ledger task note \"working\" >/dev/null && \
+             if git ledger task done -m early >/dev/null 2>&1; then exit 9; fi && \
+             git ledger check run >/dev/null; [ $? -eq 1 ] || exit 8; \
+             echo ok > {file} && git add {file} && git commit -q -m {file} && \
+             git ledger check run >/dev/null && git ledger task done -m finished >/dev/null"
+        );
+        let run = repo.run_with(
+            &repo.path,
+            &[("PATH", &path)],
+            &[
+                "agent",
+                "spawn",
+                "--role",
+                role,
+                "-m",
+                "Take the next task",
+                "--worktree",
+                "--json",
+                "--",
+                "sh",
+                "-c",
+                &script,
+            ],
+        );
+        assert_eq!(run.code, Some(0), "{role}: {}", run.stderr);
+        let reply: Value =
+            serde_json::from_str(run.stdout.lines().last().expect("reply")).expect("json");
+        (
+            reply["data"]["task"].as_str().expect("a task").to_string(),
+            reply["data"]["branch"]
+                .as_str()
+                .expect("a branch")
+                .to_string(),
+        )
+    };
+    let (task, branch) = walk("developer", "encoder.txt");
+    assert_eq!(task, encoder);
+    let shown = repo.json(&["task", "show", &encoder]);
+    assert_eq!(shown["status"], "done");
+    let results: Vec<bool> = shown["checks"]
+        .as_array()
+        .expect("check results")
+        .iter()
+        .map(|c| c["passed"].as_bool().expect("passed"))
+        .collect();
+    assert_eq!(results, [false, true], "a failing run, then a passing one");
+    // Stage 2 became ready only now.
+    assert_eq!(ready("tester"), [e2e.as_str()]);
+
+    // The gate: approved, and the check passed at this very tip: allowed.
+    let gate = |rev: &str| -> Value {
+        let run = repo.run(&["gate", "check", rev, "--into", "main", "--json"]);
+        serde_json::from_str(&run.stdout).expect("json")
+    };
+    repo.ok(&["review", "approve", &short(&encoder), "--commit", &branch]);
+    assert_eq!(gate(&branch)["data"]["allowed"], true, "{}", gate(&branch));
+    // A new commit on the branch: the approval and the check are stale; refused.
+    let worktree = repo
+        .json(&["agent", "list"])
+        .as_array()
+        .expect("agents")
+        .iter()
+        .find_map(|a| (a["task"] == encoder.as_str()).then(|| a["worktree"].clone()))
+        .and_then(|w| w.as_str().map(std::path::PathBuf::from))
+        .expect("the agent's worktree");
+    std::fs::write(worktree.join("more.txt"), "more\n").expect("write");
+    repo.git_in(&worktree, &["add", "more.txt"]);
+    repo.git_in(&worktree, &["commit", "-q", "-m", "more"]);
+    let verdict = gate(&branch);
+    assert_eq!(verdict["data"]["allowed"], false);
+    let reasons: Vec<&str> = verdict["data"]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(|r| r["reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&"check_not_passing"), "{reasons:?}");
+
+    let (task, _) = walk("tester", "e2e.txt");
+    assert_eq!(task, e2e);
+    assert_eq!(ready("reviewer"), [review.as_str()]);
+    let shown = repo.ok(&["plan", "show"]);
+    assert!(shown.contains("Stage develop: done (1/1 done)"), "{shown}");
+    assert!(shown.contains("→ Stage test: done (1/1 done)"), "{shown}");
+    assert!(
+        shown.contains("→ Stage review: active (0/1 done)"),
+        "{shown}"
+    );
+}
