@@ -593,6 +593,24 @@ pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>
     if !task.branches.is_empty() {
         facts.push(("branches".to_string(), task.branches.join(", ")));
     }
+    // Each validation rule with its newest result (which commit is the tip is git's to say;
+    // `check list` judges staleness against it).
+    for rule in &task.validation {
+        let latest = task.checks.iter().rev().find(|c| c.rule == *rule);
+        let result = match latest {
+            Some(c) => format!(
+                "{} at {} ({})",
+                if c.passed { "passed" } else { "failed" },
+                c.commit.get(..10).unwrap_or(&c.commit),
+                when(c.time)
+            ),
+            None => "never run".to_string(),
+        };
+        facts.push((
+            "check".to_string(),
+            format!("{}: {result}", one_line(rule.text(), 60)),
+        ));
+    }
     let review = match &task.review {
         Review::None => "none".to_string(),
         Review::Requested { commit } => format!(

@@ -406,4 +406,14 @@ stages:
         shown.contains("→ Stage review: active (0/1 done)"),
         "{shown}"
     );
+    // The report's task page shows each rule with its newest result.
+    let site = repo.root().join("site");
+    repo.ok(&["report", "--html", &site.display().to_string()]);
+    let page = std::fs::read_to_string(site.join("tasks").join(format!("{encoder}.html")))
+        .expect("the task's page");
+    assert!(
+        page.contains("test -f encoder.txt: passed at"),
+        "{}",
+        &page[..page.len().min(3000)]
+    );
 }
