@@ -25,7 +25,7 @@
 //!         triggers_on: [encoder]   # a task key, `stage <name>` or `all of <name>`
 //! ```
 
-use super::work::{parse_estimate, parse_priority};
+use super::work::{after, parse_estimate, parse_priority};
 use super::{Batch, Error, Ledger, Loaded, optional_text, text};
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::parse_money;
@@ -472,10 +472,7 @@ fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
             }
             Some(task) => {
                 if task.status == TaskStatus::Cancelled {
-                    let mut body = json!({ "reason": "back in the plan" });
-                    if let Some(after) = &task.status_event {
-                        body["after"] = json!(after.id);
-                    }
+                    let body = after(task, json!({ "reason": "back in the plan" }));
                     batch.push(kind::TASK_REOPENED, id, body);
                     report.reopened.push(id.clone());
                 }
@@ -519,10 +516,8 @@ fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
     // Dropped from the plan: cancelled, never deleted; finished work stays as it is.
     for (key, task) in &by_key {
         if !ids.contains_key(key) && !task.status.is_closed() {
-            let mut body = json!({ "reason": format!("dropped from plan '{}'", plan.name) });
-            if let Some(after) = &task.status_event {
-                body["after"] = json!(after.id);
-            }
+            let reason = format!("dropped from plan '{}'", plan.name);
+            let body = after(task, json!({ "reason": reason }));
             batch.push(kind::TASK_CANCELLED, &task.id, body);
             report.cancelled.push(task.id.clone());
         }

@@ -399,7 +399,7 @@ fn slug(title: &str) -> String {
 /// Record in a status change which status event its writer saw last, so a change made
 /// without seeing a concurrent one is detected by every reader ("Concurrent edits" in
 /// `ledger-format.md`).
-fn after(task: &Task, mut body: Value) -> Value {
+pub(super) fn after(task: &Task, mut body: Value) -> Value {
     if let Some(seen) = &task.status_event {
         body["after"] = Value::String(seen.id.clone());
     }

@@ -150,8 +150,9 @@ mod tests {
             agent,
             1,
         )]);
-        let quiet =
-            |state: &State, time: &str| pulse(state.agents.get(agent).unwrap(), at(time), 10);
+        let quiet = |state: &State, time: &str| {
+            pulse(state.agents.get(agent).expect("the agent"), at(time), 10)
+        };
         assert_eq!(
             quiet(&state, "2026-01-05T09:10:00Z").map(|p| p.stalled),
             Some(false)

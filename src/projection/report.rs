@@ -262,7 +262,9 @@ impl<'a> Index<'a> {
 
 pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -> Overview {
     let now = scope.now;
-    let counts = status(state, scope, scope.stall_after_minutes).counts;
+    // The counts and the cost roll-up are status's own, computed once.
+    let status = status(state, scope, scope.stall_after_minutes);
+    let counts = status.counts;
     let filtered = filter.session.is_some() || filter.agent.is_some();
     let touched = |task: &Task| !filtered || task_matches(state, task, filter);
 
@@ -340,8 +342,13 @@ pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -
         agents_stalled,
         open_decisions,
         time: time_summary(state.tasks.iter().filter(|t| touched(t)), now),
-        cost: cost_lines(state),
-        budget_warnings: cost::costs(state)
+        cost: if status.cost.is_empty() {
+            Vec::new()
+        } else {
+            cost::lines(state, &status.cost, 3)
+        },
+        budget_warnings: status
+            .cost
             .warnings
             .iter()
             .map(|w| cost::budget_line(state, w))
@@ -349,15 +356,6 @@ pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -
         feed: feed(state, filter, limits.feed),
         filter: filter_label(state, filter),
     }
-}
-
-/// The cost lines `status` shows, none while nothing was reported.
-fn cost_lines(state: &State) -> Vec<String> {
-    let costs = cost::costs(state);
-    if costs.is_empty() {
-        return Vec::new();
-    }
-    cost::lines(state, &costs, 3)
 }
 
 fn filter_label(state: &State, filter: &Filter) -> Option<String> {
