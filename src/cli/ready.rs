@@ -1,6 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::memory::task_line;
+use git_ledger::projection::state::READY_LIMIT;
 
 /// Tasks that can be started now: open, with every dependency done, by priority.
 ///
@@ -11,19 +12,30 @@ pub struct Args {
     /// Only tasks for this role (developer, tester, reviewer, …).
     #[arg(long)]
     role: Option<String>,
+    /// Show at most this many (0: all).
+    #[arg(long, short = 'n', default_value_t = READY_LIMIT)]
+    limit: usize,
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;
     let state = &loaded.state;
     let role = args.role.as_deref().map(str::trim);
-    let (ready, claimed) = state.ready_split(role, ledger.actor(), ledger.writer(), loaded.now);
+    let limit = (args.limit > 0).then_some(args.limit);
+    let split = state.ready_split(role, ledger.actor(), ledger.writer(), loaded.now, limit);
+    let (ready, claimed) = (split.ready, split.claimed);
     let mut text: String = ready
         .iter()
         .map(|t| task_line(state, t, loaded.now) + "\n")
         .collect();
     if text.is_empty() {
         text = "No task is ready\n".into();
+    }
+    if split.more > 0 {
+        text.push_str(&format!(
+            "… and {} more (--limit 0 shows all)\n",
+            split.more
+        ));
     }
     if !claimed.is_empty() {
         text.push_str("\nClaimed by others\n");

@@ -107,8 +107,9 @@ impl Ledger {
             return self.find_task(state, input);
         }
         let held: Vec<&Task> = state
-            .tasks
-            .iter()
+            .tasks_where(|t| t.claim_expires_ms.is_some())
+            .into_iter()
+            .filter_map(|i| state.tasks.at(i))
             .filter(|t| {
                 t.claims
                     .current

@@ -213,8 +213,8 @@ impl Ledger {
         let Some(cached) = self.store.read_cache() else {
             return Ok(None);
         };
-        let Ok((state, problems, own_commits)) =
-            rmp_serde::from_slice::<(State, Vec<Problem>, usize)>(&cached.payload)
+        let Some((state, (problems, own_commits))) =
+            State::from_cache::<(Vec<Problem>, usize)>(cached.bytes, cached.payload_start)
         else {
             return Ok(None);
         };
@@ -274,8 +274,8 @@ impl Ledger {
 
     /// Best effort: a cache that cannot be written only costs the next command a full fold.
     fn save_cache(&self, loaded: &Loaded) {
-        let payload = (&loaded.state, &loaded.problems, loaded.own_commits);
-        if let Ok(bytes) = rmp_serde::to_vec_named(&payload) {
+        let extra = (&loaded.problems, loaded.own_commits);
+        if let Ok(bytes) = loaded.state.to_cache(&extra) {
             let _ = self.store.write_cache(&loaded.tips, &bytes);
         }
     }

@@ -130,6 +130,8 @@ pub struct SessionEndArgs {
 pub struct ReadyArgs {
     /// Only tasks for this role (developer, tester, reviewer, …).
     pub role: Option<String>,
+    /// At most this many tasks (default 50; 0: all).
+    pub limit: Option<usize>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -544,12 +546,20 @@ impl Server {
     async fn ready(&self, args: Parameters<ReadyArgs>) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let loaded = ledger.load()?;
-            let (ready, _) = loaded.state.ready_split(
-                args.0.role.as_deref().map(str::trim),
-                ledger.actor(),
-                ledger.writer(),
-                loaded.now,
-            );
+            let ready = loaded
+                .state
+                .ready_split(
+                    args.0.role.as_deref().map(str::trim),
+                    ledger.actor(),
+                    ledger.writer(),
+                    loaded.now,
+                    args.0
+                        .limit
+                        .map_or(Some(crate::projection::state::READY_LIMIT), |n| {
+                            (n > 0).then_some(n)
+                        }),
+                )
+                .ready;
             let text = lines(
                 ready
                     .iter()

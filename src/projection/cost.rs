@@ -91,7 +91,15 @@ impl Costs {
 
 pub fn costs(state: &State) -> Costs {
     let mut costs = Costs::default();
-    for session in state.sessions.iter() {
+    // Only entities whose brief says they reported usage (or have a budget) are decoded.
+    let with_usage = |briefs: &mut dyn Iterator<Item = (usize, std::borrow::Cow<'_, [u8]>)>| {
+        briefs
+            .filter(|(_, b)| super::brief::second_flag(b))
+            .map(|(i, _)| i)
+            .collect::<Vec<usize>>()
+    };
+    let sessions = with_usage(&mut state.sessions.briefs());
+    for session in sessions.into_iter().filter_map(|i| state.sessions.at(i)) {
         if let Some(usage) = &session.usage {
             costs.total.add(usage);
             costs
@@ -101,7 +109,8 @@ pub fn costs(state: &State) -> Costs {
                 .add(usage);
         }
     }
-    for agent in state.agents.iter() {
+    let agents = with_usage(&mut state.agents.briefs());
+    for agent in agents.into_iter().filter_map(|i| state.agents.at(i)) {
         let Some(usage) = &agent.usage else {
             continue;
         };
@@ -123,9 +132,10 @@ pub fn costs(state: &State) -> Costs {
                 .add(usage);
         }
     }
-    costs.warnings = state
-        .objectives
-        .iter()
+    let budgeted = with_usage(&mut state.objectives.briefs());
+    costs.warnings = budgeted
+        .into_iter()
+        .filter_map(|i| state.objectives.at(i))
         .filter_map(|o| {
             let budget = o.budget_micros.filter(|b| *b > 0)?;
             let spent = costs.by_objective.get(&o.id).map_or(0, |t| t.cost_micros);

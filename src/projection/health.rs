@@ -50,7 +50,9 @@ pub fn pulse(agent: &Agent, now: DateTime<Utc>, stall_after_minutes: u64) -> Opt
 pub fn stalled(state: &State, now: DateTime<Utc>, stall_after_minutes: u64) -> Vec<Stall> {
     let mut stalled: Vec<Stall> = state
         .agents
-        .iter()
+        .briefs()
+        .filter(|(_, b)| super::brief::first_flag(b))
+        .filter_map(|(i, _)| state.agents.at(i))
         .filter_map(|agent| {
             let pulse = pulse(agent, now, stall_after_minutes)?;
             pulse.stalled.then(|| Stall {

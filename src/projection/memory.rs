@@ -2,6 +2,7 @@
 //! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
 //! command returns as `instructions`.
 
+use super::brief;
 use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::health::Stall;
@@ -216,14 +217,30 @@ pub fn objective_line_of(
 
 /// (done, total) tasks of an objective.
 pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
-    let tasks = state
-        .tasks
-        .iter()
+    objectives_progress(state, &[objective])
+        .get(objective)
+        .copied()
+        .unwrap_or((0, 0))
+}
+
+/// (done, total) tasks of each of some objectives, in one pass over the task briefs.
+pub fn objectives_progress<'a>(
+    state: &State,
+    objectives: &[&'a str],
+) -> std::collections::HashMap<&'a str, (usize, usize)> {
+    let mut progress: std::collections::HashMap<&str, (usize, usize)> =
+        objectives.iter().map(|o| (*o, (0, 0))).collect();
+    state.tasks_where(|t| {
         // Cancelled tasks are no longer part of the work.
-        .filter(|t| t.objective.as_deref() == Some(objective) && t.status != TaskStatus::Cancelled);
-    tasks.fold((0, 0), |(done, total), t| {
-        (done + usize::from(t.status == TaskStatus::Done), total + 1)
-    })
+        if t.status != TaskStatus::Cancelled
+            && let Some(counts) = t.objective.and_then(|o| progress.get_mut(o))
+        {
+            counts.0 += usize::from(t.status == TaskStatus::Done);
+            counts.1 += 1;
+        }
+        false
+    });
+    progress
 }
 
 pub fn decision_line(state: &State, decision: &Decision) -> String {
@@ -392,7 +409,8 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             );
         }
         None => {
-            if let Some(task) = state.ready().first() {
+            let top = state.ready_positions(None).first().copied();
+            if let Some(task) = top.and_then(|i| state.tasks.at(i)) {
                 let id = state.short(&task.id);
                 add(
                     format!(
@@ -404,18 +422,16 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             }
         }
     }
-    if let Some(decision) = state
-        .decisions
-        .iter()
-        .find(|d| d.status == DecisionStatus::Open)
-    {
+    let open_decision = state.decisions.briefs().find(|(_, b)| brief::first_flag(b));
+    if let Some(decision) = open_decision.and_then(|(i, _)| state.decisions.at(i)) {
         let id = state.short(&decision.id);
         add(
             format!("Decide {id}: {}", one_line(&decision.question, 60)),
             format!("git ledger decision make {id} \"<choice>\" --rationale \"<why>\""),
         );
     }
-    if let Some(task) = state.tasks.iter().find(|t| t.status == TaskStatus::Blocked) {
+    let blocked = state.tasks_where(|t| t.status == TaskStatus::Blocked);
+    if let Some(task) = blocked.first().and_then(|&i| state.tasks.at(i)) {
         let id = state.short(&task.id);
         add(
             format!("Unblock {id}: {}", one_line(&task.title, 60)),
@@ -451,11 +467,7 @@ pub fn context_reminder(state: &State, scope: &Scope) -> String {
         }
         None => "no task in focus".to_string(),
     };
-    let open_tasks = state
-        .tasks
-        .iter()
-        .filter(|t| t.status != TaskStatus::Done)
-        .count();
+    let open_tasks = state.tasks_where(|t| t.status != TaskStatus::Done).len();
     format!("{session}; {focus}; {open_tasks} open task(s)")
 }
 
@@ -493,15 +505,16 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         session,
         focus: state.focus(scope.writer, scope.worktree).cloned(),
         in_progress: state
-            .tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::InProgress)
+            .tasks_where(|t| t.status == TaskStatus::InProgress)
+            .into_iter()
+            .filter_map(|i| state.tasks.at(i))
             .cloned()
             .collect(),
         open_decisions: state
             .decisions
-            .iter()
-            .filter(|d| d.status == DecisionStatus::Open)
+            .briefs()
+            .filter(|(_, b)| brief::first_flag(b))
+            .filter_map(|(i, _)| state.decisions.at(i))
             .cloned()
             .collect(),
         last_actions,

@@ -1,6 +1,7 @@
 //! Projections: the views computed from the event log. Nothing here writes.
 
 pub mod blame;
+pub mod brief;
 pub mod claims;
 pub mod compaction;
 pub mod cost;
@@ -14,4 +15,5 @@ pub mod prime;
 pub mod report;
 pub mod state;
 pub mod status;
+pub mod table;
 pub mod timeline;

@@ -13,6 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
+
+use super::brief::{self, TaskBrief};
+pub use super::table::Table;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -563,80 +566,22 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// An entity with an id, for the lookup index of a [`Table`].
-pub trait Keyed {
-    fn key(&self) -> &str;
+/// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
+/// to read (a large backlog has thousands).
+pub const READY_LIMIT: usize = 50;
+
+/// The ready tasks a holder may take (the first of them, by priority), how many more there
+/// are, and those another holder's live claim keeps from it.
+#[derive(Debug, Default)]
+pub struct ReadySplit<'a> {
+    pub ready: Vec<&'a Task>,
+    pub more: usize,
+    pub claimed: Vec<&'a Task>,
 }
 
-macro_rules! keyed {
-    ($($t:ty),*) => {$(impl Keyed for $t { fn key(&self) -> &str { &self.id } })*};
-}
-keyed!(Objective, Task, Insight, Decision, Session, Agent);
-
-/// Entities in creation order with lookup by id. Stored (in the cache) as the list alone; the
-/// index is rebuilt on load.
-#[derive(Debug, Clone)]
-pub struct Table<T> {
-    items: Vec<T>,
-    index: HashMap<String, usize>,
-}
-
-impl<T: Serialize> Serialize for Table<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.items.serialize(serializer)
-    }
-}
-
-impl<'de, T: Deserialize<'de> + Keyed> Deserialize<'de> for Table<T> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let items: Vec<T> = Vec::deserialize(deserializer)?;
-        let index = items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| (item.key().to_string(), i))
-            .collect();
-        Ok(Table { items, index })
-    }
-}
-
-impl<T> Default for Table<T> {
-    fn default() -> Self {
-        Table {
-            items: Vec::new(),
-            index: HashMap::new(),
-        }
-    }
-}
-
-impl<T> Table<T> {
-    pub fn get(&self, id: &str) -> Option<&T> {
-        self.index.get(id).map(|&i| &self.items[i])
-    }
-    fn get_mut(&mut self, id: &str) -> Option<&mut T> {
-        self.index.get(id).map(|&i| &mut self.items[i])
-    }
-    pub fn contains(&self, id: &str) -> bool {
-        self.index.contains_key(id)
-    }
-    /// A second creation of the same id is ignored: the first one in the total order wins.
-    fn insert(&mut self, id: String, item: T) {
-        if !self.index.contains_key(&id) {
-            self.index.insert(id, self.items.len());
-            self.items.push(item);
-        }
-    }
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
-        self.items.iter()
-    }
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-    fn ids(&self) -> impl Iterator<Item = &String> {
-        self.index.keys()
-    }
+/// How many leading bytes two ids share.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
 /// How many of the newest events the state keeps, for `log` and the last actions, when it
@@ -666,11 +611,17 @@ pub struct State {
     session_recent: HashMap<String, std::collections::VecDeque<Event>>,
     /// The order key (clock, writer, id) of the last event folded.
     pub last_key: Option<(u64, String, String)>,
+    #[serde(skip)]
     pub objectives: Table<Objective>,
+    #[serde(skip)]
     pub tasks: Table<Task>,
+    #[serde(skip)]
     pub insights: Table<Insight>,
+    #[serde(skip)]
     pub decisions: Table<Decision>,
+    #[serde(skip)]
     pub sessions: Table<Session>,
+    #[serde(skip)]
     pub agents: Table<Agent>,
     /// The task in focus per (writer, worktree).
     #[serde(with = "pairs")]
@@ -688,6 +639,68 @@ pub struct State {
     #[serde(default)]
     pub compactions: Vec<Compaction>,
     abbrev: usize,
+}
+
+/// Encode one table as a section of the cache: its length, then the section.
+fn put_section<T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
+    out: &mut Vec<u8>,
+    table: &Table<T>,
+) -> Result<(), rmp_serde::encode::Error> {
+    let start = out.len();
+    out.extend_from_slice(&[0; 8]);
+    table.encode(out)?;
+    let len = (out.len() - start - 8) as u64;
+    out[start..start + 8].copy_from_slice(&len.to_le_bytes());
+    Ok(())
+}
+
+/// The range of the length-prefixed section at `at`, moving `at` past it.
+fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> {
+    let len: [u8; 8] = bytes.get(*at..at.checked_add(8)?)?.try_into().ok()?;
+    let start = *at + 8;
+    let end = start.checked_add(usize::try_from(u64::from_le_bytes(len)).ok()?)?;
+    if end > bytes.len() {
+        return None;
+    }
+    *at = end;
+    Some(start..end)
+}
+
+impl State {
+    /// The state as the projection cache stores it, with `extra` beside it: the small fields
+    /// in one MessagePack value, then each table as a section read lazily (`projection::table`).
+    pub fn to_cache<E: Serialize>(&self, extra: &E) -> Result<Vec<u8>, rmp_serde::encode::Error> {
+        let mut out = vec![0; 8];
+        rmp_serde::encode::write_named(&mut out, &(self, extra))?;
+        let len = (out.len() - 8) as u64;
+        out[..8].copy_from_slice(&len.to_le_bytes());
+        put_section(&mut out, &self.objectives)?;
+        put_section(&mut out, &self.tasks)?;
+        put_section(&mut out, &self.insights)?;
+        put_section(&mut out, &self.decisions)?;
+        put_section(&mut out, &self.sessions)?;
+        put_section(&mut out, &self.agents)?;
+        Ok(out)
+    }
+
+    /// A state read back from [`State::to_cache`]'s bytes, which start at `start` in `bytes`;
+    /// `None` when they do not have that shape. Entities are decoded when first used.
+    pub fn from_cache<E: serde::de::DeserializeOwned>(
+        bytes: super::table::SharedBytes,
+        start: usize,
+    ) -> Option<(State, E)> {
+        let all = (*bytes).as_ref();
+        let mut at = start;
+        let core = take_section(all, &mut at)?;
+        let (mut state, extra): (State, E) = rmp_serde::from_slice(all.get(core)?).ok()?;
+        state.objectives = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        state.tasks = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        state.insights = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        state.decisions = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        state.sessions = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        state.agents = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
+        (at == all.len()).then_some((state, extra))
+    }
 }
 
 impl State {
@@ -1246,27 +1259,51 @@ impl State {
 
     /// Recompute how many hex digits make every id unique (call after applying events).
     pub fn refresh_abbrev(&mut self) {
-        let mut hexes: Vec<&str> = self
-            .objectives
+        let hex = |id: &str| -> usize { id.find('-').map_or(0, |dash| dash + 1) };
+        let mut len = self.abbrev.max(MIN_ABBREV);
+        let added: Vec<&str> = self.added_ids().map(|id| &id[hex(id)..]).collect();
+        if self.tasks.is_frozen() && added.len() <= 64 {
+            // Read from the cache with its abbreviation: only ids added since can lengthen it,
+            // and each is compared with every id (no sort of the whole ledger per command).
+            if !added.is_empty() {
+                for other in self.all_ids().map(|id| &id[hex(id)..]) {
+                    for new in &added {
+                        if *new != other {
+                            len = len.max(common_prefix(new, other) + 1);
+                        }
+                    }
+                }
+            }
+        } else {
+            let mut hexes: Vec<&str> = self.all_ids().map(|id| &id[hex(id)..]).collect();
+            hexes.sort_unstable();
+            for pair in hexes.windows(2) {
+                len = len.max(common_prefix(pair[0], pair[1]) + 1);
+            }
+        }
+        self.abbrev = len;
+    }
+
+    /// Every entity id of every kind, without decoding any entity.
+    fn all_ids(&self) -> impl Iterator<Item = &str> {
+        self.objectives
             .ids()
             .chain(self.tasks.ids())
             .chain(self.insights.ids())
             .chain(self.decisions.ids())
             .chain(self.sessions.ids())
             .chain(self.agents.ids())
-            .map(|id| id.split_once('-').map_or(id.as_str(), |(_, hex)| hex))
-            .collect();
-        hexes.sort_unstable();
-        let mut len = MIN_ABBREV;
-        for pair in hexes.windows(2) {
-            let common = pair[0]
-                .bytes()
-                .zip(pair[1].bytes())
-                .take_while(|(a, b)| a == b)
-                .count();
-            len = len.max(common + 1);
-        }
-        self.abbrev = len;
+    }
+
+    /// The ids added since the state was read from the cache.
+    fn added_ids(&self) -> impl Iterator<Item = &str> {
+        self.objectives
+            .added_ids()
+            .chain(self.tasks.added_ids())
+            .chain(self.insights.added_ids())
+            .chain(self.decisions.added_ids())
+            .chain(self.sessions.added_ids())
+            .chain(self.agents.added_ids())
     }
 
     /// The id as shown to people: the shortest prefix that is unique in this ledger.
@@ -1287,23 +1324,9 @@ impl State {
             return id.to_string();
         };
         let len = self
-            .objectives
-            .ids()
-            .chain(self.tasks.ids())
-            .chain(self.insights.ids())
-            .chain(self.decisions.ids())
-            .chain(self.sessions.ids())
-            .chain(self.agents.ids())
-            .filter(|other| other.as_str() != id)
-            .map(|other| {
-                let other = other.split_once('-').map_or(other.as_str(), |(_, h)| h);
-                other
-                    .bytes()
-                    .zip(hex.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count()
-                    + 1
-            })
+            .all_ids()
+            .filter(|other| *other != id)
+            .map(|other| common_prefix(other.split_once('-').map_or(other, |(_, h)| h), hex) + 1)
             .fold(self.abbrev.max(MIN_ABBREV), usize::max)
             .min(hex.len());
         format!("{prefix}-{}", hex.get(..len).unwrap_or(hex))
@@ -1318,10 +1341,10 @@ impl State {
     /// The open session of this writer's worktree, the most recently started one if several.
     pub fn open_session(&self, writer: &str, worktree: &Path) -> Option<&Session> {
         let worktree = worktree.to_string_lossy();
-        self.sessions
-            .iter()
-            .rev()
-            .find(|s| s.is_open() && s.writer == writer && s.worktree == worktree)
+        let (i, _) = self.sessions.briefs().rev().find(|(_, b)| {
+            brief::first_flag(b) && brief::session_place(b) == Some((writer, &worktree))
+        })?;
+        self.sessions.at(i)
     }
 
     /// Resolve what a user typed (`t-3f9a2c`, `3f9a2c`, a full id) to one entity id.
@@ -1337,7 +1360,7 @@ impl State {
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Resolve::Malformed);
         }
-        let ids: Vec<&String> = match kind {
+        let ids: Vec<&str> = match kind {
             EntityKind::Objective => self.objectives.ids().collect(),
             EntityKind::Task => self.tasks.ids().collect(),
             EntityKind::Insight => self.insights.ids().collect(),
@@ -1348,7 +1371,7 @@ impl State {
         let mut matches: Vec<String> = ids
             .into_iter()
             .filter(|id| id.starts_with(&wanted))
-            .cloned()
+            .map(str::to_string)
             .collect();
         matches.sort();
         match matches.len() {
@@ -1361,47 +1384,94 @@ impl State {
     /// Open tasks whose dependencies are all done, highest priority (lowest number) first.
     /// What `ready` offers a holder: the ready tasks (for `role`, if given) it may take, and
     /// those another holder's live claim keeps from it.
+    /// At most `limit` of those it may take are returned (all with `None`), with how many
+    /// more there are: only what is returned is decoded.
     pub fn ready_split(
         &self,
         role: Option<&str>,
         holder: &str,
         writer: &str,
         now: DateTime<Utc>,
-    ) -> (Vec<&Task>, Vec<&Task>) {
-        self.ready_for_role(role)
-            .into_iter()
-            .partition(|t| t.claims.held_by_other(holder, writer, now).is_none())
+        limit: Option<usize>,
+    ) -> ReadySplit<'_> {
+        let now_ms = now.timestamp_millis();
+        let mut split = ReadySplit::default();
+        let mut free = Vec::new();
+        for i in self.ready_positions(role) {
+            let claimed =
+                TaskBrief::parse(&self.tasks.brief_at(i)).is_some_and(|b| b.claimed_at(now_ms));
+            match self.tasks.at(i).filter(|_| claimed) {
+                Some(task) if task.claims.held_by_other(holder, writer, now).is_some() => {
+                    split.claimed.push(task)
+                }
+                _ => free.push(i),
+            }
+        }
+        let shown = limit.unwrap_or(usize::MAX).min(free.len());
+        split.more = free.len() - shown;
+        split.ready = free[..shown]
+            .iter()
+            .filter_map(|&i| self.tasks.at(i))
+            .collect();
+        split
     }
 
     /// The ready tasks for one role (every ready task when `role` is `None`).
     pub fn ready_for_role(&self, role: Option<&str>) -> Vec<&Task> {
-        let mut ready = self.ready();
-        if let Some(role) = role {
-            ready.retain(|t| t.role.as_deref() == Some(role));
-        }
-        ready
+        self.ready_positions(role)
+            .into_iter()
+            .filter_map(|i| self.tasks.at(i))
+            .collect()
     }
 
     pub fn ready(&self) -> Vec<&Task> {
-        let mut ready: Vec<&Task> = self
-            .tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::Open && self.unmet_dependencies(t).is_empty())
-            .collect();
-        ready.sort_by_key(|t| t.priority);
-        ready
+        self.ready_positions(None)
+            .into_iter()
+            .filter_map(|i| self.tasks.at(i))
+            .collect()
+    }
+
+    /// Positions of the ready tasks (of `role`, if given), highest priority first, found
+    /// from the briefs: only the tasks shown need decoding.
+    pub fn ready_positions(&self, role: Option<&str>) -> Vec<usize> {
+        let mut ready: Vec<(u8, usize)> = Vec::new();
+        for (i, bytes) in self.tasks.briefs() {
+            let Some(task) = TaskBrief::parse(&bytes) else {
+                continue;
+            };
+            if task.status == TaskStatus::Open
+                && role.is_none_or(|role| task.role == Some(role))
+                && task.deps().all(|dep| self.is_closed_task(dep))
+            {
+                ready.push((task.priority, i));
+            }
+        }
+        ready.sort_by_key(|(priority, _)| *priority);
+        ready.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// Positions of the tasks whose brief passes `keep`, in creation order.
+    pub fn tasks_where(&self, mut keep: impl FnMut(&TaskBrief) -> bool) -> Vec<usize> {
+        self.tasks
+            .briefs()
+            .filter(|(_, bytes)| TaskBrief::parse(bytes).is_some_and(|b| keep(&b)))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Whether a task is done or cancelled (an unknown one is not).
+    fn is_closed_task(&self, id: &str) -> bool {
+        self.tasks.position(id).is_some_and(|i| {
+            TaskBrief::parse(&self.tasks.brief_at(i)).is_some_and(|b| b.status.is_closed())
+        })
     }
 
     /// The dependencies of a task that are not done (unknown ones count as not done).
     pub fn unmet_dependencies<'a>(&self, task: &'a Task) -> Vec<&'a str> {
         task.depends_on
             .iter()
-            .filter(|dep| {
-                self.tasks
-                    .get(dep)
-                    // A cancelled dependency no longer holds anything up.
-                    .is_none_or(|d| !d.status.is_closed())
-            })
+            // A cancelled dependency no longer holds anything up.
+            .filter(|dep| !self.is_closed_task(dep))
             .map(String::as_str)
             .collect()
     }

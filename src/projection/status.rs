@@ -1,14 +1,15 @@
 //! The project dashboard behind `git ledger status`.
 
+use super::brief::{self, TaskBrief};
 use super::claims::{Claim, LostClaim};
 use super::cost::{self, Costs};
 use super::doc::Doc;
 use super::health::{self, Stall};
 use super::memory::{
-    Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line,
-    session_line, task_line,
+    Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line_of,
+    objectives_progress, session_line, task_line,
 };
-use super::state::{Conflict, DecisionStatus, ObjectiveStatus, State, TaskStatus};
+use super::state::{Conflict, State, TaskStatus};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -81,16 +82,33 @@ pub struct Working {
 /// Each role's queue: what is ready for it, and who works on what.
 pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue> {
     let mut queues: Vec<RoleQueue> = Vec::new();
-    for task in state.tasks.iter().filter(|t| !t.status.is_closed()) {
-        let Some(role) = &task.role else { continue };
-        if !queues.iter().any(|q| &q.role == role) {
+    let mut working: Vec<usize> = Vec::new();
+    for (i, bytes) in state.tasks.briefs() {
+        let Some(task) = TaskBrief::parse(&bytes) else {
+            continue;
+        };
+        let Some(role) = task.role.filter(|_| !task.status.is_closed()) else {
+            continue;
+        };
+        working.push(i);
+        if !queues.iter().any(|q| q.role == role) {
             queues.push(RoleQueue {
-                role: role.clone(),
+                role: role.to_string(),
                 ready: Vec::new(),
                 working: Vec::new(),
             });
         }
     }
+    let working: Vec<&super::state::Task> = working
+        .into_iter()
+        .filter_map(|i| state.tasks.at(i))
+        .collect();
+    let running: Vec<&super::state::Agent> = state
+        .agents
+        .briefs()
+        .filter(|(_, b)| brief::first_flag(b))
+        .filter_map(|(i, _)| state.agents.at(i))
+        .collect();
     for queue in &mut queues {
         queue.ready = state
             .ready_for_role(Some(&queue.role))
@@ -98,17 +116,15 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
             .filter(|t| t.claims.live(now).is_none())
             .map(|t| t.id.clone())
             .collect();
-        queue.working = state
-            .tasks
+        queue.working = working
             .iter()
-            .filter(|t| t.role.as_deref() == Some(queue.role.as_str()) && !t.status.is_closed())
+            .filter(|t| t.role.as_deref() == Some(queue.role.as_str()))
             .filter_map(|t| {
                 let claim = t.claims.live(now).map(|c| c.holder.clone());
-                let agent = state
-                    .agents
+                let agent = running
                     .iter()
                     .rev()
-                    .find(|a| a.is_running() && a.task.as_deref() == Some(t.id.as_str()))
+                    .find(|a| a.task.as_deref() == Some(t.id.as_str()))
                     .map(|a| format!("agent:{}", a.id));
                 let starter = (t.status == TaskStatus::InProgress)
                     .then(|| t.status_event.as_ref().map(|e| e.actor.clone()))
@@ -141,43 +157,73 @@ pub struct LostClaimNotice {
 /// `stall_after_minutes` are stalled.
 pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status {
     let stalled_agents = health::stalled(state, scope.now, stall_after_minutes);
-    let count = |s: TaskStatus| state.tasks.iter().filter(|t| t.status == s).count();
-    let ids = |s: TaskStatus| {
-        state
-            .tasks
-            .iter()
-            .filter(|t| t.status == s)
-            .map(|t| t.id.clone())
-            .collect()
+    // One pass over the task briefs for the counts; entities are decoded only where a view
+    // needs more than a brief holds (claims, and the lines shown).
+    let mut counts = [0usize; 5];
+    let mut in_progress = Vec::new();
+    let mut blocked = Vec::new();
+    let now_ms = scope.now.timestamp_millis();
+    let mut claimed = Vec::new();
+    for (i, bytes) in state.tasks.briefs() {
+        let Some(task) = TaskBrief::parse(&bytes) else {
+            continue;
+        };
+        counts[task.status as usize] += 1;
+        match task.status {
+            TaskStatus::InProgress => in_progress.push(state.tasks.id_at(i).to_string()),
+            TaskStatus::Blocked => blocked.push(state.tasks.id_at(i).to_string()),
+            _ => {}
+        }
+        if !task.status.is_closed() && task.claimed_at(now_ms) {
+            claimed.push(i);
+        }
+    }
+    let ready: Vec<String> = state
+        .ready_positions(None)
+        .into_iter()
+        .map(|i| state.tasks.id_at(i).to_string())
+        .collect();
+    let count_flags = |briefs: &mut dyn Iterator<Item = bool>| {
+        briefs.fold(
+            (0, 0),
+            |(yes, no), set| {
+                if set { (yes + 1, no) } else { (yes, no + 1) }
+            },
+        )
     };
-    let ready = state.ready();
+    let (objectives_active, objectives_done) = count_flags(
+        &mut state
+            .objectives
+            .briefs()
+            .map(|(_, b)| brief::first_flag(&b)),
+    );
+    let (agents_running, agents_finished) =
+        count_flags(&mut state.agents.briefs().map(|(_, b)| brief::first_flag(&b)));
+    let open_decisions: Vec<String> = state
+        .decisions
+        .briefs()
+        .filter(|(_, b)| brief::first_flag(b))
+        .map(|(i, _)| state.decisions.id_at(i).to_string())
+        .collect();
     Status {
         counts: Counts {
-            objectives_active: state
-                .objectives
-                .iter()
-                .filter(|o| o.status == ObjectiveStatus::Active)
-                .count(),
-            objectives_done: state
-                .objectives
-                .iter()
-                .filter(|o| o.status == ObjectiveStatus::Done)
-                .count(),
-            tasks_open: count(TaskStatus::Open),
-            tasks_in_progress: count(TaskStatus::InProgress),
-            tasks_blocked: count(TaskStatus::Blocked),
-            tasks_done: count(TaskStatus::Done),
-            tasks_cancelled: count(TaskStatus::Cancelled),
+            objectives_active,
+            objectives_done,
+            tasks_open: counts[TaskStatus::Open as usize],
+            tasks_in_progress: counts[TaskStatus::InProgress as usize],
+            tasks_blocked: counts[TaskStatus::Blocked as usize],
+            tasks_done: counts[TaskStatus::Done as usize],
+            tasks_cancelled: counts[TaskStatus::Cancelled as usize],
             tasks_ready: ready.len(),
-            decisions_open: state
-                .decisions
-                .iter()
-                .filter(|d| d.status == DecisionStatus::Open)
-                .count(),
+            decisions_open: open_decisions.len(),
             insights: state.insights.len(),
-            sessions_open: state.sessions.iter().filter(|s| s.is_open()).count(),
-            agents_running: state.agents.iter().filter(|a| a.is_running()).count(),
-            agents_finished: state.agents.iter().filter(|a| !a.is_running()).count(),
+            sessions_open: state
+                .sessions
+                .briefs()
+                .filter(|(_, b)| brief::first_flag(b))
+                .count(),
+            agents_running,
+            agents_finished,
             agents_stalled: stalled_agents.len(),
             events: state.event_count,
             unknown_events: state.unknown_events,
@@ -188,21 +234,15 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
         focus: state
             .focus(scope.writer, scope.worktree)
             .map(|t| t.id.clone()),
-        in_progress: ids(TaskStatus::InProgress),
-        ready: ready.iter().map(|t| t.id.clone()).collect(),
-        blocked: ids(TaskStatus::Blocked),
-        open_decisions: state
-            .decisions
-            .iter()
-            .filter(|d| d.status == DecisionStatus::Open)
-            .map(|d| d.id.clone())
-            .collect(),
+        in_progress,
+        ready,
+        blocked,
+        open_decisions,
         conflicts: state.conflicts.clone(),
-        claims: state
-            .tasks
-            .iter()
-            .filter(|t| !t.status.is_closed())
-            .filter_map(|t| {
+        claims: claimed
+            .into_iter()
+            .filter_map(|i| {
+                let t = state.tasks.at(i)?;
                 let claim = t.claims.live(scope.now)?;
                 Some(ClaimedTask {
                     task: t.id.clone(),
@@ -222,9 +262,9 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
 /// not hold now: what `status` and `session resume` tell the loser.
 pub fn lost_claims(state: &State, holder: &str, writer: &str) -> Vec<LostClaimNotice> {
     state
-        .tasks
-        .iter()
-        .filter(|t| !t.status.is_closed())
+        .tasks_where(|t| t.lost_claims && !t.status.is_closed())
+        .into_iter()
+        .filter_map(|i| state.tasks.at(i))
         .filter(|t| {
             !t.claims
                 .current
@@ -298,14 +338,23 @@ impl Status {
             ],
             "",
         );
+        let shown: Vec<&super::state::Objective> = state
+            .objectives
+            .briefs()
+            .filter(|(_, b)| brief::first_flag(b))
+            .take(LIST_LIMIT)
+            .filter_map(|(i, _)| state.objectives.at(i))
+            .collect();
+        let ids: Vec<&str> = shown.iter().map(|o| o.id.as_str()).collect();
+        let progress = objectives_progress(state, &ids);
         doc.section(
             "Objectives",
-            state
-                .objectives
+            shown
                 .iter()
-                .filter(|o| o.status == ObjectiveStatus::Active)
-                .take(LIST_LIMIT)
-                .map(|o| objective_line(state, o))
+                .map(|o| {
+                    let (done, total) = progress.get(o.id.as_str()).copied().unwrap_or((0, 0));
+                    objective_line_of(state, o, done, total)
+                })
                 .collect(),
             "no active objective",
         );

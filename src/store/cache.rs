@@ -3,16 +3,20 @@
 //! is ignored and rebuilt from the refs.
 
 use super::Store;
+use crate::projection::table::SharedBytes;
 use git2::Oid;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 4";
+const CACHE_FORMAT: &str = "git-ledger cache 5";
 
-/// A cache file as read: the tips it was computed from and the encoded state.
+/// A cache file as read: the tips it was computed from and the encoded state, which starts at
+/// `payload_start` in the file's bytes (mapped, not read: see `projection::table`).
 pub struct Cached {
     pub tips: Vec<(String, Oid)>,
-    pub payload: Vec<u8>,
+    pub bytes: SharedBytes,
+    pub payload_start: usize,
 }
 
 impl Store {
@@ -26,15 +30,19 @@ impl Store {
 
     /// The cache, if there is one written by this version and its checksum holds.
     pub fn read_cache(&self) -> Option<Cached> {
-        let bytes = std::fs::read(self.cache_path()).ok()?;
-        let header_end = bytes.windows(2).position(|w| w == b"\n\n")?;
+        let file = std::fs::File::open(self.cache_path()).ok()?;
+        // SAFETY: the file is only ever replaced whole by a rename (`write_cache`), never
+        // written in place, so the mapped bytes do not change under us.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let bytes: &[u8] = &map;
+        let header_end = memchr::memmem::find(bytes, b"\n\n")?;
         let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
-        let payload = bytes[header_end + 2..].to_vec();
+        let payload_start = header_end + 2;
         let mut lines = header.lines();
         if lines.next()? != format!("{CACHE_FORMAT} {}", env!("CARGO_PKG_VERSION")) {
             return None;
         }
-        if lines.next()? != blake3::hash(&payload).to_hex().as_str() {
+        if lines.next()? != blake3::hash(&bytes[payload_start..]).to_hex().as_str() {
             return None;
         }
         let mut tips = Vec::new();
@@ -42,7 +50,11 @@ impl Store {
             let (oid, name) = line.split_once(' ')?;
             tips.push((name.to_string(), Oid::from_str(oid).ok()?));
         }
-        Some(Cached { tips, payload })
+        Some(Cached {
+            tips,
+            bytes: Arc::new(map),
+            payload_start,
+        })
     }
 
     /// Replace the cache (write a temporary file, then rename: readers never see half a file).

@@ -1,0 +1,222 @@
+//! Briefs: the few facts of each entity the hot views filter on, in a handful of bytes kept
+//! beside it (see [`Briefed`]). A brief is always computed from the entity, so it can never
+//! disagree with it; reading one never decodes the entity.
+
+use super::state::{
+    Agent, Decision, DecisionStatus, Insight, Objective, ObjectiveStatus, Session, Task, TaskStatus,
+};
+pub use super::table::Briefed;
+
+const HAS_ROLE: u8 = 1;
+const HAS_CLAIM: u8 = 2;
+const HAS_LOST_CLAIMS: u8 = 4;
+const HAS_OBJECTIVE: u8 = 8;
+
+fn put_str(out: &mut Vec<u8>, text: &str) {
+    // Role names, writer ids and worktree paths; anything longer is cut, and a cut brief
+    // only ever makes a view decode the entity to look closer.
+    let bytes = &text.as_bytes()[..text.len().min(u16::MAX as usize)];
+    out.extend_from_slice(&(bytes.len() as u16).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// Reads a brief front to back; any short read ends it as `None`.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn u8(&mut self) -> Option<u8> {
+        let (first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*first)
+    }
+    fn bytes(&mut self, n: usize) -> Option<&'a [u8]> {
+        let taken = self.0.get(..n)?;
+        self.0 = &self.0[n..];
+        Some(taken)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        let b = self.bytes(2)?;
+        Some(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn i64(&mut self) -> Option<i64> {
+        Some(i64::from_le_bytes(self.bytes(8)?.try_into().ok()?))
+    }
+    fn str(&mut self) -> Option<&'a str> {
+        let n = self.u16()? as usize;
+        std::str::from_utf8(self.bytes(n)?).ok()
+    }
+}
+
+fn status_code(status: TaskStatus) -> u8 {
+    match status {
+        TaskStatus::Open => 0,
+        TaskStatus::InProgress => 1,
+        TaskStatus::Blocked => 2,
+        TaskStatus::Done => 3,
+        TaskStatus::Cancelled => 4,
+    }
+}
+
+fn status_of(code: u8) -> Option<TaskStatus> {
+    Some(match code {
+        0 => TaskStatus::Open,
+        1 => TaskStatus::InProgress,
+        2 => TaskStatus::Blocked,
+        3 => TaskStatus::Done,
+        4 => TaskStatus::Cancelled,
+        _ => return None,
+    })
+}
+
+/// A task's brief: status, priority, objective, role, when its claim expires, whether claims
+/// were lost on it, and the ids it depends on.
+pub struct TaskBrief<'a> {
+    pub status: TaskStatus,
+    pub priority: u8,
+    pub objective: Option<&'a str>,
+    pub role: Option<&'a str>,
+    /// When the current claim expires (milliseconds since the epoch), live or not.
+    pub claim_expires_ms: Option<i64>,
+    pub lost_claims: bool,
+    deps: Reader<'a>,
+    dep_count: u16,
+}
+
+impl Briefed for Task {
+    fn brief(&self, out: &mut Vec<u8>) {
+        let mut flags = 0;
+        if self.role.is_some() {
+            flags |= HAS_ROLE;
+        }
+        if self.claims.current.is_some() {
+            flags |= HAS_CLAIM;
+        }
+        if !self.claims.lost.is_empty() {
+            flags |= HAS_LOST_CLAIMS;
+        }
+        if self.objective.is_some() {
+            flags |= HAS_OBJECTIVE;
+        }
+        out.extend_from_slice(&[status_code(self.status), self.priority, flags]);
+        if let Some(claim) = &self.claims.current {
+            out.extend_from_slice(&claim.expires.timestamp_millis().to_le_bytes());
+        }
+        if let Some(objective) = &self.objective {
+            put_str(out, objective);
+        }
+        if let Some(role) = &self.role {
+            put_str(out, role);
+        }
+        let deps = &self.depends_on[..self.depends_on.len().min(u16::MAX as usize)];
+        out.extend_from_slice(&(deps.len() as u16).to_le_bytes());
+        for dep in deps {
+            put_str(out, dep);
+        }
+    }
+}
+
+impl<'a> TaskBrief<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Option<TaskBrief<'a>> {
+        let mut r = Reader(bytes);
+        let status = status_of(r.u8()?)?;
+        let priority = r.u8()?;
+        let flags = r.u8()?;
+        let claim_expires_ms = if flags & HAS_CLAIM != 0 {
+            Some(r.i64()?)
+        } else {
+            None
+        };
+        let objective = if flags & HAS_OBJECTIVE != 0 {
+            Some(r.str()?)
+        } else {
+            None
+        };
+        let role = if flags & HAS_ROLE != 0 {
+            Some(r.str()?)
+        } else {
+            None
+        };
+        let dep_count = r.u16()?;
+        Some(TaskBrief {
+            status,
+            priority,
+            objective,
+            role,
+            claim_expires_ms,
+            lost_claims: flags & HAS_LOST_CLAIMS != 0,
+            deps: r,
+            dep_count,
+        })
+    }
+
+    /// The ids the task depends on.
+    pub fn deps(&self) -> impl Iterator<Item = &'a str> {
+        let mut r = Reader(self.deps.0);
+        (0..self.dep_count).map_while(move |_| r.str())
+    }
+
+    /// Whether a claim on it is live at `now_ms`.
+    pub fn claimed_at(&self, now_ms: i64) -> bool {
+        self.claim_expires_ms
+            .is_some_and(|expires| expires > now_ms)
+    }
+}
+
+/// A flag byte, for the kinds whose views need one fact.
+fn flag(out: &mut Vec<u8>, set: bool) {
+    out.push(u8::from(set));
+}
+
+/// The first byte of a brief as a flag (false for an empty brief).
+pub fn first_flag(brief: &[u8]) -> bool {
+    brief.first() == Some(&1)
+}
+
+/// The second byte of a brief as a flag.
+pub fn second_flag(brief: &[u8]) -> bool {
+    brief.get(1) == Some(&1)
+}
+
+/// Objective: active, has a budget.
+impl Briefed for Objective {
+    fn brief(&self, out: &mut Vec<u8>) {
+        flag(out, self.status == ObjectiveStatus::Active);
+        flag(out, self.budget_micros.is_some());
+    }
+}
+
+/// Decision: open.
+impl Briefed for Decision {
+    fn brief(&self, out: &mut Vec<u8>) {
+        flag(out, self.status == DecisionStatus::Open);
+    }
+}
+
+/// Insight: nothing the hot views filter on.
+impl Briefed for Insight {
+    fn brief(&self, _: &mut Vec<u8>) {}
+}
+
+/// Agent: running, reported usage.
+impl Briefed for Agent {
+    fn brief(&self, out: &mut Vec<u8>) {
+        flag(out, self.is_running());
+        flag(out, self.usage.is_some());
+    }
+}
+
+/// Session: open, reported usage, then its writer and worktree.
+impl Briefed for Session {
+    fn brief(&self, out: &mut Vec<u8>) {
+        flag(out, self.is_open());
+        flag(out, self.usage.is_some());
+        put_str(out, &self.writer);
+        put_str(out, &self.worktree);
+    }
+}
+
+/// A session brief's writer and worktree.
+pub fn session_place(brief: &[u8]) -> Option<(&str, &str)> {
+    let mut r = Reader(brief.get(2..)?);
+    Some((r.str()?, r.str()?))
+}

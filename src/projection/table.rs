@@ -1,0 +1,490 @@
+//! Entities of one kind, in creation order, with lookup by id; read lazily from the
+//! projection cache.
+//!
+//! A table read from the cache keeps the cache's bytes (memory-mapped) and decodes an entity
+//! the first time it is asked for, so a command that touches three tasks decodes three tasks,
+//! not the twenty thousand the ledger holds. Writing the table back copies the bytes of every
+//! entity that was never decoded. Lookups by id binary-search a sorted index in the same
+//! bytes; only entities added since the cache was read go into a hash map.
+//!
+//! Section layout (integers little-endian), one per table:
+//!
+//! ```text
+//! u32 count | u32 ids_len | ids (concatenated, creation order)
+//! count × u32 end of each id in ids | count × u32 positions sorted by id
+//! u32 briefs_len | count × u32 end of each brief | briefs ([`Briefed`], one after another)
+//! count × u64 end of each entity in data | data (MessagePack, one entity after another)
+//! ```
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+/// Bytes shared by every table read from one cache file.
+pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
+/// What the hot views filter on (a task's status, priority and dependencies, whether a
+/// session is open, ...), kept beside each entity in a few bytes so that `status`, `ready`
+/// and the instructions of every reply scan briefs and decode only what they show.
+pub trait Briefed {
+    fn brief(&self, out: &mut Vec<u8>);
+}
+
+/// One table's section of a cache file, not decoded.
+#[derive(Clone)]
+struct Frozen {
+    bytes: SharedBytes,
+    count: usize,
+    ids: Range<usize>,
+    id_ends: usize,
+    order: usize,
+    brief_ends: usize,
+    briefs: Range<usize>,
+    data_ends: usize,
+    data: Range<usize>,
+}
+
+impl Frozen {
+    /// Check a section's structure (not its entities: they are checked when decoded, and the
+    /// whole file has a checksum).
+    fn parse(bytes: SharedBytes, section: Range<usize>) -> Option<Frozen> {
+        let all = (*bytes).as_ref();
+        let s = all.get(section.clone())?;
+        let count = read_u32(s, 0)? as usize;
+        let ids_len = read_u32(s, 4)? as usize;
+        let ids = 8..8usize.checked_add(ids_len)?;
+        let id_ends = ids.end;
+        let order = id_ends.checked_add(count.checked_mul(4)?)?;
+        let briefs_len_at = order.checked_add(count.checked_mul(4)?)?;
+        let briefs_len = read_u32(s, briefs_len_at)? as usize;
+        let brief_ends = briefs_len_at + 4;
+        let briefs = brief_ends.checked_add(count.checked_mul(4)?)?;
+        let briefs = briefs..briefs.checked_add(briefs_len)?;
+        let data_ends = briefs.end;
+        let data_start = data_ends.checked_add(count.checked_mul(8)?)?;
+        let data = data_start..s.len();
+        if data.start > data.end {
+            return None;
+        }
+        std::str::from_utf8(s.get(ids.clone())?).ok()?;
+        // Ends must rise and stay inside their blobs, so every slice taken later is valid.
+        let mut last = 0;
+        for i in 0..count {
+            let end = read_u32(s, id_ends + 4 * i)? as usize;
+            let position = read_u32(s, order + 4 * i)? as usize;
+            if end < last || end > ids_len || position >= count {
+                return None;
+            }
+            last = end;
+        }
+        let mut last = 0;
+        for i in 0..count {
+            let end = read_u32(s, brief_ends + 4 * i)? as usize;
+            if end < last || end > briefs_len {
+                return None;
+            }
+            last = end;
+        }
+        let mut last = 0u64;
+        for i in 0..count {
+            let end = read_u64(s, data_ends + 8 * i)?;
+            if end < last || end > (data.end - data.start) as u64 {
+                return None;
+            }
+            last = end;
+        }
+        let base = section.start;
+        Some(Frozen {
+            bytes,
+            count,
+            ids: base + ids.start..base + ids.end,
+            id_ends: base + id_ends,
+            order: base + order,
+            brief_ends: base + brief_ends,
+            briefs: base + briefs.start..base + briefs.end,
+            data_ends: base + data_ends,
+            data: base + data.start..base + data.end,
+        })
+    }
+
+    fn all(&self) -> &[u8] {
+        (*self.bytes).as_ref()
+    }
+
+    fn id(&self, i: usize) -> &str {
+        let all = self.all();
+        let start = match i {
+            0 => 0,
+            _ => read_u32(all, self.id_ends + 4 * (i - 1)).unwrap_or(0) as usize,
+        };
+        let end = read_u32(all, self.id_ends + 4 * i).unwrap_or(0) as usize;
+        // Checked at parse: the blob is UTF-8 and the ends rise within it; ids are ASCII, so
+        // every end is a character boundary.
+        all.get(self.ids.start + start..self.ids.start + end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    fn brief(&self, i: usize) -> &[u8] {
+        let all = self.all();
+        let start = match i {
+            0 => 0,
+            _ => read_u32(all, self.brief_ends + 4 * (i - 1)).unwrap_or(0) as usize,
+        };
+        let end = read_u32(all, self.brief_ends + 4 * i).unwrap_or(0) as usize;
+        all.get(self.briefs.start + start..self.briefs.start + end)
+            .unwrap_or(&[])
+    }
+
+    fn raw(&self, i: usize) -> &[u8] {
+        let all = self.all();
+        let start = match i {
+            0 => 0,
+            _ => read_u64(all, self.data_ends + 8 * (i - 1)).unwrap_or(0) as usize,
+        };
+        let end = read_u64(all, self.data_ends + 8 * i).unwrap_or(0) as usize;
+        all.get(self.data.start + start..self.data.start + end)
+            .unwrap_or(&[])
+    }
+
+    /// The position of `id`, by binary search of the sorted index.
+    fn find(&self, id: &str) -> Option<usize> {
+        let all = self.all();
+        let at = |k: usize| read_u32(all, self.order + 4 * k).unwrap_or(0) as usize;
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let middle = (low + high) / 2;
+            match self.id(at(middle)).cmp(id) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Some(at(middle)),
+            }
+        }
+        None
+    }
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    let b: [u8; 8] = bytes.get(at..at.checked_add(8)?)?.try_into().ok()?;
+    Some(u64::from_le_bytes(b))
+}
+
+/// An entity: decoded (or added) once, or undecodable (`None`, reported once).
+type Slot<T> = OnceLock<Option<Box<T>>>;
+
+/// Entities in creation order with lookup by id. A second creation of the same id is ignored:
+/// the first one in the total order wins.
+pub struct Table<T> {
+    frozen: Option<Frozen>,
+    /// One slot per entity: the frozen ones first (filled when first read), then those added.
+    slots: Vec<Slot<T>>,
+    /// Positions of the entities added since the table was read from the cache.
+    added: HashMap<String, usize>,
+    /// Their ids, in the order they were added.
+    added_ids: Vec<String>,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Table {
+            frozen: None,
+            slots: Vec::new(),
+            added: HashMap::new(),
+            added_ids: Vec::new(),
+        }
+    }
+}
+
+impl<T: Clone> Clone for Table<T> {
+    fn clone(&self) -> Self {
+        Table {
+            frozen: self.frozen.clone(),
+            slots: self.slots.clone(),
+            added: self.added.clone(),
+            added_ids: self.added_ids.clone(),
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Table<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({} entities)", self.slots.len())
+    }
+}
+
+impl<T: DeserializeOwned> Table<T> {
+    /// The entity at a position (creation order), decoded if it was not yet.
+    pub fn at(&self, i: usize) -> Option<&T> {
+        self.slots
+            .get(i)?
+            .get_or_init(|| {
+                let frozen = self.frozen.as_ref()?;
+                match rmp_serde::from_slice(frozen.raw(i)) {
+                    Ok(entity) => Some(Box::new(entity)),
+                    Err(e) => {
+                        // The file's checksum held, so this is a bug, not damage: say so and
+                        // carry on without the entity rather than stop.
+                        eprintln!(
+                            "warning: cannot decode {} from the projection cache ({e}); \
+                             remove .git/ledger/cache to rebuild it",
+                            frozen.id(i)
+                        );
+                        None
+                    }
+                }
+            })
+            .as_deref()
+    }
+
+    /// The position of an entity by id.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.added
+            .get(id)
+            .copied()
+            .or_else(|| self.frozen.as_ref()?.find(id))
+    }
+
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.at(self.position(id)?)
+    }
+
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        let i = self.position(id)?;
+        self.at(i)?;
+        self.slots.get_mut(i)?.get_mut()?.as_deref_mut()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.position(id).is_some()
+    }
+
+    pub(super) fn insert(&mut self, id: String, item: T) {
+        if !self.contains(&id) {
+            self.added.insert(id.clone(), self.slots.len());
+            self.added_ids.push(id);
+            self.slots.push(OnceLock::from(Some(Box::new(item))));
+        }
+    }
+
+    /// Every entity, oldest first (decoding those not read yet).
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        (0..self.slots.len()).filter_map(|i| self.at(i))
+    }
+
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Every id in creation order, without decoding any entity.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        let frozen = self
+            .frozen
+            .iter()
+            .flat_map(|f| (0..f.count).map(|i| f.id(i)));
+        frozen.chain(self.added_ids.iter().map(String::as_str))
+    }
+
+    /// The id of the entity at a position.
+    pub fn id_at(&self, i: usize) -> &str {
+        match &self.frozen {
+            Some(frozen) if i < frozen.count => frozen.id(i),
+            _ => {
+                let frozen = self.frozen.as_ref().map_or(0, |f| f.count);
+                i.checked_sub(frozen)
+                    .and_then(|k| self.added_ids.get(k))
+                    .map_or("", String::as_str)
+            }
+        }
+    }
+
+    /// The ids added since the table was read from the cache (every id of a table folded
+    /// from the events).
+    pub(super) fn added_ids(&self) -> impl Iterator<Item = &str> {
+        self.added_ids.iter().map(String::as_str)
+    }
+
+    /// Whether the table was read from the cache.
+    pub(super) fn is_frozen(&self) -> bool {
+        self.frozen.is_some()
+    }
+}
+
+impl<T: Briefed + DeserializeOwned> Table<T> {
+    /// The brief of the entity at a position: computed from the entity when it was decoded
+    /// (it may have changed since), else read from the cache without decoding.
+    pub fn brief_at(&self, i: usize) -> Cow<'_, [u8]> {
+        match (self.slots.get(i).and_then(OnceLock::get), &self.frozen) {
+            (Some(Some(entity)), _) => {
+                let mut out = Vec::new();
+                entity.brief(&mut out);
+                Cow::Owned(out)
+            }
+            (None, Some(frozen)) => Cow::Borrowed(frozen.brief(i)),
+            _ => Cow::Borrowed(&[]),
+        }
+    }
+
+    /// Every position with its brief, in creation order.
+    pub fn briefs(&self) -> impl DoubleEndedIterator<Item = (usize, Cow<'_, [u8]>)> {
+        (0..self.slots.len()).map(|i| (i, self.brief_at(i)))
+    }
+}
+
+impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
+    /// Append this table's section (see the module comment) to `out`.
+    pub(super) fn encode(&self, out: &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error> {
+        let count = self.slots.len();
+        let mut ids: Vec<&str> = Vec::with_capacity(count);
+        if let Some(frozen) = &self.frozen {
+            ids.extend((0..frozen.count).map(|i| frozen.id(i)));
+        }
+        ids.extend(self.added_ids.iter().map(String::as_str));
+        let mut order: Vec<u32> = (0..count as u32).collect();
+        order.sort_unstable_by(|a, b| ids[*a as usize].cmp(ids[*b as usize]));
+
+        let mut data = Vec::new();
+        let mut data_ends = Vec::with_capacity(count);
+        for (i, slot) in self.slots.iter().enumerate() {
+            match (slot.get(), &self.frozen) {
+                (Some(Some(entity)), _) => rmp_serde::encode::write_named(&mut data, entity)?,
+                (Some(None), _) => {}
+                (None, Some(frozen)) => data.extend_from_slice(frozen.raw(i)),
+                (None, None) => {}
+            }
+            data_ends.push(data.len() as u64);
+        }
+
+        let ids_len: usize = ids.iter().map(|id| id.len()).sum();
+        out.extend_from_slice(&(count as u32).to_le_bytes());
+        out.extend_from_slice(&(ids_len as u32).to_le_bytes());
+        for id in &ids {
+            out.extend_from_slice(id.as_bytes());
+        }
+        let mut end = 0u32;
+        for id in &ids {
+            end += id.len() as u32;
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        for position in order {
+            out.extend_from_slice(&position.to_le_bytes());
+        }
+        let mut briefs = Vec::new();
+        let mut brief_ends = Vec::with_capacity(count);
+        for i in 0..count {
+            briefs.extend_from_slice(&self.brief_at(i));
+            brief_ends.push(briefs.len() as u32);
+        }
+        out.extend_from_slice(&(briefs.len() as u32).to_le_bytes());
+        for end in brief_ends {
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        out.extend_from_slice(&briefs);
+        for end in data_ends {
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        out.extend_from_slice(&data);
+        Ok(())
+    }
+
+    /// A table over a section of a cache file; `None` when the section is malformed.
+    pub(super) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
+        let frozen = Frozen::parse(bytes, section)?;
+        let mut slots = Vec::with_capacity(frozen.count);
+        slots.resize_with(frozen.count, OnceLock::new);
+        Some(Table {
+            frozen: Some(frozen),
+            slots,
+            added: HashMap::new(),
+            added_ids: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Thing {
+        id: String,
+        n: u32,
+    }
+
+    impl Briefed for Thing {
+        fn brief(&self, out: &mut Vec<u8>) {
+            out.push(self.n as u8);
+        }
+    }
+
+    fn thing(id: &str, n: u32) -> Thing {
+        Thing { id: id.into(), n }
+    }
+
+    fn reread(table: &Table<Thing>) -> Table<Thing> {
+        let mut bytes = b"head".to_vec();
+        table.encode(&mut bytes).expect("encode");
+        let len = bytes.len();
+        let shared: SharedBytes = Arc::new(bytes);
+        Table::decode(shared, 4..len).expect("decode")
+    }
+
+    #[test]
+    fn survives_the_round_trip_and_keeps_changes_to_decoded_entities() {
+        let mut table = Table::default();
+        for (id, n) in [("t-c", 1), ("t-a", 2), ("t-b", 3)] {
+            table.insert(id.into(), thing(id, n));
+        }
+        table.insert("t-a".into(), thing("t-a", 99));
+        let mut read = reread(&table);
+        assert_eq!(read.len(), 3);
+        assert_eq!(read.get("t-a"), Some(&thing("t-a", 2)));
+        assert!(read.get("t-z").is_none() && read.contains("t-b"));
+        if let Some(b) = read.get_mut("t-b") {
+            b.n = 30;
+        }
+        read.insert("t-d".into(), thing("t-d", 4));
+        let again = reread(&read);
+        let all: Vec<Thing> = again.iter().cloned().collect();
+        assert_eq!(
+            all,
+            vec![
+                thing("t-c", 1),
+                thing("t-a", 2),
+                thing("t-b", 30),
+                thing("t-d", 4)
+            ]
+        );
+        let ids: Vec<&str> = again.ids().collect();
+        assert_eq!(ids, ["t-c", "t-a", "t-b", "t-d"]);
+        let briefs: Vec<u8> = again.briefs().map(|(_, b)| b[0]).collect();
+        assert_eq!(briefs, [1, 2, 30, 4]);
+    }
+
+    #[test]
+    fn a_malformed_section_is_refused() {
+        let mut table = Table::default();
+        table.insert("t-a".into(), thing("t-a", 1));
+        let mut bytes = Vec::new();
+        table.encode(&mut bytes).expect("encode");
+        for cut in 0..bytes.len() {
+            let shared: SharedBytes = Arc::new(bytes[..cut].to_vec());
+            assert!(
+                Table::<Thing>::decode(shared, 0..cut).is_none(),
+                "cut at {cut}"
+            );
+        }
+    }
+}
