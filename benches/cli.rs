@@ -47,7 +47,7 @@ fn main() {
     println!();
 
     println!(
-        "{:>9} | {:>11} {:>8} | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>7}",
+        "{:>9} | {:>11} {:>8} | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
         "events",
         "cold status",
         "max RSS",
@@ -55,9 +55,11 @@ fn main() {
         "ready",
         "mem work",
         "task add",
+        "add json",
         "task note",
         "plumbing",
-        "add/plb"
+        "add/plb",
+        "json/plb"
     );
     for size in sizes {
         let repo = root.path().join(format!("ledger-{size}"));
@@ -69,6 +71,10 @@ fn main() {
         let working = median(runs, || time(&env, &repo, &["memory", "working"]));
         let task = task_id(&env, &repo);
         let add = median(runs, || time(&env, &repo, &["task", "add", "bench task"]));
+        // What an agent runs: the JSON reply carries the data and the next-step instructions.
+        let add_json = median(runs, || {
+            time(&env, &repo, &["task", "add", "bench task", "--json"])
+        });
         let note = median(runs, || {
             time(
                 &env,
@@ -78,7 +84,7 @@ fn main() {
         });
         let plumbing = median(runs, || plumbing_append(&env, &repo));
         println!(
-            "{:>9} | {:>11} {:>6}MB | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>7.2}",
+            "{:>9} | {:>11} {:>6}MB | {:>9} {:>9} {:>9} | {:>9} {:>9} {:>9} {:>9} {:>7.2} {:>7.2}",
             size,
             ms(cold),
             rss / 1024,
@@ -86,9 +92,11 @@ fn main() {
             ms(ready),
             ms(working),
             ms(add),
+            ms(add_json),
             ms(note),
             ms(plumbing),
-            ratio(add, plumbing)
+            ratio(add, plumbing),
+            ratio(add_json, plumbing)
         );
         eprintln!("  (generated {size} events in {})", ms(generated));
         let _ = std::fs::remove_dir_all(&repo);

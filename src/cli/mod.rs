@@ -143,6 +143,7 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.json;
+    output::JSON_OUTPUT.store(json, std::sync::atomic::Ordering::Relaxed);
     match dispatch(cli.command, json) {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(reply)) => {

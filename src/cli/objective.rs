@@ -3,7 +3,9 @@ use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, parse_cost, resolve};
 use git_ledger::projection::cost::money;
-use git_ledger::projection::memory::{objective_line, task_line};
+use git_ledger::projection::memory::{
+    all_objectives_progress, objective_line, objective_line_of, task_line,
+};
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).
@@ -75,8 +77,10 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let loaded = ledger.load()?;
             let state = &loaded.state;
             let mut text = String::new();
+            let progress = all_objectives_progress(state);
             for objective in state.objectives.iter() {
-                text.push_str(&objective_line(state, objective));
+                let (done, total) = progress.get(&objective.id).copied().unwrap_or((0, 0));
+                text.push_str(&objective_line_of(state, objective, done, total));
                 text.push('\n');
             }
             if text.is_empty() {

@@ -4,6 +4,7 @@ pub use git_ledger::ledger::Instructions;
 use git_ledger::ledger::{self, Ledger, Loaded};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a command produced: data for `--json`, text for people, and what to do next.
 pub struct Reply {
@@ -18,10 +19,16 @@ pub struct Reply {
 impl Reply {
     /// A reply with instructions computed from the ledger's state after the command.
     pub fn new(ledger: &Ledger, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
+        // Text output shows neither the data nor the instructions: skip working them out.
+        let json = JSON_OUTPUT.load(Ordering::Relaxed);
         Reply {
-            data: to_value(data),
+            data: if json { to_value(data) } else { Value::Null },
             text,
-            instructions: ledger.instructions(loaded),
+            instructions: if json {
+                ledger.instructions(loaded)
+            } else {
+                Instructions::default()
+            },
             failure: None,
         }
     }
@@ -52,6 +59,9 @@ impl From<ledger::Error> for Failure {
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Whether this process prints JSON (`--json`), set once the arguments are parsed.
+pub static JSON_OUTPUT: AtomicBool = AtomicBool::new(false);
 
 pub fn print_reply(reply: &Reply, json: bool) {
     if json {

@@ -92,7 +92,7 @@ impl Costs {
 pub fn costs(state: &State) -> Costs {
     let mut costs = Costs::default();
     // Only entities whose brief says they reported usage (or have a budget) are decoded.
-    let with_usage = |briefs: &mut dyn Iterator<Item = (usize, std::borrow::Cow<'_, [u8]>)>| {
+    let with_usage = |briefs: &mut dyn Iterator<Item = (usize, &[u8])>| {
         briefs
             .filter(|(_, b)| super::brief::second_flag(b))
             .map(|(i, _)| i)

@@ -223,6 +223,24 @@ pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
         .unwrap_or((0, 0))
 }
 
+/// (done, total) tasks of every objective that has tasks, in one pass over the task briefs.
+pub fn all_objectives_progress(state: &State) -> std::collections::HashMap<String, (usize, usize)> {
+    let mut progress: std::collections::HashMap<String, (usize, usize)> = Default::default();
+    state.tasks_where(|t| {
+        if let Some(objective) = t.objective.filter(|_| t.status != TaskStatus::Cancelled) {
+            if !progress.contains_key(objective) {
+                progress.insert(objective.to_string(), (0, 0));
+            }
+            if let Some(counts) = progress.get_mut(objective) {
+                counts.0 += usize::from(t.status == TaskStatus::Done);
+                counts.1 += 1;
+            }
+        }
+        false
+    });
+    progress
+}
+
 /// (done, total) tasks of each of some objectives, in one pass over the task briefs.
 pub fn objectives_progress<'a>(
     state: &State,
@@ -727,13 +745,14 @@ pub struct LongTermMemory {
 pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> LongTermMemory {
     let compaction = compaction::applied(&state.compactions, summaries);
     let kept = |t: DateTime<Utc>| !compaction::covers(compaction, t);
+    let progress = all_objectives_progress(state);
     let objectives = state
         .objectives
         .iter()
         // Active objectives stay whatever their age; finished ones are history.
         .filter(|o| o.completed.is_none_or(kept))
         .map(|o| {
-            let (tasks_done, tasks_total) = objective_progress(state, &o.id);
+            let (tasks_done, tasks_total) = progress.get(&o.id).copied().unwrap_or((0, 0));
             ObjectiveSummary {
                 id: o.id.clone(),
                 title: o.title.clone(),
@@ -810,8 +829,15 @@ impl LongTermMemory {
             "Objectives",
             self.objectives
                 .iter()
-                .filter_map(|o| state.objectives.get(&o.id))
-                .map(|o| objective_line(state, o))
+                .filter_map(|o| {
+                    let objective = state.objectives.get(&o.id)?;
+                    Some(objective_line_of(
+                        state,
+                        objective,
+                        o.tasks_done,
+                        o.tasks_total,
+                    ))
+                })
                 .collect(),
             "no objective yet",
         );

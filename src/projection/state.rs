@@ -1261,17 +1261,29 @@ impl State {
     pub fn refresh_abbrev(&mut self) {
         let hex = |id: &str| -> usize { id.find('-').map_or(0, |dash| dash + 1) };
         let mut len = self.abbrev.max(MIN_ABBREV);
-        let added: Vec<&str> = self.added_ids().map(|id| &id[hex(id)..]).collect();
-        if self.tasks.is_frozen() && added.len() <= 64 {
-            // Read from the cache with its abbreviation: only ids added since can lengthen it,
-            // and each is compared with every id (no sort of the whole ledger per command).
-            if !added.is_empty() {
-                for other in self.all_ids().map(|id| &id[hex(id)..]) {
-                    for new in &added {
-                        if *new != other {
-                            len = len.max(common_prefix(new, other) + 1);
-                        }
-                    }
+        if self.tasks.is_frozen() {
+            // Read from the cache with its abbreviation: only ids added since can lengthen it.
+            // Each is compared with the ids that sort next to its hex in every table, and
+            // with the other added ids (no pass over the whole ledger per command).
+            let added: Vec<&str> = self.added_ids().collect();
+            for (k, new) in added.iter().enumerate() {
+                let new_hex = &new[hex(new)..];
+                let near = |kind: EntityKind| format!("{}-{new_hex}", kind.prefix());
+                let others = (self
+                    .objectives
+                    .frozen_neighbours(&near(EntityKind::Objective)))
+                .chain(self.tasks.frozen_neighbours(&near(EntityKind::Task)))
+                .chain(self.insights.frozen_neighbours(&near(EntityKind::Insight)))
+                .chain(
+                    self.decisions
+                        .frozen_neighbours(&near(EntityKind::Decision)),
+                )
+                .chain(self.sessions.frozen_neighbours(&near(EntityKind::Session)))
+                .chain(self.agents.frozen_neighbours(&near(EntityKind::Agent)))
+                .collect::<Vec<&str>>();
+                let others = others.into_iter().chain(added[k + 1..].iter().copied());
+                for other in others.filter(|other| other != new) {
+                    len = len.max(common_prefix(new_hex, &other[hex(other)..]) + 1);
                 }
             }
         } else {
@@ -1399,7 +1411,7 @@ impl State {
         let mut free = Vec::new();
         for i in self.ready_positions(role) {
             let claimed =
-                TaskBrief::parse(&self.tasks.brief_at(i)).is_some_and(|b| b.claimed_at(now_ms));
+                TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|b| b.claimed_at(now_ms));
             match self.tasks.at(i).filter(|_| claimed) {
                 Some(task) if task.claims.held_by_other(holder, writer, now).is_some() => {
                     split.claimed.push(task)
@@ -1436,7 +1448,7 @@ impl State {
     pub fn ready_positions(&self, role: Option<&str>) -> Vec<usize> {
         let mut ready: Vec<(u8, usize)> = Vec::new();
         for (i, bytes) in self.tasks.briefs() {
-            let Some(task) = TaskBrief::parse(&bytes) else {
+            let Some(task) = TaskBrief::parse(bytes) else {
                 continue;
             };
             if task.status == TaskStatus::Open
@@ -1462,7 +1474,7 @@ impl State {
     /// Whether a task is done or cancelled (an unknown one is not).
     fn is_closed_task(&self, id: &str) -> bool {
         self.tasks.position(id).is_some_and(|i| {
-            TaskBrief::parse(&self.tasks.brief_at(i)).is_some_and(|b| b.status.is_closed())
+            TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|b| b.status.is_closed())
         })
     }
 

@@ -84,7 +84,7 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
     let mut queues: Vec<RoleQueue> = Vec::new();
     let mut working: Vec<usize> = Vec::new();
     for (i, bytes) in state.tasks.briefs() {
-        let Some(task) = TaskBrief::parse(&bytes) else {
+        let Some(task) = TaskBrief::parse(bytes) else {
             continue;
         };
         let Some(role) = task.role.filter(|_| !task.status.is_closed()) else {
@@ -165,7 +165,7 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
     let now_ms = scope.now.timestamp_millis();
     let mut claimed = Vec::new();
     for (i, bytes) in state.tasks.briefs() {
-        let Some(task) = TaskBrief::parse(&bytes) else {
+        let Some(task) = TaskBrief::parse(bytes) else {
             continue;
         };
         counts[task.status as usize] += 1;
@@ -191,14 +191,10 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
             },
         )
     };
-    let (objectives_active, objectives_done) = count_flags(
-        &mut state
-            .objectives
-            .briefs()
-            .map(|(_, b)| brief::first_flag(&b)),
-    );
+    let (objectives_active, objectives_done) =
+        count_flags(&mut state.objectives.briefs().map(|(_, b)| brief::first_flag(b)));
     let (agents_running, agents_finished) =
-        count_flags(&mut state.agents.briefs().map(|(_, b)| brief::first_flag(&b)));
+        count_flags(&mut state.agents.briefs().map(|(_, b)| brief::first_flag(b)));
     let open_decisions: Vec<String> = state
         .decisions
         .briefs()

@@ -18,7 +18,6 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -114,18 +113,21 @@ impl Frozen {
         (*self.bytes).as_ref()
     }
 
-    fn id(&self, i: usize) -> &str {
+    fn id_bytes(&self, i: usize) -> &[u8] {
         let all = self.all();
         let start = match i {
             0 => 0,
             _ => read_u32(all, self.id_ends + 4 * (i - 1)).unwrap_or(0) as usize,
         };
         let end = read_u32(all, self.id_ends + 4 * i).unwrap_or(0) as usize;
-        // Checked at parse: the blob is UTF-8 and the ends rise within it; ids are ASCII, so
-        // every end is a character boundary.
         all.get(self.ids.start + start..self.ids.start + end)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+            .unwrap_or(&[])
+    }
+
+    fn id(&self, i: usize) -> &str {
+        // The blob was checked to be UTF-8 at parse; an end that is not a character boundary
+        // (never written by us) reads as an empty id.
+        std::str::from_utf8(self.id_bytes(i)).unwrap_or("")
     }
 
     fn brief(&self, i: usize) -> &[u8] {
@@ -150,6 +152,22 @@ impl Frozen {
             .unwrap_or(&[])
     }
 
+    /// The ids that sort right before and right after `id` (or are `id`).
+    fn neighbours(&self, id: &[u8]) -> impl Iterator<Item = &[u8]> {
+        let all = self.all();
+        let at = |k: usize| read_u32(all, self.order + 4 * k).unwrap_or(0) as usize;
+        let (mut low, mut high) = (0, self.count);
+        while low < high {
+            let middle = (low + high) / 2;
+            if self.id_bytes(at(middle)) < id {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        (low.saturating_sub(1)..(low + 2).min(self.count)).map(move |k| self.id_bytes(at(k)))
+    }
+
     /// The position of `id`, by binary search of the sorted index.
     fn find(&self, id: &str) -> Option<usize> {
         let all = self.all();
@@ -157,7 +175,8 @@ impl Frozen {
         let (mut low, mut high) = (0, self.count);
         while low < high {
             let middle = (low + high) / 2;
-            match self.id(at(middle)).cmp(id) {
+            // Byte order is the order of the ids as strings.
+            match self.id_bytes(at(middle)).cmp(id.as_bytes()) {
                 std::cmp::Ordering::Less => low = middle + 1,
                 std::cmp::Ordering::Greater => high = middle,
                 std::cmp::Ordering::Equal => return Some(at(middle)),
@@ -190,6 +209,8 @@ pub struct Table<T> {
     added: HashMap<String, usize>,
     /// Their ids, in the order they were added.
     added_ids: Vec<String>,
+    /// Briefs computed from decoded entities, per slot; cleared when an entity is changed.
+    briefs: Vec<OnceLock<Box<[u8]>>>,
 }
 
 impl<T> Default for Table<T> {
@@ -199,6 +220,7 @@ impl<T> Default for Table<T> {
             slots: Vec::new(),
             added: HashMap::new(),
             added_ids: Vec::new(),
+            briefs: Vec::new(),
         }
     }
 }
@@ -210,6 +232,7 @@ impl<T: Clone> Clone for Table<T> {
             slots: self.slots.clone(),
             added: self.added.clone(),
             added_ids: self.added_ids.clone(),
+            briefs: self.briefs.clone(),
         }
     }
 }
@@ -259,6 +282,10 @@ impl<T: DeserializeOwned> Table<T> {
     pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
         let i = self.position(id)?;
         self.at(i)?;
+        // The entity may change: its brief is computed again when next asked for.
+        if let Some(brief) = self.briefs.get_mut(i) {
+            brief.take();
+        }
         self.slots.get_mut(i)?.get_mut()?.as_deref_mut()
     }
 
@@ -271,6 +298,7 @@ impl<T: DeserializeOwned> Table<T> {
             self.added.insert(id.clone(), self.slots.len());
             self.added_ids.push(id);
             self.slots.push(OnceLock::from(Some(Box::new(item))));
+            self.briefs.push(OnceLock::new());
         }
     }
 
@@ -319,25 +347,37 @@ impl<T: DeserializeOwned> Table<T> {
     pub(super) fn is_frozen(&self) -> bool {
         self.frozen.is_some()
     }
+
+    /// Ids read from the cache that sort next to `id`: the only ones that can share a longer
+    /// prefix with it than every other id does.
+    pub(super) fn frozen_neighbours(&self, id: &str) -> impl Iterator<Item = &str> {
+        self.frozen
+            .iter()
+            .flat_map(move |f| f.neighbours(id.as_bytes()))
+            .filter_map(|b| std::str::from_utf8(b).ok())
+    }
 }
 
 impl<T: Briefed + DeserializeOwned> Table<T> {
     /// The brief of the entity at a position: computed from the entity when it was decoded
     /// (it may have changed since), else read from the cache without decoding.
-    pub fn brief_at(&self, i: usize) -> Cow<'_, [u8]> {
+    pub fn brief_at(&self, i: usize) -> &[u8] {
         match (self.slots.get(i).and_then(OnceLock::get), &self.frozen) {
-            (Some(Some(entity)), _) => {
-                let mut out = Vec::new();
-                entity.brief(&mut out);
-                Cow::Owned(out)
-            }
-            (None, Some(frozen)) => Cow::Borrowed(frozen.brief(i)),
-            _ => Cow::Borrowed(&[]),
+            (Some(Some(entity)), _) => match self.briefs.get(i) {
+                Some(cell) => cell.get_or_init(|| {
+                    let mut out = Vec::new();
+                    entity.brief(&mut out);
+                    out.into_boxed_slice()
+                }),
+                None => &[],
+            },
+            (None, Some(frozen)) => frozen.brief(i),
+            _ => &[],
         }
     }
 
     /// Every position with its brief, in creation order.
-    pub fn briefs(&self) -> impl DoubleEndedIterator<Item = (usize, Cow<'_, [u8]>)> {
+    pub fn briefs(&self) -> impl DoubleEndedIterator<Item = (usize, &[u8])> {
         (0..self.slots.len()).map(|i| (i, self.brief_at(i)))
     }
 }
@@ -383,7 +423,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let mut briefs = Vec::new();
         let mut brief_ends = Vec::with_capacity(count);
         for i in 0..count {
-            briefs.extend_from_slice(&self.brief_at(i));
+            briefs.extend_from_slice(self.brief_at(i));
             brief_ends.push(briefs.len() as u32);
         }
         out.extend_from_slice(&(briefs.len() as u32).to_le_bytes());
@@ -403,11 +443,14 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let frozen = Frozen::parse(bytes, section)?;
         let mut slots = Vec::with_capacity(frozen.count);
         slots.resize_with(frozen.count, OnceLock::new);
+        let mut briefs = Vec::with_capacity(frozen.count);
+        briefs.resize_with(frozen.count, OnceLock::new);
         Some(Table {
             frozen: Some(frozen),
             slots,
             added: HashMap::new(),
             added_ids: Vec::new(),
+            briefs,
         })
     }
 }

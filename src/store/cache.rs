@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 5";
+const CACHE_FORMAT: &str = "git-ledger cache 6";
 
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
 /// `payload_start` in the file's bytes (mapped, not read: see `projection::table`).
@@ -33,7 +33,7 @@ impl Store {
         let file = std::fs::File::open(self.cache_path()).ok()?;
         // SAFETY: the file is only ever replaced whole by a rename (`write_cache`), never
         // written in place, so the mapped bytes do not change under us.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
         let bytes: &[u8] = &map;
         let header_end = memchr::memmem::find(bytes, b"\n\n")?;
         let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
@@ -42,7 +42,7 @@ impl Store {
         if lines.next()? != format!("{CACHE_FORMAT} {}", env!("CARGO_PKG_VERSION")) {
             return None;
         }
-        if lines.next()? != blake3::hash(&bytes[payload_start..]).to_hex().as_str() {
+        if lines.next()? != checksum(&bytes[payload_start..]) {
             return None;
         }
         let mut tips = Vec::new();
@@ -66,7 +66,7 @@ impl Store {
         let mut bytes = format!(
             "{CACHE_FORMAT} {}\n{}\n",
             env!("CARGO_PKG_VERSION"),
-            blake3::hash(payload).to_hex()
+            checksum(payload)
         );
         for (name, oid) in tips {
             bytes.push_str(&format!("{oid} {name}\n"));
@@ -78,4 +78,9 @@ impl Store {
         std::fs::write(&temp, bytes)?;
         std::fs::rename(temp, path)
     }
+}
+
+/// The payload's checksum as written in the header.
+fn checksum(payload: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(payload))
 }

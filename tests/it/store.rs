@@ -316,3 +316,70 @@ fn fetched_events_that_sort_earlier_land_in_their_place() {
     assert_eq!(views(&repo).1[0]["status"], "open");
     assert_eq!(views(&repo), without_cache(&repo));
 }
+
+/// The views an agent asks for most, as JSON.
+fn hot_views(repo: &TestRepo) -> Vec<serde_json::Value> {
+    vec![
+        repo.json(&["status"]),
+        repo.json(&["task", "list"]),
+        repo.json(&["ready", "--limit", "0"]),
+        repo.json(&["memory", "working"]),
+        repo.json(&["objective", "list"]),
+    ]
+}
+
+#[test]
+fn views_from_the_lazy_cache_match_a_full_fold() {
+    let repo = TestRepo::new();
+    let objective = crate::util::id_of(&repo.json(&["objective", "add", "ship it"]));
+    let first = repo.task(&["first", "-o", &objective, "--role", "developer"]);
+    let second = repo.task(&["second", "-d", &first, "-p", "0", "-o", &objective]);
+    let third = repo.task(&["third", "--role", "tester"]);
+    // The cache now holds three tasks; what follows is applied on top of it, and past the
+    // rewrite threshold the changed entities are written back beside untouched ones.
+    repo.ok(&["status"]);
+    repo.ok(&["task", "start", &first]);
+    repo.ok(&["task", "claim", &third]);
+    for n in 0..40 {
+        repo.ok(&["task", "note", &format!("note {n}"), "--task", &first]);
+    }
+    repo.ok(&["task", "done", &first, "-m", "finished"]);
+    let fourth = repo.task(&["fourth", "-p", "3"]);
+    let cached = hot_views(&repo);
+    // `second` became ready when `first` closed; `third` is claimed by this actor, so offered.
+    let ready: Vec<&str> = cached[2]
+        .as_array()
+        .expect("ready list")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ready, [second.as_str(), third.as_str(), fourth.as_str()]);
+    assert_eq!(cached[0]["counts"]["tasks_done"], 1);
+    assert_eq!(
+        cached[4][0]["id"], objective,
+        "the objective list reads through the cache"
+    );
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    assert_eq!(cached, hot_views(&repo));
+}
+
+#[test]
+fn ready_shows_the_first_tasks_and_counts_the_rest() {
+    let repo = TestRepo::new();
+    for title in ["one", "two", "three"] {
+        repo.task(&[title, "-p", "1"]);
+    }
+    let text = repo.ok(&["ready", "--limit", "1"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].ends_with("P1 one"), "{text}");
+    assert_eq!(lines[1], "… and 2 more (--limit 0 shows all)");
+    assert_eq!(
+        repo.json(&["ready", "-n", "2"]).as_array().map(Vec::len),
+        Some(2)
+    );
+    assert_eq!(
+        repo.json(&["ready", "-n", "0"]).as_array().map(Vec::len),
+        Some(3)
+    );
+}
