@@ -609,6 +609,10 @@ pub struct State {
     pub recent: std::collections::VecDeque<Event>,
     /// Each session's newest events, oldest first (at most [`SESSION_RECENT`]).
     session_recent: HashMap<String, std::collections::VecDeque<Event>>,
+    /// While folding every event at once: the positions [`State::session_recent`] will hold
+    /// (copied once at the end instead of every event being copied on the way).
+    #[serde(skip)]
+    session_recent_at: Option<HashMap<String, std::collections::VecDeque<usize>>>,
     /// The order key (clock, writer, id) of the last event folded.
     pub last_key: Option<(u64, String, String)>,
     #[serde(skip)]
@@ -708,10 +712,20 @@ impl State {
     pub fn from_events(events: Vec<Event>) -> State {
         let mut state = State {
             complete: true,
+            session_recent_at: Some(HashMap::new()),
             ..State::default()
         };
         for event in events {
             state.apply(event);
+        }
+        let first_recent = state.events.len().saturating_sub(RECENT_EVENTS);
+        state.recent = state.events[first_recent..].iter().cloned().collect();
+        for (session, positions) in state.session_recent_at.take().unwrap_or_default() {
+            let events = positions
+                .iter()
+                .filter_map(|&i| state.events.get(i).cloned())
+                .collect();
+            state.session_recent.insert(session, events);
         }
         state.refresh_abbrev();
         state
@@ -760,18 +774,31 @@ impl State {
             Applied::Orphan => self.orphans.push(position),
         }
         self.last_key = Some((event.hlc, event.writer.clone(), event.id.clone()));
-        if self.recent.len() == RECENT_EVENTS {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(event.clone());
-        if let Some(session) = &event.session
-            && self.sessions.get(session).is_some_and(Session::is_open)
-        {
-            let recent = self.session_recent.entry(session.clone()).or_default();
-            if recent.len() == SESSION_RECENT {
-                recent.pop_front();
+        let open_session = event
+            .session
+            .as_ref()
+            .filter(|s| self.sessions.get(s).is_some_and(Session::is_open));
+        if let (Some(positions), true) = (&mut self.session_recent_at, self.complete) {
+            // Folding everything: `from_events` copies the newest events once at the end.
+            if let Some(session) = open_session {
+                let recent = positions.entry(session.clone()).or_default();
+                if recent.len() == SESSION_RECENT {
+                    recent.pop_front();
+                }
+                recent.push_back(position);
             }
-            recent.push_back(event.clone());
+        } else {
+            if self.recent.len() == RECENT_EVENTS {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(event.clone());
+            if let Some(session) = open_session {
+                let recent = self.session_recent.entry(session.clone()).or_default();
+                if recent.len() == SESSION_RECENT {
+                    recent.pop_front();
+                }
+                recent.push_back(event.clone());
+            }
         }
         if self.complete {
             self.events.push(event);
@@ -969,6 +996,9 @@ impl State {
                 session.usage = Usage::from_body(body);
                 // Only open sessions show their last actions; the cache need not carry these.
                 self.session_recent.remove(subject);
+                if let Some(positions) = &mut self.session_recent_at {
+                    positions.remove(subject);
+                }
             }
             kind::AGENT_SPAWNED => self.agents.insert(
                 subject.to_string(),
@@ -1412,7 +1442,8 @@ impl State {
         for i in self.ready_positions(role) {
             let claimed =
                 TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|b| b.claimed_at(now_ms));
-            match self.tasks.at(i).filter(|_| claimed) {
+            // Only a task with a live claim is decoded, to see who holds it.
+            match claimed.then(|| self.tasks.at(i)).flatten() {
                 Some(task) if task.claims.held_by_other(holder, writer, now).is_some() => {
                     split.claimed.push(task)
                 }
