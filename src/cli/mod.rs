@@ -144,6 +144,9 @@ pub fn run() -> ExitCode {
     };
     let json = cli.json;
     output::JSON_OUTPUT.store(json, std::sync::atomic::Ordering::Relaxed);
+    if !matches!(cli.command, Command::Mcp(_) | Command::Dash(_)) {
+        git_ledger::ledger::short_lived();
+    }
     match dispatch(cli.command, json) {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(reply)) => {

@@ -49,6 +49,7 @@ use crate::store::{self, Problem, Store};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Environment variable naming the agent a process acts for (set by `agent spawn`).
@@ -68,6 +69,14 @@ const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
 /// When set, every append reports on stderr how many attempts its compare-and-swap took.
 pub const DEBUG_RETRIES_ENV: &str = "GIT_LEDGER_DEBUG_RETRIES";
+
+/// Set by a process that runs one command and exits (not a server or the dashboard).
+static SHORT_LIVED: AtomicBool = AtomicBool::new(false);
+
+/// Declare this process short-lived: memory a cold read no longer needs is not freed.
+pub fn short_lived() {
+    SHORT_LIVED.store(true, Ordering::Relaxed);
+}
 
 /// An open, initialised ledger, bound to the worktree and actor of this process.
 pub struct Ledger {
@@ -170,7 +179,15 @@ impl Ledger {
         if let Some(loaded) = self.load_cached()? {
             return Ok(loaded);
         }
-        self.load_full()
+        let mut loaded = self.load_full()?;
+        if SHORT_LIVED.load(Ordering::Relaxed) {
+            // Callers of `load` do without the event list (a cached state never has it), and
+            // this process is about to exit: leave the memory to the operating system rather
+            // than free a hundred thousand events one by one (a tenth of a cold read).
+            std::mem::forget(std::mem::take(&mut loaded.state.events));
+            loaded.state.complete = false;
+        }
+        Ok(loaded)
     }
 
     /// The ledger's state with every event (for history: log, replay, audit, diff, export),
