@@ -113,15 +113,24 @@ impl Frozen {
         (*self.bytes).as_ref()
     }
 
-    fn id_bytes(&self, i: usize) -> &[u8] {
+    /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`.
+    fn item(&self, blob: &Range<usize>, ends: usize, width: usize, i: usize) -> &[u8] {
         let all = self.all();
-        let start = match i {
-            0 => 0,
-            _ => read_u32(all, self.id_ends + 4 * (i - 1)).unwrap_or(0) as usize,
+        let end_of = |k: usize| match width {
+            4 => read_u32(all, ends + 4 * k).map(|e| e as usize),
+            _ => read_u64(all, ends + 8 * k).and_then(|e| usize::try_from(e).ok()),
         };
-        let end = read_u32(all, self.id_ends + 4 * i).unwrap_or(0) as usize;
-        all.get(self.ids.start + start..self.ids.start + end)
-            .unwrap_or(&[])
+        let start = if i == 0 { Some(0) } else { end_of(i - 1) };
+        match (start, end_of(i)) {
+            (Some(start), Some(end)) => {
+                all.get(blob.start + start..blob.start + end).unwrap_or(&[])
+            }
+            _ => &[],
+        }
+    }
+
+    fn id_bytes(&self, i: usize) -> &[u8] {
+        self.item(&self.ids, self.id_ends, 4, i)
     }
 
     fn id(&self, i: usize) -> &str {
@@ -131,25 +140,11 @@ impl Frozen {
     }
 
     fn brief(&self, i: usize) -> &[u8] {
-        let all = self.all();
-        let start = match i {
-            0 => 0,
-            _ => read_u32(all, self.brief_ends + 4 * (i - 1)).unwrap_or(0) as usize,
-        };
-        let end = read_u32(all, self.brief_ends + 4 * i).unwrap_or(0) as usize;
-        all.get(self.briefs.start + start..self.briefs.start + end)
-            .unwrap_or(&[])
+        self.item(&self.briefs, self.brief_ends, 4, i)
     }
 
     fn raw(&self, i: usize) -> &[u8] {
-        let all = self.all();
-        let start = match i {
-            0 => 0,
-            _ => read_u64(all, self.data_ends + 8 * (i - 1)).unwrap_or(0) as usize,
-        };
-        let end = read_u64(all, self.data_ends + 8 * i).unwrap_or(0) as usize;
-        all.get(self.data.start + start..self.data.start + end)
-            .unwrap_or(&[])
+        self.item(&self.data, self.data_ends, 8, i)
     }
 
     /// The ids that sort right before and right after `id` (or are `id`).
