@@ -33,6 +33,7 @@ mod task;
 
 use clap::{Parser, Subcommand};
 use git_ledger::ledger::Ledger;
+use git_ledger::projection::table::damage_seen;
 use output::{Failure, Reply};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -147,7 +148,27 @@ pub fn run() -> ExitCode {
     if !matches!(cli.command, Command::Mcp(_) | Command::Dash(_)) {
         git_ledger::ledger::short_lived();
     }
-    match dispatch(cli.command, json) {
+    let mut result = dispatch(cli.command, json);
+    if damage_seen() {
+        // An entity read from the cache failed its check, so the answer may lack it: remove
+        // the cache. A command that wrote nothing and printed nothing yet runs again, from
+        // the refs; any other says so.
+        if let Ok(dir) = std::env::current_dir()
+            && let Ok(ledger) = Ledger::open(&dir)
+        {
+            ledger.discard_damaged_cache();
+        }
+        match Cli::try_parse_from(&raw) {
+            Ok(again) if !git_ledger::ledger::appended() && !matches!(result, Ok(None)) => {
+                result = dispatch(again.command, json);
+            }
+            _ => eprintln!(
+                "warning: the projection cache was damaged and is rebuilt on the next \
+                 command; this output may be incomplete"
+            ),
+        }
+    }
+    match result {
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(reply)) => {
             output::print_reply(&reply, json);

@@ -45,6 +45,7 @@ use crate::event::{Draft, EntityKind, Event, entity_id};
 use crate::projection::memory::Scope;
 use crate::projection::point;
 use crate::projection::state::{Resolve, State};
+use crate::projection::table;
 use crate::store::{self, Problem, Store};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -72,6 +73,14 @@ pub const DEBUG_RETRIES_ENV: &str = "GIT_LEDGER_DEBUG_RETRIES";
 
 /// Set by a process that runs one command and exits (not a server or the dashboard).
 static SHORT_LIVED: AtomicBool = AtomicBool::new(false);
+
+/// Set once this process appended events (a command that appended must not be run again).
+static APPENDED: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process appended events.
+pub fn appended() -> bool {
+    APPENDED.load(Ordering::Relaxed)
+}
 
 /// Declare this process short-lived: memory a cold read no longer needs is not freed.
 pub fn short_lived() {
@@ -289,8 +298,19 @@ impl Ledger {
         Ok(Some(loaded))
     }
 
+    /// Remove a cache in which an entity failed its check, so the next read folds the refs.
+    pub fn discard_damaged_cache(&self) {
+        self.store.remove_cache();
+        table::forget_damage();
+    }
+
     /// Best effort: a cache that cannot be written only costs the next command a full fold.
     fn save_cache(&self, loaded: &Loaded) {
+        if table::damage_seen() {
+            // The state may lack a damaged entity: never write it back.
+            self.store.remove_cache();
+            return;
+        }
         let extra = (&loaded.problems, loaded.own_commits);
         if let Ok(bytes) = loaded.state.to_cache(&extra) {
             let _ = self.store.write_cache(&loaded.tips, &bytes);
@@ -382,7 +402,15 @@ impl Ledger {
                 None if every_event => self.load_full()?,
                 None => self.load()?,
             };
-            let (events, output) = prepare(&loaded)?;
+            let prepared = prepare(&loaded);
+            if table::damage_seen() {
+                // An entity read from the cache failed its check: validate against the refs.
+                self.discard_damaged_cache();
+                loaded = self.load_full()?;
+                earlier = Some(loaded);
+                continue;
+            }
+            let (events, output) = prepared?;
             if events.is_empty() {
                 return Ok((loaded, output));
             }
@@ -398,6 +426,7 @@ impl Ledger {
                     }
                     // New events order after everything read, unless they carry older clocks
                     // (an import of another ledger's events): then fold from scratch.
+                    APPENDED.store(true, Ordering::Relaxed);
                     if events.iter().all(|e| e.hlc > loaded.state.max_hlc) {
                         for event in events {
                             loaded.state.apply(event);
@@ -405,6 +434,10 @@ impl Ledger {
                         loaded.state.refresh_abbrev();
                     } else {
                         loaded = self.load()?;
+                    }
+                    if table::damage_seen() {
+                        self.discard_damaged_cache();
+                        loaded = self.load_full()?;
                     }
                     return Ok((loaded, output));
                 }

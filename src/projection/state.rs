@@ -645,17 +645,18 @@ pub struct State {
     abbrev: usize,
 }
 
-/// Encode one table as a section of the cache: its length, then the section.
+/// Encode one table as a section of the cache: its length, then the section. Returns the
+/// range of `out` the cache's checksum covers (all but the entities' bytes).
 fn put_section<T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
     out: &mut Vec<u8>,
     table: &Table<T>,
-) -> Result<(), rmp_serde::encode::Error> {
+) -> Result<std::ops::Range<usize>, rmp_serde::encode::Error> {
     let start = out.len();
     out.extend_from_slice(&[0; 8]);
-    table.encode(out)?;
+    let data_start = table.encode(out)?;
     let len = (out.len() - start - 8) as u64;
     out[start..start + 8].copy_from_slice(&len.to_le_bytes());
-    Ok(())
+    Ok(start..data_start)
 }
 
 /// The range of the length-prefixed section at `at`, moving `at` past it.
@@ -671,40 +672,87 @@ fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> 
 }
 
 impl State {
-    /// The state as the projection cache stores it, with `extra` beside it: the small fields
-    /// in one MessagePack value, then each table as a section read lazily (`projection::table`).
+    /// The state as the projection cache stores it, with `extra` beside it: a checksum, the
+    /// small fields in one MessagePack value, then each table as a section read lazily
+    /// (`projection::table`). The checksum covers everything but the entities' bytes, which
+    /// carry their own.
     pub fn to_cache<E: Serialize>(&self, extra: &E) -> Result<Vec<u8>, rmp_serde::encode::Error> {
-        let mut out = vec![0; 8];
+        let mut out = vec![0; 16 + 8];
         rmp_serde::encode::write_named(&mut out, &(self, extra))?;
-        let len = (out.len() - 8) as u64;
-        out[..8].copy_from_slice(&len.to_le_bytes());
-        put_section(&mut out, &self.objectives)?;
-        put_section(&mut out, &self.tasks)?;
-        put_section(&mut out, &self.insights)?;
-        put_section(&mut out, &self.decisions)?;
-        put_section(&mut out, &self.sessions)?;
-        put_section(&mut out, &self.agents)?;
+        let len = (out.len() - 24) as u64;
+        out[16..24].copy_from_slice(&len.to_le_bytes());
+        let checked = [
+            16..out.len(),
+            put_section(&mut out, &self.objectives)?,
+            put_section(&mut out, &self.tasks)?,
+            put_section(&mut out, &self.insights)?,
+            put_section(&mut out, &self.decisions)?,
+            put_section(&mut out, &self.sessions)?,
+            put_section(&mut out, &self.agents)?,
+        ];
+        let sum = checksum(&out, &checked).to_le_bytes();
+        out[..16].copy_from_slice(&sum);
         Ok(out)
     }
 
     /// A state read back from [`State::to_cache`]'s bytes, which start at `start` in `bytes`;
-    /// `None` when they do not have that shape. Entities are decoded when first used.
+    /// `None` when they do not have that shape or fail the checksum. Entities are decoded
+    /// (and checked) when first used.
     pub fn from_cache<E: serde::de::DeserializeOwned>(
         bytes: super::table::SharedBytes,
         start: usize,
     ) -> Option<(State, E)> {
         let all = (*bytes).as_ref();
-        let mut at = start;
+        let sum: [u8; 16] = all.get(start..start.checked_add(16)?)?.try_into().ok()?;
+        let mut at = start + 16;
         let core = take_section(all, &mut at)?;
+        let table = |at: &mut usize| -> Option<(std::ops::Range<usize>, usize)> {
+            let section_start = *at;
+            let section = take_section(all, at)?;
+            Some((section, section_start))
+        };
+        let sections: Vec<(std::ops::Range<usize>, usize)> =
+            (0..6).map(|_| table(&mut at)).collect::<Option<_>>()?;
+        if at != all.len() {
+            return None;
+        }
+        let [o, t, i, d, s, a] = <[_; 6]>::try_from(sections).ok()?;
+        let objectives = Table::decode(bytes.clone(), o.0)?;
+        let tasks = Table::decode(bytes.clone(), t.0)?;
+        let insights = Table::decode(bytes.clone(), i.0)?;
+        let decisions = Table::decode(bytes.clone(), d.0)?;
+        let sessions = Table::decode(bytes.clone(), s.0)?;
+        let agents = Table::decode(bytes.clone(), a.0)?;
+        let checked = [
+            start + 16..core.end,
+            o.1..objectives.checked_end()?,
+            t.1..tasks.checked_end()?,
+            i.1..insights.checked_end()?,
+            d.1..decisions.checked_end()?,
+            s.1..sessions.checked_end()?,
+            a.1..agents.checked_end()?,
+        ];
+        if checksum(all, &checked) != u128::from_le_bytes(sum) {
+            return None;
+        }
         let (mut state, extra): (State, E) = rmp_serde::from_slice(all.get(core)?).ok()?;
-        state.objectives = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        state.tasks = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        state.insights = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        state.decisions = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        state.sessions = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        state.agents = Table::decode(bytes.clone(), take_section(all, &mut at)?)?;
-        (at == all.len()).then_some((state, extra))
+        state.objectives = objectives;
+        state.tasks = tasks;
+        state.insights = insights;
+        state.decisions = decisions;
+        state.sessions = sessions;
+        state.agents = agents;
+        Some((state, extra))
     }
+}
+
+/// XXH3-128 of some ranges of `bytes`, in order.
+fn checksum(bytes: &[u8], ranges: &[std::ops::Range<usize>]) -> u128 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for range in ranges {
+        hasher.update(bytes.get(range.clone()).unwrap_or(&[]));
+    }
+    hasher.digest128()
 }
 
 impl State {

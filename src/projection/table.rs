@@ -13,14 +13,35 @@
 //! u32 count | u32 ids_len | ids (concatenated, creation order)
 //! count × u32 end of each id in ids | count × u32 positions sorted by id
 //! u32 briefs_len | count × u32 end of each brief | briefs ([`Briefed`], one after another)
-//! count × u64 end of each entity in data | data (MessagePack, one entity after another)
+//! count × u64 end of each entity in data | count × u64 XXH3 of each entity's bytes
+//! data (MessagePack, one entity after another)
 //! ```
+//!
+//! Everything before `data` is covered by the file's checksum, checked when the file is read;
+//! an entity's bytes are checked against their own XXH3 when the entity is decoded, so reading
+//! the file costs what the index costs, not what the entities cost. An entity that fails its
+//! check is left out and [`damage_seen`] says so: the ledger then reads the refs instead.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+
+/// Set when an entity read from the cache failed its check (damage after the file was
+/// written): what was computed from the cache may lack that entity.
+static DAMAGE_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether an entity failed its check since [`forget_damage`] was last called.
+pub fn damage_seen() -> bool {
+    DAMAGE_SEEN.load(Ordering::Relaxed)
+}
+
+/// The damage was dealt with (the state was read from the refs instead).
+pub fn forget_damage() {
+    DAMAGE_SEEN.store(false, Ordering::Relaxed);
+}
 
 /// Bytes shared by every table read from one cache file.
 pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
@@ -43,6 +64,7 @@ struct Frozen {
     brief_ends: usize,
     briefs: Range<usize>,
     data_ends: usize,
+    hashes: usize,
     data: Range<usize>,
 }
 
@@ -63,7 +85,8 @@ impl Frozen {
         let briefs = brief_ends.checked_add(count.checked_mul(4)?)?;
         let briefs = briefs..briefs.checked_add(briefs_len)?;
         let data_ends = briefs.end;
-        let data_start = data_ends.checked_add(count.checked_mul(8)?)?;
+        let hashes = data_ends.checked_add(count.checked_mul(8)?)?;
+        let data_start = hashes.checked_add(count.checked_mul(8)?)?;
         let data = data_start..s.len();
         if data.start > data.end {
             return None;
@@ -105,6 +128,7 @@ impl Frozen {
             brief_ends: base + brief_ends,
             briefs: base + briefs.start..base + briefs.end,
             data_ends: base + data_ends,
+            hashes: base + hashes,
             data: base + data.start..base + data.end,
         })
     }
@@ -143,8 +167,11 @@ impl Frozen {
         self.item(&self.briefs, self.brief_ends, 4, i)
     }
 
-    fn raw(&self, i: usize) -> &[u8] {
-        self.item(&self.data, self.data_ends, 8, i)
+    /// The bytes of entity `i`, if they pass their check.
+    fn raw(&self, i: usize) -> Option<&[u8]> {
+        let raw = self.item(&self.data, self.data_ends, 8, i);
+        let expected = read_u64(self.all(), self.hashes + 8 * i)?;
+        (xxhash_rust::xxh3::xxh3_64(raw) == expected).then_some(raw)
     }
 
     /// The ids that sort right before and right after `id` (or are `id`).
@@ -245,16 +272,10 @@ impl<T: DeserializeOwned> Table<T> {
             .get(i)?
             .get_or_init(|| {
                 let frozen = self.frozen.as_ref()?;
-                match rmp_serde::from_slice(frozen.raw(i)) {
-                    Ok(entity) => Some(Box::new(entity)),
-                    Err(e) => {
-                        // The file's checksum held, so this is a bug, not damage: say so and
-                        // carry on without the entity rather than stop.
-                        eprintln!(
-                            "warning: cannot decode {} from the projection cache ({e}); \
-                             remove .git/ledger/cache to rebuild it",
-                            frozen.id(i)
-                        );
+                match frozen.raw(i).map(rmp_serde::from_slice) {
+                    Some(Ok(entity)) => Some(Box::new(entity)),
+                    _ => {
+                        DAMAGE_SEEN.store(true, Ordering::Relaxed);
                         None
                     }
                 }
@@ -378,8 +399,9 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
 }
 
 impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
-    /// Append this table's section (see the module comment) to `out`.
-    pub(super) fn encode(&self, out: &mut Vec<u8>) -> Result<(), rmp_serde::encode::Error> {
+    /// Append this table's section (see the module comment) to `out`; returns where the
+    /// entities' bytes start in `out`.
+    pub(super) fn encode(&self, out: &mut Vec<u8>) -> Result<usize, rmp_serde::encode::Error> {
         let count = self.slots.len();
         let mut ids: Vec<&str> = Vec::with_capacity(count);
         if let Some(frozen) = &self.frozen {
@@ -391,14 +413,19 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
 
         let mut data = Vec::new();
         let mut data_ends = Vec::with_capacity(count);
+        let mut hashes = Vec::with_capacity(count);
         for (i, slot) in self.slots.iter().enumerate() {
+            let start = data.len();
             match (slot.get(), &self.frozen) {
                 (Some(Some(entity)), _) => rmp_serde::encode::write_named(&mut data, entity)?,
-                (Some(None), _) => {}
-                (None, Some(frozen)) => data.extend_from_slice(frozen.raw(i)),
-                (None, None) => {}
+                (None, Some(frozen)) => match frozen.raw(i) {
+                    Some(raw) => data.extend_from_slice(raw),
+                    None => DAMAGE_SEEN.store(true, Ordering::Relaxed),
+                },
+                _ => {}
             }
             data_ends.push(data.len() as u64);
+            hashes.push(xxhash_rust::xxh3::xxh3_64(&data[start..]));
         }
 
         let ids_len: usize = ids.iter().map(|id| id.len()).sum();
@@ -429,8 +456,18 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         for end in data_ends {
             out.extend_from_slice(&end.to_le_bytes());
         }
+        for hash in hashes {
+            out.extend_from_slice(&hash.to_le_bytes());
+        }
+        let data_start = out.len();
         out.extend_from_slice(&data);
-        Ok(())
+        Ok(data_start)
+    }
+
+    /// Where the part of this table's section that the file's checksum covers ends (its
+    /// entities' bytes, after it, are checked one by one when decoded).
+    pub(super) fn checked_end(&self) -> Option<usize> {
+        self.frozen.as_ref().map(|f| f.data.start)
     }
 
     /// A table over a section of a cache file; `None` when the section is malformed.

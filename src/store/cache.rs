@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 6";
+const CACHE_FORMAT: &str = "git-ledger cache 7";
 
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
 /// `payload_start` in the file's bytes (mapped, not read: see `projection::table`).
@@ -28,12 +28,13 @@ impl Store {
             .join("state")
     }
 
-    /// The cache, if there is one written by this version and its checksum holds.
+    /// The cache, if there is one written by this version and the checksum of its header holds
+    /// (the payload checks itself: see `State::from_cache`).
     pub fn read_cache(&self) -> Option<Cached> {
         let file = std::fs::File::open(self.cache_path()).ok()?;
         // SAFETY: the file is only ever replaced whole by a rename (`write_cache`), never
         // written in place, so the mapped bytes do not change under us.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) }.ok()?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
         let bytes: &[u8] = &map;
         let header_end = memchr::memmem::find(bytes, b"\n\n")?;
         let header = std::str::from_utf8(&bytes[..header_end]).ok()?;
@@ -42,7 +43,15 @@ impl Store {
         if lines.next()? != format!("{CACHE_FORMAT} {}", env!("CARGO_PKG_VERSION")) {
             return None;
         }
-        if lines.next()? != checksum(&bytes[payload_start..]) {
+        let sum = lines.next()?;
+        let tips_start = header.find('\n').and_then(|first| {
+            let second = header[first + 1..].find('\n')?;
+            Some(first + 1 + second + 1)
+        });
+        let tips_text = tips_start
+            .and_then(|start| header.get(start..))
+            .unwrap_or("");
+        if sum != checksum(tips_text.as_bytes()) {
             return None;
         }
         let mut tips = Vec::new();
@@ -57,21 +66,30 @@ impl Store {
         })
     }
 
+    /// Remove the cache (best effort: a missing file is what we want).
+    pub fn remove_cache(&self) {
+        let _ = std::fs::remove_file(self.cache_path());
+    }
+
     /// Replace the cache (write a temporary file, then rename: readers never see half a file).
     pub fn write_cache(&self, tips: &[(String, Oid)], payload: &[u8]) -> std::io::Result<()> {
         let path = self.cache_path();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        let tips_text: Vec<String> = tips
+            .iter()
+            .map(|(name, oid)| format!("{oid} {name}"))
+            .collect();
+        let tips_text = tips_text.join("\n");
         let mut bytes = format!(
-            "{CACHE_FORMAT} {}\n{}\n",
+            "{CACHE_FORMAT} {}\n{}\n{tips_text}\n",
             env!("CARGO_PKG_VERSION"),
-            checksum(payload)
+            checksum(tips_text.as_bytes())
         );
-        for (name, oid) in tips {
-            bytes.push_str(&format!("{oid} {name}\n"));
+        if !tips.is_empty() {
+            bytes.push('\n');
         }
-        bytes.push('\n');
         let mut bytes = bytes.into_bytes();
         bytes.extend_from_slice(payload);
         let temp = path.with_extension(format!("tmp-{}", std::process::id()));
@@ -80,7 +98,7 @@ impl Store {
     }
 }
 
-/// The payload's checksum as written in the header.
+/// The checksum of the header's tip lines, as written in the header.
 fn checksum(payload: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(payload))
 }

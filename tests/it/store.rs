@@ -383,3 +383,40 @@ fn ready_shows_the_first_tasks_and_counts_the_rest() {
         Some(3)
     );
 }
+
+/// Flip one byte of `needle` where it last appears in the cache file: inside an entity's bytes
+/// (the newest events, which hold it too, come first).
+fn damage_entity(repo: &TestRepo, needle: &[u8]) {
+    let cache = repo.path.join(".git/ledger/cache/state");
+    let mut bytes = std::fs::read(&cache).expect("a cache");
+    let at = bytes
+        .windows(needle.len())
+        .rposition(|w| w == needle)
+        .expect("the entity is in the cache");
+    bytes[at] ^= 0x20;
+    std::fs::write(&cache, bytes).expect("damage the cache");
+}
+
+#[test]
+fn a_damaged_entity_in_the_cache_is_read_from_the_refs_instead() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["needle in the cache"]);
+    repo.task(&["another"]);
+    let expected = without_cache(&repo);
+    // A read that meets the damaged entity runs again from the refs, silently.
+    damage_entity(&repo, b"needle in the cache");
+    let run = repo.run(&["task", "list", "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(listed["data"][0]["title"], "needle in the cache");
+    assert_eq!(views(&repo), expected);
+    // An append that meets it validates against the refs, and writes its event once.
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    repo.ok(&["status"]);
+    damage_entity(&repo, b"needle in the cache");
+    repo.ok(&["task", "note", "found it", "--task", &task]);
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["notes"].as_array().map(Vec::len), Some(1), "{shown}");
+    assert_eq!(views(&repo), without_cache(&repo));
+}
