@@ -813,8 +813,12 @@ impl State {
         let position = self.event_count;
         self.event_count += 1;
         let time = event.timestamp();
-        let subject = event.subject.clone().unwrap_or_default();
-        let known = self.fold(&event, &subject, time, position);
+        let known = self.fold(
+            &event,
+            event.subject.as_deref().unwrap_or(""),
+            time,
+            position,
+        );
         self.heard_from(&event.actor, time);
         match known {
             Applied::Yes => {}
