@@ -6,6 +6,8 @@ use super::state::{
     Agent, Decision, DecisionStatus, Insight, Objective, ObjectiveStatus, Session, Task, TaskStatus,
 };
 pub use super::table::Briefed;
+use super::table::Table;
+use serde::de::DeserializeOwned;
 
 const HAS_ROLE: u8 = 1;
 const HAS_CLAIM: u8 = 2;
@@ -175,6 +177,31 @@ pub fn first_flag(brief: &[u8]) -> bool {
 /// The second byte of a brief as a flag.
 pub fn second_flag(brief: &[u8]) -> bool {
     brief.get(1) == Some(&1)
+}
+
+/// Positions of the entities that are open: active objectives, open decisions and sessions,
+/// running agents (their brief's first flag).
+pub fn open_positions<T: Briefed + DeserializeOwned>(
+    table: &Table<T>,
+) -> impl DoubleEndedIterator<Item = usize> + '_ {
+    table
+        .briefs()
+        .filter(|(_, b)| first_flag(b))
+        .map(|(i, _)| i)
+}
+
+/// The open entities (see [`open_positions`]), decoded, oldest first.
+pub fn open<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<Item = &T> {
+    open_positions(table).filter_map(|i| table.at(i))
+}
+
+/// The sessions and agents that reported usage, the objectives with a budget (their brief's
+/// second flag), decoded.
+pub fn with_usage<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<Item = &T> {
+    table
+        .briefs()
+        .filter(|(_, b)| second_flag(b))
+        .filter_map(|(i, _)| table.at(i))
 }
 
 /// Objective: active, has a budget.

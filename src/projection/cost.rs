@@ -4,6 +4,7 @@
 //! Money is kept in micro-units (millionths of the currency, US dollars by convention) as
 //! whole numbers, so roll-ups are exact sums of what was recorded.
 
+use super::brief::with_usage;
 use super::state::State;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -92,14 +93,7 @@ impl Costs {
 pub fn costs(state: &State) -> Costs {
     let mut costs = Costs::default();
     // Only entities whose brief says they reported usage (or have a budget) are decoded.
-    let with_usage = |briefs: &mut dyn Iterator<Item = (usize, &[u8])>| {
-        briefs
-            .filter(|(_, b)| super::brief::second_flag(b))
-            .map(|(i, _)| i)
-            .collect::<Vec<usize>>()
-    };
-    let sessions = with_usage(&mut state.sessions.briefs());
-    for session in sessions.into_iter().filter_map(|i| state.sessions.at(i)) {
+    for session in with_usage(&state.sessions) {
         if let Some(usage) = &session.usage {
             costs.total.add(usage);
             costs
@@ -109,8 +103,7 @@ pub fn costs(state: &State) -> Costs {
                 .add(usage);
         }
     }
-    let agents = with_usage(&mut state.agents.briefs());
-    for agent in agents.into_iter().filter_map(|i| state.agents.at(i)) {
+    for agent in with_usage(&state.agents) {
         let Some(usage) = &agent.usage else {
             continue;
         };
@@ -132,10 +125,7 @@ pub fn costs(state: &State) -> Costs {
                 .add(usage);
         }
     }
-    let budgeted = with_usage(&mut state.objectives.briefs());
-    costs.warnings = budgeted
-        .into_iter()
-        .filter_map(|i| state.objectives.at(i))
+    costs.warnings = with_usage(&state.objectives)
         .filter_map(|o| {
             let budget = o.budget_micros.filter(|b| *b > 0)?;
             let spent = costs.by_objective.get(&o.id).map_or(0, |t| t.cost_micros);

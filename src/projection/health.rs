@@ -48,11 +48,7 @@ pub fn pulse(agent: &Agent, now: DateTime<Utc>, stall_after_minutes: u64) -> Opt
 
 /// The stalled agents at `now`, the longest silent first.
 pub fn stalled(state: &State, now: DateTime<Utc>, stall_after_minutes: u64) -> Vec<Stall> {
-    let mut stalled: Vec<Stall> = state
-        .agents
-        .briefs()
-        .filter(|(_, b)| super::brief::first_flag(b))
-        .filter_map(|(i, _)| state.agents.at(i))
+    let mut stalled: Vec<Stall> = super::brief::open(&state.agents)
         .filter_map(|agent| {
             let pulse = pulse(agent, now, stall_after_minutes)?;
             pulse.stalled.then(|| Stall {

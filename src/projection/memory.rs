@@ -217,47 +217,26 @@ pub fn objective_line_of(
 
 /// (done, total) tasks of an objective.
 pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
-    objectives_progress(state, &[objective])
+    objectives_progress(state)
         .get(objective)
         .copied()
         .unwrap_or((0, 0))
 }
 
 /// (done, total) tasks of every objective that has tasks, in one pass over the task briefs.
-pub fn all_objectives_progress(state: &State) -> std::collections::HashMap<String, (usize, usize)> {
-    let mut progress: std::collections::HashMap<String, (usize, usize)> = Default::default();
-    state.tasks_where(|t| {
-        if let Some(objective) = t.objective.filter(|_| t.status != TaskStatus::Cancelled) {
-            if !progress.contains_key(objective) {
-                progress.insert(objective.to_string(), (0, 0));
-            }
-            if let Some(counts) = progress.get_mut(objective) {
-                counts.0 += usize::from(t.status == TaskStatus::Done);
-                counts.1 += 1;
-            }
-        }
-        false
-    });
-    progress
-}
-
-/// (done, total) tasks of each of some objectives, in one pass over the task briefs.
-pub fn objectives_progress<'a>(
-    state: &State,
-    objectives: &[&'a str],
-) -> std::collections::HashMap<&'a str, (usize, usize)> {
-    let mut progress: std::collections::HashMap<&str, (usize, usize)> =
-        objectives.iter().map(|o| (*o, (0, 0))).collect();
-    state.tasks_where(|t| {
+pub fn objectives_progress(state: &State) -> std::collections::HashMap<&str, (usize, usize)> {
+    let mut progress: std::collections::HashMap<&str, (usize, usize)> = Default::default();
+    for (_, task) in state.task_briefs() {
         // Cancelled tasks are no longer part of the work.
-        if t.status != TaskStatus::Cancelled
-            && let Some(counts) = t.objective.and_then(|o| progress.get_mut(o))
+        if let Some(objective) = task
+            .objective
+            .filter(|_| task.status != TaskStatus::Cancelled)
         {
-            counts.0 += usize::from(t.status == TaskStatus::Done);
+            let counts = progress.entry(objective).or_default();
+            counts.0 += usize::from(task.status == TaskStatus::Done);
             counts.1 += 1;
         }
-        false
-    });
+    }
     progress
 }
 
@@ -440,8 +419,7 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             }
         }
     }
-    let open_decision = state.decisions.briefs().find(|(_, b)| brief::first_flag(b));
-    if let Some(decision) = open_decision.and_then(|(i, _)| state.decisions.at(i)) {
+    if let Some(decision) = brief::open(&state.decisions).next() {
         let id = state.short(&decision.id);
         add(
             format!("Decide {id}: {}", one_line(&decision.question, 60)),
@@ -528,13 +506,7 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
             .filter_map(|i| state.tasks.at(i))
             .cloned()
             .collect(),
-        open_decisions: state
-            .decisions
-            .briefs()
-            .filter(|(_, b)| brief::first_flag(b))
-            .filter_map(|(i, _)| state.decisions.at(i))
-            .cloned()
-            .collect(),
+        open_decisions: brief::open(&state.decisions).cloned().collect(),
         last_actions,
         next_steps: next_steps(state, scope),
         lost_claims: super::status::lost_claims(state, scope.actor, scope.writer),
@@ -745,14 +717,14 @@ pub struct LongTermMemory {
 pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> LongTermMemory {
     let compaction = compaction::applied(&state.compactions, summaries);
     let kept = |t: DateTime<Utc>| !compaction::covers(compaction, t);
-    let progress = all_objectives_progress(state);
+    let progress = objectives_progress(state);
     let objectives = state
         .objectives
         .iter()
         // Active objectives stay whatever their age; finished ones are history.
         .filter(|o| o.completed.is_none_or(kept))
         .map(|o| {
-            let (tasks_done, tasks_total) = progress.get(&o.id).copied().unwrap_or((0, 0));
+            let (tasks_done, tasks_total) = progress.get(o.id.as_str()).copied().unwrap_or((0, 0));
             ObjectiveSummary {
                 id: o.id.clone(),
                 title: o.title.clone(),

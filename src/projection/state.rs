@@ -1530,10 +1530,7 @@ impl State {
     /// from the briefs: only the tasks shown need decoding.
     pub fn ready_positions(&self, role: Option<&str>) -> Vec<usize> {
         let mut ready: Vec<(u8, usize)> = Vec::new();
-        for (i, bytes) in self.tasks.briefs() {
-            let Some(task) = TaskBrief::parse(bytes) else {
-                continue;
-            };
+        for (i, task) in self.task_briefs() {
             if task.status == TaskStatus::Open
                 && role.is_none_or(|role| task.role == Some(role))
                 && task.deps().all(|dep| self.is_closed_task(dep))
@@ -1545,11 +1542,17 @@ impl State {
         ready.into_iter().map(|(_, i)| i).collect()
     }
 
-    /// Positions of the tasks whose brief passes `keep`, in creation order.
-    pub fn tasks_where(&self, mut keep: impl FnMut(&TaskBrief) -> bool) -> Vec<usize> {
+    /// Every task's position and brief, in creation order, without decoding any task.
+    pub fn task_briefs(&self) -> impl DoubleEndedIterator<Item = (usize, TaskBrief<'_>)> {
         self.tasks
             .briefs()
-            .filter(|(_, bytes)| TaskBrief::parse(bytes).is_some_and(|b| keep(&b)))
+            .filter_map(|(i, bytes)| Some((i, TaskBrief::parse(bytes)?)))
+    }
+
+    /// Positions of the tasks whose brief passes `keep`, in creation order.
+    pub fn tasks_where(&self, keep: impl Fn(&TaskBrief) -> bool) -> Vec<usize> {
+        self.task_briefs()
+            .filter(|(_, b)| keep(b))
             .map(|(i, _)| i)
             .collect()
     }

@@ -1,6 +1,6 @@
 //! The project dashboard behind `git ledger status`.
 
-use super::brief::{self, TaskBrief};
+use super::brief;
 use super::claims::{Claim, LostClaim};
 use super::cost::{self, Costs};
 use super::doc::Doc;
@@ -83,10 +83,7 @@ pub struct Working {
 pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue> {
     let mut queues: Vec<RoleQueue> = Vec::new();
     let mut working: Vec<usize> = Vec::new();
-    for (i, bytes) in state.tasks.briefs() {
-        let Some(task) = TaskBrief::parse(bytes) else {
-            continue;
-        };
+    for (i, task) in state.task_briefs() {
         let Some(role) = task.role.filter(|_| !task.status.is_closed()) else {
             continue;
         };
@@ -103,12 +100,7 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
         .into_iter()
         .filter_map(|i| state.tasks.at(i))
         .collect();
-    let running: Vec<&super::state::Agent> = state
-        .agents
-        .briefs()
-        .filter(|(_, b)| brief::first_flag(b))
-        .filter_map(|(i, _)| state.agents.at(i))
-        .collect();
+    let running: Vec<&super::state::Agent> = brief::open(&state.agents).collect();
     for queue in &mut queues {
         queue.ready = state
             .ready_for_role(Some(&queue.role))
@@ -164,10 +156,7 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
     let mut blocked = Vec::new();
     let now_ms = scope.now.timestamp_millis();
     let mut claimed = Vec::new();
-    for (i, bytes) in state.tasks.briefs() {
-        let Some(task) = TaskBrief::parse(bytes) else {
-            continue;
-        };
+    for (i, task) in state.task_briefs() {
         counts[task.status as usize] += 1;
         match task.status {
             TaskStatus::InProgress => in_progress.push(state.tasks.id_at(i).to_string()),
@@ -183,28 +172,15 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
         .into_iter()
         .map(|i| state.tasks.id_at(i).to_string())
         .collect();
-    let count_flags = |briefs: &mut dyn Iterator<Item = bool>| {
-        briefs.fold(
-            (0, 0),
-            |(yes, no), set| {
-                if set { (yes + 1, no) } else { (yes, no + 1) }
-            },
-        )
-    };
-    let (objectives_active, objectives_done) =
-        count_flags(&mut state.objectives.briefs().map(|(_, b)| brief::first_flag(b)));
-    let (agents_running, agents_finished) =
-        count_flags(&mut state.agents.briefs().map(|(_, b)| brief::first_flag(b)));
-    let open_decisions: Vec<String> = state
-        .decisions
-        .briefs()
-        .filter(|(_, b)| brief::first_flag(b))
-        .map(|(i, _)| state.decisions.id_at(i).to_string())
+    let objectives_active = brief::open_positions(&state.objectives).count();
+    let agents_running = brief::open_positions(&state.agents).count();
+    let open_decisions: Vec<String> = brief::open_positions(&state.decisions)
+        .map(|i| state.decisions.id_at(i).to_string())
         .collect();
     Status {
         counts: Counts {
             objectives_active,
-            objectives_done,
+            objectives_done: state.objectives.len() - objectives_active,
             tasks_open: counts[TaskStatus::Open as usize],
             tasks_in_progress: counts[TaskStatus::InProgress as usize],
             tasks_blocked: counts[TaskStatus::Blocked as usize],
@@ -213,13 +189,9 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
             tasks_ready: ready.len(),
             decisions_open: open_decisions.len(),
             insights: state.insights.len(),
-            sessions_open: state
-                .sessions
-                .briefs()
-                .filter(|(_, b)| brief::first_flag(b))
-                .count(),
+            sessions_open: brief::open_positions(&state.sessions).count(),
             agents_running,
-            agents_finished,
+            agents_finished: state.agents.len() - agents_running,
             agents_stalled: stalled_agents.len(),
             events: state.event_count,
             unknown_events: state.unknown_events,
@@ -334,19 +306,11 @@ impl Status {
             ],
             "",
         );
-        let shown: Vec<&super::state::Objective> = state
-            .objectives
-            .briefs()
-            .filter(|(_, b)| brief::first_flag(b))
-            .take(LIST_LIMIT)
-            .filter_map(|(i, _)| state.objectives.at(i))
-            .collect();
-        let ids: Vec<&str> = shown.iter().map(|o| o.id.as_str()).collect();
-        let progress = objectives_progress(state, &ids);
+        let progress = objectives_progress(state);
         doc.section(
             "Objectives",
-            shown
-                .iter()
+            brief::open(&state.objectives)
+                .take(LIST_LIMIT)
                 .map(|o| {
                     let (done, total) = progress.get(o.id.as_str()).copied().unwrap_or((0, 0));
                     objective_line_of(state, o, done, total)
