@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use super::brief::{self, TaskBrief};
+use super::table::Ids;
 pub use super::table::Table;
 use std::path::Path;
 
@@ -646,7 +647,8 @@ pub struct State {
 }
 
 /// Encode one table as a section of the cache: its length, then the section. Returns the
-/// range of `out` the cache's checksum covers (all but the entities' bytes).
+/// range of `out` the cache's checksum covers: the section but its entities' bytes (the
+/// lengths are checked by the sections having to end exactly where the file does).
 fn put_section<T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
     out: &mut Vec<u8>,
     table: &Table<T>,
@@ -656,7 +658,7 @@ fn put_section<T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
     let data_start = table.encode(out)?;
     let len = (out.len() - start - 8) as u64;
     out[start..start + 8].copy_from_slice(&len.to_le_bytes());
-    Ok(start..data_start)
+    Ok(start + 8..data_start)
 }
 
 /// The range of the length-prefixed section at `at`, moving `at` past it.
@@ -671,6 +673,15 @@ fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> 
     Some(start..end)
 }
 
+/// The table in the section at `at`, moving `at` past it.
+fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
+    bytes: &super::table::SharedBytes,
+    at: &mut usize,
+) -> Option<Table<T>> {
+    let section = take_section((**bytes).as_ref(), at)?;
+    Table::decode(bytes.clone(), section)
+}
+
 impl State {
     /// The state as the projection cache stores it, with `extra` beside it: a checksum, the
     /// small fields in one MessagePack value, then each table as a section read lazily
@@ -682,7 +693,7 @@ impl State {
         let len = (out.len() - 24) as u64;
         out[16..24].copy_from_slice(&len.to_le_bytes());
         let checked = [
-            16..out.len(),
+            24..out.len(),
             put_section(&mut out, &self.objectives)?,
             put_section(&mut out, &self.tasks)?,
             put_section(&mut out, &self.insights)?,
@@ -706,31 +717,23 @@ impl State {
         let sum: [u8; 16] = all.get(start..start.checked_add(16)?)?.try_into().ok()?;
         let mut at = start + 16;
         let core = take_section(all, &mut at)?;
-        let table = |at: &mut usize| -> Option<(std::ops::Range<usize>, usize)> {
-            let section_start = *at;
-            let section = take_section(all, at)?;
-            Some((section, section_start))
-        };
-        let sections: Vec<(std::ops::Range<usize>, usize)> =
-            (0..6).map(|_| table(&mut at)).collect::<Option<_>>()?;
+        let objectives = take_table(&bytes, &mut at)?;
+        let tasks = take_table(&bytes, &mut at)?;
+        let insights = take_table(&bytes, &mut at)?;
+        let decisions = take_table(&bytes, &mut at)?;
+        let sessions = take_table(&bytes, &mut at)?;
+        let agents = take_table(&bytes, &mut at)?;
         if at != all.len() {
             return None;
         }
-        let [o, t, i, d, s, a] = <[_; 6]>::try_from(sections).ok()?;
-        let objectives = Table::decode(bytes.clone(), o.0)?;
-        let tasks = Table::decode(bytes.clone(), t.0)?;
-        let insights = Table::decode(bytes.clone(), i.0)?;
-        let decisions = Table::decode(bytes.clone(), d.0)?;
-        let sessions = Table::decode(bytes.clone(), s.0)?;
-        let agents = Table::decode(bytes.clone(), a.0)?;
         let checked = [
-            start + 16..core.end,
-            o.1..objectives.checked_end()?,
-            t.1..tasks.checked_end()?,
-            i.1..insights.checked_end()?,
-            d.1..decisions.checked_end()?,
-            s.1..sessions.checked_end()?,
-            a.1..agents.checked_end()?,
+            core.clone(),
+            objectives.checked()?,
+            tasks.checked()?,
+            insights.checked()?,
+            decisions.checked()?,
+            sessions.checked()?,
+            agents.checked()?,
         ];
         if checksum(all, &checked) != u128::from_le_bytes(sum) {
             return None;
@@ -1350,20 +1353,12 @@ impl State {
             let added: Vec<&str> = self.added_ids().collect();
             for (k, new) in added.iter().enumerate() {
                 let new_hex = &new[hex(new)..];
-                let near = |kind: EntityKind| format!("{}-{new_hex}", kind.prefix());
-                let others = (self
-                    .objectives
-                    .frozen_neighbours(&near(EntityKind::Objective)))
-                .chain(self.tasks.frozen_neighbours(&near(EntityKind::Task)))
-                .chain(self.insights.frozen_neighbours(&near(EntityKind::Insight)))
-                .chain(
-                    self.decisions
-                        .frozen_neighbours(&near(EntityKind::Decision)),
-                )
-                .chain(self.sessions.frozen_neighbours(&near(EntityKind::Session)))
-                .chain(self.agents.frozen_neighbours(&near(EntityKind::Agent)))
-                .collect::<Vec<&str>>();
-                let others = others.into_iter().chain(added[k + 1..].iter().copied());
+                let near: Vec<&str> = self
+                    .id_tables()
+                    .into_iter()
+                    .flat_map(|(kind, ids)| ids.near(&format!("{}-{new_hex}", kind.prefix())))
+                    .collect();
+                let others = near.into_iter().chain(added[k + 1..].iter().copied());
                 for other in others.filter(|other| other != new) {
                     len = len.max(common_prefix(new_hex, &other[hex(other)..]) + 1);
                 }
@@ -1378,26 +1373,28 @@ impl State {
         self.abbrev = len;
     }
 
+    /// Each kind's table, as ids.
+    fn id_tables(&self) -> [(EntityKind, &dyn Ids); 6] {
+        [
+            (EntityKind::Objective, &self.objectives),
+            (EntityKind::Task, &self.tasks),
+            (EntityKind::Insight, &self.insights),
+            (EntityKind::Decision, &self.decisions),
+            (EntityKind::Session, &self.sessions),
+            (EntityKind::Agent, &self.agents),
+        ]
+    }
+
     /// Every entity id of every kind, without decoding any entity.
     fn all_ids(&self) -> impl Iterator<Item = &str> {
-        self.objectives
-            .ids()
-            .chain(self.tasks.ids())
-            .chain(self.insights.ids())
-            .chain(self.decisions.ids())
-            .chain(self.sessions.ids())
-            .chain(self.agents.ids())
+        self.id_tables().into_iter().flat_map(|(_, ids)| ids.all())
     }
 
     /// The ids added since the state was read from the cache.
     fn added_ids(&self) -> impl Iterator<Item = &str> {
-        self.objectives
-            .added_ids()
-            .chain(self.tasks.added_ids())
-            .chain(self.insights.added_ids())
-            .chain(self.decisions.added_ids())
-            .chain(self.sessions.added_ids())
-            .chain(self.agents.added_ids())
+        self.id_tables()
+            .into_iter()
+            .flat_map(|(_, ids)| ids.added())
     }
 
     /// The id as shown to people: the shortest prefix that is unique in this ledger.
@@ -1454,14 +1451,12 @@ impl State {
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Resolve::Malformed);
         }
-        let ids: Vec<&str> = match kind {
-            EntityKind::Objective => self.objectives.ids().collect(),
-            EntityKind::Task => self.tasks.ids().collect(),
-            EntityKind::Insight => self.insights.ids().collect(),
-            EntityKind::Decision => self.decisions.ids().collect(),
-            EntityKind::Session => self.sessions.ids().collect(),
-            EntityKind::Agent => self.agents.ids().collect(),
-        };
+        let ids: Vec<&str> = self
+            .id_tables()
+            .into_iter()
+            .filter(|(of, _)| *of == kind)
+            .flat_map(|(_, ids)| ids.all())
+            .collect();
         let mut matches: Vec<String> = ids
             .into_iter()
             .filter(|id| id.starts_with(&wanted))

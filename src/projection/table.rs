@@ -66,6 +66,8 @@ struct Frozen {
     data_ends: usize,
     hashes: usize,
     data: Range<usize>,
+    /// Where the section starts in the file.
+    section_start: usize,
 }
 
 impl Frozen {
@@ -130,6 +132,7 @@ impl Frozen {
             data_ends: base + data_ends,
             hashes: base + hashes,
             data: base + data.start..base + data.end,
+            section_start: base,
         })
     }
 
@@ -374,6 +377,29 @@ impl<T: DeserializeOwned> Table<T> {
     }
 }
 
+/// The ids of a table whatever its entities' type, so the state can walk its six tables'
+/// ids in one loop (abbreviations, prefix lookups).
+pub trait Ids {
+    /// Every id in creation order.
+    fn all(&self) -> Box<dyn Iterator<Item = &str> + '_>;
+    /// The ids added since the table was read from the cache.
+    fn added(&self) -> Box<dyn Iterator<Item = &str> + '_>;
+    /// Ids read from the cache that sort next to `id`.
+    fn near(&self, id: &str) -> Vec<&str>;
+}
+
+impl<T: DeserializeOwned> Ids for Table<T> {
+    fn all(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(self.ids())
+    }
+    fn added(&self) -> Box<dyn Iterator<Item = &str> + '_> {
+        Box::new(self.added_ids())
+    }
+    fn near(&self, id: &str) -> Vec<&str> {
+        self.frozen_neighbours(id).collect()
+    }
+}
+
 impl<T: Briefed + DeserializeOwned> Table<T> {
     /// The brief of the entity at a position: computed from the entity when it was decoded
     /// (it may have changed since), else read from the cache without decoding.
@@ -464,10 +490,10 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         Ok(data_start)
     }
 
-    /// Where the part of this table's section that the file's checksum covers ends (its
-    /// entities' bytes, after it, are checked one by one when decoded).
-    pub(super) fn checked_end(&self) -> Option<usize> {
-        self.frozen.as_ref().map(|f| f.data.start)
+    /// The part of this table's section that the file's checksum covers: all of it but its
+    /// entities' bytes, which are checked one by one when decoded.
+    pub(super) fn checked(&self) -> Option<Range<usize>> {
+        self.frozen.as_ref().map(|f| f.section_start..f.data.start)
     }
 
     /// A table over a section of a cache file; `None` when the section is malformed.
