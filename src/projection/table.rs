@@ -22,6 +22,9 @@
 //! the file costs what the index costs, not what the entities cost. An entity that fails its
 //! check is left out and [`damage_seen`] says so: the ledger then reads the refs instead.
 
+mod cells;
+
+use cells::Cells;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -221,31 +224,43 @@ fn read_u64(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b))
 }
 
-/// An entity: decoded (or added) once, or undecodable (`None`, reported once).
-type Slot<T> = OnceLock<Option<Box<T>>>;
+/// One entity's place in a table.
+#[derive(Clone)]
+struct Entry<T> {
+    /// Decoded (or added) once, or undecodable (`None`, reported once).
+    entity: OnceLock<Option<Box<T>>>,
+    /// Computed from the decoded entity; cleared when the entity is changed.
+    brief: OnceLock<Box<[u8]>>,
+}
+
+impl<T> Default for Entry<T> {
+    fn default() -> Self {
+        Entry {
+            entity: OnceLock::new(),
+            brief: OnceLock::new(),
+        }
+    }
+}
 
 /// Entities in creation order with lookup by id. A second creation of the same id is ignored:
 /// the first one in the total order wins.
 pub struct Table<T> {
     frozen: Option<Frozen>,
-    /// One slot per entity: the frozen ones first (filled when first read), then those added.
-    slots: Vec<Slot<T>>,
+    /// One entry per entity: the frozen ones first (filled when first read), then those added.
+    entries: Cells<Entry<T>>,
     /// Positions of the entities added since the table was read from the cache.
     added: HashMap<String, usize>,
     /// Their ids, in the order they were added.
     added_ids: Vec<String>,
-    /// Briefs computed from decoded entities, per slot; cleared when an entity is changed.
-    briefs: Vec<OnceLock<Box<[u8]>>>,
 }
 
 impl<T> Default for Table<T> {
     fn default() -> Self {
         Table {
             frozen: None,
-            slots: Vec::new(),
+            entries: Cells::default(),
             added: HashMap::new(),
             added_ids: Vec::new(),
-            briefs: Vec::new(),
         }
     }
 }
@@ -254,25 +269,25 @@ impl<T: Clone> Clone for Table<T> {
     fn clone(&self) -> Self {
         Table {
             frozen: self.frozen.clone(),
-            slots: self.slots.clone(),
+            entries: self.entries.clone(),
             added: self.added.clone(),
             added_ids: self.added_ids.clone(),
-            briefs: self.briefs.clone(),
         }
     }
 }
 
 impl<T> std::fmt::Debug for Table<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Table({} entities)", self.slots.len())
+        write!(f, "Table({} entities)", self.entries.len())
     }
 }
 
 impl<T: DeserializeOwned> Table<T> {
     /// The entity at a position (creation order), decoded if it was not yet.
     pub fn at(&self, i: usize) -> Option<&T> {
-        self.slots
+        self.entries
             .get(i)?
+            .entity
             .get_or_init(|| {
                 let frozen = self.frozen.as_ref()?;
                 match frozen.raw(i).map(rmp_serde::from_slice) {
@@ -301,11 +316,10 @@ impl<T: DeserializeOwned> Table<T> {
     pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
         let i = self.position(id)?;
         self.at(i)?;
+        let entry = self.entries.get_mut(i)?;
         // The entity may change: its brief is computed again when next asked for.
-        if let Some(brief) = self.briefs.get_mut(i) {
-            brief.take();
-        }
-        self.slots.get_mut(i)?.get_mut()?.as_deref_mut()
+        entry.brief.take();
+        entry.entity.get_mut()?.as_deref_mut()
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -314,24 +328,26 @@ impl<T: DeserializeOwned> Table<T> {
 
     pub(super) fn insert(&mut self, id: String, item: T) {
         if !self.contains(&id) {
-            self.added.insert(id.clone(), self.slots.len());
+            self.added.insert(id.clone(), self.entries.len());
             self.added_ids.push(id);
-            self.slots.push(OnceLock::from(Some(Box::new(item))));
-            self.briefs.push(OnceLock::new());
+            self.entries.push(Entry {
+                entity: OnceLock::from(Some(Box::new(item))),
+                brief: OnceLock::new(),
+            });
         }
     }
 
     /// Every entity, oldest first (decoding those not read yet).
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
-        (0..self.slots.len()).filter_map(|i| self.at(i))
+        (0..self.entries.len()).filter_map(|i| self.at(i))
     }
 
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.entries.len() == 0
     }
 
     /// Every id in creation order, without decoding any entity.
@@ -404,9 +420,10 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
     /// The brief of the entity at a position: computed from the entity when it was decoded
     /// (it may have changed since), else read from the cache without decoding.
     pub fn brief_at(&self, i: usize) -> &[u8] {
-        match (self.slots.get(i).and_then(OnceLock::get), &self.frozen) {
-            (Some(Some(entity)), _) => match self.briefs.get(i) {
-                Some(cell) => cell.get_or_init(|| {
+        let entry = self.entries.peek(i);
+        match (entry.and_then(|e| e.entity.get()), &self.frozen) {
+            (Some(Some(entity)), _) => match entry {
+                Some(entry) => entry.brief.get_or_init(|| {
                     let mut out = Vec::new();
                     entity.brief(&mut out);
                     out.into_boxed_slice()
@@ -420,7 +437,7 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
 
     /// Every position with its brief, in creation order.
     pub fn briefs(&self) -> impl DoubleEndedIterator<Item = (usize, &[u8])> {
-        (0..self.slots.len()).map(|i| (i, self.brief_at(i)))
+        (0..self.entries.len()).map(|i| (i, self.brief_at(i)))
     }
 }
 
@@ -428,7 +445,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// Append this table's section (see the module comment) to `out`; returns where the
     /// entities' bytes start in `out`.
     pub(super) fn encode(&self, out: &mut Vec<u8>) -> Result<usize, rmp_serde::encode::Error> {
-        let count = self.slots.len();
+        let count = self.entries.len();
         let mut ids: Vec<&str> = Vec::with_capacity(count);
         if let Some(frozen) = &self.frozen {
             ids.extend((0..frozen.count).map(|i| frozen.id(i)));
@@ -440,9 +457,12 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let mut data = Vec::new();
         let mut data_ends = Vec::with_capacity(count);
         let mut hashes = Vec::with_capacity(count);
-        for (i, slot) in self.slots.iter().enumerate() {
+        for i in 0..count {
             let start = data.len();
-            match (slot.get(), &self.frozen) {
+            match (
+                self.entries.peek(i).and_then(|e| e.entity.get()),
+                &self.frozen,
+            ) {
                 (Some(Some(entity)), _) => rmp_serde::encode::write_named(&mut data, entity)?,
                 (None, Some(frozen)) => match frozen.raw(i) {
                     Some(raw) => data.extend_from_slice(raw),
@@ -499,16 +519,11 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// A table over a section of a cache file; `None` when the section is malformed.
     pub(super) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
         let frozen = Frozen::parse(bytes, section)?;
-        let mut slots = Vec::with_capacity(frozen.count);
-        slots.resize_with(frozen.count, OnceLock::new);
-        let mut briefs = Vec::with_capacity(frozen.count);
-        briefs.resize_with(frozen.count, OnceLock::new);
         Some(Table {
+            entries: Cells::with_len(frozen.count),
             frozen: Some(frozen),
-            slots,
             added: HashMap::new(),
             added_ids: Vec::new(),
-            briefs,
         })
     }
 }

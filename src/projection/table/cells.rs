@@ -1,0 +1,104 @@
+//! Cells by position whose memory is allocated a chunk at a time, on first use.
+//!
+//! A table read from the cache has one cell per entity (100k and more), but a command reads a
+//! handful: allocating and initialising a cell for each was a tenth of an append. Here opening
+//! costs one pointer-sized slot per [`CHUNK`] cells, and a chunk is allocated when one of its
+//! cells is first asked for.
+
+use std::sync::OnceLock;
+
+/// Cells per chunk.
+const CHUNK: usize = 64;
+
+#[derive(Clone)]
+pub(super) struct Cells<V> {
+    chunks: Vec<OnceLock<Box<[V]>>>,
+    len: usize,
+}
+
+impl<V: Default> Cells<V> {
+    pub(super) fn with_len(len: usize) -> Self {
+        Cells {
+            chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
+            len,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The cell at `i`, allocating its chunk if it was never used.
+    pub(super) fn get(&self, i: usize) -> Option<&V> {
+        if i >= self.len {
+            return None;
+        }
+        self.chunks
+            .get(i / CHUNK)?
+            .get_or_init(new_chunk)
+            .get(i % CHUNK)
+    }
+
+    /// The cell at `i` if its chunk was ever used (`None` means it holds the default).
+    pub(super) fn peek(&self, i: usize) -> Option<&V> {
+        if i >= self.len {
+            return None;
+        }
+        self.chunks.get(i / CHUNK)?.get()?.get(i % CHUNK)
+    }
+
+    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut V> {
+        self.get(i)?;
+        self.chunks
+            .get_mut(i / CHUNK)?
+            .get_mut()?
+            .get_mut(i % CHUNK)
+    }
+
+    pub(super) fn push(&mut self, value: V) {
+        if self.len == self.chunks.len() * CHUNK {
+            self.chunks.push(OnceLock::new());
+        }
+        self.len += 1;
+        if let Some(cell) = self.get_mut(self.len - 1) {
+            *cell = value;
+        }
+    }
+}
+
+impl<V> Default for Cells<V> {
+    fn default() -> Self {
+        Cells {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+fn new_chunk<V: Default>() -> Box<[V]> {
+    (0..CHUNK).map(|_| V::default()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_allocated_when_used() {
+        let mut cells: Cells<u32> = Cells::with_len(130);
+        assert_eq!(cells.peek(100), None, "never used");
+        assert_eq!(cells.get(100), Some(&0));
+        assert_eq!(cells.peek(101), Some(&0), "its chunk is there now");
+        assert_eq!(cells.peek(5), None);
+        assert_eq!(cells.get(130), None, "past the end");
+        *cells.get_mut(3).expect("in range") = 7;
+        for n in 0..70 {
+            cells.push(n);
+        }
+        assert_eq!(cells.len(), 200);
+        assert_eq!(cells.get(3), Some(&7));
+        assert_eq!(cells.get(130), Some(&0));
+        assert_eq!(cells.get(199), Some(&69));
+        assert_eq!(cells.get(200), None);
+    }
+}
