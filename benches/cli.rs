@@ -3,6 +3,8 @@
 //!
 //!     cargo bench --bench cli                       # 10k, 100k and 1M events
 //!     LEDGER_BENCH_SIZES=10000,100000 cargo bench --bench cli
+//!     cargo build-static && LEDGER_BENCH_BIN=target/x86_64-unknown-linux-gnu/release/git-ledger \
+//!         cargo bench --bench cli                   # the statically linked build
 //!
 //! For each ledger size it generates a sample ledger (batched commits), then measures:
 //! a cold `status` (no cache) with its peak memory, warm `status`, `ready` and
@@ -14,7 +16,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_git-ledger");
+/// The binary measured: `LEDGER_BENCH_BIN`, else the one cargo built for the bench.
+fn bin() -> &'static str {
+    static BIN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        match std::env::var("LEDGER_BENCH_BIN") {
+            // Commands run in the sample repositories: make a relative path absolute.
+            Ok(path) => std::fs::canonicalize(&path)
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or(path),
+            Err(_) => env!("CARGO_BIN_EXE_git-ledger").into(),
+        }
+    })
+}
 const WRITER: &str = "0a1b2c3d4e5f";
 
 fn main() {
@@ -27,8 +41,9 @@ fn main() {
     std::fs::create_dir_all(&home).expect("home");
     let env = Env { home };
     println!(
-        "git-ledger benchmarks ({} cores); medians, whole processes\n",
-        cores()
+        "git-ledger benchmarks ({} cores); medians, whole processes\nbinary: {}\n",
+        cores(),
+        bin()
     );
 
     let hooks = hooks_ratio(&env, &root.path().join("hooks"), 60);
@@ -150,7 +165,7 @@ fn generate(env: &Env, repo: &Path, size: usize) -> Duration {
 }
 
 fn run(env: &Env, repo: &Path, args: &[&str]) -> std::process::ExitStatus {
-    env.command(BIN, repo)
+    env.command(bin(), repo)
         .args(args)
         .status()
         .expect("git-ledger")
@@ -168,7 +183,11 @@ fn time(env: &Env, repo: &Path, args: &[&str]) -> Duration {
 fn cold_status(env: &Env, repo: &Path) -> (Duration, u64) {
     let _ = std::fs::remove_dir_all(repo.join(".git/ledger/cache"));
     let start = Instant::now();
-    let child = env.command(BIN, repo).arg("status").spawn().expect("spawn");
+    let child = env
+        .command(bin(), repo)
+        .arg("status")
+        .spawn()
+        .expect("spawn");
     let (ok, rss) = wait_with_rss(child);
     let elapsed = start.elapsed();
     assert!(ok, "cold status failed");
