@@ -210,7 +210,7 @@ fn wait_with_rss(child: std::process::Child) -> (bool, u64) {
 
 fn task_id(env: &Env, repo: &Path) -> String {
     let output = env
-        .command(BIN, repo)
+        .command(bin(), repo)
         .args(["task", "add", "noted task", "--json"])
         .stdout(Stdio::piped())
         .output()
