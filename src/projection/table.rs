@@ -74,8 +74,9 @@ struct Frozen {
 }
 
 impl Frozen {
-    /// Check a section's structure (not its entities: they are checked when decoded, and the
-    /// whole file has a checksum).
+    /// Check a section's shape in constant time: its arrays fit, and each blob ends where its
+    /// last item does. Items are not walked: the file's checksum covers the index, every
+    /// slice taken later is bounds-checked, and entities are checked when decoded.
     fn parse(bytes: SharedBytes, section: Range<usize>) -> Option<Frozen> {
         let all = (*bytes).as_ref();
         let s = all.get(section.clone())?;
@@ -96,32 +97,15 @@ impl Frozen {
         if data.start > data.end {
             return None;
         }
-        std::str::from_utf8(s.get(ids.clone())?).ok()?;
-        // Ends must rise and stay inside their blobs, so every slice taken later is valid.
-        let mut last = 0;
-        for i in 0..count {
-            let end = read_u32(s, id_ends + 4 * i)? as usize;
-            let position = read_u32(s, order + 4 * i)? as usize;
-            if end < last || end > ids_len || position >= count {
+        if let Some(last) = count.checked_sub(1) {
+            let ends_match = read_u32(s, id_ends + 4 * last)? as usize == ids_len
+                && read_u32(s, brief_ends + 4 * last)? as usize == briefs_len
+                && read_u64(s, data_ends + 8 * last)? == (data.end - data.start) as u64;
+            if !ends_match {
                 return None;
             }
-            last = end;
-        }
-        let mut last = 0;
-        for i in 0..count {
-            let end = read_u32(s, brief_ends + 4 * i)? as usize;
-            if end < last || end > briefs_len {
-                return None;
-            }
-            last = end;
-        }
-        let mut last = 0u64;
-        for i in 0..count {
-            let end = read_u64(s, data_ends + 8 * i)?;
-            if end < last || end > (data.end - data.start) as u64 {
-                return None;
-            }
-            last = end;
+        } else if ids_len != 0 || briefs_len != 0 || !data.is_empty() {
+            return None;
         }
         let base = section.start;
         Some(Frozen {
@@ -175,9 +159,15 @@ impl Frozen {
 
     /// The bytes of entity `i`, if they pass their check.
     fn raw(&self, i: usize) -> Option<&[u8]> {
-        let raw = self.item(&self.data, self.data_ends, 8, i);
-        let expected = read_u64(self.all(), self.hashes + 8 * i)?;
+        let (raw, expected) = self.unchecked(i)?;
         (xxhash_rust::xxh3::xxh3_64(raw) == expected).then_some(raw)
+    }
+
+    /// The bytes of entity `i` with the hash they were written with, not checked: what a
+    /// rewrite copies as it is (damage stays detectable where it is decoded).
+    fn unchecked(&self, i: usize) -> Option<(&[u8], u64)> {
+        let raw = self.item(&self.data, self.data_ends, 8, i);
+        Some((raw, read_u64(self.all(), self.hashes + 8 * i)?))
     }
 
     /// The ids that sort right before and right after `id` (or are `id`).
@@ -393,6 +383,23 @@ impl<T: DeserializeOwned> Table<T> {
     }
 }
 
+/// Where an entity's bytes come from when a table is written.
+enum Piece<'a> {
+    /// Copied from the cache file as they are.
+    Frozen(&'a [u8]),
+    /// Encoded again (the entity was decoded, perhaps changed), at this range of a buffer.
+    Fresh(Range<usize>),
+}
+
+impl Piece<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Piece::Frozen(raw) => raw.len(),
+            Piece::Fresh(range) => range.len(),
+        }
+    }
+}
+
 /// The ids of a table whatever its entities' type, so the state can walk its six tables'
 /// ids in one loop (abbreviations, prefix lookups).
 pub trait Ids {
@@ -454,25 +461,36 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let mut order: Vec<u32> = (0..count as u32).collect();
         order.sort_unstable_by(|a, b| ids[*a as usize].cmp(ids[*b as usize]));
 
-        let mut data = Vec::new();
-        let mut data_ends = Vec::with_capacity(count);
-        let mut hashes = Vec::with_capacity(count);
+        // Entities nobody decoded are copied as they are, with their hashes; the others are
+        // encoded into `fresh` first, so that the index (which needs every entity's length)
+        // can be written before the bytes are copied once, into place.
+        let mut fresh = Vec::new();
+        let mut pieces: Vec<(Piece, u64)> = Vec::with_capacity(count);
         for i in 0..count {
-            let start = data.len();
-            match (
-                self.entries.peek(i).and_then(|e| e.entity.get()),
-                &self.frozen,
-            ) {
-                (Some(Some(entity)), _) => rmp_serde::encode::write_named(&mut data, entity)?,
-                (None, Some(frozen)) => match frozen.raw(i) {
-                    Some(raw) => data.extend_from_slice(raw),
-                    None => DAMAGE_SEEN.store(true, Ordering::Relaxed),
+            let entity = self.entries.peek(i).and_then(|e| e.entity.get());
+            let piece = match (entity, &self.frozen) {
+                (Some(Some(entity)), _) => {
+                    let start = fresh.len();
+                    rmp_serde::encode::write_named(&mut fresh, entity)?;
+                    let hash = xxhash_rust::xxh3::xxh3_64(&fresh[start..]);
+                    (Piece::Fresh(start..fresh.len()), hash)
+                }
+                (None, Some(frozen)) => match frozen.unchecked(i) {
+                    Some((raw, hash)) => (Piece::Frozen(raw), hash),
+                    None => (Piece::Fresh(0..0), xxhash_rust::xxh3::xxh3_64(&[])),
                 },
-                _ => {}
-            }
-            data_ends.push(data.len() as u64);
-            hashes.push(xxhash_rust::xxh3::xxh3_64(&data[start..]));
+                _ => (Piece::Fresh(0..0), xxhash_rust::xxh3::xxh3_64(&[])),
+            };
+            pieces.push(piece);
         }
+        let mut data_len = 0u64;
+        let data_ends: Vec<u64> = pieces
+            .iter()
+            .map(|(piece, _)| {
+                data_len += piece.len() as u64;
+                data_len
+            })
+            .collect();
 
         let ids_len: usize = ids.iter().map(|id| id.len()).sum();
         out.extend_from_slice(&(count as u32).to_le_bytes());
@@ -502,11 +520,17 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         for end in data_ends {
             out.extend_from_slice(&end.to_le_bytes());
         }
-        for hash in hashes {
+        for (_, hash) in &pieces {
             out.extend_from_slice(&hash.to_le_bytes());
         }
         let data_start = out.len();
-        out.extend_from_slice(&data);
+        out.reserve(data_len as usize);
+        for (piece, _) in &pieces {
+            match piece {
+                Piece::Frozen(raw) => out.extend_from_slice(raw),
+                Piece::Fresh(range) => out.extend_from_slice(&fresh[range.clone()]),
+            }
+        }
         Ok(data_start)
     }
 
@@ -587,6 +611,28 @@ mod tests {
         assert_eq!(ids, ["t-c", "t-a", "t-b", "t-d"]);
         let briefs: Vec<u8> = again.briefs().map(|(_, b)| b[0]).collect();
         assert_eq!(briefs, [1, 2, 30, 4]);
+    }
+
+    #[test]
+    fn damage_copied_by_a_rewrite_is_still_found_when_decoded() {
+        let mut table = Table::default();
+        for (id, n) in [("t-a", 1), ("t-b", 2)] {
+            table.insert(id.into(), thing(id, n));
+        }
+        let mut bytes = Vec::new();
+        let data_start = table.encode(&mut bytes).expect("encode");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x01; // inside t-b's bytes
+        assert!(data_start < last);
+        let len = bytes.len();
+        let damaged = Table::<Thing>::decode(Arc::new(bytes), 0..len).expect("decode");
+        let rewritten = reread(&damaged);
+        assert_eq!(rewritten.get("t-a"), Some(&thing("t-a", 1)));
+        assert_eq!(
+            rewritten.get("t-b"),
+            None,
+            "the damage was carried, not laundered"
+        );
     }
 
     #[test]

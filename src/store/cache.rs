@@ -5,7 +5,8 @@
 use super::Store;
 use crate::projection::table::SharedBytes;
 use git2::Oid;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
@@ -90,11 +91,56 @@ impl Store {
         if !tips.is_empty() {
             bytes.push('\n');
         }
-        let mut bytes = bytes.into_bytes();
-        bytes.extend_from_slice(payload);
         let temp = path.with_extension(format!("tmp-{}", std::process::id()));
-        std::fs::write(&temp, bytes)?;
-        std::fs::rename(temp, path)
+        let written = std::fs::File::create(&temp).and_then(|mut file| {
+            file.write_all(bytes.as_bytes())?;
+            file.write_all(payload)
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
+        replace(&temp, &path)
+    }
+}
+
+/// Put the file at `temp` in place of the one at `path`, atomically for readers.
+///
+/// Renaming over an existing file makes ext4 write the new file's data out first (its
+/// `auto_da_alloc` safeguard for files replaced without fsync): 15-40 ms for a 16 MB cache
+/// here. Exchanging the two names and removing the old file does not wait, and readers still
+/// see one whole file or the other.
+fn replace(temp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if exchange(temp, path).is_ok() {
+        let _ = std::fs::remove_file(temp);
+        return Ok(());
+    }
+    std::fs::rename(temp, path)
+}
+
+/// Swap two paths in one step (`renameat2` with `RENAME_EXCHANGE`); fails when `b` does not
+/// exist or the file system cannot exchange.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: both are valid NUL-terminated strings that outlive the call, which keeps no
+    // pointer to them.
+    let result = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if result == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 
