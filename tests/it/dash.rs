@@ -72,15 +72,20 @@ impl<'a> Tmux<'a> {
 
     /// The screen once it shows `text` (polled; the dashboard draws within a poll interval).
     fn wait_for(&self, text: &str) -> String {
+        self.wait_for_all(&[text])
+    }
+
+    /// The screen once it shows every one of `texts` (a frame may be caught half drawn).
+    fn wait_for_all(&self, texts: &[&str]) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if texts.iter().all(|text| screen.contains(text)) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "the screen never showed {text:?}:\n{screen}"
+                "the screen never showed all of {texts:?}:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -143,11 +148,14 @@ fn dashboard_in_tmux_shows_the_panes_and_reacts_to_keys() {
     let events = repo.event_count();
     let tmux = Tmux::start(&repo);
 
-    let screen = tmux.wait_for("[Tasks]");
-    for pane in ["Objectives", "Agents", "Open decisions", "Events"] {
-        assert!(screen.contains(pane), "no {pane} pane:\n{screen}");
-    }
-    assert!(screen.contains("[stalled]"), "{screen}");
+    let screen = tmux.wait_for_all(&[
+        "[Tasks]",
+        "Objectives",
+        "Agents",
+        "Open decisions",
+        "Events",
+        "[stalled]",
+    ]);
     assert_eq!(screen.lines().count(), 24, "{screen}");
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
     insta::assert_snapshot!("dash_80x24", screen);
