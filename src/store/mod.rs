@@ -16,7 +16,6 @@ pub use upkeep::GC_EVERY_COMMITS;
 
 use crate::event::Event;
 use git2::{ErrorCode, ObjectType, Oid, Repository, Signature};
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub const REF_PREFIX: &str = "refs/ledger/v1/writers/";
@@ -146,62 +145,99 @@ impl Store {
 
     /// Read every event reachable from the given writer tips (a server hook reads the tips a
     /// push is about to set, before they are set).
+    ///
+    /// Walking a chain is sequential (each commit names its parent), but decoding the events
+    /// of the commits read (JSON, then BLAKE3 to check each id) is most of a cold read: it
+    /// runs on the other cores meanwhile.
     pub fn snapshot_of(&self, tips: Vec<(String, Oid)>) -> Result<Snapshot, Error> {
         let odb = self.repo.odb()?;
         let own_ref = self.writer.as_ref().map(|w| format!("{REF_PREFIX}{w}"));
         let mut snapshot = Snapshot::default();
-        let mut seen = HashSet::new();
-        snapshot.tips = tips.clone();
-        for (name, tip) in tips {
-            let own = Some(&name) == own_ref.as_ref();
-            if own {
-                snapshot.own_tip = Some(tip);
-            }
-            let mut next = Some(tip);
-            while let Some(oid) = next {
-                snapshot.own_commits += usize::from(own);
-                let problem = |message: String| Problem {
-                    reference: name.clone(),
-                    commit: oid.to_string(),
-                    message,
-                };
-                let object = match odb.read(oid) {
-                    Ok(object) if object.kind() == ObjectType::Commit => object,
-                    Ok(_) => {
-                        snapshot.problems.push(problem(
-                            "not a commit; the rest of this ref is skipped".into(),
-                        ));
-                        break;
-                    }
-                    Err(e) => {
-                        snapshot.problems.push(problem(format!(
-                            "cannot read the commit ({}); the rest of this ref is skipped",
-                            e.message()
-                        )));
-                        break;
-                    }
-                };
-                let (parent, lines) = parse_commit(object.data());
-                next = parent;
-                if lines.is_empty() {
-                    snapshot
-                        .problems
-                        .push(problem("the commit holds no events".into()));
-                }
-                for line in lines {
-                    let parsed = decode_line(line);
-                    match parsed {
-                        Ok(event) => {
-                            if seen.insert(event.id.clone()) {
-                                snapshot.events.push(event);
-                            }
+        // Problems with the position of their commit in the walk, to keep them in that order.
+        let mut problems: Vec<(usize, Problem)> = Vec::new();
+        let problem = |reference: &str, commit: Oid, message: String| Problem {
+            reference: reference.to_string(),
+            commit: commit.to_string(),
+            message,
+        };
+        let (to_decode, read) = std::sync::mpsc::sync_channel::<Read>(32);
+        let read = std::sync::Mutex::new(read);
+        let (to_merge, done) = std::sync::mpsc::channel::<Decoded>();
+        let mut decoded: Vec<Decoded> = std::thread::scope(|scope| {
+            for _ in 0..decoders() {
+                let (read, to_merge) = (&read, to_merge.clone());
+                scope.spawn(move || {
+                    // The lock is held while waiting for the next commit, not while decoding.
+                    while let Some(commit) = read.lock().ok().and_then(|r| r.recv().ok()) {
+                        if to_merge.send(decode_commit(commit)).is_err() {
+                            return;
                         }
-                        Err(message) => snapshot.problems.push(problem(message)),
                     }
+                });
+            }
+            drop(to_merge);
+            let mut at = 0;
+            for (reference, (name, tip)) in tips.iter().enumerate() {
+                let own = Some(name) == own_ref.as_ref();
+                if own {
+                    snapshot.own_tip = Some(*tip);
+                }
+                let mut next = Some(*tip);
+                while let Some(oid) = next {
+                    snapshot.own_commits += usize::from(own);
+                    let object = match odb.read(oid) {
+                        Ok(object) if object.kind() == ObjectType::Commit => object,
+                        Ok(_) => {
+                            let message = "not a commit; the rest of this ref is skipped";
+                            problems.push((at, problem(name, oid, message.into())));
+                            break;
+                        }
+                        Err(e) => {
+                            let message = format!(
+                                "cannot read the commit ({}); the rest of this ref is skipped",
+                                e.message()
+                            );
+                            problems.push((at, problem(name, oid, message)));
+                            break;
+                        }
+                    };
+                    next = commit_parent(object.data());
+                    let commit = Read {
+                        at,
+                        reference,
+                        oid,
+                        data: object.data().to_vec(),
+                    };
+                    if to_decode.send(commit).is_err() {
+                        break;
+                    }
+                    at += 1;
+                }
+            }
+            drop(to_decode);
+            done.iter().collect()
+        });
+        decoded.sort_by_key(|commit| commit.at);
+        for commit in decoded {
+            let name = tips.get(commit.reference).map_or("", |(name, _)| name);
+            if commit.events.is_empty() {
+                let message = "the commit holds no events".to_string();
+                problems.push((commit.at, problem(name, commit.oid, message)));
+            }
+            for parsed in commit.events {
+                match parsed {
+                    Ok(event) => snapshot.events.push(event),
+                    Err(message) => problems.push((commit.at, problem(name, commit.oid, message))),
                 }
             }
         }
+        // The same event read twice (from two writers' chains after an import) has the same
+        // id, hence the same clock and writer: sorted, the copies are neighbours.
         snapshot.events.sort_by(|a, b| a.order(b));
+        snapshot.events.dedup_by(|a, b| a.id == b.id);
+        problems.sort_by_key(|(at, _)| *at);
+        snapshot.problems = problems.into_iter().map(|(_, p)| p).collect();
+        snapshot.tips = tips;
         Ok(snapshot)
     }
 
@@ -486,18 +522,61 @@ pub fn commit_message(events: &[Event]) -> String {
     message
 }
 
-/// Split a raw commit object into its first parent and the event lines of its message.
-pub(crate) fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
+/// A commit read from a chain, to decode.
+struct Read {
+    /// Its position in the walk.
+    at: usize,
+    /// Which of the tips it was reached from.
+    reference: usize,
+    oid: Oid,
+    data: Vec<u8>,
+}
+
+/// A commit's events, decoded (or why a line could not be).
+struct Decoded {
+    at: usize,
+    reference: usize,
+    oid: Oid,
+    events: Vec<Result<Event, String>>,
+}
+
+fn decode_commit(commit: Read) -> Decoded {
+    let (_, lines) = parse_commit(&commit.data);
+    Decoded {
+        at: commit.at,
+        reference: commit.reference,
+        oid: commit.oid,
+        events: lines.into_iter().map(decode_line).collect(),
+    }
+}
+
+/// Threads decoding events during a full read: one per core (the walk itself mostly waits on
+/// zlib and the disk).
+fn decoders() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}
+
+/// A raw commit object's header and message.
+fn split_commit(data: &[u8]) -> (&[u8], &[u8]) {
     // memchr instead of byte-by-byte iterators: this runs for every commit of every read.
-    let split = memchr::memmem::find(data, b"\n\n");
-    let (header, message) = match split {
+    match memchr::memmem::find(data, b"\n\n") {
         Some(at) => (&data[..at], &data[at + 2..]),
         None => (data, &data[data.len()..]),
-    };
-    let parent = split_lines(header)
+    }
+}
+
+/// The first parent named in a raw commit object.
+fn commit_parent(data: &[u8]) -> Option<Oid> {
+    split_lines(split_commit(data).0)
         .find_map(|line| line.strip_prefix(b"parent "))
         .and_then(|hex| std::str::from_utf8(hex).ok())
-        .and_then(|hex| Oid::from_str(hex.trim()).ok());
+        .and_then(|hex| Oid::from_str(hex.trim()).ok())
+}
+
+/// Split a raw commit object into its first parent and the event lines of its message.
+pub(crate) fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
+    let parent = commit_parent(data);
+    let message = split_commit(data).1;
     // Events start after the summary paragraph, one a line.
     let body = match memchr::memmem::find(message, b"\n\n") {
         Some(at) => &message[at + 2..],
