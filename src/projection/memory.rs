@@ -473,7 +473,10 @@ pub fn context_reminder(state: &State, scope: &Scope) -> String {
 pub struct WorkingMemory {
     pub session: Option<Session>,
     pub focus: Option<Task>,
+    /// The newest tasks in progress (at most [`IN_PROGRESS_SHOWN`]), oldest first.
     pub in_progress: Vec<Task>,
+    /// How many tasks are in progress in all.
+    pub in_progress_total: usize,
     pub open_decisions: Vec<Decision>,
     pub last_actions: Vec<Action>,
     pub next_steps: NextSteps,
@@ -484,6 +487,10 @@ pub struct WorkingMemory {
 
 /// How many past actions working memory and `session resume` show.
 pub const LAST_ACTIONS: usize = 3;
+
+/// How many tasks in progress working memory shows: a session needs the ones it may pick up,
+/// not the thousands a large ledger can hold (those are a `task list` away).
+pub const IN_PROGRESS_SHOWN: usize = 20;
 
 pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
     let session = scope.session.and_then(|id| state.sessions.get(id)).cloned();
@@ -497,15 +504,17 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         .map(|e| action(state, e))
         .collect();
     last_actions.reverse();
+    let in_progress = state.tasks_where(|t| t.status == TaskStatus::InProgress);
+    let newest = &in_progress[in_progress.len().saturating_sub(IN_PROGRESS_SHOWN)..];
     WorkingMemory {
         session,
         focus: state.focus(scope.writer, scope.worktree).cloned(),
-        in_progress: state
-            .tasks_where(|t| t.status == TaskStatus::InProgress)
-            .into_iter()
-            .filter_map(|i| state.tasks.at(i))
+        in_progress: newest
+            .iter()
+            .filter_map(|&i| state.tasks.at(i))
             .cloned()
             .collect(),
+        in_progress_total: in_progress.len(),
         open_decisions: brief::open(&state.decisions).cloned().collect(),
         last_actions,
         next_steps: next_steps(state, scope),
@@ -538,14 +547,19 @@ impl WorkingMemory {
                 .collect(),
             "no task in focus (git ledger task start <id>)",
         );
-        doc.section(
-            "In progress",
-            self.in_progress
-                .iter()
-                .map(|t| task_line(state, t, now))
-                .collect(),
-            "nothing in progress",
-        );
+        let mut in_progress: Vec<String> = self
+            .in_progress
+            .iter()
+            .map(|t| task_line(state, t, now))
+            .collect();
+        if let Some(more) = self.in_progress_total.checked_sub(self.in_progress.len())
+            && more > 0
+        {
+            in_progress.push(format!(
+                "… and {more} older (git ledger task list --status in-progress)"
+            ));
+        }
+        doc.section("In progress", in_progress, "nothing in progress");
         doc.section(
             "Open decisions",
             self.open_decisions

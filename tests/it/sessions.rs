@@ -321,3 +321,36 @@ fn short_term_memory_covers_the_last_days() {
     assert_eq!(month["completed"].as_array().map(Vec::len), Some(2));
     assert_eq!(month["days"], 30);
 }
+
+#[test]
+fn working_memory_shows_the_newest_tasks_in_progress_and_counts_the_rest() {
+    let repo = TestRepo::new();
+    let mut started = Vec::new();
+    for n in 1..=22 {
+        let id = repo.task(&[&format!("Task {n}")]);
+        repo.ok(&["task", "start", &short(&id)]);
+        started.push(id);
+    }
+    let working = repo.json(&["memory", "working"]);
+    assert_eq!(working["in_progress_total"], 22);
+    let shown: Vec<&str> = working["in_progress"]
+        .as_array()
+        .expect("in_progress")
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    let newest: Vec<&str> = started[2..].iter().map(String::as_str).collect();
+    assert_eq!(shown, newest, "the newest 20, oldest first");
+    let text = repo.ok(&["memory", "working"]);
+    assert!(text.contains("Task 22"), "{text}");
+    assert!(
+        !text.contains("Task 2\n") && !text.contains("Task 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("… and 2 older (git ledger task list --status in-progress)"),
+        "{text}"
+    );
+    let listed = repo.json(&["task", "list", "--status", "in-progress"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(22), "the hint works");
+}
