@@ -59,6 +59,11 @@ fn status_code(status: TaskStatus) -> u8 {
     }
 }
 
+/// A task's status from the first byte of its brief, without reading the rest.
+pub fn task_status(brief: &[u8]) -> Option<TaskStatus> {
+    status_of(*brief.first()?)
+}
+
 fn status_of(code: u8) -> Option<TaskStatus> {
     Some(match code {
         0 => TaskStatus::Open,

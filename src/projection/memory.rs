@@ -406,7 +406,7 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             );
         }
         None => {
-            let top = state.ready_positions(None).first().copied();
+            let top = state.top_ready(None);
             if let Some(task) = top.and_then(|i| state.tasks.at(i)) {
                 let id = state.short(&task.id);
                 add(
@@ -426,8 +426,10 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             format!("git ledger decision make {id} \"<choice>\" --rationale \"<why>\""),
         );
     }
-    let blocked = state.tasks_where(|t| t.status == TaskStatus::Blocked);
-    if let Some(task) = blocked.first().and_then(|&i| state.tasks.at(i)) {
+    let blocked = state
+        .task_statuses()
+        .find(|(_, status)| *status == TaskStatus::Blocked);
+    if let Some(task) = blocked.and_then(|(i, _)| state.tasks.at(i)) {
         let id = state.short(&task.id);
         add(
             format!("Unblock {id}: {}", one_line(&task.title, 60)),
@@ -463,7 +465,10 @@ pub fn context_reminder(state: &State, scope: &Scope) -> String {
         }
         None => "no task in focus".to_string(),
     };
-    let open_tasks = state.tasks_where(|t| t.status != TaskStatus::Done).len();
+    let open_tasks = state
+        .task_statuses()
+        .filter(|(_, status)| *status != TaskStatus::Done)
+        .count();
     format!("{session}; {focus}; {open_tasks} open task(s)")
 }
 

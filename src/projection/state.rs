@@ -1525,9 +1525,8 @@ impl State {
     /// from the briefs: only the tasks shown need decoding.
     pub fn ready_positions(&self, role: Option<&str>) -> Vec<usize> {
         let mut ready: Vec<(u8, usize)> = Vec::new();
-        for (i, task) in self.task_briefs() {
-            if task.status == TaskStatus::Open
-                && role.is_none_or(|role| task.role == Some(role))
+        for (i, task) in self.open_task_briefs() {
+            if role.is_none_or(|role| task.role == Some(role))
                 && task.deps().all(|dep| self.is_closed_task(dep))
             {
                 ready.push((task.priority, i));
@@ -1535,6 +1534,36 @@ impl State {
         }
         ready.sort_by_key(|(priority, _)| *priority);
         ready.into_iter().map(|(_, i)| i).collect()
+    }
+
+    /// The task [`State::ready_positions`] would put first, in one pass without sorting:
+    /// dependencies are looked up only for a task that would beat the best found so far.
+    pub fn top_ready(&self, role: Option<&str>) -> Option<usize> {
+        let mut best: Option<(u8, usize)> = None;
+        for (i, task) in self.open_task_briefs() {
+            if best.is_none_or(|(priority, _)| task.priority < priority)
+                && role.is_none_or(|role| task.role == Some(role))
+                && task.deps().all(|dep| self.is_closed_task(dep))
+            {
+                best = Some((task.priority, i));
+            }
+        }
+        best.map(|(_, i)| i)
+    }
+
+    /// The open tasks' positions and briefs; the others are skipped on their first byte.
+    fn open_task_briefs(&self) -> impl Iterator<Item = (usize, TaskBrief<'_>)> {
+        self.tasks
+            .briefs()
+            .filter(|(_, bytes)| brief::task_status(bytes) == Some(TaskStatus::Open))
+            .filter_map(|(i, bytes)| Some((i, TaskBrief::parse(bytes)?)))
+    }
+
+    /// Every task's position and status, read from the first byte of its brief.
+    pub fn task_statuses(&self) -> impl DoubleEndedIterator<Item = (usize, TaskStatus)> {
+        self.tasks
+            .briefs()
+            .filter_map(|(i, bytes)| Some((i, brief::task_status(bytes)?)))
     }
 
     /// Every task's position and brief, in creation order, without decoding any task.

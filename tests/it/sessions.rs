@@ -354,3 +354,27 @@ fn working_memory_shows_the_newest_tasks_in_progress_and_counts_the_rest() {
     let listed = repo.json(&["task", "list", "--status", "in-progress"]);
     assert_eq!(listed.as_array().map(Vec::len), Some(22), "the hint works");
 }
+
+#[test]
+fn the_next_step_names_the_task_ready_lists_first() {
+    let repo = TestRepo::new();
+    repo.task(&["Low", "--priority", "3"]);
+    let dep = repo.task(&["Dependency", "--priority", "2"]);
+    repo.task(&[
+        "Urgent but waiting",
+        "--priority",
+        "0",
+        "--depends-on",
+        &dep,
+    ]);
+    let first = repo.task(&["First of the P1s", "--priority", "1"]);
+    repo.task(&["Second of the P1s", "--priority", "1"]);
+    let ready = repo.json(&["ready"]);
+    assert_eq!(ready[0]["id"], first.as_str(), "{ready}");
+    let text = repo.ok(&["memory", "working"]);
+    let expected = format!(
+        "Start the top ready task {}: First of the P1s",
+        short(&first)
+    );
+    assert!(text.contains(&expected), "{text}");
+}
