@@ -468,17 +468,16 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let mut pieces: Vec<(Piece, u64)> = Vec::with_capacity(count);
         for i in 0..count {
             let entity = self.entries.peek(i).and_then(|e| e.entity.get());
-            let piece = match (entity, &self.frozen) {
+            let stored = self.frozen.as_ref().and_then(|f| f.unchecked(i));
+            let piece = match (entity, stored) {
                 (Some(Some(entity)), _) => {
                     let start = fresh.len();
                     rmp_serde::encode::write_named(&mut fresh, entity)?;
                     let hash = xxhash_rust::xxh3::xxh3_64(&fresh[start..]);
                     (Piece::Fresh(start..fresh.len()), hash)
                 }
-                (None, Some(frozen)) => match frozen.unchecked(i) {
-                    Some((raw, hash)) => (Piece::Frozen(raw), hash),
-                    None => (Piece::Fresh(0..0), xxhash_rust::xxh3::xxh3_64(&[])),
-                },
+                (None, Some((raw, hash))) => (Piece::Frozen(raw), hash),
+                // An entity that could not be decoded (already reported): written empty.
                 _ => (Piece::Fresh(0..0), xxhash_rust::xxh3::xxh3_64(&[])),
             };
             pieces.push(piece);
