@@ -541,12 +541,16 @@ struct Decoded {
 }
 
 fn decode_commit(commit: Read) -> Decoded {
-    let (_, lines) = parse_commit(&commit.data);
+    // The walk already took the parent from the header.
+    let events = event_lines(&commit.data)
+        .into_iter()
+        .map(decode_line)
+        .collect();
     Decoded {
         at: commit.at,
         reference: commit.reference,
         oid: commit.oid,
-        events: lines.into_iter().map(decode_line).collect(),
+        events,
     }
 }
 
@@ -575,17 +579,20 @@ fn commit_parent(data: &[u8]) -> Option<Oid> {
 
 /// Split a raw commit object into its first parent and the event lines of its message.
 pub(crate) fn parse_commit(data: &[u8]) -> (Option<Oid>, Vec<&[u8]>) {
-    let parent = commit_parent(data);
+    (commit_parent(data), event_lines(data))
+}
+
+/// The event lines of a raw commit object's message.
+fn event_lines(data: &[u8]) -> Vec<&[u8]> {
     let message = split_commit(data).1;
     // Events start after the summary paragraph, one a line.
     let body = match memchr::memmem::find(message, b"\n\n") {
         Some(at) => &message[at + 2..],
         None => &message[message.len()..],
     };
-    let lines = split_lines(body)
+    split_lines(body)
         .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-        .collect();
-    (parent, lines)
+        .collect()
 }
 
 /// `data.split(|&b| b == b'\n')`, found with memchr.
