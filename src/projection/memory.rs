@@ -509,7 +509,11 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         .map(|e| action(state, e))
         .collect();
     last_actions.reverse();
-    let in_progress = state.tasks_where(|t| t.status == TaskStatus::InProgress);
+    let in_progress: Vec<usize> = state
+        .task_statuses()
+        .filter(|(_, status)| *status == TaskStatus::InProgress)
+        .map(|(i, _)| i)
+        .collect();
     let newest = &in_progress[in_progress.len().saturating_sub(IN_PROGRESS_SHOWN)..];
     WorkingMemory {
         session,
@@ -557,9 +561,10 @@ impl WorkingMemory {
             .iter()
             .map(|t| task_line(state, t, now))
             .collect();
-        if let Some(more) = self.in_progress_total.checked_sub(self.in_progress.len())
-            && more > 0
-        {
+        let more = self
+            .in_progress_total
+            .saturating_sub(self.in_progress.len());
+        if more > 0 {
             in_progress.push(format!(
                 "… and {more} older (git ledger task list --status in-progress)"
             ));
