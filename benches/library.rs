@@ -48,7 +48,7 @@ fn benches(c: &mut Criterion) {
         let (_dir, store) = sample(size);
         let events: Vec<Event> = store.snapshot().expect("snapshot").events;
         let full = State::from_events(events.clone());
-        let bytes: SharedBytes = Arc::new(full.to_cache(&()).expect("encode"));
+        let bytes: SharedBytes = Arc::new(full.to_cache(&()).expect("encode").to_vec());
         let label = format!("{}k", size / 1000);
 
         let mut group = c.benchmark_group(format!("ledger {label}"));
@@ -64,7 +64,7 @@ fn benches(c: &mut Criterion) {
         group.bench_function("open the cache", |b| b.iter(|| warm(&bytes)));
         group.bench_function("rewrite the cache, nothing decoded", |b| {
             let state = warm(&bytes);
-            b.iter(|| state.to_cache(&()).expect("encode"))
+            b.iter(|| state.to_cache(&()).expect("encode").to_vec())
         });
         let state = warm(&bytes);
         let scope = Scope {

@@ -312,8 +312,8 @@ impl Ledger {
             return;
         }
         let extra = (&loaded.problems, loaded.own_commits);
-        if let Ok(bytes) = loaded.state.to_cache(&extra) {
-            let _ = self.store.write_cache(&loaded.tips, &bytes);
+        if let Ok(encoded) = loaded.state.to_cache(&extra) {
+            let _ = self.store.write_cache(&loaded.tips, encoded.slices());
         }
     }
 

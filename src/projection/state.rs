@@ -15,8 +15,8 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use super::brief::{self, TaskBrief};
-use super::table::Ids;
 pub use super::table::Table;
+use super::table::{Encoded, Ids};
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -647,18 +647,18 @@ pub struct State {
 }
 
 /// Encode one table as a section of the cache: its length, then the section. Returns the
-/// range of `out` the cache's checksum covers: the section but its entities' bytes (the
+/// range of `out` the cache's checksum covers: the section's counts and chunk sums (the
 /// lengths are checked by the sections having to end exactly where the file does).
-fn put_section<T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
-    out: &mut Vec<u8>,
-    table: &Table<T>,
+fn put_section<'a, T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
+    out: &mut Encoded<'a>,
+    table: &'a Table<T>,
 ) -> Result<std::ops::Range<usize>, rmp_serde::encode::Error> {
-    let start = out.len();
-    out.extend_from_slice(&[0; 8]);
-    let data_start = table.encode(out)?;
+    let (start, length_at) = (out.len(), out.own().len());
+    out.own().extend_from_slice(&[0; 8]);
+    let summed = table.encode(out)?;
     let len = (out.len() - start - 8) as u64;
-    out[start..start + 8].copy_from_slice(&len.to_le_bytes());
-    Ok(start + 8..data_start)
+    out.own()[length_at..length_at + 8].copy_from_slice(&len.to_le_bytes());
+    Ok(summed)
 }
 
 /// The range of the length-prefixed section at `at`, moving `at` past it.
@@ -685,15 +685,21 @@ fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
 impl State {
     /// The state as the projection cache stores it, with `extra` beside it: a checksum, the
     /// small fields in one MessagePack value, then each table as a section read lazily
-    /// (`projection::table`). The checksum covers everything but the entities' bytes, which
-    /// carry their own.
-    pub fn to_cache<E: Serialize>(&self, extra: &E) -> Result<Vec<u8>, rmp_serde::encode::Error> {
-        let mut out = vec![0; 16 + 8];
-        rmp_serde::encode::write_named(&mut out, &(self, extra))?;
-        let len = (out.len() - 24) as u64;
-        out[16..24].copy_from_slice(&len.to_le_bytes());
+    /// (`projection::table`). The checksum covers the small fields and each section's counts
+    /// and chunk sums; the index is checked a chunk at a time where it is read, and each
+    /// entity's bytes carry their own hash.
+    pub fn to_cache<E: Serialize>(
+        &self,
+        extra: &E,
+    ) -> Result<Encoded<'_>, rmp_serde::encode::Error> {
+        let mut out = Encoded::default();
+        let core = out.own();
+        core.resize(16 + 8, 0);
+        rmp_serde::encode::write_named(core, &(self, extra))?;
+        let len = (core.len() - 24) as u64;
+        core[16..24].copy_from_slice(&len.to_le_bytes());
         let checked = [
-            24..out.len(),
+            24..core.len(),
             put_section(&mut out, &self.objectives)?,
             put_section(&mut out, &self.tasks)?,
             put_section(&mut out, &self.insights)?,
@@ -701,8 +707,9 @@ impl State {
             put_section(&mut out, &self.sessions)?,
             put_section(&mut out, &self.agents)?,
         ];
-        let sum = checksum(&out, &checked).to_le_bytes();
-        out[..16].copy_from_slice(&sum);
+        let own = out.own();
+        let sum = checksum(own, &checked).to_le_bytes();
+        own[..16].copy_from_slice(&sum);
         Ok(out)
     }
 

@@ -10,33 +10,41 @@
 //! Section layout (integers little-endian), one per table:
 //!
 //! ```text
-//! u32 count | u32 ids_len | ids (concatenated, creation order)
-//! count × u32 end of each id in ids | count × u32 positions sorted by id
-//! u32 briefs_len | count × u32 end of each brief | briefs ([`Briefed`], one after another)
+//! u32 count | u32 ids_len | u32 briefs_len
+//! chunks × u64 XXH3 of each run of 16 ids (with their ends)
+//! chunks × u64 XXH3 of each run of 16 entries of the sorted order
+//! chunks × u64 XXH3 of each run of 16 briefs, entity ends and entity hashes
+//! ids (concatenated, creation order) | count × u32 end of each id in ids
+//! count × u32 positions sorted by id
+//! count × u32 end of each brief | briefs ([`Briefed`], one after another)
 //! count × u64 end of each entity in data | count × u64 XXH3 of each entity's bytes
 //! data (MessagePack, one entity after another)
 //! ```
 //!
-//! Everything before `data` is covered by the file's checksum, checked when the file is read;
-//! an entity's bytes are checked against their own XXH3 when the entity is decoded, so reading
-//! the file costs what the index costs, not what the entities cost. An entity that fails its
-//! check is left out and [`damage_seen`] says so: the ledger then reads the refs instead.
+//! The three counts and the chunk sums are covered by the file's checksum, checked when the
+//! file is read. The rest is checked where it is read, so that a command costs what it reads,
+//! not what the ledger holds: a run of 16 index entries against its chunk sum the first time
+//! one of them is used (a lookup by id reads ids and the order only), an entity's bytes against their own XXH3 when it is decoded. Anything
+//! that fails its check is left out and [`damage_seen`] says so: the ledger then reads the
+//! refs instead.
 
 mod cells;
+mod encoded;
 
 use cells::Cells;
+pub use encoded::Encoded;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// Set when an entity read from the cache failed its check (damage after the file was
-/// written): what was computed from the cache may lack that entity.
+/// Set when something read from the cache failed its check (damage after the file was
+/// written): what was computed from the cache may lack it.
 static DAMAGE_SEEN: AtomicBool = AtomicBool::new(false);
 
-/// Whether an entity failed its check since [`forget_damage`] was last called.
+/// Whether something failed its check since [`forget_damage`] was last called.
 pub fn damage_seen() -> bool {
     DAMAGE_SEEN.load(Ordering::Relaxed)
 }
@@ -56,11 +64,30 @@ pub trait Briefed {
     fn brief(&self, out: &mut Vec<u8>);
 }
 
-/// One table's section of a cache file, not decoded.
-#[derive(Clone)]
-struct Frozen {
-    bytes: SharedBytes,
+/// Index entries per chunk sum. Small, because a lookup by id checks the chunk of each id it
+/// compares with, and those are spread over the table.
+const CHUNK: usize = 16;
+
+/// The three kinds of chunk sums, in the order they are stored.
+#[derive(Clone, Copy)]
+enum Sum {
+    /// Ids and their ends.
+    Ids = 0,
+    /// Places of the sorted order.
+    Order = 1,
+    /// Briefs and their ends, entity ends and entity hashes.
+    Rest = 2,
+}
+
+impl Sum {
+    const ALL: [Sum; 3] = [Sum::Ids, Sum::Order, Sum::Rest];
+}
+
+/// Where a section's parts are, relative to its start.
+#[derive(Clone, Debug)]
+struct Layout {
     count: usize,
+    chunks: usize,
     ids: Range<usize>,
     id_ends: usize,
     order: usize,
@@ -68,93 +95,198 @@ struct Frozen {
     briefs: Range<usize>,
     data_ends: usize,
     hashes: usize,
-    data: Range<usize>,
-    /// Where the section starts in the file.
-    section_start: usize,
+    data_start: usize,
+}
+
+impl Layout {
+    /// Bytes before the chunk sums: the three counts.
+    const HEAD: usize = 12;
+
+    fn new(count: usize, ids_len: usize, briefs_len: usize) -> Option<Layout> {
+        let chunks = count.div_ceil(CHUNK);
+        let ids_start = Self::HEAD.checked_add(chunks.checked_mul(8 * Sum::ALL.len())?)?;
+        let ids = ids_start..ids_start.checked_add(ids_len)?;
+        let id_ends = ids.end;
+        let order = id_ends.checked_add(count.checked_mul(4)?)?;
+        let brief_ends = order.checked_add(count.checked_mul(4)?)?;
+        let briefs_start = brief_ends.checked_add(count.checked_mul(4)?)?;
+        let briefs = briefs_start..briefs_start.checked_add(briefs_len)?;
+        let data_ends = briefs.end;
+        let hashes = data_ends.checked_add(count.checked_mul(8)?)?;
+        let data_start = hashes.checked_add(count.checked_mul(8)?)?;
+        Some(Layout {
+            count,
+            chunks,
+            ids,
+            id_ends,
+            order,
+            brief_ends,
+            briefs,
+            data_ends,
+            hashes,
+            data_start,
+        })
+    }
+
+    /// The part the file's checksum covers: the counts and the chunk sums.
+    fn summed(&self) -> Range<usize> {
+        0..self.ids.start
+    }
+
+    /// The positions of chunk `c`.
+    fn chunk(&self, c: usize) -> Range<usize> {
+        let start = c * CHUNK;
+        start..(start + CHUNK).min(self.count)
+    }
+
+    /// Where the stored sum of chunk `c` of a kind is.
+    fn sum_at(&self, sum: Sum, c: usize) -> usize {
+        Self::HEAD + 8 * (sum as usize * self.chunks + c)
+    }
+
+    /// The sum of chunk `c` of a kind, computed from section `s`. A blob's items are summed
+    /// with their ends; an end before the chunk that was damaged changes what is summed.
+    fn sum(&self, s: &[u8], sum: Sum, c: usize) -> u64 {
+        let positions = self.chunk(c);
+        let array = |at: usize, width: usize| {
+            slice(s, at + width * positions.start..at + width * positions.end)
+        };
+        let blob = |blob: &Range<usize>, ends: usize| {
+            let end_of = |k: usize| read_u32(s, ends + 4 * k).unwrap_or(0) as usize;
+            let first = positions.start.checked_sub(1).map_or(0, end_of);
+            let last = positions.end.checked_sub(1).map_or(0, end_of);
+            slice(s, blob.start + first..blob.start + last)
+        };
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        match sum {
+            Sum::Ids => {
+                hasher.update(array(self.id_ends, 4));
+                hasher.update(blob(&self.ids, self.id_ends));
+            }
+            Sum::Order => hasher.update(array(self.order, 4)),
+            Sum::Rest => {
+                hasher.update(array(self.brief_ends, 4));
+                hasher.update(blob(&self.briefs, self.brief_ends));
+                hasher.update(array(self.data_ends, 8));
+                hasher.update(array(self.hashes, 8));
+            }
+        }
+        hasher.digest()
+    }
+}
+
+/// `bytes[range]`, or nothing when the range does not fit (damage, found by a sum).
+fn slice(bytes: &[u8], range: Range<usize>) -> &[u8] {
+    bytes.get(range).unwrap_or(&[])
+}
+
+/// What is known of a chunk of the index.
+const UNCHECKED: u8 = 0;
+const SOUND: u8 = 1;
+const DAMAGED: u8 = 2;
+
+/// One table's section of a cache file, not decoded.
+#[derive(Clone)]
+struct Frozen {
+    bytes: SharedBytes,
+    /// Where the section is in the file.
+    section: Range<usize>,
+    layout: Layout,
+    count: usize,
+    /// Per kind of sum and chunk: [`UNCHECKED`], [`SOUND`] or [`DAMAGED`].
+    chunk_state: Arc<[AtomicU8]>,
 }
 
 impl Frozen {
     /// Check a section's shape in constant time: its arrays fit, and each blob ends where its
-    /// last item does. Items are not walked: the file's checksum covers the index, every
-    /// slice taken later is bounds-checked, and entities are checked when decoded.
+    /// last item does. Items are not walked: the chunk sums are checked as chunks are used,
+    /// every slice taken is bounds-checked, and entities are checked when decoded.
     fn parse(bytes: SharedBytes, section: Range<usize>) -> Option<Frozen> {
         let all = (*bytes).as_ref();
         let s = all.get(section.clone())?;
         let count = read_u32(s, 0)? as usize;
         let ids_len = read_u32(s, 4)? as usize;
-        let ids = 8..8usize.checked_add(ids_len)?;
-        let id_ends = ids.end;
-        let order = id_ends.checked_add(count.checked_mul(4)?)?;
-        let briefs_len_at = order.checked_add(count.checked_mul(4)?)?;
-        let briefs_len = read_u32(s, briefs_len_at)? as usize;
-        let brief_ends = briefs_len_at + 4;
-        let briefs = brief_ends.checked_add(count.checked_mul(4)?)?;
-        let briefs = briefs..briefs.checked_add(briefs_len)?;
-        let data_ends = briefs.end;
-        let hashes = data_ends.checked_add(count.checked_mul(8)?)?;
-        let data_start = hashes.checked_add(count.checked_mul(8)?)?;
-        let data = data_start..s.len();
-        if data.start > data.end {
-            return None;
-        }
+        let briefs_len = read_u32(s, 8)? as usize;
+        let layout = Layout::new(count, ids_len, briefs_len)?;
+        let data_len = s.len().checked_sub(layout.data_start)?;
         if let Some(last) = count.checked_sub(1) {
-            let ends_match = read_u32(s, id_ends + 4 * last)? as usize == ids_len
-                && read_u32(s, brief_ends + 4 * last)? as usize == briefs_len
-                && read_u64(s, data_ends + 8 * last)? == (data.end - data.start) as u64;
+            let ends_match = read_u32(s, layout.id_ends + 4 * last)? as usize == ids_len
+                && read_u32(s, layout.brief_ends + 4 * last)? as usize == briefs_len
+                && read_u64(s, layout.data_ends + 8 * last)? == data_len as u64;
             if !ends_match {
                 return None;
             }
-        } else if ids_len != 0 || briefs_len != 0 || !data.is_empty() {
+        } else if ids_len != 0 || briefs_len != 0 || data_len != 0 {
             return None;
         }
-        let base = section.start;
+        let chunk_state = (0..Sum::ALL.len() * layout.chunks)
+            .map(|_| AtomicU8::new(UNCHECKED))
+            .collect();
         Some(Frozen {
             bytes,
+            section,
             count,
-            ids: base + ids.start..base + ids.end,
-            id_ends: base + id_ends,
-            order: base + order,
-            brief_ends: base + brief_ends,
-            briefs: base + briefs.start..base + briefs.end,
-            data_ends: base + data_ends,
-            hashes: base + hashes,
-            data: base + data.start..base + data.end,
-            section_start: base,
+            layout,
+            chunk_state,
         })
     }
 
-    fn all(&self) -> &[u8] {
-        (*self.bytes).as_ref()
+    /// The section's bytes.
+    fn s(&self) -> &[u8] {
+        slice((*self.bytes).as_ref(), self.section.clone())
     }
 
-    /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`.
-    fn item(&self, blob: &Range<usize>, ends: usize, width: usize, i: usize) -> &[u8] {
-        let all = self.all();
+    /// Whether chunk `c` of a kind matches its sum, checking it the first time it is asked
+    /// about.
+    fn sound(&self, sum: Sum, c: usize) -> bool {
+        let Some(state) = self.chunk_state.get(sum as usize * self.layout.chunks + c) else {
+            return false;
+        };
+        match state.load(Ordering::Relaxed) {
+            SOUND => return true,
+            DAMAGED => return false,
+            _ => {}
+        }
+        let (layout, s) = (&self.layout, self.s());
+        let ok =
+            c < layout.chunks && read_u64(s, layout.sum_at(sum, c)) == Some(layout.sum(s, sum, c));
+        state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
+        if !ok {
+            DAMAGE_SEEN.store(true, Ordering::Relaxed);
+        }
+        ok
+    }
+
+    /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`,
+    /// if the chunk sum of that kind holds.
+    fn item(&self, sum: Sum, blob: &Range<usize>, ends: usize, width: usize, i: usize) -> &[u8] {
+        if !self.sound(sum, i / CHUNK) {
+            return &[];
+        }
+        let s = self.s();
         let end_of = |k: usize| match width {
-            4 => read_u32(all, ends + 4 * k).map(|e| e as usize),
-            _ => read_u64(all, ends + 8 * k).and_then(|e| usize::try_from(e).ok()),
+            4 => read_u32(s, ends + 4 * k).map(|e| e as usize),
+            _ => read_u64(s, ends + 8 * k).and_then(|e| usize::try_from(e).ok()),
         };
         let start = if i == 0 { Some(0) } else { end_of(i - 1) };
         match (start, end_of(i)) {
-            (Some(start), Some(end)) => {
-                all.get(blob.start + start..blob.start + end).unwrap_or(&[])
-            }
+            (Some(start), Some(end)) => slice(s, blob.start + start..blob.start + end),
             _ => &[],
         }
     }
 
     fn id_bytes(&self, i: usize) -> &[u8] {
-        self.item(&self.ids, self.id_ends, 4, i)
+        self.item(Sum::Ids, &self.layout.ids, self.layout.id_ends, 4, i)
     }
 
     fn id(&self, i: usize) -> &str {
-        // The blob was checked to be UTF-8 at parse; an end that is not a character boundary
-        // (never written by us) reads as an empty id.
+        // An end that is not a character boundary (never written by us) reads as an empty id.
         std::str::from_utf8(self.id_bytes(i)).unwrap_or("")
     }
 
     fn brief(&self, i: usize) -> &[u8] {
-        self.item(&self.briefs, self.brief_ends, 4, i)
+        let layout = &self.layout;
+        self.item(Sum::Rest, &layout.briefs, layout.brief_ends, 4, i)
     }
 
     /// The bytes of entity `i`, if they pass their check.
@@ -166,41 +298,55 @@ impl Frozen {
     /// The bytes of entity `i` with the hash they were written with, not checked: what a
     /// rewrite copies as it is (damage stays detectable where it is decoded).
     fn unchecked(&self, i: usize) -> Option<(&[u8], u64)> {
-        let raw = self.item(&self.data, self.data_ends, 8, i);
-        Some((raw, read_u64(self.all(), self.hashes + 8 * i)?))
+        let data = self.layout.data_start..self.s().len();
+        let raw = self.item(Sum::Rest, &data, self.layout.data_ends, 8, i);
+        if !self.sound(Sum::Rest, i / CHUNK) {
+            return None;
+        }
+        Some((raw, read_u64(self.s(), self.layout.hashes + 8 * i)?))
     }
 
-    /// The ids that sort right before and right after `id` (or are `id`).
-    fn neighbours(&self, id: &[u8]) -> impl Iterator<Item = &[u8]> {
-        let all = self.all();
-        let at = |k: usize| read_u32(all, self.order + 4 * k).unwrap_or(0) as usize;
+    /// The position at place `k` of the sorted order.
+    fn sorted(&self, k: usize) -> Option<usize> {
+        if !self.sound(Sum::Order, k / CHUNK) {
+            return None;
+        }
+        read_u32(self.s(), self.layout.order + 4 * k).map(|p| p as usize)
+    }
+
+    /// Where `id` sorts: the first place whose id is not less than it. `None` when a chunk
+    /// on the way is damaged.
+    fn place(&self, id: &[u8]) -> Option<usize> {
         let (mut low, mut high) = (0, self.count);
         while low < high {
             let middle = (low + high) / 2;
-            if self.id_bytes(at(middle)) < id {
+            // Byte order is the order of the ids as strings.
+            if self.id_bytes(self.sorted(middle)?) < id {
                 low = middle + 1;
             } else {
                 high = middle;
             }
         }
-        (low.saturating_sub(1)..(low + 2).min(self.count)).map(move |k| self.id_bytes(at(k)))
+        Some(low)
+    }
+
+    /// The ids that sort right before and right after `id` (or are `id`).
+    fn neighbours(&self, id: &[u8]) -> impl Iterator<Item = &[u8]> {
+        let around = match self.place(id) {
+            Some(low) => low.saturating_sub(1)..(low + 2).min(self.count),
+            None => 0..0,
+        };
+        around.filter_map(move |k| Some(self.id_bytes(self.sorted(k)?)))
     }
 
     /// The position of `id`, by binary search of the sorted index.
     fn find(&self, id: &str) -> Option<usize> {
-        let all = self.all();
-        let at = |k: usize| read_u32(all, self.order + 4 * k).unwrap_or(0) as usize;
-        let (mut low, mut high) = (0, self.count);
-        while low < high {
-            let middle = (low + high) / 2;
-            // Byte order is the order of the ids as strings.
-            match self.id_bytes(at(middle)).cmp(id.as_bytes()) {
-                std::cmp::Ordering::Less => low = middle + 1,
-                std::cmp::Ordering::Greater => high = middle,
-                std::cmp::Ordering::Equal => return Some(at(middle)),
-            }
+        let k = self.place(id.as_bytes())?;
+        if k >= self.count {
+            return None;
         }
-        None
+        let at = self.sorted(k)?;
+        (self.id_bytes(at) == id.as_bytes()).then_some(at)
     }
 }
 
@@ -449,9 +595,12 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
 }
 
 impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
-    /// Append this table's section (see the module comment) to `out`; returns where the
-    /// entities' bytes start in `out`.
-    pub(super) fn encode(&self, out: &mut Vec<u8>) -> Result<usize, rmp_serde::encode::Error> {
+    /// Append this table's section (see the module comment) to `out`; returns the part of
+    /// `out.own()` the file's checksum must cover (the counts and the chunk sums).
+    pub(super) fn encode<'a>(
+        &'a self,
+        out: &mut Encoded<'a>,
+    ) -> Result<Range<usize>, rmp_serde::encode::Error> {
         let count = self.entries.len();
         let mut ids: Vec<&str> = Vec::with_capacity(count);
         if let Some(frozen) = &self.frozen {
@@ -491,52 +640,89 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             })
             .collect();
 
-        let ids_len: usize = ids.iter().map(|id| id.len()).sum();
-        out.extend_from_slice(&(count as u32).to_le_bytes());
-        out.extend_from_slice(&(ids_len as u32).to_le_bytes());
-        for id in &ids {
-            out.extend_from_slice(id.as_bytes());
-        }
-        let mut end = 0u32;
-        for id in &ids {
-            end += id.len() as u32;
-            out.extend_from_slice(&end.to_le_bytes());
-        }
-        for position in order {
-            out.extend_from_slice(&position.to_le_bytes());
-        }
         let mut briefs = Vec::new();
         let mut brief_ends = Vec::with_capacity(count);
         for i in 0..count {
             briefs.extend_from_slice(self.brief_at(i));
             brief_ends.push(briefs.len() as u32);
         }
-        out.extend_from_slice(&(briefs.len() as u32).to_le_bytes());
-        for end in brief_ends {
-            out.extend_from_slice(&end.to_le_bytes());
+        let ids_len: usize = ids.iter().map(|id| id.len()).sum();
+        let layout = Layout::new(count, ids_len, briefs.len())
+            .ok_or_else(|| rmp_serde::encode::Error::Syntax("a table too large".into()))?;
+        let index = out.own();
+        let start = index.len();
+        index.extend_from_slice(&(count as u32).to_le_bytes());
+        index.extend_from_slice(&(ids_len as u32).to_le_bytes());
+        index.extend_from_slice(&(briefs.len() as u32).to_le_bytes());
+        // The chunk sums, filled in once the index they sum is written.
+        index.resize(start + layout.ids.start, 0);
+        for id in &ids {
+            index.extend_from_slice(id.as_bytes());
         }
-        out.extend_from_slice(&briefs);
+        let mut end = 0u32;
+        for id in &ids {
+            end += id.len() as u32;
+            index.extend_from_slice(&end.to_le_bytes());
+        }
+        for position in order {
+            index.extend_from_slice(&position.to_le_bytes());
+        }
+        for end in brief_ends {
+            index.extend_from_slice(&end.to_le_bytes());
+        }
+        index.extend_from_slice(&briefs);
         for end in data_ends {
-            out.extend_from_slice(&end.to_le_bytes());
+            index.extend_from_slice(&end.to_le_bytes());
         }
         for (_, hash) in &pieces {
-            out.extend_from_slice(&hash.to_le_bytes());
+            index.extend_from_slice(&hash.to_le_bytes());
         }
-        let data_start = out.len();
-        out.reserve(data_len as usize);
-        for (piece, _) in &pieces {
-            match piece {
-                Piece::Frozen(raw) => out.extend_from_slice(raw),
-                Piece::Fresh(range) => out.extend_from_slice(&fresh[range.clone()]),
+        for sum in Sum::ALL {
+            for c in 0..layout.chunks {
+                let value = layout.sum(&index[start..], sum, c).to_le_bytes();
+                let at = start + layout.sum_at(sum, c);
+                index[at..at + 8].copy_from_slice(&value);
             }
         }
-        Ok(data_start)
+        // Entities copied as they are sit next to each other in the old file: each run of
+        // them is written in one piece, straight from it.
+        let old: &[u8] = self.frozen.as_ref().map_or(&[], |f| (*f.bytes).as_ref());
+        let offset = |raw: &[u8]| raw.as_ptr() as usize - old.as_ptr() as usize;
+        let mut run: Option<Range<usize>> = None;
+        for (piece, _) in &pieces {
+            match piece {
+                Piece::Frozen(raw) => {
+                    let at = offset(raw);
+                    match &mut run {
+                        Some(run) if run.end == at => run.end += raw.len(),
+                        _ => {
+                            if let Some(done) = run.replace(at..at + raw.len()) {
+                                out.borrow(&old[done]);
+                            }
+                        }
+                    }
+                }
+                Piece::Fresh(range) => {
+                    if let Some(done) = run.take() {
+                        out.borrow(&old[done]);
+                    }
+                    out.own().extend_from_slice(&fresh[range.clone()]);
+                }
+            }
+        }
+        if let Some(done) = run {
+            out.borrow(&old[done]);
+        }
+        Ok(start + layout.summed().start..start + layout.summed().end)
     }
 
-    /// The part of this table's section that the file's checksum covers: all of it but its
-    /// entities' bytes, which are checked one by one when decoded.
+    /// The part of this table's section that the file's checksum covers: the counts and the
+    /// chunk sums (the rest is checked where it is read).
     pub(super) fn checked(&self) -> Option<Range<usize>> {
-        self.frozen.as_ref().map(|f| f.section_start..f.data.start)
+        self.frozen.as_ref().map(|f| {
+            let summed = f.layout.summed();
+            f.section.start + summed.start..f.section.start + summed.end
+        })
     }
 
     /// A table over a section of a cache file; `None` when the section is malformed.
@@ -572,9 +758,16 @@ mod tests {
         Thing { id: id.into(), n }
     }
 
+    /// The section of a table as a file would hold it, after `head`.
+    fn encode_after(head: &[u8], table: &Table<Thing>) -> (Vec<u8>, Range<usize>) {
+        let mut out = Encoded::default();
+        out.own().extend_from_slice(head);
+        let summed = table.encode(&mut out).expect("encode");
+        (out.to_vec(), summed)
+    }
+
     fn reread(table: &Table<Thing>) -> Table<Thing> {
-        let mut bytes = b"head".to_vec();
-        table.encode(&mut bytes).expect("encode");
+        let (bytes, _) = encode_after(b"head", table);
         let len = bytes.len();
         let shared: SharedBytes = Arc::new(bytes);
         Table::decode(shared, 4..len).expect("decode")
@@ -614,15 +807,15 @@ mod tests {
 
     #[test]
     fn damage_copied_by_a_rewrite_is_still_found_when_decoded() {
+        let _alone = ALONE.lock();
         let mut table = Table::default();
         for (id, n) in [("t-a", 1), ("t-b", 2)] {
             table.insert(id.into(), thing(id, n));
         }
-        let mut bytes = Vec::new();
-        let data_start = table.encode(&mut bytes).expect("encode");
+        let (mut bytes, summed) = encode_after(b"", &table);
         let last = bytes.len() - 1;
         bytes[last] ^= 0x01; // inside t-b's bytes
-        assert!(data_start < last);
+        assert!(summed.end < last);
         let len = bytes.len();
         let damaged = Table::<Thing>::decode(Arc::new(bytes), 0..len).expect("decode");
         let rewritten = reread(&damaged);
@@ -634,12 +827,67 @@ mod tests {
         );
     }
 
+    /// Tests that look at the process-wide damage flag run one at a time.
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// A table of 200 things (13 chunks) and its encoded section.
+    fn encoded_things() -> (Vec<u8>, Layout) {
+        let mut table = Table::default();
+        for n in 0..200 {
+            let id = format!("t-{n:03}");
+            table.insert(id.clone(), thing(&id, n));
+        }
+        let (bytes, _) = encode_after(b"", &table);
+        let layout = Layout::new(200, 200 * 5, 200).expect("layout");
+        (bytes, layout)
+    }
+
+    fn decoded(bytes: Vec<u8>) -> Table<Thing> {
+        let len = bytes.len();
+        Table::decode(Arc::new(bytes), 0..len).expect("decode")
+    }
+
+    #[test]
+    fn damage_in_the_index_is_found_where_it_is_read_and_only_there() {
+        let _alone = ALONE.lock();
+        forget_damage();
+        let (mut bytes, layout) = encoded_things();
+        // The id of position 150 (chunk 9): "t-150" becomes "t-15x".
+        let at = layout.ids.start + 150 * 5 + 4;
+        bytes[at] = b'x';
+        let table = decoded(bytes);
+        assert_eq!(table.id_at(10), "t-010");
+        // The binary search for t-010 reads places 100, 50, 25, 12, 6, 9, 11, 10.
+        assert_eq!(table.get("t-010").map(|t| t.n), Some(10));
+        assert!(!damage_seen(), "chunk 9 was not read");
+        assert_eq!(table.brief_at(150), &[150], "briefs have sums of their own");
+        assert!(!damage_seen());
+        assert_eq!(table.id_at(145), "", "a damaged chunk is not used");
+        assert!(damage_seen());
+        forget_damage();
+    }
+
+    #[test]
+    fn damage_in_the_sorted_order_is_found_by_a_lookup_through_it() {
+        let _alone = ALONE.lock();
+        forget_damage();
+        let (mut bytes, layout) = encoded_things();
+        // Swap two places of the sorted order in its first chunk.
+        let at = layout.order;
+        let (a, b) = (bytes[at..at + 4].to_vec(), bytes[at + 4..at + 8].to_vec());
+        bytes[at..at + 4].copy_from_slice(&b);
+        bytes[at + 4..at + 8].copy_from_slice(&a);
+        let table = decoded(bytes);
+        assert_eq!(table.get("t-000"), None);
+        assert!(damage_seen(), "the lookup said why it found nothing");
+        forget_damage();
+    }
+
     #[test]
     fn a_malformed_section_is_refused() {
         let mut table = Table::default();
         table.insert("t-a".into(), thing("t-a", 1));
-        let mut bytes = Vec::new();
-        table.encode(&mut bytes).expect("encode");
+        let (bytes, _) = encode_after(b"", &table);
         for cut in 0..bytes.len() {
             let shared: SharedBytes = Arc::new(bytes[..cut].to_vec());
             assert!(

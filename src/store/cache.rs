@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 8";
+const CACHE_FORMAT: &str = "git-ledger cache 9";
 
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
 /// `payload_start` in the file's bytes (mapped, not read: see `projection::table`).
@@ -73,7 +73,12 @@ impl Store {
     }
 
     /// Replace the cache (write a temporary file, then rename: readers never see half a file).
-    pub fn write_cache(&self, tips: &[(String, Oid)], payload: &[u8]) -> std::io::Result<()> {
+    /// The payload comes in pieces, written one after another.
+    pub fn write_cache<'a>(
+        &self,
+        tips: &[(String, Oid)],
+        payload: impl IntoIterator<Item = &'a [u8]>,
+    ) -> std::io::Result<()> {
         let path = self.cache_path();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
@@ -94,7 +99,9 @@ impl Store {
         let temp = path.with_extension(format!("tmp-{}", std::process::id()));
         let written = std::fs::File::create(&temp).and_then(|mut file| {
             file.write_all(bytes.as_bytes())?;
-            file.write_all(payload)
+            payload
+                .into_iter()
+                .try_for_each(|piece| file.write_all(piece))
         });
         if let Err(e) = written {
             let _ = std::fs::remove_file(&temp);

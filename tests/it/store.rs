@@ -397,6 +397,51 @@ fn damage_entity(repo: &TestRepo, needle: &[u8]) {
     std::fs::write(&cache, bytes).expect("damage the cache");
 }
 
+/// Change the first copy of `id` after the cache's small state: the one in the tasks' index
+/// (the entity's own copy comes after the index).
+fn damage_index(repo: &TestRepo, id: &str) {
+    let cache = repo.path.join(".git/ledger/cache/state");
+    let mut bytes = std::fs::read(&cache).expect("a cache");
+    let payload = bytes
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .expect("a header")
+        + 2;
+    let core_len: [u8; 8] = bytes[payload + 16..payload + 24]
+        .try_into()
+        .expect("8 bytes");
+    let after_core = payload + 24 + u64::from_le_bytes(core_len) as usize;
+    let at = bytes[after_core..]
+        .windows(id.len())
+        .position(|w| w == id.as_bytes())
+        .expect("the id is in the index")
+        + after_core;
+    bytes[at + id.len() - 1] = b'z';
+    std::fs::write(&cache, bytes).expect("damage the cache");
+}
+
+#[test]
+fn a_damaged_index_in_the_cache_is_read_from_the_refs_instead() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["indexed"]);
+    repo.task(&["another"]);
+    let expected = without_cache(&repo);
+    damage_index(&repo, &task);
+    let run = repo.run(&["task", "list", "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(listed["data"][0]["id"], task.as_str());
+    assert_eq!(views(&repo), expected);
+    // A lookup through the damaged chunk: the append validates against the refs.
+    repo.ok(&["status"]);
+    damage_index(&repo, &task);
+    repo.ok(&["task", "note", "still found", "--task", &task]);
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["notes"].as_array().map(Vec::len), Some(1), "{shown}");
+    assert_eq!(views(&repo), without_cache(&repo));
+}
+
 #[test]
 fn a_damaged_entity_in_the_cache_is_read_from_the_refs_instead() {
     let repo = TestRepo::new();
