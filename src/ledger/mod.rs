@@ -306,13 +306,15 @@ impl Ledger {
 
     /// Best effort: a cache that cannot be written only costs the next command a full fold.
     fn save_cache(&self, loaded: &Loaded) {
+        let extra = (&loaded.problems, loaded.own_commits);
+        let encoded = loaded.state.to_cache(&extra);
+        // The state may lack something damaged, seen before or while encoding (which reads
+        // the whole index): never write it back.
         if table::damage_seen() {
-            // The state may lack a damaged entity: never write it back.
             self.store.remove_cache();
             return;
         }
-        let extra = (&loaded.problems, loaded.own_commits);
-        if let Ok(encoded) = loaded.state.to_cache(&extra) {
+        if let Ok(encoded) = encoded {
             let _ = self.store.write_cache(&loaded.tips, encoded.slices());
         }
     }
