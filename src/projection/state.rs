@@ -644,6 +644,10 @@ pub struct State {
     #[serde(default)]
     pub compactions: Vec<Compaction>,
     abbrev: usize,
+    /// How many of each table's added ids the abbreviation has already been checked against
+    /// (tables in `id_tables` order), so that each command checks each new id once.
+    #[serde(skip)]
+    abbrev_checked: [usize; 6],
 }
 
 /// Encode one table as a section of the cache: its length, then the section. Returns the
@@ -1355,21 +1359,28 @@ impl State {
         let mut len = self.abbrev.max(MIN_ABBREV);
         if self.tasks.is_frozen() {
             // Read from the cache with its abbreviation: only ids added since can lengthen it.
-            // Each is compared with the ids that sort next to its hex in every table, and
-            // with the other added ids (no pass over the whole ledger per command).
+            // Each is compared, once, with the ids that sort next to its hex in every table,
+            // and with the other added ids (no pass over the whole ledger per command).
+            let tables = self.id_tables();
             let added: Vec<&str> = self.added_ids().collect();
-            for (k, new) in added.iter().enumerate() {
+            let mut checked = self.abbrev_checked;
+            let mut new = Vec::new();
+            for ((_, ids), checked) in tables.iter().zip(&mut checked) {
+                let before = *checked;
+                new.extend(ids.added().skip(before).inspect(|_| *checked += 1));
+            }
+            for new in new {
                 let new_hex = &new[hex(new)..];
-                let near: Vec<&str> = self
-                    .id_tables()
-                    .into_iter()
+                let near: Vec<&str> = tables
+                    .iter()
                     .flat_map(|(kind, ids)| ids.near(&format!("{}-{new_hex}", kind.prefix())))
                     .collect();
-                let others = near.into_iter().chain(added[k + 1..].iter().copied());
-                for other in others.filter(|other| other != new) {
+                let others = near.into_iter().chain(added.iter().copied());
+                for other in others.filter(|other| *other != new) {
                     len = len.max(common_prefix(new_hex, &other[hex(other)..]) + 1);
                 }
             }
+            self.abbrev_checked = checked;
         } else {
             let mut hexes: Vec<&str> = self.all_ids().map(|id| &id[hex(id)..]).collect();
             hexes.sort_unstable();
