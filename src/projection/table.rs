@@ -595,6 +595,32 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
 }
 
 impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
+    /// Every position sorted by id (`ids` holds every id by position): the cache's order
+    /// merged with the few ids added since, not a sort of them all.
+    fn sorted_order(&self, ids: &[&str]) -> Vec<u32> {
+        let frozen_count = self.frozen.as_ref().map_or(0, |f| f.count);
+        let mut added: Vec<u32> = (frozen_count as u32..ids.len() as u32).collect();
+        let id = |position: &u32| ids.get(*position as usize).copied().unwrap_or("");
+        added.sort_unstable_by(|a, b| id(a).cmp(id(b)));
+        let mut old = self.frozen.iter().flat_map(|f| {
+            // A place that fails its check reads as position 0; the damage is reported and
+            // the file is not written.
+            (0..f.count).map(|k| f.sorted(k).unwrap_or(0) as u32)
+        });
+        let mut order = Vec::with_capacity(ids.len());
+        let mut next_old = old.next();
+        for new in added {
+            while let Some(position) = next_old.filter(|p| id(p) < id(&new)) {
+                order.push(position);
+                next_old = old.next();
+            }
+            order.push(new);
+        }
+        order.extend(next_old);
+        order.extend(old);
+        order
+    }
+
     /// Append this table's section (see the module comment) to `out`; returns the part of
     /// `out.own()` the file's checksum must cover (the counts and the chunk sums).
     pub(super) fn encode<'a>(
@@ -607,8 +633,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             ids.extend((0..frozen.count).map(|i| frozen.id(i)));
         }
         ids.extend(self.added_ids.iter().map(String::as_str));
-        let mut order: Vec<u32> = (0..count as u32).collect();
-        order.sort_unstable_by(|a, b| ids[*a as usize].cmp(ids[*b as usize]));
+        let order = self.sorted_order(&ids);
 
         // Entities nobody decoded are copied as they are, with their hashes; the others are
         // encoded into `fresh` first, so that the index (which needs every entity's length)
@@ -825,6 +850,32 @@ mod tests {
             None,
             "the damage was carried, not laundered"
         );
+    }
+
+    #[test]
+    fn ids_added_to_a_table_read_from_the_cache_are_merged_into_its_order() {
+        let mut table = Table::default();
+        for (n, id) in ["t-m", "t-c", "t-x", "t-f"].into_iter().enumerate() {
+            table.insert(id.into(), thing(id, n as u32));
+        }
+        let mut read = reread(&table);
+        for (n, id) in ["t-a", "t-z", "t-g", "t-d", "t-n"].into_iter().enumerate() {
+            read.insert(id.into(), thing(id, 10 + n as u32));
+        }
+        let again = reread(&read);
+        let frozen = again.frozen.as_ref().expect("read from bytes");
+        let sorted: Vec<&str> = (0..frozen.count)
+            .filter_map(|k| frozen.sorted(k))
+            .map(|i| frozen.id(i))
+            .collect();
+        assert_eq!(
+            sorted,
+            [
+                "t-a", "t-c", "t-d", "t-f", "t-g", "t-m", "t-n", "t-x", "t-z"
+            ]
+        );
+        assert_eq!(again.get("t-n").map(|t| t.n), Some(14));
+        assert_eq!(again.get("t-b"), None);
     }
 
     /// Tests that look at the process-wide damage flag run one at a time.
