@@ -70,6 +70,7 @@ impl Store {
     /// Remove the cache (best effort: a missing file is what we want).
     pub fn remove_cache(&self) {
         let _ = std::fs::remove_file(self.cache_path());
+        self.clear_recent();
     }
 
     /// Replace the cache (write a temporary file, then rename: readers never see half a file).
@@ -107,7 +108,9 @@ impl Store {
             let _ = std::fs::remove_file(&temp);
             return Err(e);
         }
-        replace(&temp, &path)
+        replace(&temp, &path)?;
+        self.clear_recent();
+        Ok(())
     }
 }
 

@@ -6,6 +6,7 @@
 //! by compare-and-swap on its old tip. Readers take the union of all writer refs.
 
 mod cache;
+mod recent;
 mod refresh;
 mod sync;
 mod upkeep;
@@ -267,15 +268,19 @@ impl Store {
         let tree_oid = self.repo.treebuilder(None)?.write()?;
         let tree = self.repo.find_tree(tree_oid)?;
         let signature = self.signature(time)?;
+        let odb = self.repo.odb()?;
         let mut tip = expected;
+        let mut written = Vec::new();
         for chunk in events.chunks(per_commit.max(1)) {
             let parent = tip.map(|oid| self.repo.find_commit(oid)).transpose()?;
             let parents: Vec<&git2::Commit> = parent.iter().collect();
             let message = commit_message(chunk);
-            tip = Some(
+            let raw =
                 self.repo
-                    .commit(None, &signature, &signature, &message, &tree, &parents)?,
-            );
+                    .commit_create_buffer(&signature, &signature, &message, &tree, &parents)?;
+            let oid = odb.write(ObjectType::Commit, &raw)?;
+            written.push((oid, raw.to_vec()));
+            tip = Some(oid);
         }
         let Some(tip) = tip.filter(|_| !events.is_empty()) else {
             return Err(Error::Git(git2::Error::from_str("nothing to append")));
@@ -289,7 +294,10 @@ impl Store {
             None => self.repo.reference(&refname, tip, false, &log).map(|_| ()),
         };
         match result {
-            Ok(()) => Ok(tip),
+            Ok(()) => {
+                self.remember_recent(&written);
+                Ok(tip)
+            }
             Err(e) if is_race(&e) => Err(Error::Conflict),
             Err(e) => Err(Error::Git(e)),
         }

@@ -29,6 +29,7 @@ impl Store {
         let before: HashMap<&str, Oid> = earlier.iter().map(|(n, o)| (n.as_str(), *o)).collect();
         let own_ref = self.own_ref().ok();
         let odb = self.repo.odb()?;
+        let recent = self.read_recent();
         let mut snapshot = Snapshot {
             tips: tips.clone(),
             ..Snapshot::default()
@@ -53,13 +54,20 @@ impl Store {
                     commit: oid.to_string(),
                     message,
                 };
-                let object = match odb.read(oid) {
-                    Ok(object) if object.kind() == ObjectType::Commit => object,
-                    // Damage: let the full read report it the way it always does.
-                    _ => return Ok(None),
+                let object;
+                let data = match recent.get(oid) {
+                    Some(raw) => raw,
+                    None => match odb.read(oid) {
+                        Ok(read) if read.kind() == ObjectType::Commit => {
+                            object = read;
+                            object.data()
+                        }
+                        // Damage: let the full read report it the way it always does.
+                        _ => return Ok(None),
+                    },
                 };
                 snapshot.own_commits += usize::from(own);
-                let (parent, lines) = parse_commit(object.data());
+                let (parent, lines) = parse_commit(data);
                 next = parent;
                 if lines.is_empty() {
                     snapshot
