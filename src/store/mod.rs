@@ -275,9 +275,9 @@ impl Store {
             let parent = tip.map(|oid| self.repo.find_commit(oid)).transpose()?;
             let parents: Vec<&git2::Commit> = parent.iter().collect();
             let message = commit_message(chunk);
-            let raw =
-                self.repo
-                    .commit_create_buffer(&signature, &signature, &message, &tree, &parents)?;
+            let raw = self
+                .repo
+                .commit_create_buffer(&signature, &signature, &message, &tree, &parents)?;
             let oid = odb.write(ObjectType::Commit, &raw)?;
             written.push((oid, raw.to_vec()));
             tip = Some(oid);

@@ -213,6 +213,36 @@ fn without_cache(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
 }
 
 #[test]
+fn commits_kept_beside_the_cache_are_used_only_if_they_hash_to_their_id() {
+    let repo = TestRepo::new();
+    repo.task(&["first"]);
+    repo.ok(&["status"]);
+    repo.task(&["second"]);
+    repo.task(&["third"]);
+    let dir = repo.path.join(".git/ledger/cache");
+    let cache = std::fs::read(dir.join("state")).expect("a cache");
+    let kept = std::fs::read(dir.join("recent")).expect("appended commits are kept");
+    let expected = without_cache(&repo);
+    let mut tampered = kept.clone();
+    // The title in the event itself (the commit's summary line also names it).
+    let at = kept
+        .windows(8)
+        .position(|w| w == b"\"second\"")
+        .expect("the commit is kept");
+    tampered[at + 1..at + 7].copy_from_slice(b"sekond");
+    let cut = kept[..kept.len() - 20].to_vec();
+    for bytes in [kept.clone(), tampered, cut, b"garbage".to_vec()] {
+        // The cache from before the two appends, and the commits kept since, maybe damaged.
+        std::fs::write(dir.join("state"), &cache).expect("the cache");
+        std::fs::write(dir.join("recent"), &bytes).expect("the kept commits");
+        let run = repo.run(&["task", "list", "--json"]);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        assert_eq!(run.stderr, "");
+        assert_eq!(views(&repo), expected);
+    }
+}
+
+#[test]
 fn a_damaged_cache_is_rebuilt_not_trusted() {
     let repo = TestRepo::new();
     for title in ["a", "b", "c"] {
