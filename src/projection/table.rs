@@ -13,7 +13,7 @@
 //! u32 count | u32 ids_len | u32 briefs_len
 //! chunks × u64 XXH3 of each run of 16 ids (with their ends)
 //! chunks × u64 XXH3 of each run of 16 entries of the sorted order
-//! chunks × u64 XXH3 of each run of 16 briefs, entity ends and entity hashes
+//! chunks × u64 XXH3 of each run of 128 briefs, entity ends and entity hashes
 //! ids (concatenated, creation order) | count × u32 end of each id in ids
 //! count × u32 positions sorted by id
 //! count × u32 end of each brief | briefs ([`Briefed`], one after another)
@@ -23,10 +23,10 @@
 //!
 //! The three counts and the chunk sums are covered by the file's checksum, checked when the
 //! file is read. The rest is checked where it is read, so that a command costs what it reads,
-//! not what the ledger holds: a run of 16 index entries against its chunk sum the first time
-//! one of them is used (a lookup by id reads ids and the order only), an entity's bytes against their own XXH3 when it is decoded. Anything
-//! that fails its check is left out and [`damage_seen`] says so: the ledger then reads the
-//! refs instead.
+//! not what the ledger holds: a run of index entries against its chunk sum the first time one
+//! of them is used (a lookup by id reads ids and the order only), an entity's bytes against
+//! their own XXH3 when it is decoded. Anything that fails its check is left out and
+//! [`damage_seen`] says so: the ledger then reads the refs instead.
 
 mod cells;
 mod encoded;
@@ -64,10 +64,6 @@ pub trait Briefed {
     fn brief(&self, out: &mut Vec<u8>);
 }
 
-/// Index entries per chunk sum. Small, because a lookup by id checks the chunk of each id it
-/// compares with, and those are spread over the table.
-const CHUNK: usize = 16;
-
 /// The three kinds of chunk sums, in the order they are stored.
 #[derive(Clone, Copy)]
 enum Sum {
@@ -81,13 +77,26 @@ enum Sum {
 
 impl Sum {
     const ALL: [Sum; 3] = [Sum::Ids, Sum::Order, Sum::Rest];
+
+    /// Index entries per chunk. Ids and places are checked in small chunks, because a lookup
+    /// by id compares with ids spread over the table; briefs are mostly read all at once (a
+    /// scan of the statuses), or one entity at a time.
+    const fn size(self) -> usize {
+        match self {
+            Sum::Ids | Sum::Order => 16,
+            Sum::Rest => 128,
+        }
+    }
 }
 
 /// Where a section's parts are, relative to its start.
 #[derive(Clone, Debug)]
 struct Layout {
     count: usize,
-    chunks: usize,
+    /// Chunks of each kind of sum.
+    chunks: [usize; 3],
+    /// Where each kind's chunks start among all chunks (kinds one after another).
+    first_slot: [usize; 3],
     ids: Range<usize>,
     id_ends: usize,
     order: usize,
@@ -103,8 +112,10 @@ impl Layout {
     const HEAD: usize = 12;
 
     fn new(count: usize, ids_len: usize, briefs_len: usize) -> Option<Layout> {
-        let chunks = count.div_ceil(CHUNK);
-        let ids_start = Self::HEAD.checked_add(chunks.checked_mul(8 * Sum::ALL.len())?)?;
+        let chunks = Sum::ALL.map(|sum| count.div_ceil(sum.size()));
+        let first_slot = [0, chunks[0], chunks[0] + chunks[1]];
+        let all_chunks = chunks.iter().sum::<usize>();
+        let ids_start = Self::HEAD.checked_add(all_chunks.checked_mul(8)?)?;
         let ids = ids_start..ids_start.checked_add(ids_len)?;
         let id_ends = ids.end;
         let order = id_ends.checked_add(count.checked_mul(4)?)?;
@@ -117,6 +128,7 @@ impl Layout {
         Some(Layout {
             count,
             chunks,
+            first_slot,
             ids,
             id_ends,
             order,
@@ -133,21 +145,26 @@ impl Layout {
         0..self.ids.start
     }
 
-    /// The positions of chunk `c`.
-    fn chunk(&self, c: usize) -> Range<usize> {
-        let start = c * CHUNK;
-        start..(start + CHUNK).min(self.count)
+    /// The positions of chunk `c` of a kind.
+    fn chunk(&self, sum: Sum, c: usize) -> Range<usize> {
+        let start = c * sum.size();
+        start..(start + sum.size()).min(self.count)
+    }
+
+    /// Which chunk of all holds chunk `c` of a kind.
+    fn slot(&self, sum: Sum, c: usize) -> usize {
+        self.first_slot[sum as usize] + c
     }
 
     /// Where the stored sum of chunk `c` of a kind is.
     fn sum_at(&self, sum: Sum, c: usize) -> usize {
-        Self::HEAD + 8 * (sum as usize * self.chunks + c)
+        Self::HEAD + 8 * self.slot(sum, c)
     }
 
     /// The sum of chunk `c` of a kind, computed from section `s`. A blob's items are summed
     /// with their ends; an end before the chunk that was damaged changes what is summed.
     fn sum(&self, s: &[u8], sum: Sum, c: usize) -> u64 {
-        let positions = self.chunk(c);
+        let positions = self.chunk(sum, c);
         let array = |at: usize, width: usize| {
             slice(s, at + width * positions.start..at + width * positions.end)
         };
@@ -157,21 +174,28 @@ impl Layout {
             let last = positions.end.checked_sub(1).map_or(0, end_of);
             slice(s, blob.start + first..blob.start + last)
         };
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        match sum {
-            Sum::Ids => {
-                hasher.update(array(self.id_ends, 4));
-                hasher.update(blob(&self.ids, self.id_ends));
-            }
-            Sum::Order => hasher.update(array(self.order, 4)),
-            Sum::Rest => {
-                hasher.update(array(self.brief_ends, 4));
-                hasher.update(blob(&self.briefs, self.brief_ends));
-                hasher.update(array(self.data_ends, 8));
-                hasher.update(array(self.hashes, 8));
-            }
+        // Each part hashed in one go, then their hashes: a streaming hasher costs more to
+        // set up than these few hundred bytes cost to hash.
+        let parts: [&[u8]; 4] = match sum {
+            Sum::Ids => [
+                array(self.id_ends, 4),
+                blob(&self.ids, self.id_ends),
+                &[],
+                &[],
+            ],
+            Sum::Order => [array(self.order, 4), &[], &[], &[]],
+            Sum::Rest => [
+                array(self.brief_ends, 4),
+                blob(&self.briefs, self.brief_ends),
+                array(self.data_ends, 8),
+                array(self.hashes, 8),
+            ],
+        };
+        let mut hashes = [0u8; 32];
+        for (part, hash) in parts.iter().zip(hashes.chunks_exact_mut(8)) {
+            hash.copy_from_slice(&xxhash_rust::xxh3::xxh3_64(part).to_le_bytes());
         }
-        hasher.digest()
+        xxhash_rust::xxh3::xxh3_64(&hashes)
     }
 }
 
@@ -219,7 +243,7 @@ impl Frozen {
         } else if ids_len != 0 || briefs_len != 0 || data_len != 0 {
             return None;
         }
-        let chunk_state = (0..Sum::ALL.len() * layout.chunks)
+        let chunk_state = (0..layout.chunks.iter().sum::<usize>())
             .map(|_| AtomicU8::new(UNCHECKED))
             .collect();
         Some(Frozen {
@@ -237,20 +261,32 @@ impl Frozen {
     }
 
     /// Whether chunk `c` of a kind matches its sum, checking it the first time it is asked
-    /// about.
+    /// about. Called on every read of the index: the answer once known costs a load.
+    #[inline]
     fn sound(&self, sum: Sum, c: usize) -> bool {
-        let Some(state) = self.chunk_state.get(sum as usize * self.layout.chunks + c) else {
+        if c >= self.layout.chunks[sum as usize] {
             return false;
-        };
-        match state.load(Ordering::Relaxed) {
-            SOUND => return true,
-            DAMAGED => return false,
-            _ => {}
         }
+        let slot = self.layout.slot(sum, c);
+        match self
+            .chunk_state
+            .get(slot)
+            .map(|s| s.load(Ordering::Relaxed))
+        {
+            Some(SOUND) => true,
+            Some(UNCHECKED) => self.check(sum, c, slot),
+            _ => false,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn check(&self, sum: Sum, c: usize, slot: usize) -> bool {
         let (layout, s) = (&self.layout, self.s());
-        let ok =
-            c < layout.chunks && read_u64(s, layout.sum_at(sum, c)) == Some(layout.sum(s, sum, c));
-        state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
+        let ok = read_u64(s, layout.sum_at(sum, c)) == Some(layout.sum(s, sum, c));
+        if let Some(state) = self.chunk_state.get(slot) {
+            state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
+        }
         if !ok {
             DAMAGE_SEEN.store(true, Ordering::Relaxed);
         }
@@ -260,7 +296,7 @@ impl Frozen {
     /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`,
     /// if the chunk sum of that kind holds.
     fn item(&self, sum: Sum, blob: &Range<usize>, ends: usize, width: usize, i: usize) -> &[u8] {
-        if !self.sound(sum, i / CHUNK) {
+        if !self.sound(sum, i / sum.size()) {
             return &[];
         }
         let s = self.s();
@@ -300,7 +336,7 @@ impl Frozen {
     fn unchecked(&self, i: usize) -> Option<(&[u8], u64)> {
         let data = self.layout.data_start..self.s().len();
         let raw = self.item(Sum::Rest, &data, self.layout.data_ends, 8, i);
-        if !self.sound(Sum::Rest, i / CHUNK) {
+        if !self.sound(Sum::Rest, i / Sum::Rest.size()) {
             return None;
         }
         Some((raw, read_u64(self.s(), self.layout.hashes + 8 * i)?))
@@ -308,7 +344,7 @@ impl Frozen {
 
     /// The position at place `k` of the sorted order.
     fn sorted(&self, k: usize) -> Option<usize> {
-        if !self.sound(Sum::Order, k / CHUNK) {
+        if !self.sound(Sum::Order, k / Sum::Order.size()) {
             return None;
         }
         read_u32(self.s(), self.layout.order + 4 * k).map(|p| p as usize)
@@ -703,7 +739,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             index.extend_from_slice(&hash.to_le_bytes());
         }
         for sum in Sum::ALL {
-            for c in 0..layout.chunks {
+            for c in 0..layout.chunks[sum as usize] {
                 let value = layout.sum(&index[start..], sum, c).to_le_bytes();
                 let at = start + layout.sum_at(sum, c);
                 index[at..at + 8].copy_from_slice(&value);
