@@ -450,23 +450,25 @@ fn damage_index(repo: &TestRepo, id: &str) {
     std::fs::write(&cache, bytes).expect("damage the cache");
 }
 
-#[test]
-fn a_damaged_index_in_the_cache_is_read_from_the_refs_instead() {
+/// Damage that a command meets in the cache: a read runs again from the refs, silently; an
+/// append validates against the refs and writes its event once.
+fn damage_is_met_by_reading_the_refs(damage: fn(&TestRepo, &str)) {
     let repo = TestRepo::new();
-    let task = repo.task(&["indexed"]);
+    let task = repo.task(&["needle in the cache"]);
     repo.task(&["another"]);
     let expected = without_cache(&repo);
-    damage_index(&repo, &task);
+    damage(&repo, &task);
     let run = repo.run(&["task", "list", "--json"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(run.stderr, "");
     let listed: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(listed["data"][0]["title"], "needle in the cache");
     assert_eq!(listed["data"][0]["id"], task.as_str());
     assert_eq!(views(&repo), expected);
-    // A lookup through the damaged chunk: the append validates against the refs.
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
     repo.ok(&["status"]);
-    damage_index(&repo, &task);
-    repo.ok(&["task", "note", "still found", "--task", &task]);
+    damage(&repo, &task);
+    repo.ok(&["task", "note", "found it", "--task", &task]);
     let shown = repo.json(&["task", "show", &task]);
     assert_eq!(shown["notes"].as_array().map(Vec::len), Some(1), "{shown}");
     assert_eq!(views(&repo), without_cache(&repo));
@@ -474,24 +476,10 @@ fn a_damaged_index_in_the_cache_is_read_from_the_refs_instead() {
 
 #[test]
 fn a_damaged_entity_in_the_cache_is_read_from_the_refs_instead() {
-    let repo = TestRepo::new();
-    let task = repo.task(&["needle in the cache"]);
-    repo.task(&["another"]);
-    let expected = without_cache(&repo);
-    // A read that meets the damaged entity runs again from the refs, silently.
-    damage_entity(&repo, b"needle in the cache");
-    let run = repo.run(&["task", "list", "--json"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.stderr, "");
-    let listed: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
-    assert_eq!(listed["data"][0]["title"], "needle in the cache");
-    assert_eq!(views(&repo), expected);
-    // An append that meets it validates against the refs, and writes its event once.
-    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
-    repo.ok(&["status"]);
-    damage_entity(&repo, b"needle in the cache");
-    repo.ok(&["task", "note", "found it", "--task", &task]);
-    let shown = repo.json(&["task", "show", &task]);
-    assert_eq!(shown["notes"].as_array().map(Vec::len), Some(1), "{shown}");
-    assert_eq!(views(&repo), without_cache(&repo));
+    damage_is_met_by_reading_the_refs(|repo, _| damage_entity(repo, b"needle in the cache"));
+}
+
+#[test]
+fn a_damaged_index_in_the_cache_is_read_from_the_refs_instead() {
+    damage_is_met_by_reading_the_refs(damage_index);
 }
