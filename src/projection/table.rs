@@ -216,12 +216,16 @@ struct Frozen {
     /// Where the section is in the file.
     section: Range<usize>,
     layout: Layout,
-    count: usize,
     /// Per kind of sum and chunk: [`UNCHECKED`], [`SOUND`] or [`DAMAGED`].
     chunk_state: Arc<[AtomicU8]>,
 }
 
 impl Frozen {
+    /// Entities in the section.
+    fn count(&self) -> usize {
+        self.layout.count
+    }
+
     /// Check a section's shape in constant time: its arrays fit, and each blob ends where its
     /// last item does. Items are not walked: the chunk sums are checked as chunks are used,
     /// every slice taken is bounds-checked, and entities are checked when decoded.
@@ -249,7 +253,6 @@ impl Frozen {
         Some(Frozen {
             bytes,
             section,
-            count,
             layout,
             chunk_state,
         })
@@ -293,11 +296,18 @@ impl Frozen {
         ok
     }
 
-    /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`,
-    /// if the chunk sum of that kind holds.
-    fn item(&self, sum: Sum, blob: &Range<usize>, ends: usize, width: usize, i: usize) -> &[u8] {
+    /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`;
+    /// `None` when the chunk sum of that kind fails.
+    fn item(
+        &self,
+        sum: Sum,
+        blob: &Range<usize>,
+        ends: usize,
+        width: usize,
+        i: usize,
+    ) -> Option<&[u8]> {
         if !self.sound(sum, i / sum.size()) {
-            return &[];
+            return None;
         }
         let s = self.s();
         let end_of = |k: usize| match width {
@@ -305,14 +315,16 @@ impl Frozen {
             _ => read_u64(s, ends + 8 * k).and_then(|e| usize::try_from(e).ok()),
         };
         let start = if i == 0 { Some(0) } else { end_of(i - 1) };
-        match (start, end_of(i)) {
+        Some(match (start, end_of(i)) {
             (Some(start), Some(end)) => slice(s, blob.start + start..blob.start + end),
             _ => &[],
-        }
+        })
     }
 
     fn id_bytes(&self, i: usize) -> &[u8] {
-        self.item(Sum::Ids, &self.layout.ids, self.layout.id_ends, 4, i)
+        let layout = &self.layout;
+        self.item(Sum::Ids, &layout.ids, layout.id_ends, 4, i)
+            .unwrap_or(&[])
     }
 
     fn id(&self, i: usize) -> &str {
@@ -323,6 +335,7 @@ impl Frozen {
     fn brief(&self, i: usize) -> &[u8] {
         let layout = &self.layout;
         self.item(Sum::Rest, &layout.briefs, layout.brief_ends, 4, i)
+            .unwrap_or(&[])
     }
 
     /// The bytes of entity `i`, if they pass their check.
@@ -335,10 +348,7 @@ impl Frozen {
     /// rewrite copies as it is (damage stays detectable where it is decoded).
     fn unchecked(&self, i: usize) -> Option<(&[u8], u64)> {
         let data = self.layout.data_start..self.s().len();
-        let raw = self.item(Sum::Rest, &data, self.layout.data_ends, 8, i);
-        if !self.sound(Sum::Rest, i / Sum::Rest.size()) {
-            return None;
-        }
+        let raw = self.item(Sum::Rest, &data, self.layout.data_ends, 8, i)?;
         Some((raw, read_u64(self.s(), self.layout.hashes + 8 * i)?))
     }
 
@@ -353,7 +363,7 @@ impl Frozen {
     /// Where `id` sorts: the first place whose id is not less than it. `None` when a chunk
     /// on the way is damaged.
     fn place(&self, id: &[u8]) -> Option<usize> {
-        let (mut low, mut high) = (0, self.count);
+        let (mut low, mut high) = (0, self.count());
         while low < high {
             let middle = (low + high) / 2;
             // Byte order is the order of the ids as strings.
@@ -369,7 +379,7 @@ impl Frozen {
     /// The ids that sort right before and right after `id` (or are `id`).
     fn neighbours(&self, id: &[u8]) -> impl Iterator<Item = &[u8]> {
         let around = match self.place(id) {
-            Some(low) => low.saturating_sub(1)..(low + 2).min(self.count),
+            Some(low) => low.saturating_sub(1)..(low + 2).min(self.count()),
             None => 0..0,
         };
         around.filter_map(move |k| Some(self.id_bytes(self.sorted(k)?)))
@@ -378,7 +388,7 @@ impl Frozen {
     /// The position of `id`, by binary search of the sorted index.
     fn find(&self, id: &str) -> Option<usize> {
         let k = self.place(id.as_bytes())?;
-        if k >= self.count {
+        if k >= self.count() {
             return None;
         }
         let at = self.sorted(k)?;
@@ -527,16 +537,16 @@ impl<T: DeserializeOwned> Table<T> {
         let frozen = self
             .frozen
             .iter()
-            .flat_map(|f| (0..f.count).map(|i| f.id(i)));
+            .flat_map(|f| (0..f.count()).map(|i| f.id(i)));
         frozen.chain(self.added_ids.iter().map(String::as_str))
     }
 
     /// The id of the entity at a position.
     pub fn id_at(&self, i: usize) -> &str {
         match &self.frozen {
-            Some(frozen) if i < frozen.count => frozen.id(i),
+            Some(frozen) if i < frozen.count() => frozen.id(i),
             _ => {
-                let frozen = self.frozen.as_ref().map_or(0, |f| f.count);
+                let frozen = self.frozen.as_ref().map_or(0, |f| f.count());
                 i.checked_sub(frozen)
                     .and_then(|k| self.added_ids.get(k))
                     .map_or("", String::as_str)
@@ -634,14 +644,14 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// Every position sorted by id (`ids` holds every id by position): the cache's order
     /// merged with the few ids added since, not a sort of them all.
     fn sorted_order(&self, ids: &[&str]) -> Vec<u32> {
-        let frozen_count = self.frozen.as_ref().map_or(0, |f| f.count);
+        let frozen_count = self.frozen.as_ref().map_or(0, |f| f.count());
         let mut added: Vec<u32> = (frozen_count as u32..ids.len() as u32).collect();
         let id = |position: &u32| ids.get(*position as usize).copied().unwrap_or("");
         added.sort_unstable_by(|a, b| id(a).cmp(id(b)));
         let mut old = self.frozen.iter().flat_map(|f| {
             // A place that fails its check reads as position 0; the damage is reported and
             // the file is not written.
-            (0..f.count).map(|k| f.sorted(k).unwrap_or(0) as u32)
+            (0..f.count()).map(|k| f.sorted(k).unwrap_or(0) as u32)
         });
         let mut order = Vec::with_capacity(ids.len());
         let mut next_old = old.next();
@@ -666,7 +676,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let count = self.entries.len();
         let mut ids: Vec<&str> = Vec::with_capacity(count);
         if let Some(frozen) = &self.frozen {
-            ids.extend((0..frozen.count).map(|i| frozen.id(i)));
+            ids.extend((0..frozen.count()).map(|i| frozen.id(i)));
         }
         ids.extend(self.added_ids.iter().map(String::as_str));
         let order = self.sorted_order(&ids);
@@ -790,7 +800,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     pub(super) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
         let frozen = Frozen::parse(bytes, section)?;
         Some(Table {
-            entries: Cells::with_len(frozen.count),
+            entries: Cells::with_len(frozen.count()),
             frozen: Some(frozen),
             added: HashMap::new(),
             added_ids: Vec::new(),
@@ -900,7 +910,7 @@ mod tests {
         }
         let again = reread(&read);
         let frozen = again.frozen.as_ref().expect("read from bytes");
-        let sorted: Vec<&str> = (0..frozen.count)
+        let sorted: Vec<&str> = (0..frozen.count())
             .filter_map(|k| frozen.sorted(k))
             .map(|i| frozen.id(i))
             .collect();
