@@ -2,7 +2,7 @@
 //! themselves, races across clones decided by the total order, agents holding their task,
 //! and hooks warning an agent whose claim was taken over.
 
-use crate::util::{TestRepo, path_with_bin, short};
+use crate::util::{TestRepo, path_with_bin, short, strings_of};
 use serde_json::Value;
 
 /// Run as an agent (the holder of its claims is `agent:<name>`).
@@ -245,12 +245,7 @@ fn a_spawned_agent_holds_its_task_until_it_exits() {
     let shown = repo.json(&["task", "show", &task]);
     assert_eq!(shown["claims"]["current"], Value::Null);
     assert_eq!(shown["claims"]["epoch"], 1);
-    let kinds: Vec<&str> = shown["history"]
-        .as_array()
-        .expect("history")
-        .iter()
-        .filter_map(|a| a["kind"].as_str())
-        .collect();
+    let kinds = strings_of(&shown["history"], "kind");
     assert_eq!(kinds, ["task.created", "task.claimed", "task.released"]);
 
     // A spawn for a task someone else holds is refused, and nothing is recorded.

@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, short};
+use crate::util::{TestRepo, short, strings_of};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -58,12 +58,7 @@ fn gate_check_lists_every_reason() {
     )
     .expect("json");
     assert_eq!(verdict["ok"], false);
-    let reasons: Vec<&str> = verdict["data"]["reasons"]
-        .as_array()
-        .expect("reasons")
-        .iter()
-        .filter_map(|r| r["reason"].as_str())
-        .collect();
+    let reasons = strings_of(&verdict["data"]["reasons"], "reason");
     assert_eq!(
         reasons,
         ["not_approved", "dependencies_not_done", "task_blocked"]

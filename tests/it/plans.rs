@@ -1,7 +1,7 @@
 //! Plans: a file of stages becomes an objective, tasks and dependencies; re-applying records
 //! only differences; roles make pools that spawned agents take work from.
 
-use crate::util::{TestRepo, path_with_bin, short};
+use crate::util::{TestRepo, path_with_bin, short, strings_of};
 use serde_json::Value;
 
 const PLAN: &str = "\
@@ -388,12 +388,7 @@ stages:
     repo.git_in(&worktree, &["commit", "-q", "-m", "more"]);
     let verdict = gate(&branch);
     assert_eq!(verdict["data"]["allowed"], false);
-    let reasons: Vec<&str> = verdict["data"]["reasons"]
-        .as_array()
-        .expect("reasons")
-        .iter()
-        .filter_map(|r| r["reason"].as_str())
-        .collect();
+    let reasons = strings_of(&verdict["data"]["reasons"], "reason");
     assert!(reasons.contains(&"check_not_passing"), "{reasons:?}");
 
     let (task, _) = walk("tester", "e2e.txt");

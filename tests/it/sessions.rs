@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, id_of, short};
+use crate::util::{TestRepo, id_of, short, strings_of};
 
 #[test]
 fn focus_is_per_worktree() {
@@ -69,12 +69,7 @@ fn sessions_are_per_worktree_and_scope_events() {
     repo.task(&["recorded in main"]);
     let shown = repo.json(&["session", "show"]);
     assert_eq!(shown["session"]["id"], main_session.as_str());
-    let kinds: Vec<&str> = shown["events"]
-        .as_array()
-        .expect("events")
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
+    let kinds = strings_of(&shown["events"], "kind");
     assert_eq!(kinds, ["session.started", "task.created"]);
     let other_events = repo.json_in(&other, &["session", "show"])["events"]
         .as_array()
@@ -125,12 +120,7 @@ fn resume_in_a_new_process_returns_context_last_actions_and_next_steps() {
     assert_eq!(context["session"]["resumes"], 1);
     let working = &context["working"];
     assert_eq!(working["focus"]["id"], task.as_str());
-    let last: Vec<&str> = working["last_actions"]
-        .as_array()
-        .expect("actions")
-        .iter()
-        .filter_map(|a| a["kind"].as_str())
-        .collect();
+    let last = strings_of(&working["last_actions"], "kind");
     assert_eq!(last, ["decision.requested", "task.started", "task.noted"]);
     let steps = working["next_steps"]["suggested_commands"]
         .as_array()
@@ -309,12 +299,7 @@ fn short_term_memory_covers_the_last_days() {
     let week = repo
         .at(Some("2026-01-11T09:00:00Z"))
         .json(&["memory", "short"]);
-    let titles: Vec<&str> = week["completed"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|t| t["title"].as_str())
-        .collect();
+    let titles = strings_of(&week["completed"], "title");
     assert_eq!(titles, ["Recent work"]);
     assert_eq!(week["insights"].as_array().map(Vec::len), Some(1));
     let month = repo.json(&["memory", "short", "--days", "30"]);
@@ -333,12 +318,7 @@ fn working_memory_shows_the_newest_tasks_in_progress_and_counts_the_rest() {
     }
     let working = repo.json(&["memory", "working"]);
     assert_eq!(working["in_progress_total"], 22);
-    let shown: Vec<&str> = working["in_progress"]
-        .as_array()
-        .expect("in_progress")
-        .iter()
-        .filter_map(|t| t["id"].as_str())
-        .collect();
+    let shown = strings_of(&working["in_progress"], "id");
     let newest: Vec<&str> = started[2..].iter().map(String::as_str).collect();
     assert_eq!(shown, newest, "the newest 20, oldest first");
     let text = repo.ok(&["memory", "working"]);

@@ -1,4 +1,4 @@
-use crate::util::{TestRepo, WRITER, hand_commit, short, with_id};
+use crate::util::{TestRepo, WRITER, hand_commit, short, strings_of, with_id};
 use std::collections::HashSet;
 
 #[test]
@@ -377,12 +377,7 @@ fn views_from_the_lazy_cache_match_a_full_fold() {
     let fourth = repo.task(&["fourth", "-p", "3"]);
     let cached = hot_views(&repo);
     // `second` became ready when `first` closed; `third` is claimed by this actor, so offered.
-    let ready: Vec<&str> = cached[2]
-        .as_array()
-        .expect("ready list")
-        .iter()
-        .filter_map(|t| t["id"].as_str())
-        .collect();
+    let ready = strings_of(&cached[2], "id");
     assert_eq!(ready, [second.as_str(), third.as_str(), fourth.as_str()]);
     assert_eq!(cached[0]["counts"]["tasks_done"], 1);
     assert_eq!(

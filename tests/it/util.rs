@@ -312,6 +312,15 @@ pub fn id_of(data: &Value) -> String {
 }
 
 /// The id as displayed: `t-` and 6 hex digits (as long as the ledger is small).
+/// The string `key` of each item of a JSON list (which must be one).
+pub fn strings_of<'a>(list: &'a Value, key: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|item| item[key].as_str())
+        .collect()
+}
+
 pub fn short(id: &str) -> String {
     id[..8].to_string()
 }
