@@ -12,10 +12,10 @@ pub use run::run;
 
 use std::path::{Path, PathBuf};
 
-/// The hooks installed in a work repository.
+/// The hooks installed in a work repository. Only `prepare-commit-msg` runs for every
+/// commit: each hook is a process git waits for.
 pub const CLIENT_HOOKS: &[&str] = &[
     "prepare-commit-msg",
-    "post-commit",
     "post-checkout",
     "post-merge",
     "pre-merge-commit",
@@ -24,12 +24,17 @@ pub const CLIENT_HOOKS: &[&str] = &[
 /// The hook installed in a server (bare) repository with `--server`.
 pub const SERVER_HOOKS: &[&str] = &["pre-receive"];
 
+/// Hooks earlier versions installed: `install` and `uninstall` remove ours (putting back
+/// what they chained), so an upgraded repository runs no hook that does nothing.
+const RETIRED_HOOKS: &[&str] = &["post-commit"];
+
 /// Suffix of a pre-existing hook kept and chained.
 pub const CHAINED_SUFFIX: &str = ".ledger-chained";
 
-/// Whether a program name is one of the hooks this binary implements.
+/// Whether a program name is one of the hooks this binary implements. A retired hook left
+/// by an earlier install still counts: it runs what it chained and does nothing else.
 pub fn is_hook_name(name: &str) -> bool {
-    CLIENT_HOOKS.contains(&name) || SERVER_HOOKS.contains(&name)
+    CLIENT_HOOKS.contains(&name) || SERVER_HOOKS.contains(&name) || RETIRED_HOOKS.contains(&name)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -156,12 +161,24 @@ pub fn install(dir: &Path, names: &[&str]) -> Result<Vec<HookStatus>, Error> {
         }
         link(&binary, &path)?;
     }
+    if names == CLIENT_HOOKS {
+        remove(&hooks, RETIRED_HOOKS)?;
+    }
     status(dir, names)
 }
 
 /// Remove our hooks and put chained ones back where they were, byte for byte.
 pub fn uninstall(dir: &Path, names: &[&str]) -> Result<Vec<HookStatus>, Error> {
     let hooks = hooks_dir(dir)?;
+    remove(&hooks, names)?;
+    if names == CLIENT_HOOKS {
+        remove(&hooks, RETIRED_HOOKS)?;
+    }
+    status(dir, names)
+}
+
+/// Remove our hooks `names` from `hooks`, putting chained ones back.
+fn remove(hooks: &Path, names: &[&str]) -> Result<(), Error> {
     for name in names {
         let path = hooks.join(name);
         let chained = hooks.join(format!("{name}{CHAINED_SUFFIX}"));
@@ -173,7 +190,7 @@ pub fn uninstall(dir: &Path, names: &[&str]) -> Result<Vec<HookStatus>, Error> {
             std::fs::rename(&chained, &path).map_err(io(&chained))?;
         }
     }
-    status(dir, names)
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -1,19 +1,20 @@
 //! What each hook does when git runs it.
 //!
-//! Observer hooks (prepare-commit-msg, post-commit, post-checkout, post-merge) never fail or
+//! Observer hooks (prepare-commit-msg, post-checkout, post-merge) never fail or
 //! block git: an internal error is one warning on stderr and exit 0. Gate hooks
 //! (pre-merge-commit, pre-push, pre-receive) fail closed, saying what to do.
 
 use super::CHAINED_SUFFIX;
 use crate::event::{EntityKind, kind};
 use crate::gate::{self, Verdict};
+use crate::ledger::commits::{self, CommitNote};
 use crate::ledger::{Error, Ledger, task_trailer};
 use crate::projection::state::{State, Task};
 use git2::Oid;
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Run hook `name` as git invoked it; returns the exit status. `hooks_dir` is where the hook
@@ -40,7 +41,6 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
     let input = String::from_utf8_lossy(&stdin);
     let ours = match name {
         "prepare-commit-msg" => prepare_commit_msg(args),
-        "post-commit" => post_commit(),
         "post-checkout" => post_checkout(args),
         "post-merge" => post_merge(),
         "pre-merge-commit" => pre_merge_commit(),
@@ -101,53 +101,84 @@ fn ledger(hook: &str) -> Result<Option<Ledger>, Error> {
     }
 }
 
-/// The task this worktree works on, cheaply: a task branch, else the focus hint.
-fn current_task(ledger: &Ledger) -> Option<(String, Option<String>)> {
-    let branch = ledger.current_branch();
-    if let Some(task) = branch.as_deref().and_then(gate::task_of_branch) {
-        return Some((task, branch));
-    }
-    let focus = std::fs::read_to_string(ledger.focus_hint_path()).ok()?;
-    let focus = focus.trim();
-    (!focus.is_empty()).then(|| (focus.to_string(), branch))
+/// What the hook sees of this worktree from plain files, without opening the repository.
+struct Glance {
+    /// The task of this worktree: a task branch, else the focus hint.
+    task: String,
+    /// The branch checked out, if any.
+    branch: Option<String>,
+    git_dir: PathBuf,
+    common_dir: PathBuf,
+    /// The commit HEAD is at (`None` on an unborn branch, or if it cannot be read cheaply).
+    head: Option<String>,
 }
 
-/// The cheap look every commit pays for: from plain files, without opening the repository,
-/// the task of this worktree (a task branch, else the focus hint), if the ledger is set up.
-/// Most commits stop here.
-fn task_at_a_glance() -> Option<String> {
+/// The cheap look every commit pays for: the task of this worktree, if the ledger is set up
+/// and there is one. Most commits stop here.
+fn task_at_a_glance() -> Option<Glance> {
     let git_dir = match std::env::var_os("GIT_DIR") {
-        Some(dir) => std::path::PathBuf::from(dir),
+        Some(dir) => PathBuf::from(dir),
         None => {
-            let dot_git = std::path::PathBuf::from(".git");
+            let dot_git = PathBuf::from(".git");
             match std::fs::read_to_string(&dot_git) {
                 // A linked worktree: ".git" is a file naming its git dir.
-                Ok(text) => std::path::PathBuf::from(text.strip_prefix("gitdir:")?.trim()),
+                Ok(text) => PathBuf::from(text.strip_prefix("gitdir:")?.trim()),
                 Err(_) => dot_git,
             }
         }
     };
-    let common = match std::fs::read_to_string(git_dir.join("commondir")) {
+    // Notes name the git dir for a later process, which may run elsewhere.
+    let git_dir = std::env::current_dir().ok()?.join(git_dir);
+    let common_dir = match std::fs::read_to_string(git_dir.join("commondir")) {
         Ok(rel) => git_dir.join(rel.trim()),
         Err(_) => git_dir.clone(),
     };
-    let config = std::fs::read_to_string(common.join("config")).ok()?;
+    let config = std::fs::read_to_string(common_dir.join("config")).ok()?;
     if !config.contains("[ledger]") {
         return None;
     }
     let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
-    let branch_task = head
-        .trim()
-        .strip_prefix("ref: refs/heads/")
-        .and_then(gate::task_of_branch);
-    branch_task.or_else(|| {
-        let focus = std::fs::read_to_string(git_dir.join("ledger-focus")).ok()?;
-        let focus = focus.trim();
-        (!focus.is_empty()).then(|| focus.to_string())
+    let head = head.trim();
+    let head_ref = head.strip_prefix("ref: ");
+    let branch = head_ref
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+        .map(str::to_string);
+    let task = branch
+        .as_deref()
+        .and_then(gate::task_of_branch)
+        .or_else(|| {
+            let focus = std::fs::read_to_string(git_dir.join("ledger-focus")).ok()?;
+            let focus = focus.trim();
+            (!focus.is_empty()).then(|| focus.to_string())
+        })?;
+    let head = match head_ref {
+        Some(name) => ref_target(&common_dir, name),
+        None => Some(head.to_string()),
+    };
+    Some(Glance {
+        task,
+        branch,
+        git_dir,
+        common_dir,
+        head,
     })
 }
 
-/// Add `Ledger-Task: <id>` to the message of a commit on a task branch or with a task in focus.
+/// The commit a branch points at, read from its loose file or from `packed-refs`.
+fn ref_target(common_dir: &Path, name: &str) -> Option<String> {
+    if let Ok(loose) = std::fs::read_to_string(common_dir.join(name)) {
+        return Some(loose.trim().to_string());
+    }
+    let packed = std::fs::read_to_string(common_dir.join("packed-refs")).ok()?;
+    packed.lines().find_map(|line| {
+        let (oid, refname) = line.split_once(' ')?;
+        (refname == name).then(|| oid.to_string())
+    })
+}
+
+/// Add `Ledger-Task: <id>` to the message of a commit on a task branch or with a task in
+/// focus, and leave a note for the next ledger command to record the commit (see
+/// [`crate::ledger::commits`]): this is the only hook git runs for every commit.
 fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
     let (Some(file), source) = (args.first(), args.get(1).map(String::as_str)) else {
         return Ok(true);
@@ -155,19 +186,41 @@ fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
     if source == Some("merge") {
         return Ok(true);
     }
-    let Some(task) = task_at_a_glance() else {
+    let Some(glance) = task_at_a_glance() else {
         return Ok(true);
     };
     let message = std::fs::read_to_string(file).map_err(|e| Error::Io(format!("{file}: {e}")))?;
-    if let Some(updated) = with_trailer(&message, &task) {
+    if let Some(updated) = with_trailer(&message, &glance.task) {
         std::fs::write(file, updated).map_err(|e| Error::Io(format!("{file}: {e}")))?;
+    }
+    let from_env = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    commits::leave_note(
+        &glance.common_dir,
+        &CommitNote {
+            task: glance.task.clone(),
+            branch: glance.branch,
+            git_dir: glance.git_dir,
+            parent: glance.head,
+            session: from_env(crate::ledger::SESSION_ENV),
+        },
+    )?;
+    // Only agents pay for opening the ledger, to be told of a claim taken over.
+    if from_env(crate::ledger::AGENT_ENV).is_some()
+        && let Some(ledger) = ledger("prepare-commit-msg")?
+    {
+        warn_if_taken_over(&ledger, &glance.task, "commit")?;
     }
     Ok(true)
 }
 
 /// The message with the trailer added, or `None` to leave it alone: it has one already, or it
 /// is still empty (an editor will open; a trailer alone would keep git from aborting an empty
-/// commit message, and post-commit links the commit by its branch anyway).
+/// commit message, and a commit on a task branch is linked by its branch anyway).
 fn with_trailer(message: &str, task: &str) -> Option<String> {
     let body_end = message
         .lines()
@@ -199,43 +252,6 @@ fn with_trailer(message: &str, task: &str) -> Option<String> {
         format!("\n{comments}")
     };
     Some(format!("{body}{separator}Ledger-Task: {task}\n{comments}"))
-}
-
-/// Record the new commit against its task (by trailer, branch or focus).
-fn post_commit() -> Result<bool, Error> {
-    // A commit outside task work (no task branch, no focus) has nothing to record.
-    if task_at_a_glance().is_none() {
-        return Ok(true);
-    }
-    let Some(ledger) = ledger("post-commit")? else {
-        return Ok(true);
-    };
-    let repo = ledger.store().repo();
-    let head = repo
-        .head()
-        .and_then(|h| h.peel_to_commit())
-        .map_err(store_error)?;
-    let branch = ledger.current_branch();
-    let task = head
-        .message()
-        .and_then(task_trailer)
-        .or_else(|| current_task(&ledger).map(|(task, _)| task));
-    let Some(task) = task else {
-        return Ok(true);
-    };
-    let author = head.author();
-    let author = format!(
-        "{} <{}>",
-        author.name().unwrap_or("?"),
-        author.email().unwrap_or("?")
-    );
-    let mut body = json!({ "commit": head.id().to_string(), "author": author });
-    if let Some(branch) = branch {
-        body["branch"] = branch.into();
-    }
-    ledger.observe(kind::COMMIT_LINKED, &task, body)?;
-    warn_if_taken_over(&ledger, &task, "commit")?;
-    Ok(true)
 }
 
 /// Fencing: an agent whose claim on the task was taken over by another holder (a later

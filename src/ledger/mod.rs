@@ -9,6 +9,7 @@ mod agents;
 mod audit;
 mod checks;
 mod claims;
+pub mod commits;
 mod compaction;
 mod cost;
 mod decisions;
@@ -161,12 +162,20 @@ impl Ledger {
                 store.identity().0.unwrap_or_else(|| "unknown".into())
             ),
         };
-        Ok(Ledger {
+        let ledger = Ledger {
             store,
             writer,
             worktree,
             actor,
-        })
+        };
+        if let Err(e) = ledger.record_noted_commits() {
+            // The command goes on (and says so if the ledger itself is the trouble); the
+            // notes stay for the next one.
+            eprintln!(
+                "git-ledger: warning: the commits made since the last command are not recorded yet: {e}"
+            );
+        }
+        Ok(ledger)
     }
 
     pub fn writer(&self) -> &str {

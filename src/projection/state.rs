@@ -87,7 +87,7 @@ pub struct Note {
     pub text: String,
 }
 
-/// A commit recorded against a task by the post-commit hook.
+/// A commit recorded against a task (noted by the prepare-commit-msg hook).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommitLink {
     pub commit: String,

@@ -2,9 +2,8 @@ use crate::util::{TestRepo, short};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-const CLIENT: [&str; 6] = [
+const CLIENT: [&str; 5] = [
     "prepare-commit-msg",
-    "post-commit",
     "post-checkout",
     "post-merge",
     "pre-merge-commit",
@@ -35,9 +34,8 @@ fn states(repo: &TestRepo) -> Vec<String> {
 fn install_chains_an_existing_hook_and_uninstall_restores_it() {
     let repo = TestRepo::new();
     let hooks = repo.path.join(".git/hooks");
-    let original =
-        "#!/bin/sh\necho original post-commit ran >> \"$(git rev-parse --git-dir)/original.log\"\n";
-    write_hook(&hooks.join("post-commit"), original);
+    let original = "#!/bin/sh\necho original prepare-commit-msg ran >> \"$(git rev-parse --git-dir)/original.log\"\n";
+    write_hook(&hooks.join("prepare-commit-msg"), original);
     // A failing pre-existing pre-merge-commit keeps failing merges.
     write_hook(
         &hooks.join("pre-merge-commit"),
@@ -46,9 +44,9 @@ fn install_chains_an_existing_hook_and_uninstall_restores_it() {
 
     repo.ok(&["hooks", "install"]);
     let installed = states(&repo);
-    assert_eq!(installed[0], "prepare-commit-msg ours");
-    assert_eq!(installed[1], "post-commit chained");
-    assert_eq!(installed[4], "pre-merge-commit chained");
+    assert_eq!(installed[0], "prepare-commit-msg chained");
+    assert_eq!(installed[1], "post-checkout ours");
+    assert_eq!(installed[3], "pre-merge-commit chained");
     // Twice changes nothing.
     let listing = |dir: &Path| {
         let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -74,7 +72,7 @@ fn install_chains_an_existing_hook_and_uninstall_restores_it() {
     repo.git(&["add", "a.txt"]);
     repo.git(&["commit", "-q", "-m", "a"]);
     let log = std::fs::read_to_string(repo.path.join(".git/original.log")).expect("original ran");
-    assert_eq!(log, "original post-commit ran\n");
+    assert_eq!(log, "original prepare-commit-msg ran\n");
     repo.git(&["switch", "-q", "-c", "side"]);
     std::fs::write(repo.path.join("b.txt"), "b").expect("write");
     repo.git(&["add", "b.txt"]);
@@ -87,22 +85,22 @@ fn install_chains_an_existing_hook_and_uninstall_restores_it() {
 
     repo.ok(&["hooks", "uninstall"]);
     assert_eq!(
-        std::fs::read_to_string(hooks.join("post-commit")).expect("restored"),
+        std::fs::read_to_string(hooks.join("prepare-commit-msg")).expect("restored"),
         original
     );
-    let mode = std::fs::metadata(hooks.join("post-commit"))
+    let mode = std::fs::metadata(hooks.join("prepare-commit-msg"))
         .expect("meta")
         .permissions()
         .mode();
     assert_eq!(mode & 0o777, 0o755);
-    assert!(!hooks.join("post-commit.ledger-chained").exists());
-    assert!(!hooks.join("prepare-commit-msg").exists());
+    assert!(!hooks.join("prepare-commit-msg.ledger-chained").exists());
+    assert!(!hooks.join("post-checkout").exists());
     assert_eq!(
         states(&repo),
         CLIENT
             .iter()
             .map(|h| {
-                let state = if *h == "post-commit" || *h == "pre-merge-commit" {
+                let state = if *h == "prepare-commit-msg" || *h == "pre-merge-commit" {
                     "foreign"
                 } else {
                     "missing"
@@ -124,15 +122,15 @@ fn core_hooks_path_is_honoured() {
     );
     assert!(
         repo.path
-            .join("githooks/post-commit")
+            .join("githooks/prepare-commit-msg")
             .symlink_metadata()
             .is_ok()
     );
-    assert!(!repo.path.join(".git/hooks/post-commit").exists());
+    assert!(!repo.path.join(".git/hooks/prepare-commit-msg").exists());
     repo.ok(&["hooks", "uninstall"]);
     assert!(
         repo.path
-            .join("githooks/post-commit")
+            .join("githooks/prepare-commit-msg")
             .symlink_metadata()
             .is_err()
     );
@@ -243,13 +241,14 @@ fn observer_hooks_never_block_git() {
         "refs/ledger/v1/writers/0a1b2c3d4e5f",
         blob.trim(),
     ]);
-    repo.git(&["switch", "-q", "-c", "task/t-abcdef"]);
-    let (ok, stderr) = repo.try_git(&["commit", "-q", "--allow-empty", "-m", "still works"]);
+    let (ok, stderr) = repo.try_git(&["switch", "-q", "-c", "task/t-abcdef"]);
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("git-ledger: post-commit: ") && stderr.contains("(ignored)"),
+        stderr.contains("git-ledger: post-checkout: ") && stderr.contains("(ignored)"),
         "{stderr}"
     );
+    let (ok, stderr) = repo.try_git(&["commit", "-q", "--allow-empty", "-m", "still works"]);
+    assert!(ok, "{stderr}");
     assert_eq!(
         repo.git(&["log", "-1", "--format=%s"]).trim(),
         "still works"
@@ -264,4 +263,104 @@ fn a_repository_without_a_ledger_is_left_alone() {
     repo.git(&["commit", "-q", "--allow-empty", "-m", "plain"]);
     assert_eq!(repo.git(&["log", "-1", "--format=%B"]), "plain\n\n");
     assert!(repo.git(&["for-each-ref", "refs/ledger"]).is_empty());
+}
+
+#[test]
+fn a_post_commit_hook_left_by_an_earlier_install_is_retired() {
+    let repo = TestRepo::new();
+    let hooks = repo.path.join(".git/hooks");
+    let theirs =
+        "#!/bin/sh\necho their post-commit ran >> \"$(git rev-parse --git-dir)/theirs.log\"\n";
+    write_hook(&hooks.join("post-commit.ledger-chained"), theirs);
+    std::os::unix::fs::symlink(crate::util::BIN, hooks.join("post-commit")).expect("link");
+    // Until the hooks are installed again, the old link runs what it chained, quietly.
+    let (ok, stderr) = repo.try_git(&["commit", "-q", "--allow-empty", "-m", "before"]);
+    assert!(ok, "{stderr}");
+    assert_eq!(stderr, "");
+    let log = repo.path.join(".git/theirs.log");
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "their post-commit ran\n"
+    );
+
+    repo.ok(&["hooks", "install"]);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("post-commit")).expect("put back"),
+        theirs
+    );
+    assert!(!hooks.join("post-commit.ledger-chained").exists());
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "after"]);
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "their post-commit ran\ntheir post-commit ran\n"
+    );
+}
+
+#[test]
+fn commits_are_recorded_by_the_next_command_once_each() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let notes = repo.path.join(".git/ledger/noted-commits");
+    let noted = || std::fs::read_dir(&notes).map_or(0, |d| d.count());
+    // A commit outside task work leaves nothing behind.
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "chore"]);
+    assert_eq!(noted(), 0);
+
+    let task = repo.task(&["Cache the index"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    // An aborted commit (empty message), then two commits, before any ledger command.
+    let (ok, _) = repo.try_git(&["commit", "-q", "--allow-empty", "-m", ""]);
+    assert!(!ok);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "one"]);
+    let one = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "two"]);
+    let two = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    assert_eq!(noted(), 3);
+    // Plain git sees no event for them yet; the next command records both, oldest first.
+    let commits = |repo: &TestRepo| -> Vec<String> {
+        let shown = repo.json(&["task", "show", &task]);
+        crate::util::strings_of(&shown["commits"], "commit")
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(commits(&repo), vec![one.clone(), two.clone()]);
+    assert_eq!(noted(), 0);
+    assert_eq!(commits(&repo), vec![one.clone(), two.clone()]);
+
+    // A note whose commit is not made yet stays until the branch moves; an amended commit
+    // is recorded too.
+    let (ok, _) = repo.try_git(&["commit", "-q", "--allow-empty", "-m", ""]);
+    assert!(!ok);
+    repo.ok(&["status"]);
+    assert_eq!(noted(), 1);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--amend",
+        "--allow-empty",
+        "-m",
+        "two, amended",
+    ]);
+    let amended = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    assert_eq!(commits(&repo), vec![one, two, amended]);
+    assert_eq!(noted(), 0);
+    let replayed = repo.ok(&["replay", "--task", &task, "--json"]);
+    assert_eq!(replayed.matches("\"commit.linked\"").count(), 3);
+    repo.ok(&["audit"]);
+}
+
+#[test]
+fn every_commit_made_before_the_next_command_is_recorded() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let task = repo.task(&["Long branch"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    for i in 0..120 {
+        repo.git(&["commit", "-q", "--allow-empty", "-m", &format!("step {i}")]);
+    }
+    let made = repo.git(&["rev-list", "--reverse", "main..HEAD"]);
+    let shown = repo.json(&["task", "show", &task]);
+    let recorded: Vec<&str> = crate::util::strings_of(&shown["commits"], "commit");
+    assert_eq!(recorded, made.lines().collect::<Vec<_>>());
 }

@@ -1,0 +1,296 @@
+//! Commits made on task work: noted by the `prepare-commit-msg` hook, recorded by the next
+//! ledger command.
+//!
+//! git runs every installed commit hook as a process of its own, and each costs about an
+//! eighth of a `git commit`; two would already be over the budget of a quarter. So one hook
+//! does a commit's work. `prepare-commit-msg` adds the `Ledger-Task` trailer (which travels
+//! with the commit, so the merge gate needs nothing else) and leaves a *note*: a small file
+//! naming the task, the branch and the commit the branch was at, written without opening
+//! the repository. The commit does not exist yet; the next command that opens the ledger
+//! finds it (the commit on the branch made on that parent, if it names the task) and records
+//! `commit.linked` for it.
+
+use super::{Error, Ledger, next_hlc, task_trailer};
+use crate::clock;
+use crate::event::{Event, kind};
+use crate::gate;
+use git2::{Oid, Repository};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// The actor of the events recorded from notes, as if the hook had appended them.
+const NOTING_HOOK: &str = "hook:prepare-commit-msg";
+
+/// Where notes are left, in the repository's common git dir.
+const NOTES_DIR: &str = "ledger/noted-commits";
+
+/// A note whose commit never came (an aborted commit on a branch that never moved again) is
+/// dropped after this long.
+const NOTE_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How far back from a branch's tip its notes' commits are looked for: a note whose parent
+/// is not there (a branch reset or rewritten since) must not walk a whole history.
+const WALK_LIMIT: usize = 10_000;
+
+/// What `prepare-commit-msg` knew about a commit about to be made.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CommitNote {
+    /// The task as the branch or the focus names it (maybe an abbreviated id).
+    pub task: String,
+    /// The branch checked out, if any (else the commit is made on a detached HEAD).
+    pub branch: Option<String>,
+    /// The git dir of the worktree the commit is made in (its HEAD, when detached).
+    pub git_dir: PathBuf,
+    /// The commit HEAD was at: the new commit is one that it cannot reach.
+    pub parent: Option<String>,
+    /// `GIT_LEDGER_SESSION` of the committing process.
+    pub session: Option<String>,
+}
+
+/// Leave a note for a commit about to be made (called by the hook: no repository opened).
+pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), Error> {
+    let dir = common_dir.join(NOTES_DIR);
+    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", dir.display()));
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let name = format!("{nanos:032}-{}", std::process::id());
+    let bytes = serde_json::to_vec(note).map_err(|e| Error::Io(e.to_string()))?;
+    // Written aside and renamed into place, so a reader never sees half a note.
+    let temporary = dir.join(format!(".{name}"));
+    std::fs::write(&temporary, bytes).map_err(io)?;
+    std::fs::rename(&temporary, dir.join(name)).map_err(io)
+}
+
+/// A commit found for a note, to record.
+struct Found {
+    task: String,
+    commit: String,
+    author: String,
+    branch: Option<String>,
+    session: Option<String>,
+}
+
+impl Ledger {
+    /// Record the commits noted by `prepare-commit-msg` since the last command. Notes whose
+    /// commit is not made yet stay; the others are removed once their commits are recorded.
+    pub fn record_noted_commits(&self) -> Result<(), Error> {
+        let dir = self.store.repo().commondir().join(NOTES_DIR);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return Ok(()); // no note was ever left: the usual case, one failed open
+        };
+        // Names start with the time they were left: record the commits in the order made.
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        let mut notes = Vec::new();
+        let mut done = Vec::new();
+        for entry in entries {
+            let path = entry.path();
+            let expired = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > NOTE_LIFETIME);
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                // A note being written, or left half-written by a killed hook.
+                if expired {
+                    done.push(path);
+                }
+                continue;
+            }
+            match std::fs::read(&path)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<CommitNote>(&bytes).ok())
+            {
+                Some(note) => notes.push((path, note, expired)),
+                None => done.push(path), // unreadable: nothing to learn from it
+            }
+        }
+        let made = made_commits(self.store.repo(), &notes);
+        let mut found = Vec::new();
+        let mut seen = HashSet::new();
+        for ((path, note, expired), made) in notes.iter().zip(made) {
+            match made {
+                Made::Commit(oid) => {
+                    if seen.insert(oid)
+                        && let Some(f) = found_for(self.store.repo(), note, oid)
+                    {
+                        found.push(f);
+                    }
+                    done.push(path.clone());
+                }
+                // An aborted commit, or one being made: kept until the branch moves, a while.
+                Made::NotYet if !expired => {}
+                Made::NotYet | Made::Gone => done.push(path.clone()),
+            }
+        }
+        if !found.is_empty() {
+            self.append_with_retry(usize::MAX, false, |loaded| {
+                let time = clock::format(loaded.now);
+                let first = next_hlc(loaded);
+                let events = found
+                    .iter()
+                    .filter(|f| !already_linked(&loaded.state, f))
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let mut body = json!({ "commit": f.commit, "author": f.author });
+                        if let Some(branch) = &f.branch {
+                            body["branch"] = branch.as_str().into();
+                        }
+                        Event::seal(
+                            kind::COMMIT_LINKED,
+                            time.clone(),
+                            first + i as u64,
+                            &self.writer,
+                            f.session.clone(),
+                            NOTING_HOOK,
+                            Some(f.task.clone()),
+                            body,
+                        )
+                    })
+                    .collect();
+                Ok((events, ()))
+            })?;
+        }
+        for path in done {
+            let _ = std::fs::remove_file(path);
+        }
+        Ok(())
+    }
+}
+
+/// Whether the state already links this commit to the task (a note read twice, by two
+/// processes at once or after a command was killed before removing it).
+fn already_linked(state: &crate::projection::state::State, found: &Found) -> bool {
+    state
+        .resolve(crate::event::EntityKind::Task, &found.task)
+        .ok()
+        .and_then(|id| state.tasks.get(&id))
+        .is_some_and(|t| t.commits.iter().any(|c| c.commit == found.commit))
+}
+
+/// What became of the commit a note was left for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Made {
+    /// The commit made on the noted parent, found on the branch.
+    Commit(Oid),
+    /// The branch is still at the noted parent: the commit is being made, or was aborted.
+    NotYet,
+    /// No such commit is on the branch (it is gone, or the branch was rewritten).
+    Gone,
+}
+
+/// For each note, the commit made on its parent: walking back from the tip of its branch
+/// (or its worktree's HEAD), a commit whose parents include the noted parent, or, for an
+/// amend, that has the noted parent's parents. One walk per branch, however many notes.
+fn made_commits(repo: &Repository, notes: &[(PathBuf, CommitNote, bool)]) -> Vec<Made> {
+    let mut made = vec![Made::Gone; notes.len()];
+    let mut branches: Vec<(Oid, Vec<usize>)> = Vec::new();
+    for (i, (_, note, _)) in notes.iter().enumerate() {
+        let tip = match &note.branch {
+            Some(branch) => repo.refname_to_id(&format!("refs/heads/{branch}")).ok(),
+            None => detached_head(repo, &note.git_dir),
+        };
+        let Some(tip) = tip else {
+            continue; // the branch is gone (or was never born): nothing to find, ever
+        };
+        if note.parent.as_deref() == Some(tip.to_string().as_str()) {
+            made[i] = Made::NotYet;
+            continue;
+        }
+        match branches.iter_mut().find(|(t, _)| *t == tip) {
+            Some((_, waiting)) => waiting.push(i),
+            None => branches.push((tip, vec![i])),
+        }
+    }
+    for (tip, notes_here) in branches {
+        // Each note, with what a commit made on its parent would have as parents.
+        let mut waiting: Vec<(usize, Option<Oid>, Option<Vec<Oid>>)> = notes_here
+            .into_iter()
+            .map(|i| {
+                let parent = notes[i]
+                    .1
+                    .parent
+                    .as_deref()
+                    .and_then(|p| Oid::from_str(p).ok());
+                let amended = match parent {
+                    Some(p) => repo.find_commit(p).ok().map(|c| c.parent_ids().collect()),
+                    None => Some(Vec::new()), // the first commit of an unborn branch
+                };
+                (i, parent, amended)
+            })
+            .collect();
+        let Ok(mut walk) = repo.revwalk() else {
+            continue;
+        };
+        if walk.push(tip).is_err() {
+            continue;
+        }
+        for oid in walk.flatten().take(WALK_LIMIT) {
+            let Ok(commit) = repo.find_commit(oid) else {
+                continue;
+            };
+            let parents: Vec<Oid> = commit.parent_ids().collect();
+            waiting.retain(|(i, parent, amended)| {
+                let is_parent = *parent == Some(oid);
+                let on_parent = parent.is_some_and(|p| parents.contains(&p));
+                let amends = amended.as_ref().is_some_and(|a| *a == parents);
+                let found = !is_parent && (on_parent || amends);
+                if found {
+                    made[*i] = Made::Commit(oid);
+                }
+                !found
+            });
+            if waiting.is_empty() {
+                break;
+            }
+        }
+    }
+    made
+}
+
+/// What to record for the commit `oid` made for `note`, if it names the note's task: by its
+/// trailer, or, without one, by being on the task's own branch.
+fn found_for(repo: &Repository, note: &CommitNote, oid: Oid) -> Option<Found> {
+    let commit = repo.find_commit(oid).ok()?;
+    let on_task_branch = note
+        .branch
+        .as_deref()
+        .and_then(gate::task_of_branch)
+        .is_some_and(|task| task == note.task);
+    let names_task = match commit.message().and_then(task_trailer) {
+        Some(trailer) => trailer == note.task,
+        None => on_task_branch,
+    };
+    if !names_task {
+        return None;
+    }
+    let author = commit.author();
+    Some(Found {
+        task: note.task.clone(),
+        commit: oid.to_string(),
+        author: format!(
+            "{} <{}>",
+            author.name().unwrap_or("?"),
+            author.email().unwrap_or("?")
+        ),
+        branch: note.branch.clone(),
+        session: note.session.clone(),
+    })
+}
+
+/// The commit a worktree's detached HEAD is at (or its branch's, if it went back to one).
+fn detached_head(repo: &Repository, git_dir: &Path) -> Option<Oid> {
+    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
+    let head = head.trim();
+    match head.strip_prefix("ref: ") {
+        Some(name) => repo.refname_to_id(name).ok(),
+        None => Oid::from_str(head).ok(),
+    }
+}
