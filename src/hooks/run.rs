@@ -7,14 +7,13 @@
 use super::CHAINED_SUFFIX;
 use crate::event::{EntityKind, kind};
 use crate::gate::{self, Verdict};
-use crate::ledger::commits::{self, CommitNote};
 use crate::ledger::{Error, Ledger, task_trailer};
 use crate::projection::state::{State, Task};
 use git2::Oid;
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Run hook `name` as git invoked it; returns the exit status. `hooks_dir` is where the hook
@@ -64,7 +63,7 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
 }
 
 /// Run a hook that was installed before ours, with the same arguments and input.
-fn run_chained(path: &Path, args: &[String], stdin: &[u8]) -> i32 {
+pub(super) fn run_chained(path: &Path, args: &[String], stdin: &[u8]) -> i32 {
     if !path.is_file() {
         return 0;
     }
@@ -101,157 +100,18 @@ fn ledger(hook: &str) -> Result<Option<Ledger>, Error> {
     }
 }
 
-/// What the hook sees of this worktree from plain files, without opening the repository.
-struct Glance {
-    /// The task of this worktree: a task branch, else the focus hint.
-    task: String,
-    /// The branch checked out, if any.
-    branch: Option<String>,
-    git_dir: PathBuf,
-    common_dir: PathBuf,
-    /// The commit HEAD is at (`None` on an unborn branch, or if it cannot be read cheaply).
-    head: Option<String>,
-}
-
-/// The cheap look every commit pays for: the task of this worktree, if the ledger is set up
-/// and there is one. Most commits stop here.
-fn task_at_a_glance() -> Option<Glance> {
-    let git_dir = match std::env::var_os("GIT_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => {
-            let dot_git = PathBuf::from(".git");
-            match std::fs::read_to_string(&dot_git) {
-                // A linked worktree: ".git" is a file naming its git dir.
-                Ok(text) => PathBuf::from(text.strip_prefix("gitdir:")?.trim()),
-                Err(_) => dot_git,
-            }
-        }
-    };
-    // Notes name the git dir for a later process, which may run elsewhere.
-    let git_dir = std::env::current_dir().ok()?.join(git_dir);
-    let common_dir = match std::fs::read_to_string(git_dir.join("commondir")) {
-        Ok(rel) => git_dir.join(rel.trim()),
-        Err(_) => git_dir.clone(),
-    };
-    let config = std::fs::read_to_string(common_dir.join("config")).ok()?;
-    if !config.contains("[ledger]") {
-        return None;
-    }
-    let head = std::fs::read_to_string(git_dir.join("HEAD")).ok()?;
-    let head = head.trim();
-    let head_ref = head.strip_prefix("ref: ");
-    let branch = head_ref
-        .and_then(|r| r.strip_prefix("refs/heads/"))
-        .map(str::to_string);
-    let task = branch
-        .as_deref()
-        .and_then(gate::task_of_branch)
-        .or_else(|| {
-            let focus = std::fs::read_to_string(git_dir.join("ledger-focus")).ok()?;
-            let focus = focus.trim();
-            (!focus.is_empty()).then(|| focus.to_string())
-        })?;
-    let head = match head_ref {
-        Some(name) => ref_target(&common_dir, name),
-        None => Some(head.to_string()),
-    };
-    Some(Glance {
-        task,
-        branch,
-        git_dir,
-        common_dir,
-        head,
-    })
-}
-
-/// The commit a branch points at, read from its loose file or from `packed-refs`.
-fn ref_target(common_dir: &Path, name: &str) -> Option<String> {
-    if let Ok(loose) = std::fs::read_to_string(common_dir.join(name)) {
-        return Some(loose.trim().to_string());
-    }
-    let packed = std::fs::read_to_string(common_dir.join("packed-refs")).ok()?;
-    packed.lines().find_map(|line| {
-        let (oid, refname) = line.split_once(' ')?;
-        (refname == name).then(|| oid.to_string())
-    })
-}
-
-/// Add `Ledger-Task: <id>` to the message of a commit on a task branch or with a task in
-/// focus, and leave a note for the next ledger command to record the commit (see
-/// [`crate::ledger::commits`]): this is the only hook git runs for every commit.
+/// The commit hook as `git-ledger` runs it: what `git-ledger-hook` does (see
+/// [`super::commit`]), and, for an agent, a look at the ledger to warn it of a claim taken
+/// over.
 fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
-    let (Some(file), source) = (args.first(), args.get(1).map(String::as_str)) else {
-        return Ok(true);
-    };
-    if source == Some("merge") {
-        return Ok(true);
-    }
-    let Some(glance) = task_at_a_glance() else {
-        return Ok(true);
-    };
-    let message = std::fs::read_to_string(file).map_err(|e| Error::Io(format!("{file}: {e}")))?;
-    if let Some(updated) = with_trailer(&message, &glance.task) {
-        std::fs::write(file, updated).map_err(|e| Error::Io(format!("{file}: {e}")))?;
-    }
-    let from_env = |name: &str| {
-        std::env::var(name)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    commits::leave_note(
-        &glance.common_dir,
-        &CommitNote {
-            task: glance.task.clone(),
-            branch: glance.branch,
-            git_dir: glance.git_dir,
-            parent: glance.head,
-            session: from_env(crate::ledger::SESSION_ENV),
-        },
-    )?;
-    // Only agents pay for opening the ledger, to be told of a claim taken over.
-    if from_env(crate::ledger::AGENT_ENV).is_some()
+    let task = super::commit::note_commit(args).map_err(Error::Io)?;
+    if let Some(task) = task
+        && super::commit::agent_env().is_some()
         && let Some(ledger) = ledger("prepare-commit-msg")?
     {
-        warn_if_taken_over(&ledger, &glance.task, "commit")?;
+        warn_if_taken_over(&ledger, &task, "commit")?;
     }
     Ok(true)
-}
-
-/// The message with the trailer added, or `None` to leave it alone: it has one already, or it
-/// is still empty (an editor will open; a trailer alone would keep git from aborting an empty
-/// commit message, and a commit on a task branch is linked by its branch anyway).
-fn with_trailer(message: &str, task: &str) -> Option<String> {
-    let body_end = message
-        .lines()
-        .position(|l| l.starts_with('#'))
-        .map(|n| {
-            message
-                .lines()
-                .take(n)
-                .map(|l| l.len() + 1)
-                .sum::<usize>()
-                .min(message.len())
-        })
-        .unwrap_or(message.len());
-    let (body, comments) = message.split_at(body_end);
-    if body.trim().is_empty() || body.lines().any(|l| l.starts_with("Ledger-Task:")) {
-        return None;
-    }
-    let body = body.trim_end();
-    // Join an existing trailer block, or start one after a blank line.
-    let last_paragraph = body.rsplit("\n\n").next().unwrap_or(body);
-    let in_trailers = body.contains("\n\n")
-        && last_paragraph
-            .lines()
-            .all(|l| l.split_once(": ").is_some_and(|(k, _)| !k.contains(' ')));
-    let separator = if in_trailers { "\n" } else { "\n\n" };
-    let comments = if comments.is_empty() {
-        String::new()
-    } else {
-        format!("\n{comments}")
-    };
-    Some(format!("{body}{separator}Ledger-Task: {task}\n{comments}"))
 }
 
 /// Fencing: an agent whose claim on the task was taken over by another holder (a later
@@ -559,35 +419,4 @@ fn is_zero(hex: &str) -> bool {
 
 fn store_error(e: git2::Error) -> Error {
     Error::Store(crate::store::Error::Git(e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_trailer;
-
-    #[test]
-    fn trailers() {
-        assert_eq!(
-            with_trailer("fix login\n", "t-abc123").as_deref(),
-            Some("fix login\n\nLedger-Task: t-abc123\n")
-        );
-        assert_eq!(
-            with_trailer("fix\n\nSigned-off-by: A <a@x>\n", "t-1").as_deref(),
-            Some("fix\n\nSigned-off-by: A <a@x>\nLedger-Task: t-1\n")
-        );
-        assert_eq!(
-            with_trailer("fix\n# Please enter\n# lines\n", "t-1").as_deref(),
-            Some("fix\n\nLedger-Task: t-1\n\n# Please enter\n# lines\n")
-        );
-        assert_eq!(
-            with_trailer("\n# Please enter\n", "t-1"),
-            None,
-            "empty message left alone"
-        );
-        assert_eq!(
-            with_trailer("x\n\nLedger-Task: t-9\n", "t-1"),
-            None,
-            "one trailer only"
-        );
-    }
 }

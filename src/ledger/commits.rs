@@ -51,16 +51,16 @@ pub struct CommitNote {
 }
 
 /// Leave a note for a commit about to be made (called by the hook: no repository opened).
-pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), Error> {
+pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
     let dir = common_dir.join(NOTES_DIR);
-    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", dir.display()));
+    let io = |e: std::io::Error| format!("{}: {e}", dir.display());
     std::fs::create_dir_all(&dir).map_err(io)?;
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     let name = format!("{nanos:032}-{}", std::process::id());
-    let bytes = serde_json::to_vec(note).map_err(|e| Error::Io(e.to_string()))?;
+    let bytes = serde_json::to_vec(note).map_err(|e| e.to_string())?;
     // Written aside and renamed into place, so a reader never sees half a note.
     let temporary = dir.join(format!(".{name}"));
     std::fs::write(&temporary, bytes).map_err(io)?;

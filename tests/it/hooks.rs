@@ -364,3 +364,42 @@ fn every_commit_made_before_the_next_command_is_recorded() {
     let recorded: Vec<&str> = crate::util::strings_of(&shown["commits"], "commit");
     assert_eq!(recorded, made.lines().collect::<Vec<_>>());
 }
+
+#[test]
+fn the_commit_hook_links_to_the_small_program_beside_the_binary() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let hooks = repo.path.join(".git/hooks");
+    let program = |hook: &str| {
+        let target = std::fs::read_link(hooks.join(hook)).expect("a link");
+        target
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned()
+    };
+    assert_eq!(program("prepare-commit-msg"), "git-ledger-hook");
+    assert_eq!(program("pre-push"), "git-ledger");
+
+    // A binary on its own (no git-ledger-hook beside it) links every hook to itself, and
+    // re-installing from it re-points the commit hook.
+    let alone = repo.root().join("alone");
+    std::fs::create_dir_all(&alone).expect("dir");
+    std::fs::copy(crate::util::BIN, alone.join("git-ledger")).expect("copy");
+    let binary = alone.join("git-ledger");
+    let output = repo
+        .command(binary.to_str().expect("utf8"), &repo.path)
+        .args(["hooks", "install"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        std::fs::read_link(hooks.join("prepare-commit-msg")).expect("a link"),
+        binary
+    );
+    let task = repo.task(&["Alone"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "by the binary"]);
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["commits"].as_array().map(Vec::len), Some(1));
+}
