@@ -56,7 +56,7 @@ pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
     };
     let message = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
     if let Some(updated) = with_trailer(&message, &glance.task) {
-        std::fs::write(file, updated).map_err(|e| format!("{file}: {e}"))?;
+        write_message(file, &message, &updated).map_err(|e| format!("{file}: {e}"))?;
     }
     leave_note(
         &glance.common_dir,
@@ -66,6 +66,7 @@ pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
             git_dir: glance.git_dir,
             parent: glance.head,
             session: non_empty_env(crate::ledger::SESSION_ENV),
+            noted_at: crate::ledger::commits::unix_now(),
         },
     )?;
     Ok(Some(glance.task))
@@ -144,6 +145,19 @@ fn ref_target(common_dir: &Path, name: &str) -> Option<String> {
         let (oid, refname) = line.split_once(' ')?;
         (refname == name).then(|| oid.to_string())
     })
+}
+
+/// Write the updated message: appended when it only adds to the end (a `-m` message), which
+/// spares ext4 flushing a file truncated and rewritten on every commit.
+fn write_message(file: &str, message: &str, updated: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match updated.strip_prefix(message) {
+        Some(added) => std::fs::OpenOptions::new()
+            .append(true)
+            .open(file)?
+            .write_all(added.as_bytes()),
+        None => std::fs::write(file, updated),
+    }
 }
 
 /// The message with the trailer added, or `None` to leave it alone: it has one already, or it

@@ -301,7 +301,7 @@ fn commits_are_recorded_by_the_next_command_once_each() {
     let repo = TestRepo::new();
     repo.ok(&["hooks", "install"]);
     let notes = repo.path.join(".git/ledger/noted-commits");
-    let noted = || std::fs::read_dir(&notes).map_or(0, |d| d.count());
+    let noted = || std::fs::read_to_string(&notes).map_or(0, |n| n.lines().count());
     // A commit outside task work leaves nothing behind.
     repo.git(&["commit", "-q", "--allow-empty", "-m", "chore"]);
     assert_eq!(noted(), 0);
@@ -402,4 +402,69 @@ fn the_commit_hook_links_to_the_small_program_beside_the_binary() {
     repo.git(&["commit", "-q", "--allow-empty", "-m", "by the binary"]);
     let shown = repo.json(&["task", "show", &task]);
     assert_eq!(shown["commits"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn commits_in_worktrees_while_commands_run_are_each_recorded_once() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let tasks: Vec<String> = (0..2).map(|i| repo.task(&[&format!("Work {i}")])).collect();
+    let dirs: Vec<std::path::PathBuf> = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, task)| {
+            let dir = repo.root().join(format!("wt{i}"));
+            let branch = format!("task/{}", short(task));
+            let path = dir.to_str().expect("utf8");
+            repo.git(&["worktree", "add", "-q", "-b", &branch, path]);
+            dir
+        })
+        .collect();
+    std::thread::scope(|s| {
+        for dir in &dirs {
+            let repo = &repo;
+            s.spawn(move || {
+                for i in 0..15 {
+                    let message = format!("step {i}");
+                    repo.git_in(dir, &["commit", "-q", "--allow-empty", "-m", &message]);
+                }
+            });
+        }
+        for _ in 0..2 {
+            s.spawn(|| {
+                for _ in 0..8 {
+                    repo.ok(&["status"]);
+                }
+            });
+        }
+    });
+    for (task, dir) in tasks.iter().zip(&dirs) {
+        let made = repo.git_in(dir, &["rev-list", "--reverse", "main..HEAD"]);
+        let shown = repo.json(&["task", "show", task]);
+        let recorded = crate::util::strings_of(&shown["commits"], "commit");
+        assert_eq!(recorded, made.lines().collect::<Vec<_>>());
+    }
+    assert!(!repo.path.join(".git/ledger/noted-commits").exists());
+}
+
+#[test]
+fn a_damaged_note_is_dropped_and_the_others_recorded() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let task = repo.task(&["Damage"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let notes = repo.path.join(".git/ledger/noted-commits");
+    std::fs::create_dir_all(notes.parent().expect("dir")).expect("dir");
+    std::fs::write(&notes, b"{\"task\": \"t-\xff\n{not json\n").expect("write");
+    repo.git(&["commit", "-q", "--allow-empty", "-m", "after the damage"]);
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let run = repo.run(&["task", "show", &task, "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let shown: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(
+        crate::util::strings_of(&shown["data"]["commits"], "commit"),
+        vec![head.as_str()]
+    );
+    assert!(!notes.exists());
 }
