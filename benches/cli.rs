@@ -48,18 +48,23 @@ fn main() {
         bin()
     );
 
-    let hooks = hooks_ratio(&env, &root.path().join("hooks"), HOOK_COMMITS);
-    println!("git commit, median of {HOOK_COMMITS}, the three alternated:");
-    println!("  without hooks                 {:>8}", ms(hooks.0));
+    let [plain, floor, idle, linked] = hooks_ratio(&env, &root.path().join("hooks"), HOOK_COMMITS);
+    println!("git commit, median of {HOOK_COMMITS}, the four alternated:");
+    println!("  without hooks                 {:>8}", ms(plain));
+    println!(
+        "  a no-op executable hook       {:>8}  x{:.2}  (the floor for any hook)",
+        ms(floor),
+        ratio(floor, plain)
+    );
     println!(
         "  hooks, no task                {:>8}  x{:.2}",
-        ms(hooks.1),
-        ratio(hooks.1, hooks.0)
+        ms(idle),
+        ratio(idle, plain)
     );
     println!(
         "  hooks, on a task branch       {:>8}  x{:.2}  (each commit recorded by the next command)",
-        ms(hooks.2),
-        ratio(hooks.2, hooks.0)
+        ms(linked),
+        ratio(linked, plain)
     );
     println!();
 
@@ -250,23 +255,27 @@ fn plumbing_append(env: &Env, repo: &Path) -> Duration {
     start.elapsed()
 }
 
-/// Median `git commit` time without hooks, with hooks and no task, and on a task branch:
-/// three repositories, one commit in each in turn, so the machine's drift hits all three
-/// alike. Checks that every commit on the task branch was recorded by the next command.
-fn hooks_ratio(env: &Env, root: &Path, n: usize) -> (Duration, Duration, Duration) {
-    let repos = ["plain", "idle", "linked"].map(|name| root.join(name));
+/// Median `git commit` time without hooks, with one bare no-op executable as a hook (the
+/// floor: what git pays to run any hook), with our hooks and no task, and on a task branch:
+/// four repositories, one commit in each in turn, so the machine's drift hits all alike.
+/// Checks that every commit on the task branch was recorded by the next command.
+fn hooks_ratio(env: &Env, root: &Path, n: usize) -> [Duration; 4] {
+    let repos = ["plain", "floor", "idle", "linked"].map(|name| root.join(name));
     for repo in &repos {
         std::fs::create_dir_all(repo).expect("repo dir");
         env.git(repo, &["init", "-q", "-b", "main"]);
         env.git(repo, &["commit", "-q", "--allow-empty", "-m", "init"]);
     }
-    for repo in &repos[1..] {
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("/bin/true", repos[1].join(".git/hooks/prepare-commit-msg"))
+        .expect("no-op hook");
+    for repo in &repos[2..] {
         run(env, repo, &["init"]);
         run(env, repo, &["hooks", "install"]);
     }
-    let task = task_id(env, &repos[2]);
+    let task = task_id(env, &repos[3]);
     env.git(
-        &repos[2],
+        &repos[3],
         &["switch", "-q", "-c", &format!("task/{}", &task[..8])],
     );
     let commit = |repo: &Path, i: usize| {
@@ -283,7 +292,7 @@ fn hooks_ratio(env: &Env, root: &Path, n: usize) -> (Duration, Duration, Duratio
         );
         start.elapsed()
     };
-    let mut times: [Vec<Duration>; 3] = Default::default();
+    let mut times: [Vec<Duration>; 4] = Default::default();
     for i in 0..=n {
         for (repo, times) in repos.iter().zip(&mut times) {
             let took = commit(repo, i);
@@ -293,7 +302,7 @@ fn hooks_ratio(env: &Env, root: &Path, n: usize) -> (Duration, Duration, Duratio
         }
     }
     let shown = env
-        .command(bin(), &repos[2])
+        .command(bin(), &repos[3])
         .args(["task", "show", &task, "--json"])
         .stdout(Stdio::piped())
         .output()
@@ -305,11 +314,10 @@ fn hooks_ratio(env: &Env, root: &Path, n: usize) -> (Duration, Duration, Duratio
         n + 1,
         "every commit on the task branch is recorded"
     );
-    let [plain, idle, linked] = times.map(|mut t| {
+    times.map(|mut t| {
         t.sort();
         t[t.len() / 2]
-    });
-    (plain, idle, linked)
+    })
 }
 
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {

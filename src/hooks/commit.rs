@@ -54,9 +54,13 @@ pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
     let Some(glance) = task_at_a_glance() else {
         return Ok(None);
     };
-    let message = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
-    if let Some(updated) = with_trailer(&message, &glance.task) {
-        write_message(file, &message, &updated).map_err(|e| format!("{file}: {e}"))?;
+    let message = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    // A message that is not UTF-8 is left as it is; the commit is still noted (and linked by
+    // its branch, if it is on the task's own).
+    if let Ok(message) = std::str::from_utf8(&message)
+        && let Some(updated) = with_trailer(message, &glance.task)
+    {
+        write_message(file, message, &updated).map_err(|e| format!("{file}: {e}"))?;
     }
     leave_note(
         &glance.common_dir,

@@ -286,7 +286,10 @@ fn made_commits(repo: &Repository, notes: &[(&[u8], CommitNote)]) -> Vec<Made> {
             None => detached_head(repo, &note.git_dir),
         };
         let Some(tip) = tip else {
-            continue; // the branch is gone (or was never born): nothing to find, ever
+            if note.parent.is_none() {
+                made[i] = Made::NotYet; // the first commit of a branch, being made
+            }
+            continue; // else the branch is gone: nothing to find, ever
         };
         if note.parent.as_deref() == Some(tip.to_string().as_str()) {
             made[i] = Made::NotYet;

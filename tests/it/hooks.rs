@@ -387,11 +387,23 @@ fn the_commit_hook_links_to_the_small_program_beside_the_binary() {
     std::fs::create_dir_all(&alone).expect("dir");
     std::fs::copy(crate::util::BIN, alone.join("git-ledger")).expect("copy");
     let binary = alone.join("git-ledger");
-    let output = repo
-        .command(binary.to_str().expect("utf8"), &repo.path)
-        .args(["hooks", "install"])
-        .output()
-        .expect("run");
+    // Another test's child may still hold the copy open for writing for a moment (it was
+    // forked while the copy was written): retry while the file is busy.
+    let output = (0..100)
+        .find_map(|_| {
+            let run = repo
+                .command(binary.to_str().expect("utf8"), &repo.path)
+                .args(["hooks", "install"])
+                .output();
+            match run {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                run => Some(run.expect("run")),
+            }
+        })
+        .expect("the copy stays busy");
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         std::fs::read_link(hooks.join("prepare-commit-msg")).expect("a link"),
@@ -467,4 +479,31 @@ fn a_damaged_note_is_dropped_and_the_others_recorded() {
         vec![head.as_str()]
     );
     assert!(!notes.exists());
+}
+
+#[test]
+fn a_commit_message_that_is_not_utf8_is_left_alone_and_the_commit_recorded() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let task = repo.task(&["Latin-1"]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let message = repo.root().join("message");
+    std::fs::write(&message, b"caf\xe9\n").expect("write");
+    let (ok, stderr) = repo.try_git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-F",
+        message.to_str().expect("utf8"),
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("git-ledger"), "{stderr}");
+    let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let body = repo.git(&["cat-file", "commit", "HEAD"]);
+    assert!(!body.contains("Ledger-Task"), "{body}");
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(
+        crate::util::strings_of(&shown["commits"], "commit"),
+        vec![head.as_str()]
+    );
 }
