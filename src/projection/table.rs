@@ -981,6 +981,53 @@ mod tests {
     }
 
     #[test]
+    fn lookups_find_every_id_and_the_place_of_any_other() {
+        let hashed: Vec<String> = (0..3000u32)
+            .map(|n| format!("t-{}", &blake3::hash(&n.to_le_bytes()).to_hex()[..10]))
+            .collect();
+        // Imported ids need not be hashes: decimal runs, a long shared prefix, other kinds.
+        let uneven: Vec<String> = (0..3000u32)
+            .map(|n| match n % 3 {
+                0 => format!("t-{n}"),
+                1 => format!("t-0000000000{n:06}"),
+                _ => format!("task-{}", n * n),
+            })
+            .collect();
+        for ids in [hashed, uneven] {
+            let mut table = Table::default();
+            for (n, id) in ids.iter().enumerate() {
+                table.insert(id.clone(), thing(id, n as u32));
+            }
+            let read = reread(&table);
+            let frozen = read.frozen.as_ref().expect("read from bytes");
+            let mut sorted = ids.clone();
+            sorted.sort();
+            for (n, id) in ids.iter().enumerate() {
+                assert_eq!(frozen.find(id), Some(n), "{id}");
+            }
+            for probe in [
+                "",
+                "t-",
+                "t-0",
+                "t-5",
+                "t-zzz",
+                "task-",
+                "u",
+                "t-00000000001",
+            ] {
+                let expected = sorted.partition_point(|s| s.as_str() < probe);
+                assert_eq!(frozen.place(probe.as_bytes()), Some(expected), "{probe}");
+                assert_eq!(frozen.find(probe), ids.iter().position(|i| i == probe));
+            }
+            for id in &sorted {
+                let absent = format!("{id}0");
+                let expected = sorted.partition_point(|s| *s < absent);
+                assert_eq!(frozen.place(absent.as_bytes()), Some(expected), "{absent}");
+            }
+        }
+    }
+
+    #[test]
     fn a_malformed_section_is_refused() {
         let mut table = Table::default();
         table.insert("t-a".into(), thing("t-a", 1));
