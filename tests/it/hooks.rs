@@ -15,6 +15,24 @@ fn write_hook(path: &Path, script: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
 
+/// A repository with the hooks installed and a task started on a branch of its own.
+fn on_a_task_branch(title: &str) -> (TestRepo, String) {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let task = repo.task(&[title]);
+    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    (repo, task)
+}
+
+/// The commits the ledger links to `task`, oldest first.
+fn recorded_commits(repo: &TestRepo, task: &str) -> Vec<String> {
+    let shown = repo.json(&["task", "show", task]);
+    crate::util::strings_of(&shown["commits"], "commit")
+        .into_iter()
+        .map(str::to_string)
+        .collect()
+}
+
 fn states(repo: &TestRepo) -> Vec<String> {
     repo.json(&["hooks", "status"])
         .as_array()
@@ -317,13 +335,7 @@ fn commits_are_recorded_by_the_next_command_once_each() {
     let two = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     assert_eq!(noted(), 3);
     // Plain git sees no event for them yet; the next command records both, oldest first.
-    let commits = |repo: &TestRepo| -> Vec<String> {
-        let shown = repo.json(&["task", "show", &task]);
-        crate::util::strings_of(&shown["commits"], "commit")
-            .into_iter()
-            .map(str::to_string)
-            .collect()
-    };
+    let commits = |repo: &TestRepo| recorded_commits(repo, &task);
     assert_eq!(commits(&repo), vec![one.clone(), two.clone()]);
     assert_eq!(noted(), 0);
     assert_eq!(commits(&repo), vec![one.clone(), two.clone()]);
@@ -352,17 +364,15 @@ fn commits_are_recorded_by_the_next_command_once_each() {
 
 #[test]
 fn every_commit_made_before_the_next_command_is_recorded() {
-    let repo = TestRepo::new();
-    repo.ok(&["hooks", "install"]);
-    let task = repo.task(&["Long branch"]);
-    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let (repo, task) = on_a_task_branch("Long branch");
     for i in 0..120 {
         repo.git(&["commit", "-q", "--allow-empty", "-m", &format!("step {i}")]);
     }
     let made = repo.git(&["rev-list", "--reverse", "main..HEAD"]);
-    let shown = repo.json(&["task", "show", &task]);
-    let recorded: Vec<&str> = crate::util::strings_of(&shown["commits"], "commit");
-    assert_eq!(recorded, made.lines().collect::<Vec<_>>());
+    assert_eq!(
+        recorded_commits(&repo, &task),
+        made.lines().collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -452,19 +462,17 @@ fn commits_in_worktrees_while_commands_run_are_each_recorded_once() {
     });
     for (task, dir) in tasks.iter().zip(&dirs) {
         let made = repo.git_in(dir, &["rev-list", "--reverse", "main..HEAD"]);
-        let shown = repo.json(&["task", "show", task]);
-        let recorded = crate::util::strings_of(&shown["commits"], "commit");
-        assert_eq!(recorded, made.lines().collect::<Vec<_>>());
+        assert_eq!(
+            recorded_commits(&repo, task),
+            made.lines().collect::<Vec<_>>()
+        );
     }
     assert!(!repo.path.join(".git/ledger/noted-commits").exists());
 }
 
 #[test]
 fn a_damaged_note_is_dropped_and_the_others_recorded() {
-    let repo = TestRepo::new();
-    repo.ok(&["hooks", "install"]);
-    let task = repo.task(&["Damage"]);
-    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let (repo, task) = on_a_task_branch("Damage");
     let notes = repo.path.join(".git/ledger/noted-commits");
     std::fs::create_dir_all(notes.parent().expect("dir")).expect("dir");
     std::fs::write(&notes, b"{\"task\": \"t-\xff\n{not json\n").expect("write");
@@ -483,10 +491,7 @@ fn a_damaged_note_is_dropped_and_the_others_recorded() {
 
 #[test]
 fn a_commit_message_that_is_not_utf8_is_left_alone_and_the_commit_recorded() {
-    let repo = TestRepo::new();
-    repo.ok(&["hooks", "install"]);
-    let task = repo.task(&["Latin-1"]);
-    repo.ok(&["task", "start", &short(&task), "--branch"]);
+    let (repo, task) = on_a_task_branch("Latin-1");
     let message = repo.root().join("message");
     std::fs::write(&message, b"caf\xe9\n").expect("write");
     let (ok, stderr) = repo.try_git(&[
@@ -501,9 +506,5 @@ fn a_commit_message_that_is_not_utf8_is_left_alone_and_the_commit_recorded() {
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     let body = repo.git(&["cat-file", "commit", "HEAD"]);
     assert!(!body.contains("Ledger-Task"), "{body}");
-    let shown = repo.json(&["task", "show", &task]);
-    assert_eq!(
-        crate::util::strings_of(&shown["commits"], "commit"),
-        vec![head.as_str()]
-    );
+    assert_eq!(recorded_commits(&repo, &task), vec![head]);
 }
