@@ -4,8 +4,11 @@ use std::path::Path;
 
 /// Install, remove or inspect the git hooks that link commits to tasks and gate merges.
 ///
-/// Hooks are links to this binary (no shell on the commit path). A hook already present is
-/// kept as <name>.ledger-chained and still runs first; uninstall restores it byte for byte.
+/// Hooks are links to this binary (no shell on the commit path); prepare-commit-msg, the one
+/// hook every commit runs, links to git-ledger-hook when it is beside the binary. A commit on
+/// task work is noted by the hook and recorded by the next ledger command. A hook already
+/// present is kept as <name>.ledger-chained and still runs first; uninstall restores it byte
+/// for byte.
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Install the hooks (safe to run again).
