@@ -4,11 +4,11 @@
 //! git runs every installed commit hook as a process of its own, and each costs about an
 //! eighth of a `git commit`; two would already be over the budget of a quarter. So one hook
 //! does a commit's work. `prepare-commit-msg` adds the `Ledger-Task` trailer (which travels
-//! with the commit, so the merge gate needs nothing else) and leaves a *note*: a small file
-//! naming the task, the branch and the commit the branch was at, written without opening
-//! the repository. The commit does not exist yet; the next command that opens the ledger
-//! finds it (the commit on the branch made on that parent, if it names the task) and records
-//! `commit.linked` for it.
+//! with the commit, so the merge gate needs nothing else) and leaves a *note*: a line in one
+//! file naming the task, the branch and the commit the branch was at, written without
+//! opening the repository. The commit does not exist yet; the next command that opens the
+//! ledger finds it (the commit on the branch made on that parent, if it names the task) and
+//! records `commit.linked` for it.
 
 use super::{Error, Ledger, next_hlc, task_trailer};
 use crate::clock;
@@ -18,7 +18,7 @@ use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
-use std::fs::{File, OpenOptions};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -33,16 +33,16 @@ const NOTES_FILE: &str = "ledger/noted-commits";
 /// dropped after this long, in seconds.
 const NOTE_LIFETIME_SECS: u64 = 24 * 60 * 60;
 
+/// How far back from a branch's tip its notes' commits are looked for: a note whose parent
+/// is not there (a branch reset or rewritten since) must not walk a whole history.
+const WALK_LIMIT: usize = 10_000;
+
 /// Seconds since the epoch, by the wall clock.
 pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
-
-/// How far back from a branch's tip its notes' commits are looked for: a note whose parent
-/// is not there (a branch reset or rewritten since) must not walk a whole history.
-const WALK_LIMIT: usize = 10_000;
 
 /// What `prepare-commit-msg` knew about a commit about to be made.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -53,7 +53,7 @@ pub struct CommitNote {
     pub branch: Option<String>,
     /// The git dir of the worktree the commit is made in (its HEAD, when detached).
     pub git_dir: PathBuf,
-    /// The commit HEAD was at: the new commit is one that it cannot reach.
+    /// The commit HEAD was at: the new commit is made on it (an amend, on its parents).
     pub parent: Option<String>,
     /// `GIT_LEDGER_SESSION` of the committing process.
     pub session: Option<String>,
@@ -92,18 +92,20 @@ pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
 
 /// Whether `file` is (still) the file at `path`.
 fn is_at(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
+    same_file(file.metadata(), std::fs::metadata(path))
+}
+
+/// Whether two files, by what `metadata` said of them, are the same file.
+fn same_file(a: std::io::Result<Metadata>, b: std::io::Result<Metadata>) -> bool {
+    match (a, b) {
+        #[cfg(unix)]
+        (Ok(a), Ok(b)) => {
+            use std::os::unix::fs::MetadataExt;
+            a.dev() == b.dev() && a.ino() == b.ino()
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        path.exists()
+        #[cfg(not(unix))]
+        (Ok(_), Ok(_)) => true,
+        _ => false,
     }
 }
 
@@ -138,7 +140,7 @@ fn replace_notes(path: &Path, read: &NotesRead, kept: &[u8]) -> Result<(), Error
         Err(e) => return Err(io(e)),
     };
     file.lock().map_err(io)?;
-    if !same_file(&file, &read.file) {
+    if !same_file(file.metadata(), read.file.metadata()) {
         return Ok(());
     }
     let mut now = Vec::new();
@@ -155,23 +157,6 @@ fn replace_notes(path: &Path, read: &NotesRead, kept: &[u8]) -> Result<(), Error
     replacement.write_all(appended).map_err(io)?;
     drop(replacement);
     std::fs::rename(&temporary, path).map_err(io)
-}
-
-/// Whether two open files are the same file.
-fn same_file(a: &File, b: &File) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (a.metadata(), b.metadata()) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (a, b);
-        true
-    }
 }
 
 /// A commit found for a note, to record.
