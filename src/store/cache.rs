@@ -8,6 +8,7 @@ use git2::Oid;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
 const CACHE_FORMAT: &str = "git-ledger cache 9";
@@ -110,7 +111,37 @@ impl Store {
         }
         replace(&temp, &path)?;
         self.clear_recent();
+        if let Some(dir) = path.parent() {
+            remove_stale_temporaries(dir);
+        }
         Ok(())
+    }
+}
+
+/// A temporary cache file this old was left by a process killed while writing it (a write
+/// takes seconds at most, even of a million events).
+const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
+
+/// Remove the temporary cache files that killed processes left in `dir`: a few small reads
+/// of a directory of two or three files, once per cache write.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("state.tmp-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMPORARY);
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -243,6 +243,30 @@ fn commits_kept_beside_the_cache_are_used_only_if_they_hash_to_their_id() {
 }
 
 #[test]
+fn temporary_cache_files_left_by_killed_processes_are_removed() {
+    let repo = TestRepo::new();
+    repo.task(&["first"]);
+    let dir = repo.path.join(".git/ledger/cache");
+    let stale = dir.join("state.tmp-4000001");
+    let young = dir.join("state.tmp-4000002");
+    for path in [&stale, &young] {
+        std::fs::write(path, b"half a cache").expect("write");
+    }
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .and_then(|f| f.set_modified(an_hour_ago))
+        .expect("age the file");
+    // A full read writes the cache, and sweeps what killed writers left.
+    let _ = std::fs::remove_file(dir.join("state"));
+    repo.ok(&["status"]);
+    assert!(dir.join("state").exists());
+    assert!(!stale.exists(), "an old temporary file is removed");
+    assert!(young.exists(), "one that may be being written is kept");
+}
+
+#[test]
 fn a_damaged_cache_is_rebuilt_not_trusted() {
     let repo = TestRepo::new();
     for title in ["a", "b", "c"] {
