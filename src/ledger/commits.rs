@@ -232,6 +232,10 @@ impl Ledger {
                 Ok((events, ()))
             })?;
         }
+        if kept.len() == read.bytes.len() {
+            // Every note still waits (an aborted commit): the file stays as it is.
+            return Ok(());
+        }
         // Only once the commits are recorded: a command killed before this point leaves the
         // notes for the next one, which skips what is recorded already.
         replace_notes(&path, &read, &kept)

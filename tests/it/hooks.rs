@@ -346,6 +346,11 @@ fn commits_are_recorded_by_the_next_command_once_each() {
     assert!(!ok);
     repo.ok(&["status"]);
     assert_eq!(noted(), 1);
+    // ... and is not written again by every command while it waits.
+    let inode = || std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&notes).expect("notes"));
+    let before = inode();
+    repo.ok(&["status"]);
+    assert_eq!(inode(), before);
     repo.git(&[
         "commit",
         "-q",
