@@ -21,11 +21,11 @@ impl Ledger {
         // command that already succeeded: the suggestions then assume no session.
         let session = self.current_session(&loaded.state).ok().flatten();
         let scope = self.scope(loaded, session.as_deref());
-        let steps = memory::next_steps(&loaded.state, &scope);
+        let (steps, context_reminder) = memory::next_steps_and_reminder(&loaded.state, &scope);
         Instructions {
             next_actions: steps.next_actions,
             suggested_commands: steps.suggested_commands,
-            context_reminder: memory::context_reminder(&loaded.state, &scope),
+            context_reminder,
         }
     }
 }

@@ -382,6 +382,33 @@ pub struct NextSteps {
 }
 
 pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
+    let first_blocked = state
+        .task_statuses()
+        .find(|(_, status)| *status == TaskStatus::Blocked)
+        .map(|(i, _)| i);
+    next_steps_with(state, scope, first_blocked)
+}
+
+/// The next steps and the context reminder of a reply, from one pass over the tasks'
+/// status bytes (each alone would make one; at a million events a pass is a millisecond or
+/// two, and every `--json` reply pays it).
+pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, String) {
+    let mut first_blocked = None;
+    let mut open = 0;
+    for (i, status) in state.task_statuses() {
+        if status == TaskStatus::Blocked && first_blocked.is_none() {
+            first_blocked = Some(i);
+        }
+        open += usize::from(!status.is_closed());
+    }
+    (
+        next_steps_with(state, scope, first_blocked),
+        reminder_with(state, scope, open),
+    )
+}
+
+/// [`next_steps`], given the position of the first blocked task.
+fn next_steps_with(state: &State, scope: &Scope, first_blocked: Option<usize>) -> NextSteps {
     let mut steps = NextSteps::default();
     let mut add = |action: String, command: String| {
         steps.next_actions.push(action);
@@ -426,10 +453,7 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
             format!("git ledger decision make {id} \"<choice>\" --rationale \"<why>\""),
         );
     }
-    let blocked = state
-        .task_statuses()
-        .find(|(_, status)| *status == TaskStatus::Blocked);
-    if let Some(task) = blocked.and_then(|(i, _)| state.tasks.at(i)) {
+    if let Some(task) = first_blocked.and_then(|i| state.tasks.at(i)) {
         let id = state.short(&task.id);
         add(
             format!("Unblock {id}: {}", one_line(&task.title, 60)),
@@ -445,8 +469,9 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
     steps
 }
 
-/// One line that reminds an agent where it stands.
-pub fn context_reminder(state: &State, scope: &Scope) -> String {
+/// One line that reminds an agent where it stands, given how many tasks are open (neither
+/// done nor cancelled).
+fn reminder_with(state: &State, scope: &Scope, open_tasks: usize) -> String {
     let session = match scope.session {
         Some(id) => format!("session {}", state.short(id)),
         None => "no open session".to_string(),
@@ -465,10 +490,6 @@ pub fn context_reminder(state: &State, scope: &Scope) -> String {
         }
         None => "no task in focus".to_string(),
     };
-    let open_tasks = state
-        .task_statuses()
-        .filter(|(_, status)| *status != TaskStatus::Done)
-        .count();
     format!("{session}; {focus}; {open_tasks} open task(s)")
 }
 

@@ -343,6 +343,13 @@ fn json_envelope_has_data_and_instructions() {
         instructions["context_reminder"],
         "no open session; no task in focus; 1 open task(s)"
     );
+    // A cancelled task is not open.
+    let other = repo.task(&["Dropped"]);
+    let cancelled = repo.envelope(&["task", "cancel", &other]);
+    assert_eq!(
+        cancelled["instructions"]["context_reminder"],
+        "no open session; no task in focus; 1 open task(s)"
+    );
 
     // Errors are JSON too, on stdout, with a code and a hint.
     let run = repo.run(&["task", "show", "t-ffffff", "--json"]);
