@@ -400,9 +400,12 @@ fn the_commit_hook_links_to_the_small_program_beside_the_binary() {
     // re-installing from it re-points the commit hook.
     let alone = repo.root().join("alone");
     std::fs::create_dir_all(&alone).expect("dir");
-    std::fs::copy(crate::util::BIN, alone.join("git-ledger")).expect("copy");
     let binary = alone.join("git-ledger");
-    // Another test's child may still hold the copy open for writing for a moment (it was
+    // A hard link where the file system allows (the debug binary is large), else a copy.
+    std::fs::hard_link(crate::util::BIN, &binary)
+        .or_else(|_| std::fs::copy(crate::util::BIN, &binary).map(drop))
+        .expect("the binary on its own");
+    // Another test's child may still hold a copy open for writing for a moment (it was
     // forked while the copy was written): retry while the file is busy.
     let output = (0..100)
         .find_map(|_| {
