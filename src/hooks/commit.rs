@@ -10,18 +10,12 @@
 
 use crate::gate;
 use crate::ledger::commits::{CommitNote, leave_note};
+use crate::ledger::{AGENT_ENV, SESSION_ENV, env_value};
 use std::path::{Path, PathBuf};
 
 /// `GIT_LEDGER_AGENT`, when set: an agent is committing.
 pub fn agent_env() -> Option<String> {
-    non_empty_env(crate::ledger::AGENT_ENV)
-}
-
-fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name)
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    env_value(AGENT_ENV)
 }
 
 /// Run `prepare-commit-msg` (after a chained hook, if any, whose failure fails the commit):
@@ -69,7 +63,7 @@ pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
             branch: glance.branch,
             git_dir: glance.git_dir,
             parent: glance.head,
-            session: non_empty_env(crate::ledger::SESSION_ENV),
+            session: env_value(SESSION_ENV),
             noted_at: crate::ledger::commits::unix_now(),
         },
     )?;

@@ -119,10 +119,10 @@ fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
 /// look at the ledger; people's commits are not fenced.
 fn warn_if_taken_over(ledger: &Ledger, task: &str, what: &str) -> Result<(), Error> {
     // Hooks record as `hook:<name>`; the agent committing is named by the environment.
-    let agent = match std::env::var(crate::ledger::AGENT_ENV) {
-        Ok(agent) if !agent.trim().is_empty() => format!("agent:{}", agent.trim()),
-        _ => return Ok(()),
+    let Some(agent) = super::commit::agent_env() else {
+        return Ok(());
     };
+    let agent = format!("agent:{agent}");
     let loaded = ledger.load()?;
     let Some(task) = loaded
         .state

@@ -59,6 +59,14 @@ pub const AGENT_ENV: &str = "GIT_LEDGER_AGENT";
 /// Environment variable naming the session a process works in, overriding the worktree's.
 pub const SESSION_ENV: &str = "GIT_LEDGER_SESSION";
 
+/// The value of environment variable `name`, trimmed, if it is set and not blank.
+pub fn env_value(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// The largest text (title, note, summary, ...) one field may hold.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
 
@@ -155,9 +163,9 @@ impl Ledger {
         let store = Store::discover(dir)?;
         let writer = store.writer()?.to_string();
         let worktree = store.worktree()?;
-        let actor = match std::env::var(AGENT_ENV) {
-            Ok(agent) if !agent.trim().is_empty() => format!("agent:{}", agent.trim()),
-            _ => format!(
+        let actor = match env_value(AGENT_ENV) {
+            Some(agent) => format!("agent:{agent}"),
+            None => format!(
                 "human:{}",
                 store.identity().0.unwrap_or_else(|| "unknown".into())
             ),
