@@ -268,6 +268,10 @@ enum Made {
 /// amend, that has the noted parent's parents. One walk per branch, however many notes.
 fn made_commits(repo: &Repository, notes: &[(&[u8], CommitNote)]) -> Vec<Made> {
     let mut made = vec![Made::Gone; notes.len()];
+    let parents: Vec<Option<Oid>> = notes
+        .iter()
+        .map(|(_, note)| note.parent.as_deref().and_then(|p| Oid::from_str(p).ok()))
+        .collect();
     let mut branches: Vec<(Oid, Vec<usize>)> = Vec::new();
     for (i, (_, note)) in notes.iter().enumerate() {
         let tip = match &note.branch {
@@ -280,7 +284,7 @@ fn made_commits(repo: &Repository, notes: &[(&[u8], CommitNote)]) -> Vec<Made> {
             }
             continue; // else the branch is gone: nothing to find, ever
         };
-        if note.parent.as_deref() == Some(tip.to_string().as_str()) {
+        if parents[i] == Some(tip) {
             made[i] = Made::NotYet;
             continue;
         }
@@ -294,11 +298,7 @@ fn made_commits(repo: &Repository, notes: &[(&[u8], CommitNote)]) -> Vec<Made> {
         let mut waiting: Vec<(usize, Option<Oid>, Option<Vec<Oid>>)> = notes_here
             .into_iter()
             .map(|i| {
-                let parent = notes[i]
-                    .1
-                    .parent
-                    .as_deref()
-                    .and_then(|p| Oid::from_str(p).ok());
+                let parent = parents[i];
                 let amended = match parent {
                     Some(p) => repo.find_commit(p).ok().map(|c| c.parent_ids().collect()),
                     None => Some(Vec::new()), // the first commit of an unborn branch
