@@ -9,6 +9,29 @@ pub use super::table::Briefed;
 use super::table::Table;
 use serde::de::DeserializeOwned;
 
+/// Key sets of tasks (see [`Briefed::keys`]): one per status, at the status's code, then
+/// these.
+pub const TASK_CLAIMED: usize = 5;
+/// Tasks on which claims were lost (any status).
+pub const TASK_LOST_CLAIMS: usize = 6;
+/// Tasks with a role that are not closed.
+pub const TASK_ROLE_OPEN: usize = 7;
+/// Key set of the other kinds: their brief's first flag (active objectives, open decisions
+/// and sessions, running agents).
+pub const OPEN: usize = 0;
+/// Their brief's second flag (objectives with a budget, sessions and agents with usage).
+pub const SECOND: usize = 1;
+
+/// The key set of the tasks with this status.
+pub fn status_key(status: TaskStatus) -> usize {
+    status_code(status) as usize
+}
+
+/// Bits of the two flags a brief starts with.
+fn flag_keys(brief: &[u8]) -> u8 {
+    u8::from(first_flag(brief)) << OPEN | u8::from(second_flag(brief)) << SECOND
+}
+
 const HAS_ROLE: u8 = 1;
 const HAS_CLAIM: u8 = 2;
 const HAS_LOST_CLAIMS: u8 = 4;
@@ -120,6 +143,31 @@ impl Briefed for Task {
             put_str(out, dep);
         }
     }
+
+    fn keys(brief: &[u8]) -> u8 {
+        let Some(task) = TaskBrief::parse(brief) else {
+            return 0;
+        };
+        let mut keys = 1 << status_key(task.status);
+        if task.claim_expires_ms.is_some() {
+            keys |= 1 << TASK_CLAIMED;
+        }
+        if task.lost_claims {
+            keys |= 1 << TASK_LOST_CLAIMS;
+        }
+        if task.role.is_some() && !task.status.is_closed() {
+            keys |= 1 << TASK_ROLE_OPEN;
+        }
+        keys
+    }
+
+    /// Its objective and the tasks it depends on.
+    fn refs<'a>(brief: &'a [u8], out: &mut Vec<&'a str>) {
+        if let Some(task) = TaskBrief::parse(brief) {
+            out.extend(task.objective);
+            out.extend(task.deps());
+        }
+    }
 }
 
 impl<'a> TaskBrief<'a> {
@@ -188,11 +236,8 @@ pub fn second_flag(brief: &[u8]) -> bool {
 /// running agents (their brief's first flag).
 pub fn open_positions<T: Briefed + DeserializeOwned>(
     table: &Table<T>,
-) -> impl DoubleEndedIterator<Item = usize> + '_ {
-    table
-        .briefs()
-        .filter(|(_, b)| first_flag(b))
-        .map(|(i, _)| i)
+) -> impl DoubleEndedIterator<Item = usize> + ExactSizeIterator + '_ {
+    table.keyed(OPEN).iter().map(|&i| i as usize)
 }
 
 /// The open entities (see [`open_positions`]), decoded, oldest first.
@@ -204,9 +249,9 @@ pub fn open<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<It
 /// second flag), decoded.
 pub fn with_usage<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<Item = &T> {
     table
-        .briefs()
-        .filter(|(_, b)| second_flag(b))
-        .filter_map(|(i, _)| table.at(i))
+        .keyed(SECOND)
+        .iter()
+        .filter_map(|&i| table.at(i as usize))
 }
 
 /// Objective: active, has a budget.
@@ -215,12 +260,20 @@ impl Briefed for Objective {
         flag(out, self.status == ObjectiveStatus::Active);
         flag(out, self.budget_micros.is_some());
     }
+
+    fn keys(brief: &[u8]) -> u8 {
+        flag_keys(brief)
+    }
 }
 
 /// Decision: open.
 impl Briefed for Decision {
     fn brief(&self, out: &mut Vec<u8>) {
         flag(out, self.status == DecisionStatus::Open);
+    }
+
+    fn keys(brief: &[u8]) -> u8 {
+        flag_keys(brief)
     }
 }
 
@@ -235,6 +288,10 @@ impl Briefed for Agent {
         flag(out, self.is_running());
         flag(out, self.usage.is_some());
     }
+
+    fn keys(brief: &[u8]) -> u8 {
+        flag_keys(brief)
+    }
 }
 
 /// Session: open, reported usage, then its writer and worktree.
@@ -244,6 +301,10 @@ impl Briefed for Session {
         flag(out, self.usage.is_some());
         put_str(out, &self.writer);
         put_str(out, &self.worktree);
+    }
+
+    fn keys(brief: &[u8]) -> u8 {
+        flag_keys(brief)
     }
 }
 

@@ -8,6 +8,8 @@ pub mod cost;
 pub mod data;
 pub mod doc;
 pub mod health;
+#[cfg(test)]
+mod kept_tests;
 pub mod memory;
 pub mod plan;
 pub mod point;

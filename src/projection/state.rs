@@ -648,6 +648,39 @@ pub struct State {
     /// (tables in `id_tables` order), so that each command checks each new id once.
     #[serde(skip)]
     abbrev_checked: [usize; 6],
+    /// The ready tasks as (priority, position), ascending, worked out when first asked for
+    /// since the last event.
+    #[serde(skip)]
+    ready: std::sync::OnceLock<Vec<(u8, u32)>>,
+    /// The ready list the cache stored with the tables as they were read.
+    #[serde(skip)]
+    stored_ready: Option<StoredReady>,
+}
+
+/// The cache's ready list: one (priority, position) per ready task, five bytes each.
+#[derive(Clone)]
+struct StoredReady {
+    bytes: super::table::SharedBytes,
+    section: std::ops::Range<usize>,
+}
+
+impl std::fmt::Debug for StoredReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoredReady({} bytes)", self.section.len())
+    }
+}
+
+impl StoredReady {
+    fn read(&self) -> Vec<(u8, u32)> {
+        let bytes = (*self.bytes)
+            .as_ref()
+            .get(self.section.clone())
+            .unwrap_or(&[]);
+        bytes
+            .chunks_exact(5)
+            .map(|b| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]])))
+            .collect()
+    }
 }
 
 /// Encode one table as a section of the cache: its length, then the section. Returns the
@@ -702,7 +735,7 @@ impl State {
         rmp_serde::encode::write_named(core, &(self, extra))?;
         let len = (core.len() - 24) as u64;
         core[16..24].copy_from_slice(&len.to_le_bytes());
-        let checked = [
+        let mut checked = vec![
             24..core.len(),
             put_section(&mut out, &self.objectives)?,
             put_section(&mut out, &self.tasks)?,
@@ -711,6 +744,15 @@ impl State {
             put_section(&mut out, &self.sessions)?,
             put_section(&mut out, &self.agents)?,
         ];
+        let ready = self.ready_list();
+        let own = out.own();
+        own.extend_from_slice(&(5 * ready.len() as u64).to_le_bytes());
+        let start = own.len();
+        for (priority, position) in ready {
+            own.push(*priority);
+            own.extend_from_slice(&position.to_le_bytes());
+        }
+        checked.push(start..own.len());
         let own = out.own();
         let sum = checksum(own, &checked).to_le_bytes();
         own[..16].copy_from_slice(&sum);
@@ -734,7 +776,8 @@ impl State {
         let decisions = take_table(&bytes, &mut at)?;
         let sessions = take_table(&bytes, &mut at)?;
         let agents = take_table(&bytes, &mut at)?;
-        if at != all.len() {
+        let ready = take_section(all, &mut at)?;
+        if at != all.len() || ready.len() % 5 != 0 {
             return None;
         }
         let checked = [
@@ -745,6 +788,7 @@ impl State {
             decisions.checked()?,
             sessions.checked()?,
             agents.checked()?,
+            ready.clone(),
         ];
         if checksum(all, &checked) != u128::from_le_bytes(sum) {
             return None;
@@ -756,6 +800,10 @@ impl State {
         state.decisions = decisions;
         state.sessions = sessions;
         state.agents = agents;
+        state.stored_ready = Some(StoredReady {
+            bytes: bytes.clone(),
+            section: ready,
+        });
         Some((state, extra))
     }
 }
@@ -823,6 +871,7 @@ impl State {
 
     /// Fold one more event (which must come after every event already folded).
     pub fn apply(&mut self, event: Event) {
+        self.ready.take();
         self.max_hlc = self.max_hlc.max(event.hlc);
         let position = self.event_count;
         self.event_count += 1;
@@ -1503,23 +1552,45 @@ impl State {
     ) -> ReadySplit<'_> {
         let now_ms = now.timestamp_millis();
         let mut split = ReadySplit::default();
-        let mut free = Vec::new();
-        for i in self.ready_positions(role) {
+        // Only the tasks with a claim are looked at closer (few, next to the ready ones).
+        let held_by_other = |i: usize| {
             let claimed =
                 TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|b| b.claimed_at(now_ms));
-            // Only a task with a live claim is decoded, to see who holds it.
-            match claimed.then(|| self.tasks.at(i)).flatten() {
-                Some(task) if task.claims.held_by_other(holder, writer, now).is_some() => {
-                    split.claimed.push(task)
-                }
-                _ => free.push(i),
-            }
-        }
-        let shown = limit.unwrap_or(usize::MAX).min(free.len());
-        split.more = free.len() - shown;
-        split.ready = free[..shown]
+            claimed
+                && self
+                    .tasks
+                    .at(i)
+                    .is_some_and(|t| t.claims.held_by_other(holder, writer, now).is_some())
+        };
+        let ready = self.ready_list();
+        // Ready and claimed by another holder, in the order of the ready list.
+        let mut claimed_ready: Vec<(u8, u32)> = self
+            .tasks
+            .keyed(brief::TASK_CLAIMED)
             .iter()
-            .filter_map(|&i| self.tasks.at(i))
+            .filter_map(|&i| {
+                Some((
+                    TaskBrief::parse(self.tasks.brief_at(i as usize))?.priority,
+                    i,
+                ))
+            })
+            .filter(|entry| ready.binary_search(entry).is_ok())
+            .filter(|&(_, i)| role.is_none_or(|role| self.task_role(i as usize) == Some(role)))
+            .filter(|&(_, i)| held_by_other(i as usize))
+            .collect();
+        claimed_ready.sort_unstable();
+        let is_claimed = |i: &usize| claimed_ready.iter().any(|&(_, c)| c as usize == *i);
+        let all = match role {
+            None => ready.len(),
+            Some(_) => self.ready_iter(role).count(),
+        };
+        let free = self.ready_iter(role).filter(|i| !is_claimed(i));
+        let shown: Vec<usize> = free.take(limit.unwrap_or(usize::MAX)).collect();
+        split.more = all - claimed_ready.len() - shown.len();
+        split.ready = shown.iter().filter_map(|&i| self.tasks.at(i)).collect();
+        split.claimed = claimed_ready
+            .iter()
+            .filter_map(|&(_, i)| self.tasks.at(i as usize))
             .collect();
         split
     }
@@ -1539,42 +1610,101 @@ impl State {
             .collect()
     }
 
-    /// Positions of the ready tasks (of `role`, if given), highest priority first, found
-    /// from the briefs: only the tasks shown need decoding.
+    /// Positions of the ready tasks (of `role`, if given), highest priority first, then
+    /// oldest first.
     pub fn ready_positions(&self, role: Option<&str>) -> Vec<usize> {
-        let mut ready: Vec<(u8, usize)> = Vec::new();
-        for (i, task) in self.open_task_briefs() {
-            if role.is_none_or(|role| task.role == Some(role))
-                && task.deps().all(|dep| self.is_closed_task(dep))
-            {
-                ready.push((task.priority, i));
-            }
-        }
-        ready.sort_by_key(|(priority, _)| *priority);
-        ready.into_iter().map(|(_, i)| i).collect()
+        self.ready_iter(role).collect()
     }
 
-    /// The task [`State::ready_positions`] would put first, in one pass without sorting:
-    /// dependencies are looked up only for a task that would beat the best found so far.
+    /// [`State::ready_positions`], one at a time: taking the first few costs the same at any
+    /// size of ledger.
+    pub fn ready_iter<'a>(&'a self, role: Option<&'a str>) -> impl Iterator<Item = usize> + 'a {
+        self.ready_list()
+            .iter()
+            .map(|&(_, i)| i as usize)
+            .filter(move |&i| role.is_none_or(|role| self.task_role(i) == Some(role)))
+    }
+
+    /// How many tasks are ready.
+    pub fn ready_count(&self) -> usize {
+        self.ready_list().len()
+    }
+
+    /// The task [`State::ready_positions`] would put first.
     pub fn top_ready(&self, role: Option<&str>) -> Option<usize> {
-        let mut best: Option<(u8, usize)> = None;
-        for (i, task) in self.open_task_briefs() {
-            if best.is_none_or(|(priority, _)| task.priority < priority)
-                && role.is_none_or(|role| task.role == Some(role))
-                && task.deps().all(|dep| self.is_closed_task(dep))
-            {
-                best = Some((task.priority, i));
-            }
-        }
-        best.map(|(_, i)| i)
+        self.ready_iter(role).next()
     }
 
-    /// The open tasks' positions and briefs; the others are skipped on their first byte.
-    fn open_task_briefs(&self) -> impl Iterator<Item = (usize, TaskBrief<'_>)> {
-        self.tasks
-            .briefs()
-            .filter(|(_, bytes)| brief::task_status(bytes) == Some(TaskStatus::Open))
-            .filter_map(|(i, bytes)| Some((i, TaskBrief::parse(bytes)?)))
+    /// Whether the task at `i` is ready.
+    fn is_ready_at(&self, i: usize) -> bool {
+        let ready = |task: &TaskBrief| {
+            task.status == TaskStatus::Open && task.deps().all(|dep| self.is_closed_task(dep))
+        };
+        TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|task| ready(&task))
+    }
+
+    fn task_role(&self, i: usize) -> Option<&str> {
+        TaskBrief::parse(self.tasks.brief_at(i))?.role
+    }
+
+    /// The ready tasks as (priority, position), ascending: the cache's list brought forward
+    /// over the tasks changed since, or worked out from every open task's brief.
+    fn ready_list(&self) -> &[(u8, u32)] {
+        self.ready.get_or_init(|| match &self.stored_ready {
+            Some(stored) => self.bring_ready_forward(stored.read()),
+            None => {
+                let open = self.tasks.keyed(brief::status_key(TaskStatus::Open));
+                let mut ready: Vec<(u8, u32)> = open
+                    .iter()
+                    .filter(|&&i| self.is_ready_at(i as usize))
+                    .filter_map(|&i| {
+                        Some((
+                            TaskBrief::parse(self.tasks.brief_at(i as usize))?.priority,
+                            i,
+                        ))
+                    })
+                    .collect();
+                ready.sort_unstable();
+                ready
+            }
+        })
+    }
+
+    /// The stored ready list, made right again for the tasks changed or added since it was
+    /// stored and for the tasks that depend on one that closed or reopened.
+    fn bring_ready_forward(&self, mut ready: Vec<(u8, u32)>) -> Vec<(u8, u32)> {
+        let tasks = &self.tasks;
+        let closed = |brief: Option<&[u8]>| {
+            brief
+                .and_then(TaskBrief::parse)
+                .is_some_and(|b| b.status.is_closed())
+        };
+        let added = tasks.stored_count()..tasks.len();
+        let mut again: Vec<usize> = Vec::new();
+        for i in tasks.changed().iter().map(|&i| i as usize).chain(added) {
+            again.push(i);
+            if closed(tasks.stored_brief(i)) != closed(Some(tasks.brief_at(i))) {
+                again.extend(tasks.referring(tasks.id_at(i)));
+            }
+        }
+        again.sort_unstable();
+        again.dedup();
+        for i in again {
+            // Its entry as stored, at the priority it had then.
+            let stored = tasks.stored_brief(i).and_then(TaskBrief::parse);
+            if let Some(entry) = stored.map(|b| (b.priority, i as u32))
+                && let Ok(at) = ready.binary_search(&entry)
+            {
+                ready.remove(at);
+            }
+            let now = TaskBrief::parse(tasks.brief_at(i)).map(|b| (b.priority, i as u32));
+            if let Some(entry) = now.filter(|_| self.is_ready_at(i))
+                && let Err(at) = ready.binary_search(&entry)
+            {
+                ready.insert(at, entry);
+            }
+        }
+        ready
     }
 
     /// Every task's position and status, read from the first byte of its brief.

@@ -60,8 +60,30 @@ pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 /// What the hot views filter on (a task's status, priority and dependencies, whether a
 /// session is open, ...), kept beside each entity in a few bytes so that `status`, `ready`
 /// and the instructions of every reply scan briefs and decode only what they show.
+///
+/// From a brief come the entity's *keys* (the sets it is in: open, in progress, claimed, ...)
+/// and its *refs* (the ids it refers to: a task's objective and dependencies). The table keeps
+/// each key's positions and an index of refs in its section and brings them forward over the
+/// entities changed since, so that a view asks for "the tasks in progress" or "the tasks that
+/// depend on t-1" and pays for what it gets, not for the ledger's size.
 pub trait Briefed {
     fn brief(&self, out: &mut Vec<u8>);
+
+    /// The sets an entity with this brief is in, one bit each (at most [`KEYS`]).
+    fn keys(_brief: &[u8]) -> u8 {
+        0
+    }
+
+    /// The ids an entity with this brief refers to.
+    fn refs<'a>(_brief: &'a [u8], _out: &mut Vec<&'a str>) {}
+}
+
+/// How many key sets a table keeps (bits of [`Briefed::keys`]).
+pub const KEYS: usize = 8;
+
+/// The hash a ref is indexed by.
+fn ref_hash(id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(id.as_bytes())
 }
 
 /// The three kinds of chunk sums, in the order they are stored.
@@ -102,27 +124,49 @@ struct Layout {
     order: usize,
     brief_ends: usize,
     briefs: Range<usize>,
+    /// Each key's positions (u32, ascending).
+    key_sets: [Range<usize>; KEYS],
+    /// The refs: their hashes (u64, ascending), then the position of each (u32).
+    refs: Range<usize>,
+    refs_count: usize,
     data_ends: usize,
     hashes: usize,
     data_start: usize,
 }
 
-impl Layout {
-    /// Bytes before the chunk sums: the three counts.
-    const HEAD: usize = 12;
+/// The sums of the key sets and of the refs, stored after the chunk sums: one per key set,
+/// then the refs'.
+const INDEX_SUMS: usize = KEYS + 1;
 
-    fn new(count: usize, ids_len: usize, briefs_len: usize) -> Option<Layout> {
+impl Layout {
+    /// Bytes before the chunk sums: the three counts, the key sets' lengths, the refs' count.
+    const HEAD: usize = 12 + 4 * KEYS + 4;
+
+    fn new(
+        count: usize,
+        ids_len: usize,
+        briefs_len: usize,
+        key_lens: [usize; KEYS],
+        refs_count: usize,
+    ) -> Option<Layout> {
         let chunks = Sum::ALL.map(|sum| count.div_ceil(sum.size()));
         let first_slot = [0, chunks[0], chunks[0] + chunks[1]];
         let all_chunks = chunks.iter().sum::<usize>();
-        let ids_start = Self::HEAD.checked_add(all_chunks.checked_mul(8)?)?;
+        let ids_start = Self::HEAD.checked_add((all_chunks + INDEX_SUMS).checked_mul(8)?)?;
         let ids = ids_start..ids_start.checked_add(ids_len)?;
         let id_ends = ids.end;
         let order = id_ends.checked_add(count.checked_mul(4)?)?;
         let brief_ends = order.checked_add(count.checked_mul(4)?)?;
         let briefs_start = brief_ends.checked_add(count.checked_mul(4)?)?;
         let briefs = briefs_start..briefs_start.checked_add(briefs_len)?;
-        let data_ends = briefs.end;
+        let mut at = briefs.end;
+        let mut key_sets: [Range<usize>; KEYS] = Default::default();
+        for (set, len) in key_sets.iter_mut().zip(key_lens) {
+            *set = at..at.checked_add(len.checked_mul(4)?)?;
+            at = set.end;
+        }
+        let refs = at..at.checked_add(refs_count.checked_mul(12)?)?;
+        let data_ends = refs.end;
         let hashes = data_ends.checked_add(count.checked_mul(8)?)?;
         let data_start = hashes.checked_add(count.checked_mul(8)?)?;
         Some(Layout {
@@ -134,10 +178,26 @@ impl Layout {
             order,
             brief_ends,
             briefs,
+            key_sets,
+            refs,
+            refs_count,
             data_ends,
             hashes,
             data_start,
         })
+    }
+
+    /// Where the stored sum of index part `j` is (a key set, or the refs for `KEYS`).
+    fn index_sum_at(&self, j: usize) -> usize {
+        Self::HEAD + 8 * (self.chunks.iter().sum::<usize>() + j)
+    }
+
+    /// The bytes index part `j` covers.
+    fn index_part(&self, j: usize) -> Range<usize> {
+        match self.key_sets.get(j) {
+            Some(set) => set.clone(),
+            None => self.refs.clone(),
+        }
     }
 
     /// The part the file's checksum covers: the counts and the chunk sums.
@@ -235,7 +295,12 @@ impl Frozen {
         let count = read_u32(s, 0)? as usize;
         let ids_len = read_u32(s, 4)? as usize;
         let briefs_len = read_u32(s, 8)? as usize;
-        let layout = Layout::new(count, ids_len, briefs_len)?;
+        let mut key_lens = [0; KEYS];
+        for (k, len) in key_lens.iter_mut().enumerate() {
+            *len = read_u32(s, 12 + 4 * k)? as usize;
+        }
+        let refs_count = read_u32(s, 12 + 4 * KEYS)? as usize;
+        let layout = Layout::new(count, ids_len, briefs_len, key_lens, refs_count)?;
         let data_len = s.len().checked_sub(layout.data_start)?;
         if let Some(last) = count.checked_sub(1) {
             let ends_match = read_u32(s, layout.id_ends + 4 * last)? as usize == ids_len
@@ -247,7 +312,7 @@ impl Frozen {
         } else if ids_len != 0 || briefs_len != 0 || data_len != 0 {
             return None;
         }
-        let chunk_state = (0..layout.chunks.iter().sum::<usize>())
+        let chunk_state = (0..layout.chunks.iter().sum::<usize>() + INDEX_SUMS)
             .map(|_| AtomicU8::new(UNCHECKED))
             .collect();
         Some(Frozen {
@@ -294,6 +359,44 @@ impl Frozen {
             DAMAGE_SEEN.store(true, Ordering::Relaxed);
         }
         ok
+    }
+
+    /// Index part `j` (a key set, or the refs for `KEYS`), if it matches its sum; checked
+    /// the first time it is asked for.
+    fn index_part(&self, j: usize) -> Option<&[u8]> {
+        let layout = &self.layout;
+        let slot = layout.chunks.iter().sum::<usize>() + j;
+        let s = self.s();
+        let part = s.get(layout.index_part(j))?;
+        let state = self.chunk_state.get(slot)?;
+        match state.load(Ordering::Relaxed) {
+            SOUND => Some(part),
+            UNCHECKED => {
+                let ok =
+                    read_u64(s, layout.index_sum_at(j)) == Some(xxhash_rust::xxh3::xxh3_64(part));
+                state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
+                if !ok {
+                    DAMAGE_SEEN.store(true, Ordering::Relaxed);
+                }
+                ok.then_some(part)
+            }
+            _ => None,
+        }
+    }
+
+    /// The positions with key `k`, ascending, as stored.
+    fn key_set(&self, k: usize) -> Option<impl ExactSizeIterator<Item = u32> + '_> {
+        let part = self.index_part(k)?;
+        Some(
+            part.chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        )
+    }
+
+    /// The stored refs: their hashes (ascending) and the position of each.
+    fn refs(&self) -> Option<(&[u8], &[u8])> {
+        let part = self.index_part(KEYS)?;
+        Some(part.split_at(8 * self.layout.refs_count))
     }
 
     /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`;
@@ -434,6 +537,22 @@ pub struct Table<T> {
     added: HashMap<String, usize>,
     /// Their ids, in the order they were added.
     added_ids: Vec<String>,
+    /// Positions read from the cache that were handed out to be changed (may repeat).
+    changed: Vec<u32>,
+    /// Each key's positions as of now, worked out when first asked for since a change.
+    keyed: [OnceLock<Vec<u32>>; KEYS],
+    /// The refs of the entities changed or added since the table was read.
+    fresh_refs: OnceLock<FreshRefs>,
+}
+
+/// The refs of the entities changed or added since a table was read from the cache: the
+/// stored refs of those changed no longer count.
+#[derive(Clone, Default)]
+struct FreshRefs {
+    /// The changed positions read from the cache, ascending, once each.
+    changed: Vec<u32>,
+    /// (hash, position) of every ref of a changed or added entity, ascending.
+    refs: Vec<(u64, u32)>,
 }
 
 impl<T> Default for Table<T> {
@@ -443,6 +562,9 @@ impl<T> Default for Table<T> {
             entries: Cells::default(),
             added: HashMap::new(),
             added_ids: Vec::new(),
+            changed: Vec::new(),
+            keyed: Default::default(),
+            fresh_refs: OnceLock::new(),
         }
     }
 }
@@ -454,6 +576,9 @@ impl<T: Clone> Clone for Table<T> {
             entries: self.entries.clone(),
             added: self.added.clone(),
             added_ids: self.added_ids.clone(),
+            changed: self.changed.clone(),
+            keyed: self.keyed.clone(),
+            fresh_refs: self.fresh_refs.clone(),
         }
     }
 }
@@ -498,6 +623,10 @@ impl<T: DeserializeOwned> Table<T> {
     pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
         let i = self.position(id)?;
         self.at(i)?;
+        self.forget_derived();
+        if self.frozen.as_ref().is_some_and(|f| i < f.count()) {
+            self.changed.push(i as u32);
+        }
         let entry = self.entries.get_mut(i)?;
         // The entity may change: its brief is computed again when next asked for.
         entry.brief.take();
@@ -508,8 +637,17 @@ impl<T: DeserializeOwned> Table<T> {
         self.position(id).is_some()
     }
 
+    /// What was worked out from the entities no longer holds: one of them changes.
+    fn forget_derived(&mut self) {
+        if self.keyed.iter().any(|k| k.get().is_some()) {
+            self.keyed = Default::default();
+        }
+        self.fresh_refs.take();
+    }
+
     pub(super) fn insert(&mut self, id: String, item: T) {
         if !self.contains(&id) {
+            self.forget_derived();
             self.added.insert(id.clone(), self.entries.len());
             self.added_ids.push(id);
             self.entries.push(Entry {
@@ -638,6 +776,163 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
     pub fn briefs(&self) -> impl DoubleEndedIterator<Item = (usize, &[u8])> {
         (0..self.entries.len()).map(|i| (i, self.brief_at(i)))
     }
+
+    /// How many entities were read from the cache: those at later positions were added.
+    pub fn stored_count(&self) -> usize {
+        self.frozen.as_ref().map_or(0, Frozen::count)
+    }
+
+    /// The brief entity `i` had when the table was read from the cache (`None` for one added
+    /// since).
+    pub fn stored_brief(&self, i: usize) -> Option<&[u8]> {
+        self.frozen
+            .as_ref()
+            .filter(|f| i < f.count())
+            .map(|f| f.brief(i))
+    }
+
+    /// The positions read from the cache that may have changed since, ascending.
+    pub fn changed(&self) -> &[u32] {
+        &self.fresh().changed
+    }
+
+    /// The positions with key `k` (bit `k` of [`Briefed::keys`]), ascending: the stored set,
+    /// brought forward over the entities changed or added since.
+    pub fn keyed(&self, k: usize) -> &[u32] {
+        match self.keyed.get(k) {
+            Some(cell) => cell.get_or_init(|| self.work_out_key(k)),
+            None => &[],
+        }
+    }
+
+    fn work_out_key(&self, k: usize) -> Vec<u32> {
+        let bit = 1u8 << k;
+        let has = |brief: &[u8]| T::keys(brief) & bit != 0;
+        let Some(stored) = self.frozen.as_ref().and_then(|f| f.key_set(k)) else {
+            // Folded from events, or the stored set failed its check: every brief.
+            return self
+                .briefs()
+                .filter(|(_, b)| has(b))
+                .map(|(i, _)| i as u32)
+                .collect();
+        };
+        let mut set: Vec<u32> = stored.collect();
+        for &i in &self.fresh().changed {
+            let was = has(self.stored_brief(i as usize).unwrap_or(&[]));
+            let is = has(self.brief_at(i as usize));
+            match set.binary_search(&i) {
+                Ok(at) if was && !is => {
+                    set.remove(at);
+                }
+                Err(at) if is && !was => set.insert(at, i),
+                _ => {}
+            }
+        }
+        let added = self.stored_count()..self.len();
+        set.extend(added.filter(|&i| has(self.brief_at(i))).map(|i| i as u32));
+        set
+    }
+
+    fn fresh(&self) -> &FreshRefs {
+        self.fresh_refs.get_or_init(|| {
+            let mut changed = self.changed.clone();
+            changed.sort_unstable();
+            changed.dedup();
+            let mut refs = Vec::new();
+            let added = self.stored_count()..self.len();
+            for i in changed.iter().map(|&i| i as usize).chain(added) {
+                self.refs_of(i, &mut refs);
+            }
+            refs.sort_unstable();
+            refs.dedup();
+            FreshRefs { changed, refs }
+        })
+    }
+
+    /// Adds (hash, position) of each ref of entity `i` as it is now.
+    fn refs_of(&self, i: usize, out: &mut Vec<(u64, u32)>) {
+        let mut ids = Vec::new();
+        T::refs(self.brief_at(i), &mut ids);
+        out.extend(ids.into_iter().map(|id| (ref_hash(id), i as u32)));
+    }
+
+    /// Whether entity `i` refers to `id` now.
+    fn refers(&self, i: usize, id: &str) -> bool {
+        let mut ids = Vec::new();
+        T::refs(self.brief_at(i), &mut ids);
+        ids.contains(&id)
+    }
+
+    /// The positions of the entities that refer to `id` (see [`Briefed::refs`]), ascending.
+    pub fn referring(&self, id: &str) -> Vec<usize> {
+        let hash = ref_hash(id);
+        let fresh = self.fresh();
+        let unchanged = |p: &u32| fresh.changed.binary_search(p).is_err();
+        let mut found: Vec<usize> = Vec::new();
+        if let Some(frozen) = &self.frozen {
+            match frozen.refs() {
+                Some((hashes, positions)) => {
+                    let count = hashes.len() / 8;
+                    let hash_at = |k: usize| read_u64(hashes, 8 * k).unwrap_or(u64::MAX);
+                    let (mut low, mut high) = (0, count);
+                    while low < high {
+                        let middle = (low + high) / 2;
+                        if hash_at(middle) < hash {
+                            low = middle + 1;
+                        } else {
+                            high = middle;
+                        }
+                    }
+                    let at = (low..count).take_while(|&k| hash_at(k) == hash);
+                    found.extend(
+                        at.filter_map(|k| read_u32(positions, 4 * k))
+                            .filter(unchanged)
+                            .map(|p| p as usize),
+                    );
+                }
+                // The stored refs failed their check: every entity read from the cache.
+                None => found.extend((0..frozen.count()).filter(|&i| unchanged(&(i as u32)))),
+            }
+        }
+        let first = fresh.refs.partition_point(|&(h, _)| h < hash);
+        let matching = fresh.refs[first..].iter().take_while(|&&(h, _)| h == hash);
+        found.extend(matching.map(|&(_, p)| p as usize));
+        // Exact: another id with the same hash is no match.
+        found.retain(|&i| self.refers(i, id));
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// Every (hash, position) of a ref as of now, ascending: what a rewrite stores.
+    fn all_refs(&self) -> Vec<(u64, u32)> {
+        let fresh = self.fresh();
+        let unchanged = |p: &u32| fresh.changed.binary_search(p).is_err();
+        let mut all: Vec<(u64, u32)> = Vec::new();
+        if let Some(frozen) = &self.frozen {
+            match frozen.refs() {
+                Some((hashes, positions)) => all.extend(
+                    hashes
+                        .chunks_exact(8)
+                        .zip(positions.chunks_exact(4))
+                        .filter_map(|(h, p)| {
+                            let h = u64::from_le_bytes(h.try_into().ok()?);
+                            Some((h, u32::from_le_bytes(p.try_into().ok()?)))
+                        })
+                        .filter(|(_, p)| unchanged(p)),
+                ),
+                None => {
+                    for i in (0..frozen.count()).filter(|&i| unchanged(&(i as u32))) {
+                        self.refs_of(i, &mut all);
+                    }
+                }
+            }
+        }
+        all.extend_from_slice(&fresh.refs);
+        // Two runs, each ascending: one merge.
+        all.sort();
+        all
+    }
 }
 
 impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
@@ -718,13 +1013,23 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             brief_ends.push(briefs.len() as u32);
         }
         let ids_len: usize = ids.iter().map(|id| id.len()).sum();
-        let layout = Layout::new(count, ids_len, briefs.len())
+        let key_sets: Vec<&[u32]> = (0..KEYS).map(|k| self.keyed(k)).collect();
+        let mut key_lens = [0; KEYS];
+        for (len, set) in key_lens.iter_mut().zip(&key_sets) {
+            *len = set.len();
+        }
+        let refs = self.all_refs();
+        let layout = Layout::new(count, ids_len, briefs.len(), key_lens, refs.len())
             .ok_or_else(|| rmp_serde::encode::Error::Syntax("a table too large".into()))?;
         let index = out.own();
         let start = index.len();
         index.extend_from_slice(&(count as u32).to_le_bytes());
         index.extend_from_slice(&(ids_len as u32).to_le_bytes());
         index.extend_from_slice(&(briefs.len() as u32).to_le_bytes());
+        for len in key_lens {
+            index.extend_from_slice(&(len as u32).to_le_bytes());
+        }
+        index.extend_from_slice(&(refs.len() as u32).to_le_bytes());
         // The chunk sums, filled in once the index they sum is written.
         index.resize(start + layout.ids.start, 0);
         for id in &ids {
@@ -742,6 +1047,17 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             index.extend_from_slice(&end.to_le_bytes());
         }
         index.extend_from_slice(&briefs);
+        for set in &key_sets {
+            for position in set.iter() {
+                index.extend_from_slice(&position.to_le_bytes());
+            }
+        }
+        for (hash, _) in &refs {
+            index.extend_from_slice(&hash.to_le_bytes());
+        }
+        for (_, position) in &refs {
+            index.extend_from_slice(&position.to_le_bytes());
+        }
         for end in data_ends {
             index.extend_from_slice(&end.to_le_bytes());
         }
@@ -754,6 +1070,12 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 let at = start + layout.sum_at(sum, c);
                 index[at..at + 8].copy_from_slice(&value);
             }
+        }
+        for j in 0..INDEX_SUMS {
+            let part = layout.index_part(j);
+            let value = xxhash_rust::xxh3::xxh3_64(&index[start + part.start..start + part.end]);
+            let at = start + layout.index_sum_at(j);
+            index[at..at + 8].copy_from_slice(&value.to_le_bytes());
         }
         // Entities copied as they are sit next to each other in the old file: each run of
         // them is written in one piece, straight from it.
@@ -802,8 +1124,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         Some(Table {
             entries: Cells::with_len(frozen.count()),
             frozen: Some(frozen),
-            added: HashMap::new(),
-            added_ids: Vec::new(),
+            ..Table::default()
         })
     }
 }
@@ -935,7 +1256,7 @@ mod tests {
             table.insert(id.clone(), thing(&id, n));
         }
         let (bytes, _) = encode_after(b"", &table);
-        let layout = Layout::new(200, 200 * 5, 200).expect("layout");
+        let layout = Layout::new(200, 200 * 5, 200, [0; KEYS], 0).expect("layout");
         (bytes, layout)
     }
 
