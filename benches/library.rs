@@ -75,7 +75,9 @@ fn benches(c: &mut Criterion) {
             session: None,
             now: chrono::Utc::now(),
         };
-        group.bench_function("status", |b| b.iter(|| status(&state, &scope, 10)));
+        group.bench_function("status", |b| {
+            b.iter(|| status(&state, &scope, 10, Some(10)))
+        });
         group.bench_function("ready, first 50", |b| {
             b.iter(|| {
                 let split =

@@ -20,7 +20,7 @@ impl Reply {
     /// A reply with instructions computed from the ledger's state after the command.
     pub fn new(ledger: &Ledger, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
         // Text output shows neither the data nor the instructions: skip working them out.
-        let json = JSON_OUTPUT.load(Ordering::Relaxed);
+        let json = json_wanted();
         Reply {
             data: if json { to_value(data) } else { Value::Null },
             text,
@@ -62,6 +62,11 @@ fn one_line(text: &str) -> String {
 
 /// Whether this process prints JSON (`--json`), set once the arguments are parsed.
 pub static JSON_OUTPUT: AtomicBool = AtomicBool::new(false);
+
+/// Whether this reply is printed as JSON.
+pub fn json_wanted() -> bool {
+    JSON_OUTPUT.load(Ordering::Relaxed)
+}
 
 pub fn print_reply(reply: &Reply, json: bool) {
     if json {

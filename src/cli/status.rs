@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::doc::Format;
-use git_ledger::projection::status::status;
+use git_ledger::projection::status::{LIST_LIMIT, status};
 
 /// The project at a glance.
 ///
@@ -18,7 +18,9 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_at(args.at.as_deref())?;
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(&loaded, session.as_deref());
-    let view = status(&loaded.state, &scope, ledger.stall_after_minutes()?);
+    // Text shows the first few of each list; `--json` lists every id.
+    let limit = (!super::output::json_wanted()).then_some(LIST_LIMIT);
+    let view = status(&loaded.state, &scope, ledger.stall_after_minutes()?, limit);
     let text = view.doc(&loaded.state, &scope).render(Format::Text);
     for problem in &loaded.problems {
         eprintln!("warning: {}: {}", problem.reference, problem.message);

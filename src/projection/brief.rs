@@ -240,6 +240,11 @@ pub fn open_positions<T: Briefed + DeserializeOwned>(
     table.keyed(OPEN).iter().map(|&i| i as usize)
 }
 
+/// How many entities are open (see [`open_positions`]).
+pub fn open_count<T: Briefed + DeserializeOwned>(table: &Table<T>) -> usize {
+    table.key_count(OPEN)
+}
+
 /// The open entities (see [`open_positions`]), decoded, oldest first.
 pub fn open<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<Item = &T> {
     open_positions(table).filter_map(|i| table.at(i))

@@ -2,7 +2,7 @@
 //! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
 //! command returns as `instructions`.
 
-use super::brief;
+use super::brief::{self, TaskBrief};
 use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::health::Stall;
@@ -215,12 +215,20 @@ pub fn objective_line_of(
     )
 }
 
-/// (done, total) tasks of an objective.
+/// (done, total) tasks of an objective, from the briefs of the tasks that refer to it.
 pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
-    objectives_progress(state)
-        .get(objective)
-        .copied()
-        .unwrap_or((0, 0))
+    let mut counts = (0, 0);
+    for i in state.tasks.referring(objective) {
+        let Some(task) = TaskBrief::parse(state.tasks.brief_at(i)) else {
+            continue;
+        };
+        // Cancelled tasks are no longer part of the work.
+        if task.objective == Some(objective) && task.status != TaskStatus::Cancelled {
+            counts.0 += usize::from(task.status == TaskStatus::Done);
+            counts.1 += 1;
+        }
+    }
+    counts
 }
 
 /// (done, total) tasks of every objective that has tasks, in one pass over the task briefs.

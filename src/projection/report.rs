@@ -263,7 +263,7 @@ impl<'a> Index<'a> {
 pub fn overview(state: &State, scope: &Scope, filter: &Filter, limits: Limits) -> Overview {
     let now = scope.now;
     // The counts and the cost roll-up are status's own, computed once.
-    let status = status(state, scope, scope.stall_after_minutes);
+    let status = status(state, scope, scope.stall_after_minutes, None);
     let counts = status.counts;
     let filtered = filter.session.is_some() || filter.agent.is_some();
     let touched = |task: &Task| !filtered || task_matches(state, task, filter);

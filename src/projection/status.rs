@@ -1,13 +1,14 @@
 //! The project dashboard behind `git ledger status`.
 
 use super::brief;
+use super::brief::TaskBrief;
 use super::claims::{Claim, LostClaim};
 use super::cost::{self, Costs};
 use super::doc::Doc;
 use super::health::{self, Stall};
 use super::memory::{
     Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line_of,
-    objectives_progress, session_line, task_line,
+    objective_progress, session_line, task_line,
 };
 use super::state::{Conflict, State, TaskStatus};
 use serde::Serialize;
@@ -83,8 +84,9 @@ pub struct Working {
 pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue> {
     let mut queues: Vec<RoleQueue> = Vec::new();
     let mut working: Vec<usize> = Vec::new();
-    for (i, task) in state.task_briefs() {
-        let Some(role) = task.role.filter(|_| !task.status.is_closed()) else {
+    for &i in state.tasks.keyed(brief::TASK_ROLE_OPEN) {
+        let i = i as usize;
+        let Some(role) = TaskBrief::parse(state.tasks.brief_at(i)).and_then(|t| t.role) else {
             continue;
         };
         working.push(i);
@@ -101,12 +103,15 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
         .filter_map(|i| state.tasks.at(i))
         .collect();
     let running: Vec<&super::state::Agent> = brief::open(&state.agents).collect();
+    let now_ms = now.timestamp_millis();
+    let unclaimed = |i: &usize| {
+        !TaskBrief::parse(state.tasks.brief_at(*i)).is_some_and(|t| t.claimed_at(now_ms))
+    };
     for queue in &mut queues {
         queue.ready = state
-            .ready_for_role(Some(&queue.role))
-            .into_iter()
-            .filter(|t| t.claims.live(now).is_none())
-            .map(|t| t.id.clone())
+            .ready_iter(Some(&queue.role))
+            .filter(unclaimed)
+            .map(|i| state.tasks.id_at(i).to_string())
             .collect();
         queue.working = working
             .iter()
@@ -146,50 +151,58 @@ pub struct LostClaimNotice {
 }
 
 /// The dashboard as of `scope.now`; running agents silent for longer than
-/// `stall_after_minutes` are stalled.
-pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status {
+/// `stall_after_minutes` are stalled. The lists of tasks and decisions hold the first `limit`
+/// (all with `None`); the counts are always of all.
+///
+/// Counts and lists come from the key sets and the ready list the cache keeps, so the
+/// dashboard costs what it shows, not what the ledger holds; entities are decoded only where
+/// a view needs more than a brief (claims, and the lines shown).
+pub fn status(
+    state: &State,
+    scope: &Scope,
+    stall_after_minutes: u64,
+    limit: Option<usize>,
+) -> Status {
     let stalled_agents = health::stalled(state, scope.now, stall_after_minutes);
-    // One pass over the task briefs for the counts; entities are decoded only where a view
-    // needs more than a brief holds (claims, and the lines shown).
-    let mut counts = [0usize; 5];
-    let mut in_progress = Vec::new();
-    let mut blocked = Vec::new();
+    let limit = limit.unwrap_or(usize::MAX);
+    let tasks = |status: TaskStatus| state.tasks.keyed(brief::status_key(status));
+    let count = |status: TaskStatus| state.tasks.key_count(brief::status_key(status));
+    let ids_of = |positions: &[u32]| -> Vec<String> {
+        positions
+            .iter()
+            .take(limit)
+            .map(|&i| state.tasks.id_at(i as usize).to_string())
+            .collect()
+    };
     let now_ms = scope.now.timestamp_millis();
-    let mut claimed = Vec::new();
-    for (i, task) in state.task_briefs() {
-        counts[task.status as usize] += 1;
-        match task.status {
-            TaskStatus::InProgress => in_progress.push(state.tasks.id_at(i).to_string()),
-            TaskStatus::Blocked => blocked.push(state.tasks.id_at(i).to_string()),
-            _ => {}
-        }
-        if !task.status.is_closed() && task.claimed_at(now_ms) {
-            claimed.push(i);
-        }
-    }
+    let claimed = state.tasks.keyed(brief::TASK_CLAIMED).iter().filter(|&&i| {
+        TaskBrief::parse(state.tasks.brief_at(i as usize))
+            .is_some_and(|t| !t.status.is_closed() && t.claimed_at(now_ms))
+    });
     let ready: Vec<String> = state
-        .ready_positions(None)
-        .into_iter()
+        .ready_iter(None)
+        .take(limit)
         .map(|i| state.tasks.id_at(i).to_string())
         .collect();
-    let objectives_active = brief::open_positions(&state.objectives).count();
-    let agents_running = brief::open_positions(&state.agents).count();
+    let objectives_active = brief::open_count(&state.objectives);
+    let agents_running = brief::open_count(&state.agents);
     let open_decisions: Vec<String> = brief::open_positions(&state.decisions)
+        .take(limit)
         .map(|i| state.decisions.id_at(i).to_string())
         .collect();
     Status {
         counts: Counts {
             objectives_active,
             objectives_done: state.objectives.len() - objectives_active,
-            tasks_open: counts[TaskStatus::Open as usize],
-            tasks_in_progress: counts[TaskStatus::InProgress as usize],
-            tasks_blocked: counts[TaskStatus::Blocked as usize],
-            tasks_done: counts[TaskStatus::Done as usize],
-            tasks_cancelled: counts[TaskStatus::Cancelled as usize],
-            tasks_ready: ready.len(),
-            decisions_open: open_decisions.len(),
+            tasks_open: count(TaskStatus::Open),
+            tasks_in_progress: count(TaskStatus::InProgress),
+            tasks_blocked: count(TaskStatus::Blocked),
+            tasks_done: count(TaskStatus::Done),
+            tasks_cancelled: count(TaskStatus::Cancelled),
+            tasks_ready: state.ready_count(),
+            decisions_open: brief::open_count(&state.decisions),
             insights: state.insights.len(),
-            sessions_open: brief::open_positions(&state.sessions).count(),
+            sessions_open: brief::open_count(&state.sessions),
             agents_running,
             agents_finished: state.agents.len() - agents_running,
             agents_stalled: stalled_agents.len(),
@@ -202,15 +215,14 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
         focus: state
             .focus(scope.writer, scope.worktree)
             .map(|t| t.id.clone()),
-        in_progress,
+        in_progress: ids_of(tasks(TaskStatus::InProgress)),
         ready,
-        blocked,
+        blocked: ids_of(tasks(TaskStatus::Blocked)),
         open_decisions,
         conflicts: state.conflicts.clone(),
         claims: claimed
-            .into_iter()
-            .filter_map(|i| {
-                let t = state.tasks.at(i)?;
+            .filter_map(|&i| {
+                let t = state.tasks.at(i as usize)?;
                 let claim = t.claims.live(scope.now)?;
                 Some(ClaimedTask {
                     task: t.id.clone(),
@@ -229,10 +241,15 @@ pub fn status(state: &State, scope: &Scope, stall_after_minutes: u64) -> Status 
 /// The claims `holder` made on clone `writer` that lost to another holder's, on tasks it does
 /// not hold now: what `status` and `session resume` tell the loser.
 pub fn lost_claims(state: &State, holder: &str, writer: &str) -> Vec<LostClaimNotice> {
+    let open = |i: &&u32| {
+        TaskBrief::parse(state.tasks.brief_at(**i as usize)).is_some_and(|t| !t.status.is_closed())
+    };
     state
-        .tasks_where(|t| t.lost_claims && !t.status.is_closed())
-        .into_iter()
-        .filter_map(|i| state.tasks.at(i))
+        .tasks
+        .keyed(brief::TASK_LOST_CLAIMS)
+        .iter()
+        .filter(open)
+        .filter_map(|&i| state.tasks.at(i as usize))
         .filter(|t| {
             !t.claims
                 .current
@@ -272,7 +289,7 @@ pub fn lost_claim_line(state: &State, notice: &LostClaimNotice) -> String {
 }
 
 /// How many items each list of the dashboard shows.
-const LIST_LIMIT: usize = 10;
+pub const LIST_LIMIT: usize = 10;
 
 impl Status {
     pub fn doc(&self, state: &State, scope: &Scope) -> Doc {
@@ -306,37 +323,44 @@ impl Status {
             ],
             "",
         );
-        let progress = objectives_progress(state);
         doc.section(
             "Objectives",
             brief::open(&state.objectives)
                 .take(LIST_LIMIT)
                 .map(|o| {
-                    let (done, total) = progress.get(o.id.as_str()).copied().unwrap_or((0, 0));
+                    let (done, total) = objective_progress(state, &o.id);
                     objective_line_of(state, o, done, total)
                 })
                 .collect(),
             "no active objective",
         );
-        let tasks = |ids: &[String]| -> Vec<String> {
+        let tasks = |ids: &[String], all: usize| -> Vec<String> {
             let mut lines: Vec<String> = ids
                 .iter()
                 .take(LIST_LIMIT)
                 .filter_map(|id| state.tasks.get(id))
                 .map(|t| task_line(state, t, scope.now))
                 .collect();
-            if ids.len() > LIST_LIMIT {
-                lines.push(format!("… and {} more", ids.len() - LIST_LIMIT));
+            if all > LIST_LIMIT {
+                lines.push(format!("… and {} more", all - LIST_LIMIT));
             }
             lines
         };
         doc.section(
             "In progress",
-            tasks(&self.in_progress),
+            tasks(&self.in_progress, c.tasks_in_progress),
             "nothing in progress",
         );
-        doc.section("Ready", tasks(&self.ready), "no task is ready");
-        doc.section("Blocked", tasks(&self.blocked), "nothing blocked");
+        doc.section(
+            "Ready",
+            tasks(&self.ready, c.tasks_ready),
+            "no task is ready",
+        );
+        doc.section(
+            "Blocked",
+            tasks(&self.blocked, c.tasks_blocked),
+            "nothing blocked",
+        );
         doc.section(
             "Open decisions",
             self.open_decisions
@@ -366,10 +390,7 @@ impl Status {
                     Some(stall),
                 ))
             });
-            let running = state
-                .agents
-                .iter()
-                .filter(|a| a.is_running())
+            let running = brief::open(&state.agents)
                 .filter(|a| !self.stalled_agents.iter().any(|s| s.agent == a.id))
                 .map(|a| agent_line(state, a));
             lines.extend(stalled.chain(running).take(LIST_LIMIT));

@@ -805,6 +805,24 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         }
     }
 
+    /// How many positions have key `k`: [`Table::keyed`]'s length, without reading the set
+    /// (its stored length, brought forward over the changes).
+    pub fn key_count(&self, k: usize) -> usize {
+        let (Some(frozen), None) = (&self.frozen, self.keyed.get(k).and_then(OnceLock::get)) else {
+            return self.keyed(k).len();
+        };
+        let bit = 1u8 << k;
+        let has = |brief: &[u8]| T::keys(brief) & bit != 0;
+        let mut count = frozen.layout.key_sets.get(k).map_or(0, |set| set.len() / 4);
+        for &i in &self.fresh().changed {
+            let was = has(self.stored_brief(i as usize).unwrap_or(&[]));
+            let is = has(self.brief_at(i as usize));
+            count = count + usize::from(is && !was) - usize::from(was && !is);
+        }
+        let added = self.stored_count()..self.len();
+        count + added.filter(|&i| has(self.brief_at(i))).count()
+    }
+
     fn work_out_key(&self, k: usize) -> Vec<u32> {
         let bit = 1u8 << k;
         let has = |brief: &[u8]| T::keys(brief) & bit != 0;

@@ -433,6 +433,37 @@ fn ready_shows_the_first_tasks_and_counts_the_rest() {
     );
 }
 
+#[test]
+fn status_text_shows_the_first_of_each_list_and_json_lists_every_id() {
+    let repo = TestRepo::new();
+    let started: Vec<String> = (0..12)
+        .map(|n| {
+            let id = repo.task(&[&format!("busy {n}")]);
+            repo.ok(&["task", "start", &id]);
+            id
+        })
+        .collect();
+    repo.task(&["waiting"]);
+    let text = repo.ok(&["status"]);
+    let section: Vec<&str> = text
+        .lines()
+        .skip_while(|l| *l != "In progress")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .collect();
+    assert_eq!(section.len(), 11, "{text}");
+    assert!(section[0].contains("busy 0"), "{text}");
+    assert_eq!(section[10].trim(), "… and 2 more");
+    let json = repo.json(&["status"]);
+    let listed: Vec<&str> = json["in_progress"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(|id| id.as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(listed, started.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(json["counts"]["tasks_in_progress"], 12);
+    assert_eq!(json["counts"]["tasks_ready"], 1);
+}
+
 /// Flip one byte of `needle` where it last appears in the cache file: inside an entity's bytes
 /// (the newest events, which hold it too, come first).
 fn damage_entity(repo: &TestRepo, needle: &[u8]) {
