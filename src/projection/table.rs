@@ -129,14 +129,21 @@ struct Layout {
     /// The refs: their hashes (u64, ascending), then the position of each (u32).
     refs: Range<usize>,
     refs_count: usize,
+    /// Chunks of each index part, and where each part's chunks start among them.
+    index_chunks: [usize; INDEX_PARTS],
+    index_first: [usize; INDEX_PARTS],
     data_ends: usize,
     hashes: usize,
     data_start: usize,
 }
 
-/// The sums of the key sets and of the refs, stored after the chunk sums: one per key set,
-/// then the refs'.
-const INDEX_SUMS: usize = KEYS + 1;
+/// The index parts: one per key set, then the refs. Each is summed in chunks of
+/// [`INDEX_CHUNK`] entries, stored after the other chunk sums, so that a lookup checks what it
+/// reads and not the whole part.
+const INDEX_PARTS: usize = KEYS + 1;
+
+/// Entries per chunk of an index part.
+const INDEX_CHUNK: usize = 256;
 
 impl Layout {
     /// Bytes before the chunk sums: the three counts, the key sets' lengths, the refs' count.
@@ -152,7 +159,15 @@ impl Layout {
         let chunks = Sum::ALL.map(|sum| count.div_ceil(sum.size()));
         let first_slot = [0, chunks[0], chunks[0] + chunks[1]];
         let all_chunks = chunks.iter().sum::<usize>();
-        let ids_start = Self::HEAD.checked_add((all_chunks + INDEX_SUMS).checked_mul(8)?)?;
+        let mut index_chunks = [0; INDEX_PARTS];
+        let mut index_first = [0; INDEX_PARTS];
+        let mut index_all = 0;
+        for (j, entries) in key_lens.iter().chain([&refs_count]).enumerate() {
+            index_chunks[j] = entries.div_ceil(INDEX_CHUNK);
+            index_first[j] = index_all;
+            index_all += index_chunks[j];
+        }
+        let ids_start = Self::HEAD.checked_add((all_chunks + index_all).checked_mul(8)?)?;
         let ids = ids_start..ids_start.checked_add(ids_len)?;
         let id_ends = ids.end;
         let order = id_ends.checked_add(count.checked_mul(4)?)?;
@@ -181,23 +196,55 @@ impl Layout {
             key_sets,
             refs,
             refs_count,
+            index_chunks,
+            index_first,
             data_ends,
             hashes,
             data_start,
         })
     }
 
-    /// Where the stored sum of index part `j` is (a key set, or the refs for `KEYS`).
-    fn index_sum_at(&self, j: usize) -> usize {
-        Self::HEAD + 8 * (self.chunks.iter().sum::<usize>() + j)
+    /// Which chunk of all holds chunk `c` of index part `j`.
+    fn index_slot(&self, j: usize, c: usize) -> usize {
+        self.chunks.iter().sum::<usize>() + self.index_first[j] + c
     }
 
-    /// The bytes index part `j` covers.
-    fn index_part(&self, j: usize) -> Range<usize> {
+    /// Where the stored sum of chunk `c` of index part `j` is.
+    fn index_sum_at(&self, j: usize, c: usize) -> usize {
+        Self::HEAD + 8 * self.index_slot(j, c)
+    }
+
+    /// The bytes chunk `c` of index part `j` covers: a run of a key set, or of the refs'
+    /// hashes and the same run of their positions.
+    fn index_chunk(&self, j: usize, c: usize) -> [Range<usize>; 2] {
+        let first = c * INDEX_CHUNK;
         match self.key_sets.get(j) {
-            Some(set) => set.clone(),
-            None => self.refs.clone(),
+            Some(set) => {
+                let end = (set.start + 4 * (first + INDEX_CHUNK)).min(set.end);
+                [set.start + 4 * first..end, 0..0]
+            }
+            None => {
+                let last = (first + INDEX_CHUNK).min(self.refs_count);
+                let positions = self.refs.start + 8 * self.refs_count;
+                [
+                    self.refs.start + 8 * first..self.refs.start + 8 * last,
+                    positions + 4 * first..positions + 4 * last,
+                ]
+            }
         }
+    }
+
+    /// The sum of chunk `c` of index part `j`, computed from section `s`.
+    fn index_sum(&self, s: &[u8], j: usize, c: usize) -> u64 {
+        let mut hashes = [0u8; 16];
+        for (range, hash) in self
+            .index_chunk(j, c)
+            .into_iter()
+            .zip(hashes.chunks_exact_mut(8))
+        {
+            hash.copy_from_slice(&xxhash_rust::xxh3::xxh3_64(slice(s, range)).to_le_bytes());
+        }
+        xxhash_rust::xxh3::xxh3_64(&hashes)
     }
 
     /// The part the file's checksum covers: the counts and the chunk sums.
@@ -312,9 +359,9 @@ impl Frozen {
         } else if ids_len != 0 || briefs_len != 0 || data_len != 0 {
             return None;
         }
-        let chunk_state = (0..layout.chunks.iter().sum::<usize>() + INDEX_SUMS)
-            .map(|_| AtomicU8::new(UNCHECKED))
-            .collect();
+        let all_chunks =
+            layout.chunks.iter().sum::<usize>() + layout.index_chunks.iter().sum::<usize>();
+        let chunk_state = (0..all_chunks).map(|_| AtomicU8::new(UNCHECKED)).collect();
         Some(Frozen {
             bytes,
             section,
@@ -361,42 +408,88 @@ impl Frozen {
         ok
     }
 
-    /// Index part `j` (a key set, or the refs for `KEYS`), if it matches its sum; checked
-    /// the first time it is asked for.
-    fn index_part(&self, j: usize) -> Option<&[u8]> {
+    /// Whether chunk `c` of index part `j` matches its sum, checked the first time.
+    fn index_sound(&self, j: usize, c: usize) -> bool {
         let layout = &self.layout;
-        let slot = layout.chunks.iter().sum::<usize>() + j;
-        let s = self.s();
-        let part = s.get(layout.index_part(j))?;
-        let state = self.chunk_state.get(slot)?;
+        if c >= layout.index_chunks[j] {
+            return false;
+        }
+        let Some(state) = self.chunk_state.get(layout.index_slot(j, c)) else {
+            return false;
+        };
         match state.load(Ordering::Relaxed) {
-            SOUND => Some(part),
+            SOUND => true,
             UNCHECKED => {
-                let ok =
-                    read_u64(s, layout.index_sum_at(j)) == Some(xxhash_rust::xxh3::xxh3_64(part));
+                let s = self.s();
+                let ok = read_u64(s, layout.index_sum_at(j, c)) == Some(layout.index_sum(s, j, c));
                 state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
                 if !ok {
                     DAMAGE_SEEN.store(true, Ordering::Relaxed);
                 }
-                ok.then_some(part)
+                ok
             }
-            _ => None,
+            _ => false,
         }
+    }
+
+    /// Whether every chunk of index part `j` matches its sum.
+    fn index_part_sound(&self, j: usize) -> bool {
+        (0..self.layout.index_chunks[j]).all(|c| self.index_sound(j, c))
     }
 
     /// The positions with key `k`, ascending, as stored.
     fn key_set(&self, k: usize) -> Option<impl ExactSizeIterator<Item = u32> + '_> {
-        let part = self.index_part(k)?;
+        if !self.index_part_sound(k) {
+            return None;
+        }
+        let part = slice(self.s(), self.layout.key_sets.get(k)?.clone());
         Some(
             part.chunks_exact(4)
                 .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
         )
     }
 
-    /// The stored refs: their hashes (ascending) and the position of each.
+    /// Every stored ref: their hashes (ascending) and the position of each.
     fn refs(&self) -> Option<(&[u8], &[u8])> {
-        let part = self.index_part(KEYS)?;
+        if !self.index_part_sound(KEYS) {
+            return None;
+        }
+        let part = slice(self.s(), self.layout.refs.clone());
         Some(part.split_at(8 * self.layout.refs_count))
+    }
+
+    /// Ref `k`: its hash and position, if its chunk matches its sum.
+    fn stored_ref(&self, k: usize) -> Option<(u64, u32)> {
+        if !self.index_sound(KEYS, k / INDEX_CHUNK) {
+            return None;
+        }
+        let (s, refs) = (self.s(), &self.layout.refs);
+        let hash = read_u64(s, refs.start + 8 * k)?;
+        let position = read_u32(s, refs.start + 8 * self.layout.refs_count + 4 * k)?;
+        Some((hash, position))
+    }
+
+    /// The stored positions whose refs include one with `hash`; `None` when a chunk on the
+    /// way fails its check.
+    fn stored_referring(&self, hash: u64) -> Option<Vec<u32>> {
+        let (mut low, mut high) = (0, self.layout.refs_count);
+        while low < high {
+            let middle = (low + high) / 2;
+            if self.stored_ref(middle)?.0 < hash {
+                low = middle + 1;
+            } else {
+                high = middle;
+            }
+        }
+        let mut found = Vec::new();
+        for k in low..self.layout.refs_count {
+            let (h, position) = self.stored_ref(k)?;
+            if h != hash {
+                break;
+            }
+            found.push(position);
+        }
+        Some(found)
     }
 
     /// Item `i` of a blob whose items' ends are in a table of `width`-byte integers at `ends`;
@@ -888,26 +981,13 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         let unchanged = |p: &u32| fresh.changed.binary_search(p).is_err();
         let mut found: Vec<usize> = Vec::new();
         if let Some(frozen) = &self.frozen {
-            match frozen.refs() {
-                Some((hashes, positions)) => {
-                    let count = hashes.len() / 8;
-                    let hash_at = |k: usize| read_u64(hashes, 8 * k).unwrap_or(u64::MAX);
-                    let (mut low, mut high) = (0, count);
-                    while low < high {
-                        let middle = (low + high) / 2;
-                        if hash_at(middle) < hash {
-                            low = middle + 1;
-                        } else {
-                            high = middle;
-                        }
-                    }
-                    let at = (low..count).take_while(|&k| hash_at(k) == hash);
-                    found.extend(
-                        at.filter_map(|k| read_u32(positions, 4 * k))
-                            .filter(unchanged)
-                            .map(|p| p as usize),
-                    );
-                }
+            match frozen.stored_referring(hash) {
+                Some(positions) => found.extend(
+                    positions
+                        .iter()
+                        .filter(|p| unchanged(p))
+                        .map(|&p| p as usize),
+                ),
                 // The stored refs failed their check: every entity read from the cache.
                 None => found.extend((0..frozen.count()).filter(|&i| unchanged(&(i as u32)))),
             }
@@ -1089,11 +1169,12 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 index[at..at + 8].copy_from_slice(&value);
             }
         }
-        for j in 0..INDEX_SUMS {
-            let part = layout.index_part(j);
-            let value = xxhash_rust::xxh3::xxh3_64(&index[start + part.start..start + part.end]);
-            let at = start + layout.index_sum_at(j);
-            index[at..at + 8].copy_from_slice(&value.to_le_bytes());
+        for j in 0..INDEX_PARTS {
+            for c in 0..layout.index_chunks[j] {
+                let value = layout.index_sum(&index[start..], j, c).to_le_bytes();
+                let at = start + layout.index_sum_at(j, c);
+                index[at..at + 8].copy_from_slice(&value);
+            }
         }
         // Entities copied as they are sit next to each other in the old file: each run of
         // them is written in one piece, straight from it.
@@ -1317,6 +1398,68 @@ mod tests {
         assert_eq!(table.get("t-000"), None);
         assert!(damage_seen(), "the lookup said why it found nothing");
         forget_damage();
+    }
+
+    /// An entity with a key (odd numbers) and a ref (to `r<n mod 7>`).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Linked {
+        n: u32,
+    }
+
+    impl Briefed for Linked {
+        fn brief(&self, out: &mut Vec<u8>) {
+            out.push((self.n % 2) as u8);
+            out.extend_from_slice(format!("r{}", self.n % 7).as_bytes());
+        }
+        fn keys(brief: &[u8]) -> u8 {
+            brief.first().copied().unwrap_or(0)
+        }
+        fn refs<'a>(brief: &'a [u8], out: &mut Vec<&'a str>) {
+            out.extend(brief.get(1..).and_then(|b| std::str::from_utf8(b).ok()));
+        }
+    }
+
+    #[test]
+    fn damage_in_a_key_set_or_the_refs_is_found_and_they_are_worked_out_again() {
+        let _alone = ALONE.lock();
+        let mut table = Table::default();
+        for n in 0..1000 {
+            table.insert(format!("l-{n:04}"), Linked { n });
+        }
+        let odd: Vec<u32> = (0..1000).filter(|n| n % 2 == 1).collect();
+        let threes: Vec<usize> = (0..1000).filter(|n| n % 7 == 3).collect();
+        let mut out = Encoded::default();
+        table.encode(&mut out).expect("encode");
+        let bytes = out.to_vec();
+        let len = bytes.len();
+        let read = Table::<Linked>::decode(Arc::new(bytes.clone()), 0..len).expect("decode");
+        forget_damage();
+        assert_eq!(read.key_count(0), 500);
+        assert_eq!(read.keyed(0), &odd[..]);
+        assert_eq!(read.referring("r3"), threes);
+        assert!(!damage_seen());
+        let layout = read
+            .frozen
+            .as_ref()
+            .map(|f| f.layout.clone())
+            .expect("frozen");
+        // One byte in the key set's third chunk, one in the position of a ref to r3.
+        let frozen = read.frozen.as_ref().expect("frozen");
+        let first_r3 = (0..layout.refs_count)
+            .find(|&k| frozen.stored_ref(k).map(|(h, _)| h) == Some(ref_hash("r3")))
+            .expect("refs to r3");
+        for at in [
+            layout.key_sets[0].start + 4 * (2 * INDEX_CHUNK + 5),
+            layout.refs.start + 8 * layout.refs_count + 4 * first_r3,
+        ] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x40;
+            let read = Table::<Linked>::decode(Arc::new(damaged), 0..len).expect("decode");
+            assert_eq!(read.keyed(0), &odd[..]);
+            assert_eq!(read.referring("r3"), threes);
+            assert!(damage_seen(), "the damage at {at} was found");
+            forget_damage();
+        }
     }
 
     #[test]

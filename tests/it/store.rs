@@ -459,7 +459,10 @@ fn status_text_shows_the_first_of_each_list_and_json_lists_every_id() {
         .as_array()
         .map(|ids| ids.iter().filter_map(|id| id.as_str()).collect())
         .unwrap_or_default();
-    assert_eq!(listed, started.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        listed,
+        started.iter().map(String::as_str).collect::<Vec<_>>()
+    );
     assert_eq!(json["counts"]["tasks_in_progress"], 12);
     assert_eq!(json["counts"]["tasks_ready"], 1);
 }
