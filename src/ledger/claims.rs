@@ -107,8 +107,7 @@ impl Ledger {
             return self.find_task(state, input);
         }
         let held: Vec<&Task> = state
-            .tasks_where(|t| t.claim_expires_ms.is_some())
-            .into_iter()
+            .claimed_tasks()
             .filter_map(|i| state.tasks.at(i))
             .filter(|t| {
                 t.claims

@@ -390,29 +390,21 @@ pub struct NextSteps {
 }
 
 pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
-    let first_blocked = state
-        .task_statuses()
-        .find(|(_, status)| *status == TaskStatus::Blocked)
-        .map(|(i, _)| i);
+    let first_blocked = state.tasks_with(TaskStatus::Blocked).next();
     next_steps_with(state, scope, first_blocked)
 }
 
-/// The next steps and the context reminder of a reply, from one pass over the tasks'
-/// status bytes (each alone would make one; at a million events a pass is a millisecond or
-/// two, and every `--json` reply pays it).
+/// The next steps and the context reminder of a reply (every `--json` reply has them).
 pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, String) {
-    let mut first_blocked = None;
-    let mut open = 0;
-    for (i, status) in state.task_statuses() {
-        if status == TaskStatus::Blocked && first_blocked.is_none() {
-            first_blocked = Some(i);
-        }
-        open += usize::from(!status.is_closed());
-    }
-    (
-        next_steps_with(state, scope, first_blocked),
-        reminder_with(state, scope, open),
-    )
+    let open = [
+        TaskStatus::Open,
+        TaskStatus::InProgress,
+        TaskStatus::Blocked,
+    ]
+    .map(|status| state.task_count(status))
+    .iter()
+    .sum();
+    (next_steps(state, scope), reminder_with(state, scope, open))
 }
 
 /// [`next_steps`], given the position of the first blocked task.
@@ -538,12 +530,12 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         .map(|e| action(state, e))
         .collect();
     last_actions.reverse();
-    let in_progress: Vec<usize> = state
-        .task_statuses()
-        .filter(|(_, status)| *status == TaskStatus::InProgress)
-        .map(|(i, _)| i)
+    let mut newest: Vec<usize> = state
+        .tasks_with(TaskStatus::InProgress)
+        .rev()
+        .take(IN_PROGRESS_SHOWN)
         .collect();
-    let newest = &in_progress[in_progress.len().saturating_sub(IN_PROGRESS_SHOWN)..];
+    newest.reverse();
     WorkingMemory {
         session,
         focus: state.focus(scope.writer, scope.worktree).cloned(),
@@ -552,7 +544,7 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
             .filter_map(|&i| state.tasks.at(i))
             .cloned()
             .collect(),
-        in_progress_total: in_progress.len(),
+        in_progress_total: state.task_count(TaskStatus::InProgress),
         open_decisions: brief::open(&state.decisions).cloned().collect(),
         last_actions,
         next_steps: next_steps(state, scope),

@@ -1707,11 +1707,25 @@ impl State {
         ready
     }
 
-    /// Every task's position and status, read from the first byte of its brief.
-    pub fn task_statuses(&self) -> impl DoubleEndedIterator<Item = (usize, TaskStatus)> {
+    /// Positions of the tasks with `status`, in creation order (kept by the cache).
+    pub fn tasks_with(&self, status: TaskStatus) -> impl DoubleEndedIterator<Item = usize> + '_ {
         self.tasks
-            .briefs()
-            .filter_map(|(i, bytes)| Some((i, brief::task_status(bytes)?)))
+            .keyed(brief::status_key(status))
+            .iter()
+            .map(|&i| i as usize)
+    }
+
+    /// How many tasks have `status`.
+    pub fn task_count(&self, status: TaskStatus) -> usize {
+        self.tasks.key_count(brief::status_key(status))
+    }
+
+    /// Positions of the tasks with a claim, live or not, in creation order.
+    pub fn claimed_tasks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.tasks
+            .keyed(brief::TASK_CLAIMED)
+            .iter()
+            .map(|&i| i as usize)
     }
 
     /// Every task's position and brief, in creation order, without decoding any task.
@@ -1719,14 +1733,6 @@ impl State {
         self.tasks
             .briefs()
             .filter_map(|(i, bytes)| Some((i, TaskBrief::parse(bytes)?)))
-    }
-
-    /// Positions of the tasks whose brief passes `keep`, in creation order.
-    pub fn tasks_where(&self, keep: impl Fn(&TaskBrief) -> bool) -> Vec<usize> {
-        self.task_briefs()
-            .filter(|(_, b)| keep(b))
-            .map(|(i, _)| i)
-            .collect()
     }
 
     /// Whether a task is done or cancelled (an unknown one is not).
