@@ -1518,15 +1518,11 @@ impl State {
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Resolve::Malformed);
         }
-        let ids: Vec<&str> = self
+        let mut matches: Vec<String> = self
             .id_tables()
             .into_iter()
             .filter(|(of, _)| *of == kind)
-            .flat_map(|(_, ids)| ids.all())
-            .collect();
-        let mut matches: Vec<String> = ids
-            .into_iter()
-            .filter(|id| id.starts_with(&wanted))
+            .flat_map(|(_, ids)| ids.starting_with(&wanted))
             .map(str::to_string)
             .collect();
         matches.sort();

@@ -581,6 +581,20 @@ impl Frozen {
         around.filter_map(move |k| Some(self.id_bytes(self.sorted(k)?)))
     }
 
+    /// The positions of the ids that start with `prefix`: a run of the sorted order. `None`
+    /// when a chunk on the way is damaged.
+    fn starting_with(&self, prefix: &[u8]) -> Option<Vec<usize>> {
+        let mut found = Vec::new();
+        for k in self.place(prefix)?..self.count() {
+            let at = self.sorted(k)?;
+            if !self.id_bytes(at).starts_with(prefix) {
+                break;
+            }
+            found.push(at);
+        }
+        Some(found)
+    }
+
     /// The position of `id`, by binary search of the sorted index.
     fn find(&self, id: &str) -> Option<usize> {
         let k = self.place(id.as_bytes())?;
@@ -832,6 +846,8 @@ pub trait Ids {
     fn added(&self) -> Box<dyn Iterator<Item = &str> + '_>;
     /// Ids read from the cache that sort next to `id`.
     fn near(&self, id: &str) -> Vec<&str>;
+    /// The ids that start with `prefix`, in no particular order.
+    fn starting_with(&self, prefix: &str) -> Vec<&str>;
 }
 
 impl<T: DeserializeOwned> Ids for Table<T> {
@@ -843,6 +859,26 @@ impl<T: DeserializeOwned> Ids for Table<T> {
     }
     fn near(&self, id: &str) -> Vec<&str> {
         self.frozen_neighbours(id).collect()
+    }
+    fn starting_with(&self, prefix: &str) -> Vec<&str> {
+        let mut found: Vec<&str> = self
+            .added_ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| id.starts_with(prefix))
+            .collect();
+        if let Some(frozen) = &self.frozen {
+            match frozen.starting_with(prefix.as_bytes()) {
+                Some(positions) => found.extend(positions.into_iter().map(|i| frozen.id(i))),
+                // A chunk on the way failed its check: every id.
+                None => found.extend(
+                    (0..frozen.count())
+                        .map(|i| frozen.id(i))
+                        .filter(|id| id.starts_with(prefix)),
+                ),
+            }
+        }
+        found
     }
 }
 
@@ -1460,6 +1496,23 @@ mod tests {
             assert!(damage_seen(), "the damage at {at} was found");
             forget_damage();
         }
+    }
+
+    #[test]
+    fn ids_by_prefix_come_from_the_sorted_index_and_the_ids_added_since() {
+        let mut table = Table::default();
+        for id in ["t-ab1", "t-b00", "t-ab2", "t-a00", "t-abc9"] {
+            table.insert(id.into(), thing(id, 0));
+        }
+        let mut read = reread(&table);
+        read.insert("t-ab0".into(), thing("t-ab0", 0));
+        read.insert("t-c00".into(), thing("t-c00", 0));
+        let mut found = read.starting_with("t-ab");
+        found.sort_unstable();
+        assert_eq!(found, ["t-ab0", "t-ab1", "t-ab2", "t-abc9"]);
+        assert_eq!(read.starting_with("t-abc9"), ["t-abc9"]);
+        assert!(read.starting_with("t-abd").is_empty());
+        assert_eq!(read.starting_with("t-").len(), 7);
     }
 
     #[test]
