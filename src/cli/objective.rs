@@ -3,9 +3,7 @@ use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, parse_cost, resolve};
 use git_ledger::projection::cost::money;
-use git_ledger::projection::memory::{
-    objective_line, objective_line_of, objectives_progress, task_line,
-};
+use git_ledger::projection::memory::{objective_line, objective_line_of, task_line};
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).
@@ -77,12 +75,8 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let loaded = ledger.load()?;
             let state = &loaded.state;
             let mut text = String::new();
-            let progress = objectives_progress(state);
             for objective in state.objectives.iter() {
-                let (done, total) = progress
-                    .get(objective.id.as_str())
-                    .copied()
-                    .unwrap_or((0, 0));
+                let (done, total) = state.objective_progress(&objective.id);
                 text.push_str(&objective_line_of(state, objective, done, total));
                 text.push('\n');
             }

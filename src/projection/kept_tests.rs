@@ -4,7 +4,7 @@
 //! decoded tasks, not on briefs).
 
 use super::brief;
-use super::state::{State, TaskStatus};
+use super::state::{State, Task, TaskStatus};
 use super::table::KEYS;
 use crate::event::Event;
 use crate::event::kind;
@@ -222,6 +222,19 @@ proptest! {
             .map(|i| i as u32)
             .collect();
         prop_assert_eq!(full.tasks.keyed(status_key), &done[..]);
+        for objective in ["o-0", "o-1", "o-2"] {
+            let counted: Vec<&Task> = full
+                .tasks
+                .iter()
+                .filter(|t| {
+                    t.objective.as_deref() == Some(objective) && t.status != TaskStatus::Cancelled
+                })
+                .collect();
+            let done = counted.iter().filter(|t| t.status == TaskStatus::Done).count();
+            let by_definition = (done, counted.len());
+            prop_assert_eq!(kept.objective_progress(objective), by_definition, "{}", objective);
+            prop_assert_eq!(full.objective_progress(objective), by_definition);
+        }
         let ids: Vec<String> = full.tasks.ids().map(str::to_string).collect();
         for id in ids.iter().map(String::as_str).chain(["o-0", "o-1", "o-2", "t-missing"]) {
             let by_definition: Vec<usize> = (0..full.tasks.len())

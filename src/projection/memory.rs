@@ -2,7 +2,7 @@
 //! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
 //! command returns as `instructions`.
 
-use super::brief::{self, TaskBrief};
+use super::brief;
 use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::health::Stall;
@@ -188,7 +188,7 @@ pub fn claim_text(claim: &super::claims::Claim) -> String {
 
 /// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
 pub fn objective_line(state: &State, objective: &super::state::Objective) -> String {
-    let (done, total) = objective_progress(state, &objective.id);
+    let (done, total) = state.objective_progress(&objective.id);
     objective_line_of(state, objective, done, total)
 }
 
@@ -213,39 +213,6 @@ pub fn objective_line_of(
         state.short(&objective.id),
         one_line(&objective.title, 72),
     )
-}
-
-/// (done, total) tasks of an objective, from the briefs of the tasks that refer to it.
-pub fn objective_progress(state: &State, objective: &str) -> (usize, usize) {
-    let mut counts = (0, 0);
-    for i in state.tasks.referring(objective) {
-        let Some(task) = TaskBrief::parse(state.tasks.brief_at(i)) else {
-            continue;
-        };
-        // Cancelled tasks are no longer part of the work.
-        if task.objective == Some(objective) && task.status != TaskStatus::Cancelled {
-            counts.0 += usize::from(task.status == TaskStatus::Done);
-            counts.1 += 1;
-        }
-    }
-    counts
-}
-
-/// (done, total) tasks of every objective that has tasks, in one pass over the task briefs.
-pub fn objectives_progress(state: &State) -> std::collections::HashMap<&str, (usize, usize)> {
-    let mut progress: std::collections::HashMap<&str, (usize, usize)> = Default::default();
-    for (_, task) in state.task_briefs() {
-        // Cancelled tasks are no longer part of the work.
-        if let Some(objective) = task
-            .objective
-            .filter(|_| task.status != TaskStatus::Cancelled)
-        {
-            let counts = progress.entry(objective).or_default();
-            counts.0 += usize::from(task.status == TaskStatus::Done);
-            counts.1 += 1;
-        }
-    }
-    progress
 }
 
 pub fn decision_line(state: &State, decision: &Decision) -> String {
@@ -762,14 +729,13 @@ pub struct LongTermMemory {
 pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> LongTermMemory {
     let compaction = compaction::applied(&state.compactions, summaries);
     let kept = |t: DateTime<Utc>| !compaction::covers(compaction, t);
-    let progress = objectives_progress(state);
     let objectives = state
         .objectives
         .iter()
         // Active objectives stay whatever their age; finished ones are history.
         .filter(|o| o.completed.is_none_or(kept))
         .map(|o| {
-            let (tasks_done, tasks_total) = progress.get(o.id.as_str()).copied().unwrap_or((0, 0));
+            let (tasks_done, tasks_total) = state.objective_progress(&o.id);
             ObjectiveSummary {
                 id: o.id.clone(),
                 title: o.title.clone(),

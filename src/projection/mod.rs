@@ -8,6 +8,7 @@ pub mod cost;
 pub mod data;
 pub mod doc;
 pub mod health;
+mod kept;
 #[cfg(test)]
 mod kept_tests;
 pub mod memory;

@@ -15,6 +15,7 @@ use serde_json::Value;
 use std::collections::HashMap;
 
 use super::brief::{self, TaskBrief};
+use super::kept::{self, Kept};
 pub use super::table::Table;
 use super::table::{Encoded, Ids};
 use std::path::Path;
@@ -648,39 +649,9 @@ pub struct State {
     /// (tables in `id_tables` order), so that each command checks each new id once.
     #[serde(skip)]
     abbrev_checked: [usize; 6],
-    /// The ready tasks as (priority, position), ascending, worked out when first asked for
-    /// since the last event.
+    /// The ready list and the objectives' progress (`projection::kept`).
     #[serde(skip)]
-    ready: std::sync::OnceLock<Vec<(u8, u32)>>,
-    /// The ready list the cache stored with the tables as they were read.
-    #[serde(skip)]
-    stored_ready: Option<StoredReady>,
-}
-
-/// The cache's ready list: one (priority, position) per ready task, five bytes each.
-#[derive(Clone)]
-struct StoredReady {
-    bytes: super::table::SharedBytes,
-    section: std::ops::Range<usize>,
-}
-
-impl std::fmt::Debug for StoredReady {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StoredReady({} bytes)", self.section.len())
-    }
-}
-
-impl StoredReady {
-    fn read(&self) -> Vec<(u8, u32)> {
-        let bytes = (*self.bytes)
-            .as_ref()
-            .get(self.section.clone())
-            .unwrap_or(&[]);
-        bytes
-            .chunks_exact(5)
-            .map(|b| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]])))
-            .collect()
-    }
+    kept: Kept,
 }
 
 /// Encode one table as a section of the cache: its length, then the section. Returns the
@@ -744,15 +715,7 @@ impl State {
             put_section(&mut out, &self.sessions)?,
             put_section(&mut out, &self.agents)?,
         ];
-        let ready = self.ready_list();
-        let own = out.own();
-        own.extend_from_slice(&(5 * ready.len() as u64).to_le_bytes());
-        let start = own.len();
-        for (priority, position) in ready {
-            own.push(*priority);
-            own.extend_from_slice(&position.to_le_bytes());
-        }
-        checked.push(start..own.len());
+        checked.extend(self.kept.encode(&self.of(), out.own()));
         let own = out.own();
         let sum = checksum(own, &checked).to_le_bytes();
         own[..16].copy_from_slice(&sum);
@@ -777,7 +740,8 @@ impl State {
         let sessions = take_table(&bytes, &mut at)?;
         let agents = take_table(&bytes, &mut at)?;
         let ready = take_section(all, &mut at)?;
-        if at != all.len() || ready.len() % 5 != 0 {
+        let progress = take_section(all, &mut at)?;
+        if at != all.len() {
             return None;
         }
         let checked = [
@@ -789,6 +753,7 @@ impl State {
             sessions.checked()?,
             agents.checked()?,
             ready.clone(),
+            progress.clone(),
         ];
         if checksum(all, &checked) != u128::from_le_bytes(sum) {
             return None;
@@ -800,10 +765,7 @@ impl State {
         state.decisions = decisions;
         state.sessions = sessions;
         state.agents = agents;
-        state.stored_ready = Some(StoredReady {
-            bytes: bytes.clone(),
-            section: ready,
-        });
+        state.kept = Kept::stored(bytes.clone(), ready, progress)?;
         Some((state, extra))
     }
 }
@@ -871,7 +833,7 @@ impl State {
 
     /// Fold one more event (which must come after every event already folded).
     pub fn apply(&mut self, event: Event) {
-        self.ready.take();
+        self.kept.forget();
         self.max_hlc = self.max_hlc.max(event.hlc);
         let position = self.event_count;
         self.event_count += 1;
@@ -1631,76 +1593,29 @@ impl State {
         self.ready_iter(role).next()
     }
 
-    /// Whether the task at `i` is ready.
-    fn is_ready_at(&self, i: usize) -> bool {
-        let ready = |task: &TaskBrief| {
-            task.status == TaskStatus::Open && task.deps().all(|dep| self.is_closed_task(dep))
-        };
-        TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|task| ready(&task))
-    }
-
     fn task_role(&self, i: usize) -> Option<&str> {
         TaskBrief::parse(self.tasks.brief_at(i))?.role
     }
 
-    /// The ready tasks as (priority, position), ascending: the cache's list brought forward
-    /// over the tasks changed since, or worked out from every open task's brief.
-    fn ready_list(&self) -> &[(u8, u32)] {
-        self.ready.get_or_init(|| match &self.stored_ready {
-            Some(stored) => self.bring_ready_forward(stored.read()),
-            None => {
-                let open = self.tasks.keyed(brief::status_key(TaskStatus::Open));
-                let mut ready: Vec<(u8, u32)> = open
-                    .iter()
-                    .filter(|&&i| self.is_ready_at(i as usize))
-                    .filter_map(|&i| {
-                        Some((
-                            TaskBrief::parse(self.tasks.brief_at(i as usize))?.priority,
-                            i,
-                        ))
-                    })
-                    .collect();
-                ready.sort_unstable();
-                ready
-            }
-        })
+    /// What the kept lists are worked out from.
+    fn of(&self) -> kept::Of<'_> {
+        kept::Of {
+            tasks: &self.tasks,
+            objectives: &self.objectives,
+        }
     }
 
-    /// The stored ready list, made right again for the tasks changed or added since it was
-    /// stored and for the tasks that depend on one that closed or reopened.
-    fn bring_ready_forward(&self, mut ready: Vec<(u8, u32)>) -> Vec<(u8, u32)> {
-        let tasks = &self.tasks;
-        let closed = |brief: Option<&[u8]>| {
-            brief
-                .and_then(TaskBrief::parse)
-                .is_some_and(|b| b.status.is_closed())
-        };
-        let added = tasks.stored_count()..tasks.len();
-        let mut again: Vec<usize> = Vec::new();
-        for i in tasks.changed().iter().map(|&i| i as usize).chain(added) {
-            again.push(i);
-            if closed(tasks.stored_brief(i)) != closed(Some(tasks.brief_at(i))) {
-                again.extend(tasks.referring(tasks.id_at(i)));
-            }
+    /// The ready tasks as (priority, position), ascending.
+    fn ready_list(&self) -> &[(u8, u32)] {
+        self.kept.ready(&self.of())
+    }
+
+    /// (tasks done, tasks in all) of an objective; cancelled tasks are not counted.
+    pub fn objective_progress(&self, objective: &str) -> (usize, usize) {
+        match self.objectives.position(objective) {
+            Some(i) => self.kept.progress(&self.of(), i),
+            None => (0, 0),
         }
-        again.sort_unstable();
-        again.dedup();
-        for i in again {
-            // Its entry as stored, at the priority it had then.
-            let stored = tasks.stored_brief(i).and_then(TaskBrief::parse);
-            if let Some(entry) = stored.map(|b| (b.priority, i as u32))
-                && let Ok(at) = ready.binary_search(&entry)
-            {
-                ready.remove(at);
-            }
-            let now = TaskBrief::parse(tasks.brief_at(i)).map(|b| (b.priority, i as u32));
-            if let Some(entry) = now.filter(|_| self.is_ready_at(i))
-                && let Err(at) = ready.binary_search(&entry)
-            {
-                ready.insert(at, entry);
-            }
-        }
-        ready
     }
 
     /// Positions of the tasks with `status`, in creation order (kept by the cache).
@@ -1733,9 +1648,7 @@ impl State {
 
     /// Whether a task is done or cancelled (an unknown one is not).
     fn is_closed_task(&self, id: &str) -> bool {
-        self.tasks.position(id).is_some_and(|i| {
-            TaskBrief::parse(self.tasks.brief_at(i)).is_some_and(|b| b.status.is_closed())
-        })
+        self.of().is_closed(id)
     }
 
     /// The dependencies of a task that are not done (unknown ones count as not done).

@@ -8,7 +8,7 @@ use super::doc::Doc;
 use super::health::{self, Stall};
 use super::memory::{
     Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line_of,
-    objective_progress, session_line, task_line,
+    session_line, task_line,
 };
 use super::state::{Conflict, State, TaskStatus};
 use serde::Serialize;
@@ -328,7 +328,7 @@ impl Status {
             brief::open(&state.objectives)
                 .take(LIST_LIMIT)
                 .map(|o| {
-                    let (done, total) = objective_progress(state, &o.id);
+                    let (done, total) = state.objective_progress(&o.id);
                     objective_line_of(state, o, done, total)
                 })
                 .collect(),
