@@ -10,23 +10,32 @@
 //! Section layout (integers little-endian), one per table:
 //!
 //! ```text
-//! u32 count | u32 ids_len | u32 briefs_len
+//! u32 count | u32 ids_len | u32 briefs_len | 8 × u32 length of each key set | u32 refs
 //! chunks × u64 XXH3 of each run of 16 ids (with their ends)
 //! chunks × u64 XXH3 of each run of 16 entries of the sorted order
 //! chunks × u64 XXH3 of each run of 128 briefs, entity ends and entity hashes
+//! chunks × u64 XXH3 of each run of 256 entries of each key set, then of the refs
 //! ids (concatenated, creation order) | count × u32 end of each id in ids
 //! count × u32 positions sorted by id
 //! count × u32 end of each brief | briefs ([`Briefed`], one after another)
+//! 8 key sets, each its positions (u32, ascending)
+//! refs × u64 XXH3 of a referred id (ascending) | refs × u32 position of the referrer
 //! count × u64 end of each entity in data | count × u64 XXH3 of each entity's bytes
 //! data (MessagePack, one entity after another)
 //! ```
 //!
-//! The three counts and the chunk sums are covered by the file's checksum, checked when the
-//! file is read. The rest is checked where it is read, so that a command costs what it reads,
-//! not what the ledger holds: a run of index entries against its chunk sum the first time one
-//! of them is used (a lookup by id reads ids and the order only), an entity's bytes against
-//! their own XXH3 when it is decoded. Anything that fails its check is left out and
-//! [`damage_seen`] says so: the ledger then reads the refs instead.
+//! The counts and the chunk sums are covered by the file's checksum, checked when the file is
+//! read. The rest is checked where it is read, so that a command costs what it reads, not
+//! what the ledger holds: a run of index entries against its chunk sum the first time one of
+//! them is used (a lookup by id reads ids and the order only), an entity's bytes against
+//! their own XXH3 when it is decoded. Anything that fails its check is left out (a key set or
+//! the refs are worked out from the briefs instead) and [`damage_seen`] says so: the ledger
+//! then folds the events from the git refs instead.
+//!
+//! The key sets and the refs are what [`Briefed::keys`] and [`Briefed::refs`] say of each
+//! brief. A table read from the cache brings them forward over the entities changed (handed
+//! out by `get_mut`) or added since: for each, the brief it was stored with and the brief it
+//! has now say which sets it leaves or joins and which refs it drops or makes.
 
 mod cells;
 mod encoded;
