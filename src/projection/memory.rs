@@ -356,11 +356,6 @@ pub struct NextSteps {
     pub suggested_commands: Vec<String>,
 }
 
-pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
-    let first_blocked = state.tasks_with(TaskStatus::Blocked).next();
-    next_steps_with(state, scope, first_blocked)
-}
-
 /// The next steps and the context reminder of a reply (every `--json` reply has them).
 pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, String) {
     let open = [
@@ -374,8 +369,7 @@ pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, Stri
     (next_steps(state, scope), reminder_with(state, scope, open))
 }
 
-/// [`next_steps`], given the position of the first blocked task.
-fn next_steps_with(state: &State, scope: &Scope, first_blocked: Option<usize>) -> NextSteps {
+pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
     let mut steps = NextSteps::default();
     let mut add = |action: String, command: String| {
         steps.next_actions.push(action);
@@ -420,6 +414,7 @@ fn next_steps_with(state: &State, scope: &Scope, first_blocked: Option<usize>) -
             format!("git ledger decision make {id} \"<choice>\" --rationale \"<why>\""),
         );
     }
+    let first_blocked = state.tasks_with(TaskStatus::Blocked).next();
     if let Some(task) = first_blocked.and_then(|i| state.tasks.at(i)) {
         let id = state.short(&task.id);
         add(

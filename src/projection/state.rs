@@ -1537,7 +1537,9 @@ impl State {
             .filter(|&(_, i)| held_by_other(i as usize))
             .collect();
         claimed_ready.sort_unstable();
-        let is_claimed = |i: &usize| claimed_ready.iter().any(|&(_, c)| c as usize == *i);
+        let mut claimed_positions: Vec<u32> = claimed_ready.iter().map(|&(_, i)| i).collect();
+        claimed_positions.sort_unstable();
+        let is_claimed = |i: &usize| claimed_positions.binary_search(&(*i as u32)).is_ok();
         let all = match role {
             None => ready.len(),
             Some(_) => self.ready_iter(role).count(),
