@@ -464,7 +464,7 @@ impl Frozen {
             return None;
         }
         let part = slice(self.s(), self.layout.refs.clone());
-        Some(part.split_at(8 * self.layout.refs_count))
+        part.split_at_checked(8 * self.layout.refs_count)
     }
 
     /// Ref `k`: its hash and position, if its chunk matches its sum.
