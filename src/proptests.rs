@@ -166,7 +166,7 @@ fn documented_estimate(input: &str) -> Option<u64> {
             .checked_mul(60)?
             .checked_add(minutes.unwrap_or(0))?
     };
-    (total > 0).then_some(total)
+    (total > 0 && total <= crate::ledger::MAX_ESTIMATE_MINUTES).then_some(total)
 }
 
 /// The commit parser as first written (byte windows instead of memchr): the reference the

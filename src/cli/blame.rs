@@ -55,7 +55,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         text.push_str(&format!(
             "  {:<16} {} {} {:<22} {:<9} {}\n",
             b.field,
-            &b.event[..10],
+            git_ledger::event::short_hex(&b.event),
             b.time.format("%Y-%m-%d %H:%M"),
             b.actor,
             session,

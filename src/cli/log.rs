@@ -36,7 +36,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
             .unwrap_or_else(|| "-".into());
         text.push_str(&format!(
             "{} {} {:<20} {:<10} {} ({})\n",
-            &event.id[..10.min(event.id.len())],
+            git_ledger::event::short_hex(&event.id),
             event.timestamp().format("%Y-%m-%d %H:%M:%S"),
             event.kind,
             subject,
@@ -51,7 +51,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         eprintln!(
             "warning: {} at {}: {}",
             problem.reference,
-            &problem.commit[..10.min(problem.commit.len())],
+            git_ledger::event::short_hex(&problem.commit),
             problem.message
         );
     }

@@ -419,7 +419,7 @@ fn show_text(
         for c in &task.commits {
             text.push_str(&format!(
                 "  {} {} on {} by {}\n",
-                &c.commit[..c.commit.len().min(10)],
+                git_ledger::event::short_hex(&c.commit),
                 c.time.format("%Y-%m-%d %H:%M"),
                 c.branch.as_deref().unwrap_or("(detached)"),
                 c.author.as_deref().unwrap_or("?")

@@ -265,8 +265,7 @@ fn minute(time: Option<&str>) -> String {
 
 /// The first 10 digits of a commit id, for display.
 fn short_hex(hex: Option<&str>) -> String {
-    hex.map(|h| h.chars().take(10).collect())
-        .unwrap_or_else(|| "?".into())
+    hex.map_or("?", super::short_hex).to_string()
 }
 
 /// A list of strings from a body field; anything else is ignored.
@@ -550,6 +549,43 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         ],
     ),
 ];
+
+/// The body fields that hold a hash (a commit id or an event id), per kind.
+const HASH_FIELDS: &[(&str, &[&str])] = &[
+    (COMMIT_LINKED, &["commit"]),
+    (REVIEW_REQUESTED, &["commit"]),
+    (REVIEW_APPROVED, &["commit"]),
+    (REVIEW_REJECTED, &["commit"]),
+    (MERGE_RECORDED, &["merge_commit"]),
+    (CHECK_RECORDED, &["commit"]),
+    (MEMORY_COMPACTED, &["from_event", "to_event"]),
+];
+
+/// Whether `text` is a hash as stored: 4 to 64 hex digits (git's SHA-1 and SHA-256 ids,
+/// event ids, and the abbreviations older writers kept).
+pub fn is_hash(text: &str) -> bool {
+    (4..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What makes an event unreadable rather than merely incomplete: a field that must hold a
+/// hash holding anything else. Readers skip such an event (reported as a problem, as an
+/// event that is not JSON is), so that no view ever works on a forged hash.
+pub fn shape_errors(event: &Event) -> Result<(), String> {
+    let Some((_, fields)) = HASH_FIELDS.iter().find(|(kind, _)| *kind == event.kind) else {
+        return Ok(());
+    };
+    for field in fields.iter() {
+        if let Some(text) = event.body_str(field)
+            && !is_hash(text)
+        {
+            return Err(format!(
+                "event {}: body.{field} is not a hash (4 to 64 hex digits)",
+                super::short_hex(&event.id)
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Whether a value is one validation rule: `{"command": "…"}` or `{"item": "…"}`.
 fn is_rule(value: &Value) -> bool {

@@ -296,6 +296,20 @@ impl Event {
     }
 }
 
+/// The first `n` characters of `text`: never cut inside a character, whatever an event
+/// stored (text from events is data, and slicing it by bytes can panic).
+pub fn prefix(text: &str, n: usize) -> &str {
+    match text.char_indices().nth(n) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+/// The first 10 characters of a hash (a commit or event id), for display.
+pub fn short_hex(hex: &str) -> &str {
+    prefix(hex, 10)
+}
+
 /// Entity kinds and their id prefixes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EntityKind {

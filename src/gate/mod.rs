@@ -191,7 +191,7 @@ fn refused(reasons: Vec<Reason>) -> Verdict {
 }
 
 fn short(hex: &str) -> &str {
-    &hex[..hex.len().min(10)]
+    crate::event::short_hex(hex)
 }
 
 /// Whether `branch` (short name, like `main`) is protected by the configured patterns

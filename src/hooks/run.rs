@@ -402,7 +402,7 @@ fn gate_range(
         let Some(task) = found.and_then(|id| state.tasks.get(&id)) else {
             eprintln!(
                 "git-ledger: push to {branch} refused: commit {} names unknown task {task}",
-                &commit[..10]
+                crate::event::short_hex(&commit)
             );
             allowed = false;
             continue;

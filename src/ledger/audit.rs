@@ -255,5 +255,5 @@ impl Ledger {
 }
 
 fn short_oid(hex: &str) -> &str {
-    &hex[..hex.len().min(10)]
+    crate::event::short_hex(hex)
 }

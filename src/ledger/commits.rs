@@ -18,7 +18,7 @@ use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashSet;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::{File, Metadata};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -71,7 +71,7 @@ pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
     let mut line = serde_json::to_vec(note).map_err(|e| e.to_string())?;
     line.push(b'\n');
     for _ in 0..10 {
-        let opened = OpenOptions::new().append(true).create(true).open(&path);
+        let opened = crate::store::open_regular(&path, true);
         let mut file = match opened {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 if let Some(dir) = path.parent() {
@@ -118,7 +118,7 @@ struct NotesRead {
 /// Read the notes file under its lock; `None` when there is none (the usual case).
 fn read_notes(path: &Path) -> Result<Option<NotesRead>, Error> {
     let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
-    let mut file = match OpenOptions::new().read(true).open(path) {
+    let mut file = match crate::store::open_regular(path, false) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io(e)),
@@ -134,7 +134,7 @@ fn read_notes(path: &Path) -> Result<Option<NotesRead>, Error> {
 /// the file when nothing is left. Another command that replaced the file first has done it.
 fn replace_notes(path: &Path, read: &NotesRead, kept: &[u8]) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
-    let mut file = match OpenOptions::new().read(true).open(path) {
+    let mut file = match crate::store::open_regular(path, false) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(io(e)),

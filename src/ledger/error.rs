@@ -29,7 +29,7 @@ pub enum Error {
     },
     #[error("priority '{0}' is not between 0 (highest) and 4 (lowest)")]
     BadPriority(String),
-    #[error("estimate '{0}' is not a duration like 90m, 2h or 1h30m")]
+    #[error("estimate '{0}' is not a duration like 90m, 2h or 1h30m, of at most a year")]
     BadEstimate(String),
     #[error("dependency cycle: {}", .0.join(" → "))]
     Cycle(Vec<String>),

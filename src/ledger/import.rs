@@ -295,12 +295,29 @@ fn detect(text: &str) -> Result<ImportFormat, Error> {
     }
 }
 
+/// How far ahead of this clone's clock an imported event's clock may be.
+const SKEW_MS: u64 = 24 * 3_600_000;
+
 /// Every line an event whose id verifies.
 fn parse_export(text: &str) -> Result<Vec<Event>, Error> {
     lines(text)
         .map(|(n, line)| {
-            Event::from_line(line.trim())
-                .map_err(|e| import_error(Some(n), e.to_string(), HINT_FIX))
+            let event = Event::from_line(line.trim())
+                .map_err(|e| import_error(Some(n), e.to_string(), HINT_FIX))?;
+            // What readers would skip is refused here, before anything is written.
+            crate::event::kind::shape_errors(&event)
+                .map_err(|e| import_error(Some(n), e, HINT_FIX))?;
+            let ahead = crate::clock::now()
+                .map(|now| u64::try_from(now.timestamp_millis()).unwrap_or(0))
+                .map_or(false, |now| event.hlc > now.saturating_add(SKEW_MS));
+            if ahead {
+                return Err(import_error(
+                    Some(n),
+                    "the event's clock is more than 24 h ahead of this clone's".to_string(),
+                    HINT_FIX,
+                ));
+            }
+            Ok(event)
         })
         .collect()
 }

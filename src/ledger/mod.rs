@@ -39,7 +39,7 @@ pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
 pub use supervise::{Termination, signal_name};
 pub use sync::SyncOutcome;
-pub use work::{TaskInput, parse_estimate, parse_priority};
+pub use work::{MAX_ESTIMATE_MINUTES, TaskInput, parse_estimate, parse_priority};
 
 use crate::clock;
 use crate::event::{Draft, EntityKind, Event, entity_id};
@@ -475,7 +475,7 @@ impl Ledger {
 
 /// The clock value of the next event: above every event read, and not behind the wall clock.
 fn next_hlc(loaded: &Loaded) -> u64 {
-    (loaded.now.timestamp_millis().max(0) as u64).max(loaded.state.max_hlc + 1)
+    (loaded.now.timestamp_millis().max(0) as u64).max(loaded.state.max_hlc.saturating_add(1))
 }
 
 /// The events one operation is about to append.
@@ -494,7 +494,12 @@ impl Batch<'_> {
     /// A fresh entity id, unique across clones (writer and clock are part of the hash).
     pub fn new_id(&mut self, kind: EntityKind, seed: &str) -> String {
         self.ids_made += 1;
-        entity_id(kind, self.writer, self.base_hlc + self.ids_made, seed)
+        entity_id(
+            kind,
+            self.writer,
+            self.base_hlc.saturating_add(self.ids_made),
+            seed,
+        )
     }
 
     pub fn push(&mut self, kind: &'static str, subject: &str, body: Value) {
@@ -536,7 +541,7 @@ impl Batch<'_> {
                 Event::seal(
                     draft.kind,
                     time.clone(),
-                    self.base_hlc + i as u64,
+                    self.base_hlc.saturating_add(i as u64),
                     self.writer,
                     session,
                     actor,

@@ -46,7 +46,7 @@ impl Ledger {
             let event = Event::seal(
                 kind,
                 clock::format(now),
-                (now.timestamp_millis().max(0) as u64).max(newest + 1),
+                (now.timestamp_millis().max(0) as u64).max(newest.saturating_add(1)),
                 &self.writer,
                 std::env::var(super::SESSION_ENV)
                     .ok()

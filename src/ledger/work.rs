@@ -37,13 +37,20 @@ pub fn parse_priority(input: &str) -> Result<u8, Error> {
 /// Minutes from `45` (minutes), `90m`, `2h` or `1h30m`: decimal digits, hours before minutes,
 /// each unit at most once, any case, surrounding spaces ignored; more than zero in total.
 pub fn parse_estimate(input: &str) -> Result<u64, Error> {
-    let bad = || Error::BadEstimate(input.to_string());
+    minutes_of(input)
+        .filter(|m| *m <= MAX_ESTIMATE_MINUTES)
+        .ok_or_else(|| Error::BadEstimate(input.to_string()))
+}
+
+/// The largest estimate accepted, in minutes: a year. Totals of estimates stay far from
+/// overflowing, and readers ignore a larger one written by hand.
+pub const MAX_ESTIMATE_MINUTES: u64 = 365 * 24 * 60;
+
+/// The minutes `parse_estimate` reads, before the bound.
+fn minutes_of(input: &str) -> Option<u64> {
     let s = input.trim().to_ascii_lowercase();
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return match s.parse::<u64>() {
-            Ok(minutes) if minutes > 0 => Ok(minutes),
-            _ => Err(bad()),
-        };
+        return s.parse::<u64>().ok().filter(|m| *m > 0);
     }
     let mut total: u64 = 0;
     let mut number = String::new();
@@ -53,22 +60,19 @@ pub fn parse_estimate(input: &str) -> Result<u64, Error> {
         match c {
             '0'..='9' => number.push(c),
             'h' | 'm' if !number.is_empty() && units.contains(&c) => {
-                let n: u64 = number.parse().map_err(|_| bad())?;
+                let n: u64 = number.parse().ok()?;
                 let factor = if c == 'h' { 60 } else { 1 };
-                total = n
-                    .checked_mul(factor)
-                    .and_then(|m| total.checked_add(m))
-                    .ok_or_else(bad)?;
+                total = n.checked_mul(factor).and_then(|m| total.checked_add(m))?;
                 number.clear();
                 units = if c == 'h' { &['m'] } else { &[] };
             }
-            _ => return Err(bad()),
+            _ => return None,
         }
     }
     if !number.is_empty() || units.len() == 2 || total == 0 {
-        return Err(bad());
+        return None;
     }
-    Ok(total)
+    Some(total)
 }
 
 impl Ledger {

@@ -55,8 +55,8 @@ pub fn summary_lines(compaction: &Compaction) -> Vec<String> {
         "{} events before {} ({} … {}), summarised by {} at {} (--expand shows them)",
         compaction.events,
         compaction.before.format("%Y-%m-%d %H:%M"),
-        &compaction.from_event[..compaction.from_event.len().min(10)],
-        &compaction.to_event[..compaction.to_event.len().min(10)],
+        crate::event::short_hex(&compaction.from_event),
+        crate::event::short_hex(&compaction.to_event),
         compaction.actor,
         compaction.time.format("%Y-%m-%d %H:%M"),
     )];

@@ -106,7 +106,7 @@ pub fn action(state: &State, event: &crate::event::Event) -> Action {
         what = format!("{what} — {}", one_line(title, 48));
     }
     Action {
-        event: event.id[..12.min(event.id.len())].to_string(),
+        event: crate::event::prefix(&event.id, 12).to_string(),
         time: event.timestamp(),
         actor: event.actor.clone(),
         kind: event.kind.clone(),
@@ -750,8 +750,9 @@ pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> Lon
         .iter()
         .filter_map(|t| Some((t.estimate_minutes?, t.actual_minutes(now)?)))
         .collect();
-    let estimated_minutes: u64 = measured.iter().map(|(e, _)| e).sum();
-    let actual_minutes: u64 = measured.iter().map(|(_, a)| a).sum();
+    let total = |values: &mut dyn Iterator<Item = u64>| values.fold(0u64, u64::saturating_add);
+    let estimated_minutes = total(&mut measured.iter().map(|(e, _)| *e));
+    let actual_minutes = total(&mut measured.iter().map(|(_, a)| *a));
     let forced: Vec<Task> = done
         .iter()
         .filter(|t| t.forced_over.is_some())

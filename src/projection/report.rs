@@ -460,8 +460,8 @@ fn time_summary<'a>(tasks: impl Iterator<Item = &'a Task>, now: DateTime<Utc>) -
         };
         let actual = task.actual_minutes(now).unwrap_or(0);
         summary.tasks_estimated += 1;
-        summary.estimate_minutes += estimate;
-        summary.actual_minutes += actual;
+        summary.estimate_minutes = summary.estimate_minutes.saturating_add(estimate);
+        summary.actual_minutes = summary.actual_minutes.saturating_add(actual);
         summary.tasks_over_estimate += usize::from(actual > estimate);
     }
     summary

@@ -323,7 +323,7 @@ impl Task {
         if self.worked_ms == 0 && self.in_progress_since.is_none() {
             return None;
         }
-        Some(((self.worked_ms + open) / 60_000) as u64)
+        Some((self.worked_ms.saturating_add(open) / 60_000) as u64)
     }
 
     /// Where each validation rule stands at `commit` (in the order the rules were given).
@@ -380,7 +380,9 @@ impl Task {
 
     fn stop_clock(&mut self, at: DateTime<Utc>) {
         if let Some(since) = self.in_progress_since.take() {
-            self.worked_ms += (at - since).num_milliseconds().max(0);
+            self.worked_ms = self
+                .worked_ms
+                .saturating_add((at - since).num_milliseconds().max(0));
         }
     }
 }
@@ -945,7 +947,10 @@ impl State {
                         .get("priority")
                         .and_then(Value::as_u64)
                         .map_or(2, |p| p.min(4) as u8),
-                    estimate_minutes: body.get("estimate_minutes").and_then(Value::as_u64),
+                    estimate_minutes: body
+                        .get("estimate_minutes")
+                        .and_then(Value::as_u64)
+                        .filter(|m| *m <= crate::ledger::MAX_ESTIMATE_MINUTES),
                     depends_on: string_list(body, "depends_on"),
                     role: text("role"),
                     validation: Rule::list(body),
@@ -1264,7 +1269,11 @@ impl State {
                 if let Some(priority) = body.get("priority").and_then(Value::as_u64) {
                     task.priority = priority.min(4) as u8;
                 }
-                if let Some(minutes) = body.get("estimate_minutes").and_then(Value::as_u64) {
+                if let Some(minutes) = body
+                    .get("estimate_minutes")
+                    .and_then(Value::as_u64)
+                    .filter(|m| *m <= crate::ledger::MAX_ESTIMATE_MINUTES)
+                {
                     task.estimate_minutes = Some(minutes);
                 }
                 if let Some(role) = text("role") {
@@ -1429,8 +1438,8 @@ impl State {
     /// The id as shown to people: the shortest prefix that is unique in this ledger.
     pub fn short(&self, id: &str) -> String {
         match id.split_once('-') {
-            Some((prefix, hex)) if hex.len() > self.abbrev => {
-                format!("{prefix}-{}", &hex[..self.abbrev])
+            Some((prefix, hex)) if hex.chars().count() > self.abbrev => {
+                format!("{prefix}-{}", crate::event::prefix(hex, self.abbrev))
             }
             _ => id.to_string(),
         }

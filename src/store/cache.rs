@@ -33,7 +33,8 @@ impl Store {
     /// The cache, if there is one written by this version and the checksum of its header holds
     /// (the payload checks itself: see `State::from_cache`).
     pub fn read_cache(&self) -> Option<Cached> {
-        let file = std::fs::File::open(self.cache_path()).ok()?;
+        // Only a regular file: a FIFO put there would block every command (and is removed).
+        let file = super::open_regular(&self.cache_path(), false).ok()?;
         // SAFETY: the file is only ever replaced whole by a rename (`write_cache`), never
         // written in place, so the mapped bytes do not change under us.
         let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;

@@ -65,6 +65,27 @@ pub struct Snapshot {
 pub struct Store {
     repo: Repository,
     writer: Option<String>,
+    /// The highest clock an event may carry to be read: this clone's clock plus the skew
+    /// allowed (`ledger.maxClockSkewHours`, 24 by default). A forged clock far in the future
+    /// would otherwise order every later event before it.
+    horizon: u64,
+}
+
+/// How far ahead of this clone's clock an event's clock may be, by default.
+const DEFAULT_SKEW_HOURS: u64 = 24;
+
+/// [`Store::horizon`] for a repository's config.
+fn horizon_of(repo: &Repository) -> u64 {
+    let hours = repo
+        .config()
+        .ok()
+        .and_then(|c| c.get_i64("ledger.maxClockSkewHours").ok())
+        .and_then(|h| u64::try_from(h).ok())
+        .unwrap_or(DEFAULT_SKEW_HOURS);
+    let now = crate::clock::now().unwrap_or_else(|_| chrono::Utc::now());
+    u64::try_from(now.timestamp_millis())
+        .unwrap_or(0)
+        .saturating_add(hours.saturating_mul(3_600_000))
 }
 
 impl Store {
@@ -85,7 +106,12 @@ impl Store {
             .get_string(WRITER_CONFIG_KEY)
             .ok()
             .filter(|w| valid_writer_id(w));
-        Ok(Store { repo, writer })
+        let horizon = horizon_of(&repo);
+        Ok(Store {
+            repo,
+            writer,
+            horizon,
+        })
     }
 
     /// This clone's writer id; an error until `init` ran.
@@ -133,7 +159,12 @@ impl Store {
             let (Some(name), Some(target)) = (reference.name(), reference.target()) else {
                 continue;
             };
-            tips.push((name.to_string(), target));
+            // Only what `sync` takes in and pushes: a ref under the prefix whose name is not
+            // a writer id is never read (the server hook refuses it).
+            let is_writer = name.strip_prefix(REF_PREFIX).is_some_and(valid_writer_id);
+            if is_writer {
+                tips.push((name.to_string(), target));
+            }
         }
         tips.sort();
         Ok(tips)
@@ -164,13 +195,14 @@ impl Store {
         let (to_decode, read) = std::sync::mpsc::sync_channel::<Read>(32);
         let read = std::sync::Mutex::new(read);
         let (to_merge, done) = std::sync::mpsc::channel::<Decoded>();
+        let horizon = self.horizon;
         let mut decoded: Vec<Decoded> = std::thread::scope(|scope| {
             for _ in 0..decoders() {
                 let (read, to_merge) = (&read, to_merge.clone());
                 scope.spawn(move || {
                     // The lock is held while waiting for the next commit, not while decoding.
                     while let Some(commit) = read.lock().ok().and_then(|r| r.recv().ok()) {
-                        if to_merge.send(decode_commit(commit)).is_err() {
+                        if to_merge.send(decode_commit(commit, horizon)).is_err() {
                             return;
                         }
                     }
@@ -286,13 +318,23 @@ impl Store {
             return Err(Error::Git(git2::Error::from_str("nothing to append")));
         };
         let log = format!("ledger: append {} event(s)", events.len());
-        let result = match expected {
-            Some(old) => self
-                .repo
-                .reference_matching(&refname, tip, true, old, &log)
-                .map(|_| ()),
-            None => self.repo.reference(&refname, tip, false, &log).map(|_| ()),
+        // A true compare-and-swap, creation included: libgit2 compares the old value under the
+        // ref's lock, and a zero old value means "must not exist yet". (Creating with
+        // `force = false` checks existence before taking the lock, so two first appends could
+        // both succeed and one of them be lost.)
+        // Held while the ref moves, so that a ref lock found while holding it can only have
+        // been left by a dead process (see `clear_stale_lock`). Another holder means another
+        // append is moving the ref right now: the same as losing the race.
+        let guard = match self.own_ref_guard() {
+            Ok(Some(guard)) => Some(guard),
+            Ok(None) => return Err(Error::Conflict),
+            Err(_) => None,
         };
+        let result = self
+            .repo
+            .reference_matching(&refname, tip, true, expected.unwrap_or(Oid::zero()), &log)
+            .map(|_| ());
+        drop(guard);
         match result {
             Ok(()) => {
                 self.remember_recent(&written);
@@ -336,7 +378,11 @@ impl Store {
     /// The last checkpoint: (ref, tip) pairs. `Ok(None)` when there is none yet; unreadable
     /// lines are an error, so a damaged checkpoint is reported rather than ignored.
     pub fn read_checkpoint(&self) -> Result<Option<Vec<(String, Oid)>>, String> {
-        let text = match std::fs::read_to_string(self.checkpoint_path()) {
+        let read = open_regular(&self.checkpoint_path(), false).and_then(|mut file| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut file, &mut text).map(|_| text)
+        });
+        let text = match read {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(format!("cannot read the audit checkpoint: {e}")),
@@ -394,7 +440,12 @@ impl Store {
             .get_string(WRITER_CONFIG_KEY)
             .ok()
             .filter(|w| valid_writer_id(w));
-        Ok(Store { repo, writer })
+        let horizon = horizon_of(&repo);
+        Ok(Store {
+            repo,
+            writer,
+            horizon,
+        })
     }
 
     /// The repository, for git data other than the ledger (branches, commits, config).
@@ -423,7 +474,8 @@ impl Store {
                     .ok()
                     .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
                     .and_then(|v| v.get("hlc").and_then(serde_json::Value::as_u64));
-                highest = highest.max(hlc.unwrap_or(0));
+                // A clock beyond the horizon is one readers skip: it must not drag ours along.
+                highest = highest.max(hlc.filter(|h| *h <= self.horizon).unwrap_or(0));
             }
         }
         Ok((highest, own_tip))
@@ -432,51 +484,109 @@ impl Store {
     /// Check a ledger ref update a push proposes: it must not delete the ref or rewrite its
     /// history, and every new commit must hold well-formed events. Returns what is wrong.
     pub fn check_ledger_update(&self, name: &str, old: Oid, new: Oid) -> Vec<String> {
-        if !name.starts_with(REF_PREFIX) {
+        if !name.strip_prefix(REF_PREFIX).is_some_and(valid_writer_id) {
             return vec![format!(
-                "{name} is not a writer ref (expected {REF_PREFIX}<id>)"
+                "{name} is not a writer ref (expected {REF_PREFIX}<id>, an id of 4 to 40 lowercase hex digits)"
             )];
         }
         if new.is_zero() {
             return vec![format!("{name} may not be deleted")];
         }
-        if !old.is_zero() && !self.descends_from(new, old) {
-            return vec![format!(
-                "{name} would be rewritten: {} is not in the history of {}",
-                &old.to_string()[..10],
-                &new.to_string()[..10]
-            )];
-        }
         let odb = match self.repo.odb() {
             Ok(odb) => odb,
             Err(e) => return vec![format!("cannot read objects: {}", e.message())],
         };
+        // Only commits: a blob or a tag here would be read by no client and fail every audit.
+        match odb.read_header(new) {
+            Ok((_, ObjectType::Commit)) => {}
+            Ok((_, kind)) => return vec![format!("{name}: {new} is a {kind}, not a commit")],
+            Err(e) => return vec![format!("{name}: {new} cannot be read: {}", e.message())],
+        }
+        if !old.is_zero() && !self.descends_from(new, old) {
+            return vec![format!(
+                "{name} would be rewritten: {} is not in the history of {}",
+                crate::event::short_hex(&old.to_string()),
+                crate::event::short_hex(&new.to_string())
+            )];
+        }
         let mut problems = Vec::new();
         let mut next = Some(new);
         while let Some(oid) = next.filter(|oid| *oid != old) {
-            let Ok(object) = odb.read(oid) else {
-                problems.push(format!("{name}: commit {oid} cannot be read"));
-                break;
+            let object = match odb.read(oid) {
+                Ok(object) if object.kind() == ObjectType::Commit => object,
+                Ok(object) => {
+                    problems.push(format!(
+                        "{name}: {oid} is a {}, not a commit",
+                        object.kind()
+                    ));
+                    break;
+                }
+                Err(_) => {
+                    problems.push(format!("{name}: commit {oid} cannot be read"));
+                    break;
+                }
             };
             let (parent, lines) = parse_commit(object.data());
             if lines.is_empty() {
                 problems.push(format!(
                     "{name}: commit {} holds no events",
-                    &oid.to_string()[..10]
+                    crate::event::short_hex(&oid.to_string())
                 ));
             }
             for line in lines {
-                let parsed = decode_line(line);
+                let parsed = decode_line(line, self.horizon);
                 if let Err(message) = parsed {
                     problems.push(format!(
                         "{name}: commit {}: {message}",
-                        &oid.to_string()[..10]
+                        crate::event::short_hex(&oid.to_string())
                     ));
                 }
             }
             next = parent;
         }
         problems
+    }
+}
+
+/// Open one of the ledger's own files under `.git/ledger/`, for reading or (with `append`)
+/// appending, only if it is a regular file. Anything else there (a FIFO, a device, a
+/// directory) is damage: it is removed so that the next write replaces it, and reported as an
+/// error. `O_NONBLOCK` keeps the open itself from waiting on a FIFO with no writer.
+pub(crate) fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    if append {
+        options.append(true).create(true);
+    } else {
+        options.read(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = match options.open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(e),
+        Err(e) => {
+            // A FIFO opened for writing with no reader (ENXIO), a symlink (ELOOP), ...
+            if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file()) {
+                remove_damage(path);
+            }
+            return Err(e);
+        }
+    };
+    if !file.metadata()?.is_file() {
+        drop(file);
+        remove_damage(path);
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(file)
+}
+
+/// Remove whatever sits at `path` in place of one of the ledger's files (best effort).
+fn remove_damage(path: &Path) {
+    if std::fs::remove_file(path).is_err() {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 
@@ -495,11 +605,22 @@ pub fn valid_writer_id(id: &str) -> bool {
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
-/// One stored event line as an event, or what is wrong with it (for a [`Problem`]).
-fn decode_line(line: &[u8]) -> Result<Event, String> {
-    std::str::from_utf8(line)
+/// One stored event line as an event, or what is wrong with it (for a [`Problem`]): not
+/// UTF-8, not an event, an id that does not match, a clock beyond `horizon`, or a field that
+/// must hold a hash or an id holding something else.
+fn decode_line(line: &[u8], horizon: u64) -> Result<Event, String> {
+    let event = std::str::from_utf8(line)
         .map_err(|_| "an event line is not valid UTF-8".to_string())
-        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()))
+        .and_then(|line| Event::from_line(line).map_err(|e| e.to_string()))?;
+    if event.hlc > horizon {
+        let hours = (event.hlc - horizon) / 3_600_000;
+        return Err(format!(
+            "event {}: its clock is more than {hours} h ahead of the allowed skew (ledger.maxClockSkewHours)",
+            crate::event::short_hex(&event.id)
+        ));
+    }
+    crate::event::kind::shape_errors(&event)?;
+    Ok(event)
 }
 
 /// The commit message: a readable summary line, a blank line, one canonical JSON event a line.
@@ -548,11 +669,11 @@ struct Decoded {
     events: Vec<Result<Event, String>>,
 }
 
-fn decode_commit(commit: Read) -> Decoded {
+fn decode_commit(commit: Read, horizon: u64) -> Decoded {
     // The walk already took the parent from the header.
     let events = event_lines(&commit.data)
         .into_iter()
-        .map(decode_line)
+        .map(|line| decode_line(line, horizon))
         .collect();
     Decoded {
         at: commit.at,

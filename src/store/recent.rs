@@ -41,9 +41,12 @@ impl Store {
 
     /// What the file holds, up to its first malformed record (a write cut short).
     pub(super) fn read_recent(&self) -> Recent {
-        let Ok(bytes) = std::fs::read(self.recent_path()) else {
+        let mut bytes = Vec::new();
+        let read = super::open_regular(&self.recent_path(), false)
+            .and_then(|mut file| std::io::Read::read_to_end(&mut file, &mut bytes));
+        if read.is_err() {
             return Recent::default();
-        };
+        }
         let mut at = HashMap::new();
         let mut rest = 0;
         while let Some(record) = record_at(&bytes, rest) {
@@ -67,11 +70,7 @@ impl Store {
             records.push(b'\n');
         }
         // One write in append mode: a reader sees whole records, or stops at a cut one.
-        let _ = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&path)
-            .and_then(|mut file| file.write_all(&records));
+        let _ = super::open_regular(&path, true).and_then(|mut file| file.write_all(&records));
     }
 
     /// Forget them: the cache just written holds their events.

@@ -75,7 +75,7 @@ impl Store {
                         .push(problem("the commit holds no events".into()));
                 }
                 for line in lines {
-                    let parsed = decode_line(line);
+                    let parsed = decode_line(line, self.horizon);
                     match parsed {
                         Ok(event) if event.writer != writer => return Ok(None),
                         Ok(event) => {

@@ -272,9 +272,10 @@ impl Store {
         for _ in 0..8 {
             let result = match plan {
                 Plan::Unchanged => return Ok(None),
+                // Zero: the ref must not exist yet, checked under its lock (a true CAS).
                 Plan::Create => self
                     .repo
-                    .reference(target, theirs, false, log)
+                    .reference_matching(target, theirs, true, Oid::zero(), log)
                     .map(|_| None),
                 Plan::FastForward(ours) => self
                     .repo

@@ -13,6 +13,11 @@ pub const GC_EVERY_COMMITS: usize = 256;
 /// microseconds it takes to write 41 bytes and rename a file.
 const STALE_LOCK_AGE: Duration = Duration::from_secs(5);
 
+/// A ref lock older than this, found while holding the guard that every append holds while it
+/// moves the ref, was left by a dead process (or is a plain git command's, which holds it
+/// for microseconds).
+const STALE_LOCK_AGE_GUARDED: Duration = Duration::from_millis(200);
+
 impl Store {
     /// Run `git gc --auto --quiet` in the background after an append that took this clone's
     /// ref from `before` to `after` commits, when that crossed a multiple of
@@ -56,11 +61,39 @@ impl Store {
             return false;
         };
         let lock = self.repo.commondir().join(format!("{name}.lock"));
-        let stale = std::fs::metadata(&lock)
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|modified| SystemTime::now().duration_since(modified).ok())
-            .is_some_and(|age| age > STALE_LOCK_AGE);
+        let Ok(modified) = std::fs::metadata(&lock).and_then(|m| m.modified()) else {
+            return false;
+        };
+        let guard = self.own_ref_guard().ok().flatten();
+        let limit = if guard.is_some() {
+            STALE_LOCK_AGE_GUARDED
+        } else {
+            STALE_LOCK_AGE
+        };
+        let stale = SystemTime::now()
+            .duration_since(modified)
+            .is_ok_and(|age| age > limit);
         stale && std::fs::remove_file(&lock).is_ok()
+    }
+
+    /// Take the guard of this clone's ref without waiting: `Ok(None)` when another process
+    /// holds it. The kernel releases it when its holder dies, so unlike a ref lock it is
+    /// never left behind. (A stopped process holding it makes appends report busy.)
+    pub(super) fn own_ref_guard(&self) -> std::io::Result<Option<std::fs::File>> {
+        let path = self.repo.commondir().join("ledger").join("own-ref.guard");
+        let file = match super::open_regular(&path, true) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                super::open_regular(&path, true)?
+            }
+            opened => opened?,
+        };
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
     }
 }
