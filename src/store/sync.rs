@@ -13,13 +13,16 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 /// Where a sync fetches to before checking; one namespace per run, removed afterwards.
 /// Outside `refs/ledger/`, so neither readers nor a plain `refs/ledger/*` push ever see it.
 const INCOMING_PREFIX: &str = "refs/ledger-incoming/";
 
 /// A namespace this old belongs to a sync that was killed before it could remove it.
-const STALE_INCOMING: std::time::Duration = std::time::Duration::from_secs(3600);
+const STALE_INCOMING: Duration = Duration::from_secs(3600);
+/// Rounds of fetch, take in and push before a sync whose push keeps racing gives up.
+const SYNC_ATTEMPTS: u32 = 5;
 
 /// One ref that moved: created (`old` absent) or fast-forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,9 +104,12 @@ impl SyncError {
             SyncError::OwnRefNotAncestor { remote, reference } => format!(
                 "another clone writes with this clone's writer id (a copied .git?), or {remote}'s copy was rewritten; to restore a lost local ref run `git fetch {remote} {reference}:{reference}`, otherwise give this clone a new id with `git config --unset ledger.writer && git ledger init`"
             ),
-            SyncError::PushRejected { .. } => {
-                "if another clone pushed meanwhile, run `git ledger sync` again; otherwise the remote's message says why it refused".into()
+            SyncError::PushRejected { message, .. } if message.contains("hook declined") => {
+                "the remote's hook refused these events: its message says which and why; `git ledger audit` here checks this clone's copy".into()
             }
+            SyncError::PushRejected { .. } => format!(
+                "the remote's refs kept moving while this sync pushed ({SYNC_ATTEMPTS} tries): other syncs are running; run `git ledger sync` again when they are done"
+            ),
         }
     }
 }
@@ -139,8 +145,11 @@ impl Store {
     /// Fetch the writer refs of `remote`, take in those of other clones that moved forward,
     /// refuse (changing nothing) if any copy there rewrites history, then push ours unless
     /// `push` is false.
+    ///
+    /// A push the remote refused because its refs moved while we pushed (another worktree
+    /// or clone syncing at the same moment) is retried from the fetch; a push its hook
+    /// declined is not, as asking again gets the same answer.
     pub fn sync(&self, remote: &str, push: bool) -> Result<SyncReport, Error> {
-        let own = self.own_ref()?;
         if remote.trim().is_empty() || remote.starts_with('-') {
             return Err(SyncError::BadRemote(remote.to_string()).into());
         }
@@ -149,6 +158,33 @@ impl Store {
             push,
             ..SyncReport::default()
         };
+        let mut attempt = 1;
+        loop {
+            match self.sync_once(remote, &mut report) {
+                Err(Error::Sync(SyncError::PushRejected { ref message, .. }))
+                    if attempt < SYNC_ATTEMPTS && !message.contains("hook declined") =>
+                {
+                    attempt += 1;
+                    // Spread the racers apart so the next round does not collide again.
+                    let spread = u64::try_from(nanos_now() % 25_000_000).unwrap_or(0);
+                    std::thread::sleep(
+                        Duration::from_millis(10 * u64::from(attempt))
+                            + Duration::from_nanos(spread),
+                    );
+                }
+                Err(e) => return Err(e),
+                Ok(()) => return Ok(report),
+            }
+        }
+    }
+
+    /// One round of [`Store::sync`]; what it takes in is added to `report`, so a retried
+    /// round reports what every round did.
+    fn sync_once(&self, remote: &str, report: &mut SyncReport) -> Result<(), Error> {
+        let own = self.own_ref()?;
+        let push = report.push;
+        report.fetched = 0;
+        report.ignored.clear();
         self.clear_stale_incoming();
         let incoming = Incoming {
             store: self,
@@ -224,24 +260,34 @@ impl Store {
         if push && !self.writer_tips()?.is_empty() {
             report.pushed = self.push_writer_refs(remote, &theirs_before)?;
         }
-        Ok(report)
+        Ok(())
     }
 
-    /// Remove the incoming namespaces of syncs killed more than an hour ago (the namespace
-    /// name holds its start time), so they do not keep fetched objects alive forever.
+    /// Remove the incoming namespaces no live sync owns: those whose process is gone, those
+    /// older than an hour (the pid may have been reused), and names no sync writes. Each
+    /// namespace is named `<pid>-<start nanos, hex>/`, so they do not keep fetched objects
+    /// alive, and a hand-made ref there is not left to confuse a later sync.
     fn clear_stale_incoming(&self) {
         let Ok(refs) = self.repo.references_glob(&format!("{INCOMING_PREFIX}*")) else {
             return;
         };
         let now = nanos_now();
         for mut reference in refs.flatten() {
-            let started = reference
+            let owner = reference
                 .name()
                 .and_then(|n| n.strip_prefix(INCOMING_PREFIX))
                 .and_then(|rest| rest.split('/').next())
                 .and_then(|namespace| namespace.split_once('-'))
-                .and_then(|(_, hex)| u128::from_str_radix(hex, 16).ok());
-            if started.is_some_and(|t| now.saturating_sub(t) > STALE_INCOMING.as_nanos()) {
+                .and_then(|(pid, hex)| {
+                    Some((
+                        pid.parse::<u32>().ok()?,
+                        u128::from_str_radix(hex, 16).ok()?,
+                    ))
+                });
+            let live = owner.is_some_and(|(pid, started)| {
+                now.saturating_sub(started) <= STALE_INCOMING.as_nanos() && process_alive(pid)
+            });
+            if !live {
                 let _ = reference.delete();
             }
         }
@@ -462,4 +508,18 @@ fn git_message(stderr: &[u8]) -> String {
     } else {
         errors.join("; ")
     }
+}
+
+/// Whether process `pid` still runs (it may be another process that reused the pid; the
+/// age limit covers that). Signal 0 checks without sending anything.
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    if pid <= 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 performs only the permission and existence checks.
+    let status = unsafe { libc::kill(pid, 0) };
+    status == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }

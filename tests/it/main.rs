@@ -43,5 +43,7 @@ mod snapshots;
 mod report;
 // The terminal dashboard, driven in tmux: panes, keys, the 80×24 screen pinned.
 mod dash;
+// One test per fixed bug, named after it.
+mod regression;
 // Helpers that make a test read like a scenario.
 mod util;

@@ -365,13 +365,17 @@ fn remotes_without_a_ledger_and_bad_remotes() {
     assert_eq!(a.git(&["for-each-ref", "refs/ledger-incoming"]), "");
 
     // A sync killed half-way leaves its incoming namespace; the next sync removes it once it
-    // is an hour old (the name holds its start time), and leaves a recent one alone.
+    // is an hour old (the name holds its start time), and leaves alone a recent one whose
+    // process still runs (here: this test's own process).
     let tip = tip.trim();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_nanos();
-    let recent = format!("refs/ledger-incoming/4243-{now:x}/aaaaaaaaaaaa");
+    let recent = format!(
+        "refs/ledger-incoming/{}-{now:x}/aaaaaaaaaaaa",
+        std::process::id()
+    );
     a.git(&[
         "update-ref",
         "refs/ledger-incoming/4242-1/aaaaaaaaaaaa",

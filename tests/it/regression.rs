@@ -1,0 +1,398 @@
+//! One test per fixed bug, named after the bug: each failed before its fix.
+
+use crate::util::{TestRepo, WRITER, hand_commit, path_with_bin, with_id};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn own_ref() -> String {
+    format!("refs/ledger/v1/writers/{WRITER}")
+}
+
+/// A bare remote with the server hook, the work clone's ledger and `main` pushed to it.
+fn server(repo: &TestRepo) -> PathBuf {
+    let remote = repo.root().join("remote.git");
+    let path = remote.to_str().expect("utf8");
+    repo.git(&["init", "-q", "--bare", "-b", "main", path]);
+    repo.ok_in(&remote, &["hooks", "install", "--server"]);
+    repo.git(&["remote", "add", "origin", path]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", "refs/ledger/*:refs/ledger/*"]);
+    assert!(ok, "{stderr}");
+    remote
+}
+
+/// Write `lines` to a file beside the repository and import them.
+fn import(repo: &TestRepo, lines: &[String]) -> Value {
+    let file = repo.root().join("hostile.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    repo.json(&["import", file.to_str().expect("utf8")])
+}
+
+/// A hand-made event by another writer, with its id.
+fn foreign_event(kind: &str, hlc: u64, subject: &str, body: Value) -> String {
+    with_id(json!({
+        "v": 1, "kind": kind, "time": "2026-01-05T08:00:00.000Z", "hlc": hlc,
+        "writer": "ffeeddccbbaa", "actor": "human:Mallory", "subject": subject, "body": body
+    }))
+}
+
+/// Run `git ledger` with a deadline: a command that hangs is killed and reported as such.
+fn run_within(repo: &TestRepo, args: &[&str], deadline: Duration) -> Option<i32> {
+    let mut child = repo
+        .bin_command(&repo.path)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn git-ledger");
+    let started = Instant::now();
+    while started.elapsed() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn concurrent_first_appends_of_a_fresh_clone_lose_no_write() {
+    const WRITERS: usize = 16;
+    const ROUNDS: usize = 10;
+    let mut kept = 0;
+    for round in 0..ROUNDS {
+        let repo = TestRepo::new();
+        repo.at(None);
+        assert_eq!(repo.tip(), None, "init appends nothing");
+        std::thread::scope(|scope| {
+            for n in 0..WRITERS {
+                let repo = &repo;
+                scope.spawn(move || {
+                    let title = format!("round {round} writer {n}");
+                    let run = repo.run(&["task", "add", &title]);
+                    assert_eq!(run.code, Some(0), "{title}: {}", run.stderr);
+                });
+            }
+        });
+        let titles: HashSet<String> = repo
+            .json(&["task", "list"])
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .filter_map(|t| t["title"].as_str().map(str::to_string))
+            .collect();
+        kept += titles.len();
+        assert_eq!(titles.len(), WRITERS, "round {round}: {titles:?}");
+    }
+    eprintln!("{ROUNDS} rounds of {WRITERS} first appends: {kept} events kept");
+}
+
+#[test]
+fn a_fifo_at_the_cache_path_does_not_hang_commands() {
+    let repo = TestRepo::new();
+    repo.task(&["before the fifo"]);
+    let cache = repo.path.join(".git/ledger/cache/state");
+    std::fs::create_dir_all(cache.parent().expect("dir")).expect("dir");
+    let _ = std::fs::remove_file(&cache);
+    let made = repo
+        .command("mkfifo", repo.root())
+        .arg(&cache)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    assert_eq!(
+        run_within(&repo, &["status"], Duration::from_secs(30)),
+        Some(0),
+        "status hung or failed on a FIFO cache"
+    );
+    assert!(
+        std::fs::symlink_metadata(&cache).is_ok_and(|m| m.is_file()),
+        "the FIFO is replaced by a cache file"
+    );
+    assert_eq!(repo.event_count(), 1);
+}
+
+#[test]
+fn an_estimate_beyond_a_year_is_refused_and_totals_do_not_wrap() {
+    let repo = TestRepo::new();
+    let stderr = repo.fail(&["task", "add", "huge", "--estimate", "18446744073709551615"]);
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert_eq!(
+        stderr.lines().next().map(|l| l.contains("estimate")),
+        Some(true),
+        "{stderr}"
+    );
+    assert_eq!(repo.tip(), None, "nothing written");
+    // Estimates of imported events are not bounded by the writer: totals saturate.
+    let huge = |n: u64| {
+        foreign_event(
+            "task.created",
+            1_767_590_000_000 + n,
+            &format!("t-00000000000000a{n}"),
+            json!({"title": format!("huge {n}"), "priority": 2, "depends_on": [],
+                   "estimate_minutes": u64::MAX - 5}),
+        )
+    };
+    import(&repo, &[huge(1), huge(2)]);
+    let dash = repo.json(&["status"]);
+    let text = dash.to_string();
+    assert!(!text.contains("\"estimate_minutes\":13"), "{text}");
+    let run = repo.run(&["status"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+#[test]
+fn multi_byte_text_in_hash_fields_does_not_panic() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["victim"]);
+    let hostile = "aéééééééé";
+    let lines = [
+        foreign_event(
+            "commit.linked",
+            1_767_600_000_001,
+            &task,
+            json!({"commit": hostile, "branch": "x"}),
+        ),
+        foreign_event(
+            "review.approved",
+            1_767_600_000_002,
+            &task,
+            json!({"commit": hostile}),
+        ),
+        foreign_event(
+            "memory.compacted",
+            1_767_600_000_003,
+            "m-0000000000000001",
+            json!({"before": "2026-01-05T09:00:00Z", "summary": "s", "events": 1,
+                   "from_event": hostile, "to_event": hostile}),
+        ),
+        foreign_event(
+            "check.recorded",
+            1_767_600_000_004,
+            &task,
+            json!({"rule": {"item": "r"}, "passed": true, "commit": hostile}),
+        ),
+    ];
+    let file = repo.root().join("hostile.jsonl");
+    std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+    // The malformed events are refused at import: nothing written.
+    let run = repo.run(&["import", file.to_str().expect("utf8")]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("body.commit"), "{}", run.stderr);
+    // Written by hand on another writer's ref, as a sync would bring them: skipped and
+    // reported, never a panic.
+    let parent = repo.tip();
+    let message = format!("hostile\n\n{}\n", lines.join("\n"));
+    let commit = hand_commit(&repo, &message, None);
+    let _ = parent;
+    repo.git(&["update-ref", "refs/ledger/v1/writers/ffeeddccbbaa", &commit]);
+    for args in [
+        vec!["task", "show", &task],
+        vec!["memory", "long"],
+        vec!["blame", &task],
+        vec!["status"],
+        vec!["log"],
+    ] {
+        let run = repo.run(&args);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+    }
+    let run = repo.run(&["gate", "check", "main", "--into", "main"]);
+    assert_ne!(run.code, Some(101), "{}", run.stderr);
+    let audit = repo.run(&["audit"]);
+    assert_eq!(audit.code, Some(1), "{}", audit.stdout);
+    assert!(audit.stdout.contains("body.commit"), "{}", audit.stdout);
+}
+
+#[test]
+fn a_blob_pushed_as_a_writer_ref_is_refused() {
+    let repo = TestRepo::new();
+    repo.task(&["something"]);
+    let _remote = server(&repo);
+    let blob = repo.root().join("blob.txt");
+    std::fs::write(&blob, "not a commit\n").expect("write");
+    let blob = repo.git(&["hash-object", "-w", blob.to_str().expect("utf8")]);
+    let target = "refs/ledger/v1/writers/ffeeddccbbaa";
+    let (ok, stderr) =
+        repo.try_git(&["push", "-q", "origin", &format!("{}:{target}", blob.trim())]);
+    assert!(!ok, "a blob was accepted as a writer ref");
+    assert!(stderr.contains("not a commit"), "{stderr}");
+    // An annotated tag of a good ledger commit is not a commit either.
+    let tip = repo.tip().expect("tip");
+    repo.git(&["tag", "-a", "-m", "tag", "ledger-tag", &tip]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("ledger-tag:{target}")]);
+    assert!(!ok, "a tag was accepted as a writer ref");
+    assert!(stderr.contains("not a commit"), "{stderr}");
+}
+
+#[test]
+fn a_ledger_ref_that_is_not_a_writer_id_is_refused_and_not_read() {
+    let repo = TestRepo::new();
+    repo.task(&["something"]);
+    let _remote = server(&repo);
+    let tip = repo.tip().expect("tip");
+    for name in [
+        "refs/ledger/v1/writers/HIDDEN",
+        "refs/ledger/v1/writers/ab",
+        "refs/ledger/v2/other",
+    ] {
+        let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{tip}:{name}")]);
+        assert!(!ok, "{name} was accepted");
+        assert!(stderr.contains("not a writer ref"), "{name}: {stderr}");
+    }
+    // Locally, a ref clients would not sync is not read either.
+    let rejected = foreign_event(
+        "task.created",
+        1_767_600_000_000,
+        "t-00000000000000ff",
+        json!({"title": "smuggled", "priority": 2, "depends_on": []}),
+    );
+    let commit = hand_commit(&repo, &format!("x\n\n{rejected}\n"), None);
+    repo.git(&["update-ref", "refs/ledger/v1/writers/HIDDEN", &commit]);
+    assert_eq!(repo.event_count(), 1);
+}
+
+#[test]
+fn an_event_from_the_far_future_is_refused_and_does_not_wrap_the_clock() {
+    let repo = TestRepo::new();
+    let remote = server(&repo);
+    let forged = foreign_event(
+        "task.created",
+        u64::MAX,
+        "t-00000000000000fe",
+        json!({"title": "from the future", "priority": 2, "depends_on": []}),
+    );
+    let tip = repo.tip();
+    let commit = hand_commit(&repo, &format!("x\n\n{forged}\n"), tip.as_deref());
+    // The server refuses it.
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{commit}:{}", own_ref())]);
+    assert!(!ok, "a far-future event was accepted");
+    assert!(stderr.contains("ahead"), "{stderr}");
+    let _ = remote;
+    // A client that has it anyway treats it as malformed: skipped, reported by audit, and
+    // the clock of the next event is the wall clock's.
+    repo.git(&["update-ref", "refs/ledger/v1/writers/ffeeddccbbaa", &commit]);
+    let task = repo.task(&["after the forgery"]);
+    let log = repo.json(&["log", "-n", "0"]);
+    let events = log.as_array().expect("events");
+    assert_eq!(events.len(), 1, "{log}");
+    assert_eq!(events[0]["subject"], task.as_str());
+    assert!(
+        events[0]["hlc"].as_u64().is_some_and(|h| h < u64::MAX / 2),
+        "{log}"
+    );
+    let audit = repo.run(&["audit"]);
+    assert_eq!(audit.code, Some(1));
+    assert!(audit.stdout.contains("ahead"), "{}", audit.stdout);
+}
+
+#[test]
+fn a_ref_lock_left_by_a_process_killed_just_now_is_cleared_without_waiting() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["locked out"]);
+    // As a killed process leaves it: fresh, and no ledger process holds the ref.
+    let lock = repo.path.join(".git").join(format!("{}.lock", own_ref()));
+    std::fs::write(&lock, "0000000000000000000000000000000000000000\n").expect("lock");
+    let run = repo.run_with(
+        &repo.path,
+        &[("GIT_LEDGER_DEBUG_RETRIES", "1")],
+        &["task", "note", "through the fresh lock", "--task", &task],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let attempts: u32 = run
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("git-ledger: appended after "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("attempts on stderr");
+    assert!(
+        attempts <= 20,
+        "{attempts} attempts: the lock was waited out"
+    );
+    assert!(!lock.exists());
+}
+
+#[test]
+fn a_killed_sync_leaves_no_incoming_refs_behind() {
+    let repo = TestRepo::new();
+    repo.task(&["something"]);
+    let _remote = server(&repo);
+    let tip = repo.tip().expect("tip");
+    // What a sync killed between its fetch and its clean-up leaves: a namespace named after
+    // a process that is gone, started a moment ago; and a name no sync writes.
+    let mut gone = std::process::Command::new("true").spawn().expect("spawn");
+    gone.wait().expect("wait");
+    let started = format!("{:x}", now_nanos());
+    let killed = format!(
+        "refs/ledger-incoming/{}-{started}/v1/writers/ffeeddccbbaa",
+        gone.id()
+    );
+    repo.git(&["update-ref", &killed, &tip]);
+    repo.git(&[
+        "update-ref",
+        "refs/ledger-incoming/origin/v1/writers/ffeeddccbbaa",
+        &tip,
+    ]);
+    repo.ok(&["sync"]);
+    let left = repo.git(&["for-each-ref", "refs/ledger-incoming/"]);
+    assert_eq!(left, "", "incoming refs left behind");
+}
+
+fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
+#[test]
+fn two_worktrees_of_one_clone_syncing_at_once_do_not_fail() {
+    let repo = TestRepo::new();
+    repo.task(&["shared clone"]);
+    let _remote = server(&repo);
+    let worktree = repo.root().join("second");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "second",
+        worktree.to_str().expect("utf8"),
+    ]);
+    for round in 0..6 {
+        let children: Vec<_> = [&repo.path, &worktree]
+            .into_iter()
+            .enumerate()
+            .map(|(side, dir)| {
+                let title = format!("round {round} side {side}");
+                let script = format!(
+                    "git-ledger task add '{title}' >/dev/null && git-ledger sync 2>&1 >/dev/null"
+                );
+                repo.command("sh", dir)
+                    .env("PATH", path_with_bin())
+                    .args(["-c", &script])
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    // Everything written reached the remote: one more sync has nothing left to push.
+    let last = repo.json(&["sync"]);
+    assert_eq!(last["pushed"], json!([]), "{last}");
+}
