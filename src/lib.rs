@@ -20,3 +20,4 @@ pub mod report;
 #[doc(hidden)]
 pub mod sample;
 pub mod store;
+pub mod terminal;

@@ -116,7 +116,7 @@ pub fn run(
                 let data = data::agent(&loaded.state, &agent);
                 return Ok(Some(Reply::new(ledger, &loaded, data, text)));
             }
-            eprintln!("{}", spawned_text(&loaded.state, &agent).trim_end());
+            git_ledger::eprintln_safe!("{}", spawned_text(&loaded.state, &agent).trim_end());
             // With --json, standard output carries only the reply: the child's goes to stderr.
             let (loaded, agent, termination) = ledger.agent_run(&agent, dir, json)?;
             let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));

@@ -28,9 +28,10 @@ pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Fai
     }
     let loaded = ledger.load_full()?;
     for problem in &loaded.problems {
-        eprintln!(
+        git_ledger::eprintln_safe!(
             "warning: {}: {} (not exported)",
-            problem.reference, problem.message
+            problem.reference,
+            problem.message
         );
     }
     let events = &loaded.state.events;
@@ -44,7 +45,7 @@ pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Fai
     let Some(path) = args.output else {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         match write(&mut out) {
-            Ok(()) => eprintln!("Exported {} event(s)", events.len()),
+            Ok(()) => git_ledger::eprintln_safe!("Exported {} event(s)", events.len()),
             // `git ledger export | head`: the reader left; not worth an error.
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
             Err(e) => return Err(io_failure("standard output", &e)),

@@ -48,7 +48,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         text = "No events yet\n".into();
     }
     for problem in &loaded.problems {
-        eprintln!(
+        git_ledger::eprintln_safe!(
             "warning: {} at {}: {}",
             problem.reference,
             git_ledger::event::short_hex(&problem.commit),

@@ -162,7 +162,7 @@ pub fn run() -> ExitCode {
             Ok(again) if !git_ledger::ledger::appended() && !matches!(result, Ok(None)) => {
                 result = dispatch(again.command, json);
             }
-            _ => eprintln!(
+            _ => git_ledger::eprintln_safe!(
                 "warning: the projection cache was damaged and is rebuilt on the next \
                  command; this output may be incomplete"
             ),

@@ -81,7 +81,10 @@ pub fn print_reply(reply: &Reply, json: bool) {
         stdout(&format!("{envelope}\n"));
     } else if !reply.text.is_empty() {
         let newline = if reply.text.ends_with('\n') { "" } else { "\n" };
-        stdout(&format!("{}{newline}", reply.text));
+        stdout(&format!(
+            "{}{newline}",
+            git_ledger::terminal::safe(&reply.text)
+        ));
     }
     if let (Some(failure), false) = (&reply.failure, json) {
         print_failure(failure, false);
@@ -104,9 +107,9 @@ pub fn print_failure(failure: &Failure, json: bool) {
         let envelope = json!({ "ok": false, "error": error_json(failure) });
         stdout(&format!("{envelope}\n"));
     } else {
-        eprintln!("error: {}", failure.message);
+        git_ledger::eprintln_safe!("error: {}", failure.message);
         if let Some(hint) = &failure.hint {
-            eprintln!("hint: {hint}");
+            git_ledger::eprintln_safe!("hint: {hint}");
         }
     }
 }

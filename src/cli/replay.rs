@@ -86,7 +86,7 @@ pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Fai
                 text.push_str(&boundary(state, event));
             }
             session = event.session.as_deref();
-            text + &line(state, event)
+            git_ledger::terminal::safe(&(text + &line(state, event))).into_owned()
         };
         if out.write_all(text.as_bytes()).is_err() {
             return Ok(None); // the reader went away (`| head`)

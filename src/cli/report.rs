@@ -20,7 +20,7 @@ pub struct Args {
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_full()?;
     for problem in &loaded.problems {
-        eprintln!("warning: {}: {}", problem.reference, problem.message);
+        git_ledger::eprintln_safe!("warning: {}: {}", problem.reference, problem.message);
     }
     let audit = ledger.verify(&loaded)?;
     let session = ledger.current_session(&loaded.state)?;

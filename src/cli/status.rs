@@ -23,7 +23,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let view = status(&loaded.state, &scope, ledger.stall_after_minutes()?, limit);
     let text = view.doc(&loaded.state, &scope).render(Format::Text);
     for problem in &loaded.problems {
-        eprintln!("warning: {}: {}", problem.reference, problem.message);
+        git_ledger::eprintln_safe!("warning: {}: {}", problem.reference, problem.message);
     }
     Ok(Reply::new(ledger, &loaded, &view, text))
 }

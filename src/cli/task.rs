@@ -194,12 +194,12 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let (loaded, task) = ledger.task_start(Some(&id))?;
             if branch {
                 let name = ledger.task_branch(&loaded.state, &task)?;
-                eprintln!("Switched to a new branch '{name}'");
+                git_ledger::eprintln_safe!("Switched to a new branch '{name}'");
             }
             let unmet = loaded.state.unmet_dependencies(&task);
             if !unmet.is_empty() {
                 let names: Vec<String> = unmet.iter().map(|d| loaded.state.short(d)).collect();
-                eprintln!(
+                git_ledger::eprintln_safe!(
                     "warning: {} waits for {}",
                     loaded.state.short(&task.id),
                     names.join(", ")

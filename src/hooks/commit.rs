@@ -30,7 +30,7 @@ pub fn run_commit_hook(args: &[String], hooks_dir: &Path) -> i32 {
         return chained;
     }
     if let Err(e) = note_commit(args) {
-        eprintln!("git-ledger: prepare-commit-msg: {e} (ignored)");
+        crate::eprintln_safe!("git-ledger: prepare-commit-msg: {e} (ignored)");
     }
     0
 }

@@ -51,11 +51,11 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
         Ok(true) => 0,
         Ok(false) => 1,
         Err(e) if gate => {
-            eprintln!("git-ledger: {name}: {e}; refusing (the gate fails closed)");
+            crate::eprintln_safe!("git-ledger: {name}: {e}; refusing (the gate fails closed)");
             1
         }
         Err(e) => {
-            eprintln!("git-ledger: {name}: {e} (ignored)");
+            crate::eprintln_safe!("git-ledger: {name}: {e} (ignored)");
             0
         }
     };
@@ -78,7 +78,7 @@ pub(super) fn run_chained(path: &Path, args: &[String], stdin: &[u8]) -> i32 {
     let mut child = match child {
         Ok(child) => child,
         Err(e) => {
-            eprintln!("git-ledger: cannot run {}: {e}", path.display());
+            crate::eprintln_safe!("git-ledger: cannot run {}: {e}", path.display());
             return 1;
         }
     };
@@ -139,7 +139,7 @@ fn warn_if_taken_over(ledger: &Ledger, task: &str, what: &str) -> Result<(), Err
             .epoch_of(holder, writer)
             .map(|e| format!("epoch {e}"))
             .unwrap_or_else(|| "a claim that lost".into());
-        eprintln!(
+        crate::eprintln_safe!(
             "git-ledger: warning: this {what} is on {}, which {} took over from {holder} \
              (its {mine}; now epoch {}, until {}); coordinate before going on",
             loaded.state.short(&task.id),
@@ -196,7 +196,7 @@ fn post_merge() -> Result<bool, Error> {
         "merge_commit": entry.id_new().to_string(),
     });
     ledger.observe(kind::MERGE_RECORDED, &task, body)?;
-    eprintln!(
+    crate::eprintln_safe!(
         "git-ledger: {branch} merged into {into}; when the work is finished: git ledger task done {task} --summary \"…\""
     );
     Ok(true)
@@ -258,7 +258,7 @@ fn task_of_commit<'a>(ledger: &Ledger, state: &'a State, commit: &str) -> Option
 /// Print the verdict for people; true when allowed.
 fn report(action: &str, target: &str, verdict: &Verdict) -> bool {
     for reason in &verdict.reasons {
-        eprintln!(
+        crate::eprintln_safe!(
             "git-ledger: {action} {target} refused: {}",
             reason.message()
         );
@@ -324,7 +324,7 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
         };
         let problems = store.check_ledger_update(name, old, new);
         for problem in &problems {
-            eprintln!("git-ledger: refusing {name}: {problem}");
+            crate::eprintln_safe!("git-ledger: refusing {name}: {problem}");
         }
         allowed &= problems.is_empty();
         if !new.is_zero() {
@@ -400,7 +400,7 @@ fn gate_range(
     for (task, commit) in newest {
         let found = crate::ledger::resolve(state, crate::event::EntityKind::Task, &task).ok();
         let Some(task) = found.and_then(|id| state.tasks.get(&id)) else {
-            eprintln!(
+            crate::eprintln_safe!(
                 "git-ledger: push to {branch} refused: commit {} names unknown task {task}",
                 crate::event::short_hex(&commit)
             );

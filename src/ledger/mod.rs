@@ -179,7 +179,7 @@ impl Ledger {
         if let Err(e) = ledger.record_noted_commits() {
             // The command goes on (and says so if the ledger itself is the trouble); the
             // notes stay for the next one.
-            eprintln!(
+            crate::eprintln_safe!(
                 "git-ledger: warning: the commits made since the last command are not recorded yet: {e}"
             );
         }
@@ -441,7 +441,7 @@ impl Ledger {
                     loaded.own_tip = Some(tip);
                     self.after_append(&mut loaded, tip, events.len().div_ceil(per_commit.max(1)));
                     if std::env::var_os(DEBUG_RETRIES_ENV).is_some() {
-                        eprintln!("git-ledger: appended after {attempt} attempt(s)");
+                        crate::eprintln_safe!("git-ledger: appended after {attempt} attempt(s)");
                     }
                     // New events order after everything read, unless they carry older clocks
                     // (an import of another ledger's events): then fold from scratch.

@@ -396,3 +396,54 @@ fn two_worktrees_of_one_clone_syncing_at_once_do_not_fail() {
     let last = repo.json(&["sync"]);
     assert_eq!(last["pushed"], json!([]), "{last}");
 }
+
+#[test]
+fn control_sequences_in_ledger_text_reach_the_terminal_escaped() {
+    let repo = TestRepo::new();
+    // A window-title OSC, a clear-screen CSI, a bell and a right-to-left override.
+    let title = "deploy\u{1b}]0;owned\u{7} \u{1b}[2Jnow \u{202e}txt.exe";
+    let task = repo.task(&[title, "--description", "see \u{1b}[31mred\u{1b}[0m here"]);
+    repo.ok(&["task", "note", "note \u{1b}[2J\u{9b}1m", "--task", &task]);
+    repo.ok(&[
+        "decision",
+        "request",
+        "pick \u{1b}[5m",
+        "--option",
+        "a\u{1b}[8m",
+        "--option",
+        "b\u{202e}",
+    ]);
+    for args in [
+        vec!["task", "show", task.as_str()],
+        vec!["task", "list"],
+        vec!["blame", task.as_str()],
+        vec!["status"],
+        vec!["decision", "list"],
+        vec!["prime"],
+        vec!["memory", "working"],
+        vec!["memory", "short"],
+        vec!["memory", "long"],
+        vec!["log"],
+    ] {
+        let run = repo.run(&args);
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.stderr);
+        for raw in ['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'] {
+            assert!(
+                !run.stdout.contains(raw),
+                "{args:?} printed {raw:?} raw:\n{}",
+                run.stdout
+            );
+        }
+    }
+    let shown = repo.ok(&["task", "show", &task]);
+    assert!(
+        shown.contains(r"deploy\u{1b}]0;owned\u{7} \u{1b}[2Jnow \u{202e}txt.exe"),
+        "{shown}"
+    );
+    // An error that quotes ledger text is escaped too.
+    let error = repo.run(&["task", "show", "\u{1b}[2Jnope"]);
+    assert_eq!(error.code, Some(1));
+    assert!(!error.stderr.contains('\u{1b}'), "{}", error.stderr);
+    // Scripts get the exact text.
+    assert_eq!(repo.json(&["task", "show", &task])["title"], title);
+}
