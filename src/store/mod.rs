@@ -82,7 +82,11 @@ fn horizon_of(repo: &Repository) -> u64 {
         .and_then(|c| c.get_i64("ledger.maxClockSkewHours").ok())
         .and_then(|h| u64::try_from(h).ok())
         .unwrap_or(DEFAULT_SKEW_HOURS);
-    let now = crate::clock::now().unwrap_or_else(|_| chrono::Utc::now());
+    // The later of the ledger's clock and the machine's: a clock pinned in the past (a
+    // replay, a test) must not make honest events look forged.
+    let now = crate::clock::now()
+        .unwrap_or_else(|_| chrono::Utc::now())
+        .max(chrono::Utc::now());
     u64::try_from(now.timestamp_millis())
         .unwrap_or(0)
         .saturating_add(hours.saturating_mul(3_600_000))

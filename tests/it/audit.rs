@@ -120,11 +120,11 @@ fn bad_events_fail_the_audit() {
     // A task.noted about a task that never existed, a task.created without a title, and a
     // tampered line.
     let orphan = with_id(
-        serde_json::json!({"v":1,"kind":"task.noted","time":"2026-01-05T09:00:00.000Z","hlc":1u64<<41,
+        serde_json::json!({"v":1,"kind":"task.noted","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_000u64,
         "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000ff","body":{"text":"lost"}}),
     );
     let untitled = with_id(
-        serde_json::json!({"v":1,"kind":"task.created","time":"2026-01-05T09:00:00.000Z","hlc":(1u64<<41)+1,
+        serde_json::json!({"v":1,"kind":"task.created","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_001u64,
         "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000aa","body":{"priority":9,"depends_on":[]}}),
     );
     let tampered = orphan.replace("lost", "LOST");
@@ -163,7 +163,7 @@ fn a_cycle_from_two_clones_is_found() {
     let b = repo.task(&["B", "--depends-on", &a]);
     // Another clone, concurrently, made A depend on B.
     let edge = with_id(
-        serde_json::json!({"v":1,"kind":"task.dependency_added","time":"2026-01-05T09:00:00.000Z","hlc":1u64<<41,
+        serde_json::json!({"v":1,"kind":"task.dependency_added","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_000u64,
         "writer":"ffffffffffff","actor":"human:Bob","subject":a,"body":{"depends_on":[b]}}),
     );
     let commit = hand_commit(&repo, &format!("x\n\n{edge}\n"), None);

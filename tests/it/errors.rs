@@ -174,17 +174,17 @@ fn bad_priority_and_estimate() {
     refused(
         &repo,
         &["task", "add", "x", "-e", "soon"],
-        "estimate 'soon' is not a duration like 90m, 2h or 1h30m",
+        "estimate 'soon' is not a duration like 90m, 2h or 1h30m, of at most a year",
     );
     refused(
         &repo,
         &["task", "add", "x", "-e", "1.5h"],
-        "estimate '1.5h' is not a duration like 90m, 2h or 1h30m",
+        "estimate '1.5h' is not a duration like 90m, 2h or 1h30m, of at most a year",
     );
     refused(
         &repo,
         &["task", "add", "x", "-e", "0m"],
-        "estimate '0m' is not a duration like 90m, 2h or 1h30m",
+        "estimate '0m' is not a duration like 90m, 2h or 1h30m, of at most a year",
     );
 }
 

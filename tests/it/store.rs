@@ -77,7 +77,7 @@ fn other_writers_refs_are_read_and_ordered() {
     // add an event written by hand with the other writer id.
     let other = "ffeeddccbbaa";
     let event = serde_json::json!({
-        "v": 1, "kind": "task.noted", "time": "2026-01-05T10:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "v": 1, "kind": "task.noted", "time": "2026-01-05T10:00:00.000Z", "hlc": 1_790_000_000_000u64,
         "writer": other, "actor": "agent:a-1", "subject": task, "body": {"text": "from the other clone"}
     });
     let line = with_id(event);
@@ -94,7 +94,7 @@ fn other_writers_refs_are_read_and_ordered() {
     repo.ok(&["task", "note", "mine, later", "--task", &task]);
     let log = repo.json(&["log", "-n", "1"]);
     assert_eq!(log[0]["body"]["text"], "mine, later");
-    assert!(log[0]["hlc"].as_u64().expect("hlc") > 1_900_000_000_000);
+    assert!(log[0]["hlc"].as_u64().expect("hlc") > 1_790_000_000_000);
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn a_start_ordered_after_a_completion_reopens_the_task() {
     // Another clone, not having seen the completion, started it; its event orders later.
     let other = "ffeeddccbbaa";
     let start = with_id(serde_json::json!({
-        "v": 1, "kind": "task.started", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "v": 1, "kind": "task.started", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
         "writer": other, "actor": "human:Bob", "subject": task, "body": {"worktree": "/elsewhere"}
     }));
     let commit = hand_commit(&repo, &format!("task.started\n\n{start}\n"), None);
@@ -354,7 +354,7 @@ fn fetched_events_that_sort_earlier_land_in_their_place() {
     assert_eq!((status, tasks), without_cache(&repo));
     // A later event from the other clone is applied on top.
     let reopen = with_id(serde_json::json!({
-        "v": 1, "kind": "task.reopened", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_900_000_000_000u64,
+        "v": 1, "kind": "task.reopened", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
         "writer": other, "actor": "human:Bob", "subject": task, "body": {}
     }));
     let commit = hand_commit(
