@@ -72,7 +72,7 @@ impl Ledger {
         let (loaded, id) = self.record(|state, batch| {
             let id = match input {
                 Some(_) => self.find_task(state, input)?,
-                None => self.held_task(state, None)?,
+                None => self.held_task(state, None, batch.now)?,
             };
             let claim = own_claim(state, &id, holder, self.writer(), batch.now)?;
             batch.push(
@@ -93,7 +93,7 @@ impl Ledger {
     pub fn task_release(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
         let holder = self.actor().to_string();
         let (loaded, id) = self.record(|state, batch| {
-            let id = self.held_task(state, input)?;
+            let id = self.held_task(state, input, batch.now)?;
             let claim = own_claim(state, &id, &holder, self.writer(), batch.now)?;
             push_release(batch, &id, &holder, claim.epoch);
             Ok(id)
@@ -102,19 +102,19 @@ impl Ledger {
     }
 
     /// The task named, else the only task this actor holds a claim on, else the focus.
-    fn held_task(&self, state: &State, input: Option<&str>) -> Result<String, Error> {
+    fn held_task(
+        &self,
+        state: &State,
+        input: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, Error> {
         if input.is_some() {
             return self.find_task(state, input);
         }
         let held: Vec<&Task> = state
             .claimed_tasks()
             .filter_map(|i| state.tasks.at(i))
-            .filter(|t| {
-                t.claims
-                    .current
-                    .as_ref()
-                    .is_some_and(|c| c.is_held_by(self.actor(), self.writer()))
-            })
+            .filter(|t| t.claims.stands_for(self.actor(), self.writer(), now))
             .collect();
         match held[..] {
             [task] => Ok(task.id.clone()),
@@ -200,7 +200,7 @@ fn own_claim(
     if let Some(claim) = task.claims.held_by_other(holder, writer, now) {
         return Err(claimed(state, id, claim));
     }
-    match &task.claims.current {
+    match task.claims.standing(now) {
         Some(claim) if claim.is_held_by(holder, writer) => Ok(claim.clone()),
         _ => Err(Error::NotClaimed {
             id: state.short(id),

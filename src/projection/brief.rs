@@ -105,7 +105,7 @@ pub struct TaskBrief<'a> {
     pub priority: u8,
     pub objective: Option<&'a str>,
     pub role: Option<&'a str>,
-    /// When the current claim expires (milliseconds since the epoch), live or not.
+    /// When the latest claim kept expires (milliseconds since the epoch), live or not.
     pub claim_expires_ms: Option<i64>,
     pub lost_claims: bool,
     deps: Reader<'a>,
@@ -128,8 +128,9 @@ impl Briefed for Task {
             flags |= HAS_OBJECTIVE;
         }
         out.extend_from_slice(&[status_code(self.status), self.priority, flags]);
-        if let Some(claim) = &self.claims.current {
-            out.extend_from_slice(&claim.expires.timestamp_millis().to_le_bytes());
+        // The latest expiry kept: a claim displaced by one from the future may be the live one.
+        if let Some(expires) = self.claims.last_expiry() {
+            out.extend_from_slice(&expires.timestamp_millis().to_le_bytes());
         }
         if let Some(objective) = &self.objective {
             put_str(out, objective);

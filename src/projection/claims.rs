@@ -9,12 +9,23 @@
 //! place in the total order, the task has no live claim by another holder; otherwise it is
 //! recorded as lost, naming the winner. Each granted claim gets the next epoch, so a holder
 //! whose claim was taken over can be told (fencing).
+//!
+//! Whether a lease ran out is judged by the clock of whoever claims next, and a clock can be
+//! wrong: an agent whose clock runs an hour ahead sees every live lease as over. So a claim
+//! that replaced another holder's keeps the claim it displaced, and a reader for whom the new
+//! claim was made in the future (beyond [`CLOCK_TOLERANCE_SECONDS`]) lets the displaced claim
+//! stand while it is live by the reader's clock. When its holder renews it, the ledger records
+//! the claim from the future as lost.
 
 use super::state::time;
 use crate::event::Event;
 use crate::event::kind;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+/// How far ahead of a reader's clock a claim may have been made and still be honoured over
+/// a claim that is live by the reader's clock: clocks that are kept in time agree closer.
+pub const CLOCK_TOLERANCE_SECONDS: i64 = 60;
 
 /// A granted claim.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,12 +79,40 @@ pub struct Claims {
     pub holders: Vec<(String, String, u64)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost: Vec<LostClaim>,
+    /// The other holder's claim the current one replaced, kept in case the current one was
+    /// made by a clock running ahead (see the module's comment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub displaced: Option<Claim>,
 }
 
 impl Claims {
+    /// The claim that stands at `now`, live or not: the newest granted one, unless it was
+    /// made in the future of `now` over a claim that is still live at `now`.
+    pub fn standing(&self, now: DateTime<Utc>) -> Option<&Claim> {
+        let current = self.current.as_ref()?;
+        if current.since > now + Duration::seconds(CLOCK_TOLERANCE_SECONDS)
+            && let Some(displaced) = self.displaced.as_ref().filter(|d| d.is_live(now))
+        {
+            return Some(displaced);
+        }
+        Some(current)
+    }
+
     /// The live claim, if any.
     pub fn live(&self, now: DateTime<Utc>) -> Option<&Claim> {
-        self.current.as_ref().filter(|c| c.is_live(now))
+        self.standing(now).filter(|c| c.is_live(now))
+    }
+
+    /// Whether the claim standing at `now` is this holder's (live or not).
+    pub fn stands_for(&self, holder: &str, writer: &str, now: DateTime<Utc>) -> bool {
+        self.standing(now)
+            .is_some_and(|c| c.is_held_by(holder, writer))
+    }
+
+    /// When the latest claim kept expires: no claim is live after it.
+    pub fn last_expiry(&self) -> Option<DateTime<Utc>> {
+        let displaced = self.displaced.as_ref().map(|c| c.expires);
+        self.current.as_ref().map(|c| c.expires).max(displaced)
     }
 
     /// The live claim of a holder other than this one: what stands in its way.
@@ -123,6 +162,9 @@ impl Claims {
                     });
                     return;
                 }
+                if self.restores_displaced(&holder, &writer, time) {
+                    return self.restore_displaced(event, time, expires);
+                }
                 let own = self
                     .current
                     .as_mut()
@@ -134,27 +176,13 @@ impl Claims {
                     // nothing: the holder has to claim again.
                     None if event.kind == kind::TASK_CLAIM_RENEWED => {}
                     None => {
-                        self.epoch += 1;
-                        match self
-                            .holders
-                            .iter_mut()
-                            .find(|(h, w, _)| *h == holder && *w == writer)
-                        {
-                            Some(entry) => entry.2 = self.epoch,
-                            None => self
-                                .holders
-                                .push((holder.clone(), writer.clone(), self.epoch)),
-                        }
-                        self.current = Some(Claim {
-                            holder,
-                            writer,
-                            epoch: self.epoch,
-                            since: time,
-                            expires,
-                            event: event.id.clone(),
-                        });
+                        let claim = self.grant(&holder, &writer, event, time, expires);
+                        self.displaced = self.current.replace(claim);
                     }
                 }
+            }
+            kind::TASK_RELEASED if self.restores_displaced(&holder, &writer, time) => {
+                self.displaced = None;
             }
             kind::TASK_RELEASED
                 if self
@@ -162,10 +190,70 @@ impl Claims {
                     .as_ref()
                     .is_some_and(|c| c.is_held_by(&holder, &writer)) =>
             {
-                self.current = None;
+                self.current = self.displaced.take().filter(|d| d.is_live(time));
             }
-            kind::TASK_COMPLETED => self.current = None,
+            kind::TASK_COMPLETED => {
+                self.current = None;
+                self.displaced = None;
+            }
             _ => {}
+        }
+    }
+
+    /// Whether this holder's is the displaced claim that stands at `time` over a current
+    /// claim made in its future.
+    fn restores_displaced(&self, holder: &str, writer: &str, time: DateTime<Utc>) -> bool {
+        let current = self.current.as_ref();
+        self.stands_for(holder, writer, time)
+            && !current.is_some_and(|c| c.is_held_by(holder, writer))
+    }
+
+    /// The displaced holder claims or renews while its claim stands: it holds the task again
+    /// (with a new epoch, so that the claim from the future is fenced off), and the claim from
+    /// the future is recorded as lost to it.
+    fn restore_displaced(&mut self, event: &Event, time: DateTime<Utc>, expires: DateTime<Utc>) {
+        let (Some(future), Some(displaced)) = (self.current.take(), self.displaced.take()) else {
+            return;
+        };
+        let mut restored = self.grant(&displaced.holder, &displaced.writer, event, time, expires);
+        restored.since = displaced.since;
+        self.lost.push(LostClaim {
+            holder: future.holder,
+            writer: future.writer,
+            time: future.since,
+            event: future.event,
+            winner: restored.clone(),
+        });
+        self.current = Some(restored);
+    }
+
+    /// A new claim for this holder: the next epoch, remembered for fencing.
+    fn grant(
+        &mut self,
+        holder: &str,
+        writer: &str,
+        event: &Event,
+        time: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> Claim {
+        self.epoch += 1;
+        match self
+            .holders
+            .iter_mut()
+            .find(|(h, w, _)| h == holder && w == writer)
+        {
+            Some(entry) => entry.2 = self.epoch,
+            None => self
+                .holders
+                .push((holder.to_string(), writer.to_string(), self.epoch)),
+        }
+        Claim {
+            holder: holder.to_string(),
+            writer: writer.to_string(),
+            epoch: self.epoch,
+            since: time,
+            expires,
+            event: event.id.clone(),
         }
     }
 }

@@ -447,3 +447,41 @@ fn control_sequences_in_ledger_text_reach_the_terminal_escaped() {
     // Scripts get the exact text.
     assert_eq!(repo.json(&["task", "show", &task])["title"], title);
 }
+
+/// Issue: an agent whose clock ran an hour ahead took over a live 30-minute claim, and the
+/// holder's renewal was refused. A claim recorded from the future is not honoured over one
+/// that is live by the reader's clock.
+#[test]
+fn a_claim_from_a_clock_an_hour_ahead_does_not_take_over_a_live_claim() {
+    let repo = TestRepo::new();
+    let task = repo.task(&["Hold me"]);
+    let as_agent = |name: &str, args: &[&str]| {
+        let run = repo.run_with(&repo.path, &[("GIT_LEDGER_AGENT", name)], args);
+        (run.code, run.stdout, run.stderr)
+    };
+    let (code, _, stderr) = as_agent("a1", &["task", "claim", &task, "--lease", "30m"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // By its own clock the lease ran out: the claim is written, as nothing can tell it yet.
+    repo.at(Some("2026-01-05T10:00:00Z"));
+    let (code, _, stderr) = as_agent("b1", &["task", "claim", &task]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // By every correct clock the first claim is live and stands.
+    repo.at(Some("2026-01-05T09:05:00Z"));
+    let ready = repo.ok(&["ready"]);
+    assert!(
+        ready.contains("(claimed by agent:a1 until 2026-01-05 09:30)"),
+        "{ready}"
+    );
+    let (code, stdout, stderr) = as_agent("a1", &["task", "renew", &task]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("Renewed: "), "{stdout}");
+    let claims = repo.json(&["task", "show", &task])["claims"].clone();
+    assert_eq!(claims["current"]["holder"], "agent:a1");
+    assert_eq!(claims["current"]["expires"], "2026-01-05T09:35:00Z");
+    assert_eq!(claims["lost"][0]["holder"], "agent:b1");
+    assert_eq!(claims["lost"][0]["winner"]["holder"], "agent:a1");
+    // The agent whose clock is ahead is told it lost the task.
+    let (code, _, stderr) = as_agent("b1", &["task", "renew", &task]);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("is claimed by agent:a1"), "{stderr}");
+}
