@@ -561,6 +561,24 @@ const HASH_FIELDS: &[(&str, &[&str])] = &[
     (MEMORY_COMPACTED, &["from_event", "to_event"]),
 ];
 
+/// Every kind this binary knows, with the names of its body fields: for tests that feed
+/// hostile values into each field of each kind.
+#[doc(hidden)]
+pub fn known_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    SCHEMA
+        .iter()
+        .map(|(kind, fields)| (*kind, fields.iter().map(|(name, _, _)| *name).collect()))
+        .collect()
+}
+
+/// Whether a body field of a kind holds a git or event hash (checked when an event is read).
+#[doc(hidden)]
+pub fn is_hash_field(kind: &str, field: &str) -> bool {
+    HASH_FIELDS
+        .iter()
+        .any(|(k, fields)| *k == kind && fields.contains(&field))
+}
+
 /// Whether `text` is a hash as stored: 4 to 64 hex digits (git's SHA-1 and SHA-256 ids,
 /// event ids, and the abbreviations older writers kept).
 pub fn is_hash(text: &str) -> bool {
