@@ -3,8 +3,8 @@
 //! links the hook here when this program is beside `git-ledger`.
 //!
 //! It adds the trailer and leaves the note itself. Anything more (an agent committing, to be
-//! warned of a claim taken over; any other hook name) is handed to `git-ledger`, run as the
-//! same hook.
+//! warned of a claim taken over; a merge being concluded, to be gated; any other hook name)
+//! is handed to `git-ledger`, run as the same hook.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     };
     let program = Path::new(program);
     let name = program.file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let code = if name == "prepare-commit-msg" && git_ledger::hooks::agent_env().is_none() {
+    // Concluding a merge is gated, which needs the whole ledger: `git-ledger` does it.
+    let merge = raw.get(2).is_some_and(|source| source == "merge");
+    let code = if name == "prepare-commit-msg" && !merge && git_ledger::hooks::agent_env().is_none()
+    {
         let hooks_dir = program.parent().map(Path::to_path_buf).unwrap_or_default();
         git_ledger::hooks::run_commit_hook(&raw[1..], &hooks_dir)
     } else {

@@ -6,12 +6,15 @@ use git_ledger::ledger::Ledger;
 pub enum Command {
     /// Print the verdict and every reason; exits non-zero when the merge is refused.
     ///
-    /// Protected branches come from `ledger.protect` (default main and master);
-    /// `ledger.gate.allowUntracked=true` lets branches of no task through.
+    /// Every commit the revision would add to the branch must be contained in a commit that
+    /// its task's latest review approved, the same rule the hooks apply. Protected branches
+    /// come from `ledger.protect` (default main and master); `ledger.gate.allowUntracked=true`
+    /// lets commits of no task through.
     Check {
         /// The branch or commit to land (e.g. task/t-3f9a2c-fix-login).
         revision: String,
-        /// The branch it would land on (default: the current branch).
+        /// The branch it would land on (default: the current branch). What it holds (the
+        /// local branch, else a remote's copy) has landed already.
         #[arg(long)]
         into: Option<String>,
     },

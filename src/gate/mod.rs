@@ -20,6 +20,23 @@ pub struct TaskFacts {
     pub unpassed_checks: Vec<String>,
 }
 
+/// One commit that would become reachable from the protected branch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Landing {
+    pub commit: String,
+    /// The task it belongs to (as shown to people): the one its `Ledger-Task` trailer names,
+    /// else, for a commit with one parent, its parent's when that lands too (a commit added
+    /// on top of a task's work is that task's work).
+    pub task: Option<String>,
+    /// What a trailer named when it names no known task.
+    pub unknown_task: Option<String>,
+    /// Whether it is a merge (two parents or more): a merge of landing work carries no work
+    /// of its own.
+    pub merge: bool,
+    /// The tasks (as shown) whose approved commit lands too and contains this commit.
+    pub covered_by: Vec<String>,
+}
+
 /// What is being merged or pushed, and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
@@ -35,15 +52,23 @@ pub struct Request {
     /// Whether every validation rule of the task must pass at the tip
     /// (`ledger.gate.requireChecks`).
     pub require_checks: bool,
-    /// The task the commit belongs to, if any.
-    pub task: Option<TaskFacts>,
+    /// Every commit that would land, newest first.
+    pub commits: Vec<Landing>,
+    /// The tasks those commits belong to or are covered by, in the order first met.
+    pub tasks: Vec<TaskFacts>,
 }
 
 /// Why the gate says no.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Reason {
-    NoTaskLinked,
+    NoTaskLinked {
+        commit: String,
+    },
+    UnknownTask {
+        commit: String,
+        task: String,
+    },
     NotApproved {
         task: String,
     },
@@ -73,9 +98,12 @@ impl Reason {
     /// One line for people, saying what to do.
     pub fn message(&self) -> String {
         match self {
-            Reason::NoTaskLinked => {
-                "no task is linked (name the branch task/<id>, or set ledger.gate.allowUntracked)"
-                    .into()
+            Reason::NoTaskLinked { commit } => format!(
+                "commit {} is linked to no task (commit on a task/<id> branch so it carries a Ledger-Task trailer, or set ledger.gate.allowUntracked)",
+                short(commit)
+            ),
+            Reason::UnknownTask { commit, task } => {
+                format!("commit {} names unknown task {task}", short(commit))
             }
             Reason::NotApproved { task } => {
                 format!("{task} is not approved (git ledger review approve {task})")
@@ -113,65 +141,102 @@ pub struct Verdict {
     pub note: String,
 }
 
-/// Decide. Unprotected targets always pass; on a protected one, the task's latest review must
-/// approve exactly `tip`, its dependencies must be done and it must not be blocked; with
-/// `require_checks`, every validation rule must also pass at exactly `tip`.
+/// Decide. Unprotected targets always pass. On a protected one, every commit that would
+/// land must be covered by an approval: the latest review of its task approved a commit
+/// that lands and contains it. A commit of no task passes when an approval covers it, when
+/// it is a merge, or when untracked commits are allowed. Each task that lands must have its
+/// dependencies done and not be blocked; with `require_checks`, its validation rules must
+/// pass at its approved commit.
 pub fn decide(request: &Request) -> Verdict {
     if !request.protected {
         let target = request.into.as_deref().unwrap_or("this branch");
         return allowed(format!("{target} is not protected"));
     }
-    let Some(task) = &request.task else {
-        return if request.allow_untracked {
-            allowed("no task linked; untracked branches are allowed".into())
-        } else {
-            refused(vec![Reason::NoTaskLinked])
-        };
-    };
+    let target = request.into.as_deref().unwrap_or("the branch");
+    if request.commits.is_empty() {
+        return allowed(format!("{} adds nothing to {target}", short(&request.tip)));
+    }
     let mut reasons = Vec::new();
-    match (&task.approved_commit, &task.rejected) {
-        (_, Some(why)) => reasons.push(Reason::Rejected {
-            task: task.id.clone(),
-            why: why.clone(),
-        }),
-        (Some(approved), None) if *approved != request.tip => {
-            reasons.push(Reason::ApprovedOtherCommit {
-                task: task.id.clone(),
-                approved: approved.clone(),
-                tip: request.tip.clone(),
-            })
-        }
-        (Some(_), None) => {}
-        (None, None) => reasons.push(Reason::NotApproved {
-            task: task.id.clone(),
-        }),
-    }
-    if !task.unmet_dependencies.is_empty() {
-        reasons.push(Reason::DependenciesNotDone {
-            task: task.id.clone(),
-            dependencies: task.unmet_dependencies.clone(),
-        });
-    }
-    if task.blocked {
-        reasons.push(Reason::TaskBlocked {
-            task: task.id.clone(),
-        });
-    }
-    if request.require_checks {
-        reasons.extend(
-            task.unpassed_checks
+    for task in &request.tasks {
+        let own = || {
+            request
+                .commits
                 .iter()
-                .map(|check| Reason::CheckNotPassing {
-                    task: task.id.clone(),
-                    check: check.clone(),
-                }),
-        );
+                .filter(|c| c.task.as_deref() == Some(task.id.as_str()))
+        };
+        match (&task.approved_commit, &task.rejected) {
+            (_, Some(why)) => reasons.push(Reason::Rejected {
+                task: task.id.clone(),
+                why: why.clone(),
+            }),
+            (Some(approved), None) => {
+                if let Some(uncovered) = own().find(|c| !c.covered_by.contains(&task.id)) {
+                    reasons.push(Reason::ApprovedOtherCommit {
+                        task: task.id.clone(),
+                        approved: approved.clone(),
+                        tip: uncovered.commit.clone(),
+                    });
+                }
+            }
+            (None, None) => reasons.push(Reason::NotApproved {
+                task: task.id.clone(),
+            }),
+        }
+        if !task.unmet_dependencies.is_empty() {
+            reasons.push(Reason::DependenciesNotDone {
+                task: task.id.clone(),
+                dependencies: task.unmet_dependencies.clone(),
+            });
+        }
+        if task.blocked {
+            reasons.push(Reason::TaskBlocked {
+                task: task.id.clone(),
+            });
+        }
+        if request.require_checks {
+            reasons.extend(
+                task.unpassed_checks
+                    .iter()
+                    .map(|check| Reason::CheckNotPassing {
+                        task: task.id.clone(),
+                        check: check.clone(),
+                    }),
+            );
+        }
     }
-    if reasons.is_empty() {
-        allowed(format!("{} approved at {}", task.id, short(&request.tip)))
+    for commit in &request.commits {
+        if let Some(task) = &commit.unknown_task {
+            reasons.push(Reason::UnknownTask {
+                commit: commit.commit.clone(),
+                task: task.clone(),
+            });
+        }
+    }
+    let untracked = request.commits.iter().find(|c| {
+        c.task.is_none() && c.unknown_task.is_none() && !c.merge && c.covered_by.is_empty()
+    });
+    match untracked {
+        Some(commit) if !request.allow_untracked => reasons.push(Reason::NoTaskLinked {
+            commit: commit.commit.clone(),
+        }),
+        _ => {}
+    }
+    if !reasons.is_empty() {
+        return refused(reasons);
+    }
+    let approved: Vec<String> = request
+        .tasks
+        .iter()
+        .map(|t| {
+            let at = t.approved_commit.as_deref().unwrap_or(&request.tip);
+            format!("{} approved at {}", t.id, short(at))
+        })
+        .collect();
+    allowed(if approved.is_empty() {
+        "no task linked; untracked commits are allowed".into()
     } else {
-        refused(reasons)
-    }
+        approved.join("; ")
+    })
 }
 
 fn allowed(note: String) -> Verdict {
@@ -230,14 +295,27 @@ mod tests {
         }
     }
 
+    /// A request landing one commit `c1`, of `task` if given (covered when it approved c1).
     fn request(task: Option<TaskFacts>) -> Request {
+        let commit = Landing {
+            commit: "c1".into(),
+            task: task.as_ref().map(|t| t.id.clone()),
+            unknown_task: None,
+            merge: false,
+            covered_by: task
+                .iter()
+                .filter(|t| t.approved_commit.as_deref() == Some("c1"))
+                .map(|t| t.id.clone())
+                .collect(),
+        };
         Request {
             tip: "c1".into(),
             into: Some("main".into()),
             protected: true,
             allow_untracked: false,
             require_checks: false,
-            task,
+            commits: vec![commit],
+            tasks: task.into_iter().collect(),
         }
     }
 
@@ -311,8 +389,52 @@ mod tests {
     }
 
     #[test]
+    fn every_landing_commit_needs_an_approval_that_contains_it() {
+        // c2 (of the task) lands beside approved c1, whatever the order: refused.
+        let mut r = request(Some(task()));
+        r.commits.insert(
+            0,
+            Landing {
+                commit: "c2".into(),
+                task: Some("t-abc123".into()),
+                unknown_task: None,
+                merge: false,
+                covered_by: vec![],
+            },
+        );
+        assert!(matches!(
+            decide(&r).reasons[..],
+            [Reason::ApprovedOtherCommit { ref tip, .. }] if tip == "c2"
+        ));
+        // A merge of covered work passes; a trailer naming no task never does.
+        let mut r = request(Some(task()));
+        r.commits.insert(
+            0,
+            Landing {
+                commit: "m".into(),
+                task: None,
+                unknown_task: None,
+                merge: true,
+                covered_by: vec![],
+            },
+        );
+        assert!(decide(&r).allowed);
+        r.commits[0].unknown_task = Some("t-gone".into());
+        assert!(!decide(&r).allowed);
+        // Nothing new lands: nothing to refuse.
+        let mut r = request(None);
+        r.commits.clear();
+        assert!(decide(&r).allowed);
+    }
+
+    #[test]
     fn untracked_and_unprotected() {
-        assert_eq!(decide(&request(None)).reasons, vec![Reason::NoTaskLinked]);
+        assert_eq!(
+            decide(&request(None)).reasons,
+            vec![Reason::NoTaskLinked {
+                commit: "c1".into()
+            }]
+        );
         let mut r = request(None);
         r.allow_untracked = true;
         assert!(decide(&r).allowed);

@@ -7,8 +7,8 @@
 use super::CHAINED_SUFFIX;
 use crate::event::{EntityKind, kind};
 use crate::gate::{self, Verdict};
-use crate::ledger::{Error, Ledger, task_trailer};
-use crate::projection::state::{State, Task};
+use crate::ledger::{Error, Ledger};
+use crate::projection::state::State;
 use git2::Oid;
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,7 +33,10 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
         args,
         &stdin,
     );
-    let gate = matches!(name, "pre-merge-commit" | "pre-push" | "pre-receive");
+    // Concluding a merge (`git commit` after a refused `git merge`, or `git merge
+    // --no-verify`) runs no pre-merge-commit: the commit hook gates it, and fails closed.
+    let concludes_merge = name == "prepare-commit-msg" && args.get(1).is_some_and(|s| s == "merge");
+    let gate = concludes_merge || matches!(name, "pre-merge-commit" | "pre-push" | "pre-receive");
     if chained != 0 && (gate || name == "prepare-commit-msg") {
         return chained;
     }
@@ -43,7 +46,7 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
         "post-checkout" => post_checkout(args),
         "post-merge" => post_merge(),
         "pre-merge-commit" => pre_merge_commit(),
-        "pre-push" => pre_push(&input),
+        "pre-push" => pre_push(args, &input),
         "pre-receive" => pre_receive(&input),
         _ => Ok(true),
     };
@@ -104,6 +107,12 @@ fn ledger(hook: &str) -> Result<Option<Ledger>, Error> {
 /// [`super::commit`]), and, for an agent, a look at the ledger to warn it of a claim taken
 /// over.
 fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
+    if args.get(1).is_some_and(|s| s == "merge")
+        && let Some(ledger) = ledger("prepare-commit-msg")?
+        && !merge_gate(&ledger)?
+    {
+        return Ok(false);
+    }
     let task = super::commit::note_commit(args).map_err(Error::Io)?;
     if let Some(task) = task
         && super::commit::agent_env().is_some()
@@ -204,9 +213,15 @@ fn post_merge() -> Result<bool, Error> {
 
 /// Refuse a merge commit into a protected branch that the gate does not allow.
 fn pre_merge_commit() -> Result<bool, Error> {
-    let Some(ledger) = ledger("pre-merge-commit")? else {
-        return Ok(true);
-    };
+    match ledger("pre-merge-commit")? {
+        Some(ledger) => merge_gate(&ledger),
+        None => Ok(true),
+    }
+}
+
+/// The gate on a merge being made into the current branch: what it brings in must be allowed
+/// to land there.
+fn merge_gate(ledger: &Ledger) -> Result<bool, Error> {
     let Some(into) = ledger.current_branch() else {
         return Ok(true);
     };
@@ -228,31 +243,20 @@ fn pre_merge_commit() -> Result<bool, Error> {
                 .map(str::to_string),
         );
     }
-    let state = ledger.load()?.state;
-    let mut allowed = true;
-    for commit in &heads {
-        let task = task_of_commit(&ledger, &state, commit);
-        let verdict = ledger.decide(&state, task, commit.to_string(), Some(into.clone()));
-        allowed &= report("merge into", &into, &verdict);
+    let heads: Vec<Oid> = heads.iter().filter_map(|h| Oid::from_str(h).ok()).collect();
+    if heads.is_empty() {
+        return Ok(true);
     }
-    Ok(allowed)
-}
-
-/// The task a commit belongs to: a local task branch pointing at it, else its trailer.
-fn task_of_commit<'a>(ledger: &Ledger, state: &'a State, commit: &str) -> Option<&'a Task> {
     let repo = ledger.store().repo();
-    let oid = Oid::from_str(commit).ok()?;
-    if let Ok(branches) = repo.branches(Some(git2::BranchType::Local)) {
-        for (branch, _) in branches.flatten() {
-            let points_here = branch.get().target() == Some(oid);
-            if let (true, Ok(Some(name))) = (points_here, branch.name())
-                && let Some(task) = ledger.task_of_revision(state, name, commit)
-            {
-                return Some(task);
-            }
-        }
-    }
-    ledger.task_of_revision(state, commit, commit)
+    let landed: Vec<Oid> = repo
+        .head()
+        .ok()
+        .and_then(|h| h.target())
+        .into_iter()
+        .collect();
+    let state = ledger.load()?.state;
+    let verdict = ledger.decide_landing(&state, &heads, &landed, Some(&into))?;
+    Ok(report("merge into", &into, &verdict))
 }
 
 /// Print the verdict for people; true when allowed.
@@ -266,18 +270,36 @@ fn report(action: &str, target: &str, verdict: &Verdict) -> bool {
     verdict.allowed
 }
 
-/// Refuse a push that brings commits of tasks not approved at their newest commit onto a
-/// protected branch of the remote.
-fn pre_push(input: &str) -> Result<bool, Error> {
+/// Refuse a push that brings commits the gate does not allow onto a protected branch of the
+/// remote. What the remote's protected branches hold (as last fetched) has landed already.
+fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
     let Some(ledger) = ledger("pre-push")? else {
         return Ok(true);
     };
     let protected = ledger.protected_branches();
+    let repo = ledger.store().repo();
+    let remote = args.first().map(String::as_str).unwrap_or("");
+    let mut remote_protected = Vec::new();
+    let mut remote_known = false;
+    if let Ok(refs) = repo.references_glob(&format!("refs/remotes/{remote}/*")) {
+        for reference in refs.flatten() {
+            remote_known = true;
+            let branch = reference
+                .name()
+                .and_then(|n| n.strip_prefix(&format!("refs/remotes/{remote}/")))
+                .map(str::to_string);
+            if let (Some(branch), Some(oid)) = (branch, reference.target())
+                && gate::is_protected(&branch, &protected)
+            {
+                remote_protected.push(oid);
+            }
+        }
+    }
     let mut state: Option<State> = None;
     let mut allowed = true;
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_, local, remote_ref, remote] = fields[..] else {
+        let [_, local, remote_ref, old] = fields[..] else {
             continue;
         };
         let Some(branch) = remote_ref.strip_prefix("refs/heads/") else {
@@ -291,11 +313,19 @@ fn pre_push(input: &str) -> Result<bool, Error> {
         if is_zero(local) || !gate::is_protected(branch, &protected) {
             continue;
         }
+        // The first push to a remote that has no branch yet: its history predates the gate.
+        if is_zero(old) && !remote_known {
+            continue;
+        }
+        let mut landed = remote_protected.clone();
+        landed.extend(Oid::from_str(old).ok().filter(|o| !o.is_zero()));
         let state = match &state {
             Some(state) => state,
             None => state.insert(ledger.load()?.state),
         };
-        allowed &= gate_range(&ledger, state, local, &[remote], branch)?;
+        let tip = Oid::from_str(local).map_err(store_error)?;
+        let verdict = ledger.decide_landing(state, &[tip], &landed, Some(branch))?;
+        allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)
 }
@@ -335,79 +365,53 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
         return Ok(false);
     }
     let protected = ledger.protected_branches();
-    let gated: Vec<_> = updates
-        .iter()
-        .filter_map(|(old, new, name)| Some((old, new, name.strip_prefix("refs/heads/")?)))
-        .filter(|(_, new, branch)| !is_zero(new) && gate::is_protected(branch, &protected))
-        .collect();
-    if gated.is_empty() {
-        return Ok(true);
-    }
-    let state = State::from_events(store.snapshot_of(tips.into_iter().collect())?.events);
-    for (old, new, branch) in gated {
-        // Commits already on any branch were gated (or allowed) when they got there.
-        let mut known: Vec<String> = Vec::new();
-        if let Ok(refs) = store.repo().references_glob("refs/heads/*") {
-            known.extend(
-                refs.flatten()
-                    .filter_map(|r| r.target())
-                    .map(|o| o.to_string()),
-            );
-        }
-        if !is_zero(old) {
-            known.push(old.clone());
-        }
-        let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        allowed &= gate_range(&ledger, &state, new, &known, branch)?;
-    }
-    Ok(allowed)
-}
-
-/// Gate the commits reachable from `tip` but not from `known`: every task named by their
-/// trailers must be approved at its newest commit among them.
-fn gate_range(
-    ledger: &Ledger,
-    state: &State,
-    tip: &str,
-    known: &[&str],
-    branch: &str,
-) -> Result<bool, Error> {
-    let repo = ledger.store().repo();
-    let mut walk = repo.revwalk().map_err(store_error)?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL)
-        .map_err(store_error)?;
-    walk.push(Oid::from_str(tip).map_err(store_error)?)
-        .map_err(store_error)?;
-    for hide in known.iter().filter(|h| !is_zero(h)) {
-        if let Ok(oid) = Oid::from_str(hide) {
-            // A commit this repository does not have cannot be hidden; it is not in the range.
-            let _ = walk.hide(oid);
+    let repo = store.repo();
+    // What the protected branches hold was gated when it got there; unprotected branches
+    // were not, so a commit on one of them is gated when it reaches a protected one.
+    let mut landed = Vec::new();
+    let mut any_branch = false;
+    if let Ok(refs) = repo.references_glob("refs/heads/*") {
+        for reference in refs.flatten() {
+            any_branch = true;
+            if let (Some(name), Some(oid)) = (reference.shorthand(), reference.target())
+                && gate::is_protected(name, &protected)
+            {
+                landed.push(oid);
+            }
         }
     }
-    // Newest first: the first commit seen of a task is its newest in the range.
-    let mut newest: Vec<(String, String)> = Vec::new();
-    for oid in walk.flatten() {
-        let Ok(commit) = repo.find_commit(oid) else {
+    let mut gated = Vec::new();
+    for (old, new, name) in &updates {
+        let Some(branch) = name.strip_prefix("refs/heads/") else {
             continue;
         };
-        if let Some(task) = commit.message().and_then(task_trailer)
-            && !newest.iter().any(|(t, _)| *t == task)
-        {
-            newest.push((task, oid.to_string()));
+        if !gate::is_protected(branch, &protected) {
+            continue;
         }
-    }
-    let mut allowed = true;
-    for (task, commit) in newest {
-        let found = crate::ledger::resolve(state, crate::event::EntityKind::Task, &task).ok();
-        let Some(task) = found.and_then(|id| state.tasks.get(&id)) else {
+        let (Ok(old), Ok(new)) = (Oid::from_str(old), Oid::from_str(new)) else {
+            continue;
+        };
+        let forward =
+            || old.is_zero() || old == new || repo.graph_descendant_of(new, old).unwrap_or(false);
+        if new.is_zero() {
+            crate::eprintln_safe!("git-ledger: {branch} is protected: it may not be deleted");
+            allowed = false;
+        } else if !forward() {
             crate::eprintln_safe!(
-                "git-ledger: push to {branch} refused: commit {} names unknown task {task}",
-                crate::event::short_hex(&commit)
+                "git-ledger: {branch} is protected: it may not be force-moved (the new tip does not contain the old one)"
             );
             allowed = false;
-            continue;
-        };
-        let verdict = ledger.decide(state, Some(task), commit, Some(branch.to_string()));
+        } else if any_branch {
+            // (The first push to a server with no branch at all predates the gate.)
+            gated.push((new, branch));
+        }
+    }
+    if !allowed || gated.is_empty() {
+        return Ok(allowed);
+    }
+    let state = State::from_events(store.snapshot_of(tips.into_iter().collect())?.events);
+    for (new, branch) in gated {
+        let verdict = ledger.decide_landing(&state, &[new], &landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)

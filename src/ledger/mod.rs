@@ -17,6 +17,7 @@ mod error;
 mod import;
 mod insights;
 mod instructions;
+mod landing;
 mod plan;
 mod retry;
 mod reviews;

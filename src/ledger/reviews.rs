@@ -1,10 +1,10 @@
 //! Reviews bound to commits, the merge gate's inputs, and the facts hooks record.
 
 use super::work::with_optional;
-use super::{Error, Ledger, Loaded, backoff, resolve, text};
+use super::{Error, Ledger, Loaded, backoff, text};
 use crate::clock;
 use crate::event::{EntityKind, Event, kind};
-use crate::gate::{self, Request, TaskFacts, Verdict};
+use crate::gate::{self, TaskFacts};
 use crate::projection::state::{Review, State, Task, TaskStatus};
 use crate::store::{self, Store};
 use serde_json::{Value, json};
@@ -183,86 +183,6 @@ impl Ledger {
             patterns = DEFAULT_PROTECTED.iter().map(|s| s.to_string()).collect();
         }
         patterns
-    }
-
-    /// The gate's verdict on landing `revision` on `into` (default: the current branch).
-    pub fn gate_check(
-        &self,
-        state: &State,
-        revision: &str,
-        into: Option<&str>,
-    ) -> Result<Verdict, Error> {
-        let tip = self.commit_of(revision)?;
-        let into = match into {
-            Some(into) => Some(into.to_string()),
-            None => self.current_branch(),
-        };
-        let task = self.task_of_revision(state, revision, &tip);
-        Ok(self.decide(state, task, tip, into))
-    }
-
-    /// The verdict for a commit that belongs (or not) to `task`.
-    pub fn decide(
-        &self,
-        state: &State,
-        task: Option<&Task>,
-        tip: String,
-        into: Option<String>,
-    ) -> Verdict {
-        let protected = into
-            .as_deref()
-            .is_some_and(|b| gate::is_protected(b, &self.protected_branches()));
-        let allow_untracked = self
-            .store
-            .repo()
-            .config()
-            .and_then(|c| c.get_bool("ledger.gate.allowUntracked"))
-            .unwrap_or(false);
-        let require_checks = self
-            .store
-            .repo()
-            .config()
-            .and_then(|c| c.get_bool("ledger.gate.requireChecks"))
-            .unwrap_or(false);
-        gate::decide(&Request {
-            task: task.map(|t| facts(state, t, &tip)),
-            tip,
-            into,
-            protected,
-            allow_untracked,
-            require_checks,
-        })
-    }
-
-    /// The task a revision belongs to: a task branch by name, a branch linked to a task, or
-    /// the `Ledger-Task` trailer of the commit.
-    pub fn task_of_revision<'a>(
-        &self,
-        state: &'a State,
-        revision: &str,
-        tip: &str,
-    ) -> Option<&'a Task> {
-        let by_name =
-            gate::task_of_branch(revision).and_then(|p| resolve(state, EntityKind::Task, &p).ok());
-        let by_link = || {
-            state
-                .tasks
-                .iter()
-                .find(|t| {
-                    t.branches
-                        .iter()
-                        .any(|b| b == revision || format!("refs/heads/{b}") == revision)
-                })
-                .map(|t| t.id.clone())
-        };
-        let by_trailer = || {
-            let oid = git2::Oid::from_str(tip).ok()?;
-            let commit = self.store.repo().find_commit(oid).ok()?;
-            let prefix = task_trailer(commit.message()?)?;
-            resolve(state, EntityKind::Task, &prefix).ok()
-        };
-        let id = by_name.or_else(by_link).or_else(by_trailer)?;
-        state.tasks.get(&id)
     }
 
     /// Link a branch to a task, once: the linked branch names are remembered in

@@ -238,7 +238,11 @@ impl Store {
                             break;
                         }
                     };
-                    next = commit_parent(object.data());
+                    let (parent, parents) = commit_parents(object.data());
+                    if parents > 1 {
+                        problems.push((at, problem(name, oid, merge_problem(oid, parents))));
+                    }
+                    next = parent;
                     let commit = Read {
                         at,
                         reference,
@@ -423,9 +427,33 @@ impl Store {
         std::fs::rename(temp, path)
     }
 
-    /// Whether `new` is `old` or has it in its history (the ref only moved forward).
+    /// Whether `new` is `old` or has it in its history as a writer ref must: on its chain of
+    /// first parents, with no merge on the way (readers follow first parents only, so history
+    /// behind a second parent would be hidden from them).
     pub fn descends_from(&self, new: Oid, old: Oid) -> bool {
-        new == old || self.repo.graph_descendant_of(new, old).unwrap_or(false)
+        matches!(self.chain_from(new, Some(old)), Ok(true))
+    }
+
+    /// Walk a writer ref's chain from `new` by first parents, until `old` (or the root when
+    /// `old` is `None`). `Ok(true)` when it got there, `Ok(false)` when `old` is not on the
+    /// chain, and the problem when a commit on the way is a merge or cannot be read.
+    pub fn chain_from(&self, new: Oid, old: Option<Oid>) -> Result<bool, String> {
+        let odb = self.repo.odb().map_err(|e| e.message().to_string())?;
+        let mut next = Some(new);
+        while let Some(oid) = next {
+            if Some(oid) == old {
+                return Ok(true);
+            }
+            let object = odb
+                .read(oid)
+                .map_err(|_| format!("commit {oid} cannot be read"))?;
+            let (parent, parents) = commit_parents(object.data());
+            if parents > 1 {
+                return Err(merge_problem(oid, parents));
+            }
+            next = parent;
+        }
+        Ok(old.is_none())
     }
 }
 
@@ -506,12 +534,17 @@ impl Store {
             Ok((_, kind)) => return vec![format!("{name}: {new} is a {kind}, not a commit")],
             Err(e) => return vec![format!("{name}: {new} cannot be read: {}", e.message())],
         }
-        if !old.is_zero() && !self.descends_from(new, old) {
-            return vec![format!(
-                "{name} would be rewritten: {} is not in the history of {}",
-                crate::event::short_hex(&old.to_string()),
-                crate::event::short_hex(&new.to_string())
-            )];
+        let since = (!old.is_zero()).then_some(old);
+        match self.chain_from(new, since) {
+            Ok(true) => {}
+            Err(problem) => return vec![format!("{name}: {problem}")],
+            Ok(false) => {
+                return vec![format!(
+                    "{name} would be rewritten: {} is not in the history of {}",
+                    crate::event::short_hex(&old.to_string()),
+                    crate::event::short_hex(&new.to_string())
+                )];
+            }
         }
         let mut problems = Vec::new();
         let mut next = Some(new);
@@ -704,10 +737,25 @@ fn split_commit(data: &[u8]) -> (&[u8], &[u8]) {
 
 /// The first parent named in a raw commit object.
 fn commit_parent(data: &[u8]) -> Option<Oid> {
-    split_lines(split_commit(data).0)
-        .find_map(|line| line.strip_prefix(b"parent "))
+    commit_parents(data).0
+}
+
+/// The first parent named in a raw commit object, and how many it names.
+fn commit_parents(data: &[u8]) -> (Option<Oid>, usize) {
+    let mut parents = split_lines(split_commit(data).0).filter_map(|l| l.strip_prefix(b"parent "));
+    let first = parents
+        .next()
         .and_then(|hex| std::str::from_utf8(hex).ok())
-        .and_then(|hex| Oid::from_str(hex.trim()).ok())
+        .and_then(|hex| Oid::from_str(hex.trim()).ok());
+    (first, usize::from(first.is_some()) + parents.count())
+}
+
+/// What is wrong with a merge on a writer ref.
+fn merge_problem(commit: Oid, parents: usize) -> String {
+    format!(
+        "commit {} has {parents} parents: a writer ref is a single chain (history behind a second parent is hidden from readers)",
+        crate::event::short_hex(&commit.to_string())
+    )
 }
 
 /// Split a raw commit object into its first parent and the event lines of its message.

@@ -68,6 +68,10 @@ impl Store {
                 };
                 snapshot.own_commits += usize::from(own);
                 let (parent, lines) = parse_commit(data);
+                if super::commit_parents(data).1 > 1 {
+                    // A merge on a writer ref: the full read reports it.
+                    return Ok(None);
+                }
                 next = parent;
                 if lines.is_empty() {
                     snapshot

@@ -71,6 +71,14 @@ pub enum SyncError {
         "the remote's copy of this clone's ledger ref ({reference}) is not an ancestor of ours; nothing was changed"
     )]
     OwnRefNotAncestor { remote: String, reference: String },
+    #[error(
+        "the remote's copy of {reference} is not a single chain of commits: {problem}; nothing was changed"
+    )]
+    MergeOnWriterRef {
+        remote: String,
+        reference: String,
+        problem: String,
+    },
     #[error("{remote} refused the push of {}: {message}", refs.join(", "))]
     PushRejected {
         remote: String,
@@ -86,6 +94,7 @@ impl SyncError {
             SyncError::Git { .. } => "git_failed",
             SyncError::RewrittenRemoteRef { .. } => "rewritten_remote_ref",
             SyncError::OwnRefNotAncestor { .. } => "own_ref_not_ancestor",
+            SyncError::MergeOnWriterRef { .. } => "merge_on_writer_ref",
             SyncError::PushRejected { .. } => "push_rejected",
         }
     }
@@ -103,6 +112,9 @@ impl SyncError {
             ),
             SyncError::OwnRefNotAncestor { remote, reference } => format!(
                 "another clone writes with this clone's writer id (a copied .git?), or {remote}'s copy was rewritten; to restore a lost local ref run `git fetch {remote} {reference}:{reference}`, otherwise give this clone a new id with `git config --unset ledger.writer && git ledger init`"
+            ),
+            SyncError::MergeOnWriterRef { remote, reference, .. } => format!(
+                "a merge commit on a writer ref hides the history behind its second parent (a forged ref?); restore {remote}'s copy of {reference} from the clone that writes it, and install the server hook (`git ledger hooks install --server`) to refuse such pushes"
             ),
             SyncError::PushRejected { message, .. } if message.contains("hook declined") => {
                 "the remote's hook refused these events: its message says which and why; `git ledger audit` here checks this clone's copy".into()
@@ -232,7 +244,24 @@ impl Store {
                 }
                 continue;
             }
-            match self.plan(ours, theirs) {
+            let plan = self.plan(ours, theirs);
+            // What we would take in must be a single chain: readers follow first parents.
+            let since = match plan {
+                Some(Plan::Unchanged) => None,
+                Some(Plan::FastForward(ours)) => Some(Some(ours)),
+                _ => Some(ours),
+            };
+            if let Some(since) = since
+                && let Err(problem) = self.chain_from(theirs, since)
+            {
+                return Err(SyncError::MergeOnWriterRef {
+                    remote: remote.to_string(),
+                    reference: target,
+                    problem,
+                }
+                .into());
+            }
+            match plan {
                 Some(plan) => plans.push((target, theirs, plan)),
                 None => rewritten.push(target),
             }

@@ -4,7 +4,7 @@ use std::process::Command;
 
 /// A work clone with hooks, a bare remote with the server hook, and a task branch with one
 /// commit. Returns (work clone, remote path, task id, branch).
-fn setup() -> (TestRepo, PathBuf, String, String) {
+pub(crate) fn setup() -> (TestRepo, PathBuf, String, String) {
     let repo = TestRepo::new();
     let remote = repo.root().join("remote.git");
     repo.git(&[
@@ -68,9 +68,29 @@ fn gate_check_lists_every_reason() {
         repo.ok(&["gate", "check", &branch, "--into", "feature"])
             .starts_with("allowed: feature is not protected")
     );
-    repo.git(&["branch", "untracked"]);
+    // A branch with nothing new lands nothing.
+    repo.git(&["branch", "level"]);
+    assert!(
+        repo.ok(&["gate", "check", "level", "--into", "main"])
+            .contains("adds nothing to main")
+    );
+    let untracked = repo.git(&[
+        "commit-tree",
+        "main^{tree}",
+        "-p",
+        "main",
+        "-m",
+        "untracked",
+    ]);
+    repo.git(&["branch", "untracked", untracked.trim()]);
     let run = repo.run(&["gate", "check", "untracked", "--into", "main"]);
-    assert!(run.stdout.contains("no task is linked"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "refused:\n  - commit {} is linked to no task (commit on a task/<id> branch so it carries a Ledger-Task trailer, or set ledger.gate.allowUntracked)\n",
+            &untracked.trim()[..10]
+        )
+    );
     repo.git(&["config", "ledger.gate.allowUntracked", "true"]);
     assert!(
         repo.ok(&["gate", "check", "untracked", "--into", "main"])

@@ -485,3 +485,194 @@ fn a_claim_from_a_clock_an_hour_ahead_does_not_take_over_a_live_claim() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("is claimed by agent:a1"), "{stderr}");
 }
+
+/// A commit made by plumbing (no hook runs): `parents` in order, the tree of `tree_of`.
+fn plumbing_commit(repo: &TestRepo, message: &str, tree_of: &str, parents: &[&str]) -> String {
+    let tree = format!("{tree_of}^{{tree}}");
+    let mut args = vec!["commit-tree", tree.as_str(), "-m", message];
+    for parent in parents {
+        args.extend(["-p", parent]);
+    }
+    repo.git(&args).trim().to_string()
+}
+
+#[test]
+fn an_unapproved_commit_pushed_first_to_another_branch_does_not_reach_main() {
+    let (repo, _remote, _task, branch) = crate::gate::setup();
+    repo.ok(&["sync"]);
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{branch}:refs/heads/feature"),
+    ]);
+    assert!(ok, "an unprotected branch takes anything: {stderr}");
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{branch}:refs/heads/main"),
+    ]);
+    assert!(
+        !ok,
+        "the unapproved commit reached main through another branch"
+    );
+    assert!(stderr.contains("is not approved"), "{stderr}");
+}
+
+#[test]
+fn a_merge_of_approved_and_unapproved_commits_is_refused_whatever_the_parent_order() {
+    let (repo, _remote, task, branch) = crate::gate::setup();
+    let task = crate::util::short(&task);
+    let approved = repo.git(&["rev-parse", &branch]).trim().to_string();
+    repo.ok(&["review", "approve", &task, "--commit", &approved]);
+    repo.ok(&["sync"]);
+    let evil = plumbing_commit(
+        &repo,
+        &format!("unreviewed\n\nLedger-Task: {task}\n"),
+        &approved,
+        &["main"],
+    );
+    for parents in [[&approved, &evil], [&evil, &approved]] {
+        let merge = plumbing_commit(&repo, "merge", &approved, &[parents[0], parents[1]]);
+        let (ok, stderr) = repo.try_git(&[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            &format!("{merge}:refs/heads/main"),
+        ]);
+        assert!(!ok, "a merge with parents {parents:?} reached main");
+        assert!(stderr.contains("was approved at"), "{stderr}");
+        let run = repo.run(&["gate", "check", &merge, "--into", "main"]);
+        assert_eq!(
+            run.code,
+            Some(1),
+            "gate check of {parents:?}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn commits_without_a_trailer_on_top_of_an_approved_commit_are_refused_at_push() {
+    let (repo, _remote, task, branch) = crate::gate::setup();
+    let task = crate::util::short(&task);
+    let approved = repo.git(&["rev-parse", &branch]).trim().to_string();
+    repo.ok(&["review", "approve", &task, "--commit", &approved]);
+    repo.ok(&["sync"]);
+    let extra = plumbing_commit(&repo, "no trailer", &approved, &[&approved]);
+    let run = repo.run(&["gate", "check", &extra, "--into", "main"]);
+    assert_eq!(run.code, Some(1), "{}", run.stdout);
+    // The client hook and the server say the same.
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{extra}:refs/heads/main")]);
+    assert!(!ok, "pre-push let it through");
+    assert!(stderr.contains("was approved at"), "{stderr}");
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        &format!("{extra}:refs/heads/main"),
+    ]);
+    assert!(!ok, "pre-receive let it through");
+    assert!(stderr.contains("was approved at"), "{stderr}");
+    // The approved commit itself lands.
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "origin",
+        &format!("{approved}:refs/heads/main"),
+    ]);
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn completing_a_refused_merge_with_git_commit_is_refused() {
+    let (repo, _remote, _task, branch) = crate::gate::setup();
+    let before = repo.git(&["rev-parse", "main"]);
+    let (ok, stderr) = repo.try_git(&["merge", "-q", "--no-ff", "-m", "merge", &branch]);
+    assert!(!ok, "the merge was not refused");
+    assert!(stderr.contains("is not approved"), "{stderr}");
+    let (ok, stderr) = repo.try_git(&["commit", "-q", "--no-edit"]);
+    assert!(!ok, "git commit completed the refused merge");
+    assert!(stderr.contains("is not approved"), "{stderr}");
+    assert_eq!(repo.git(&["rev-parse", "main"]), before);
+}
+
+#[test]
+fn a_protected_branch_cannot_be_deleted_or_forced_through_the_server_hook() {
+    let (repo, remote, task, branch) = crate::gate::setup();
+    repo.git_in(&remote, &["config", "ledger.protect", "main release/*"]);
+    repo.git(&["config", "ledger.protect", "main release/*"]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", "main:refs/heads/release/1"]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "--no-verify",
+        "origin",
+        ":refs/heads/release/1",
+    ]);
+    assert!(!ok, "a protected branch that is not HEAD was deleted");
+    assert!(stderr.contains("may not be deleted"), "{stderr}");
+    // Land approved work, then try to move main back over it.
+    repo.ok(&["review", "approve", &crate::util::short(&task)]);
+    repo.ok(&["sync"]);
+    let (ok, stderr) =
+        repo.try_git(&["push", "-q", "origin", &format!("{branch}:refs/heads/main")]);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "-f",
+        "--no-verify",
+        "origin",
+        "main:refs/heads/main",
+    ]);
+    assert!(!ok, "main was forced back");
+    assert!(stderr.contains("may not be force-moved"), "{stderr}");
+}
+
+#[test]
+fn a_merge_commit_on_a_writer_ref_is_refused_by_the_server_sync_and_audit() {
+    let repo = TestRepo::new();
+    repo.task(&["something"]);
+    let _remote = server(&repo);
+    let tip = repo.tip().expect("tip");
+    // A new root holding a chosen copy, with the real history as second parent: it passes
+    // for a fast-forward if the second parent is followed.
+    let copy = repo.git(&["log", "-1", "--format=%B", &tip]);
+    let root = hand_commit(&repo, &copy, None);
+    let merge = plumbing_commit(&repo, &copy, &tip, &[&root, &tip]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{merge}:{}", own_ref())]);
+    assert!(!ok, "the server took a merge on a writer ref");
+    assert!(stderr.contains("2 parents"), "{stderr}");
+    // A remote without the hook: another clone's sync refuses it.
+    let plain = repo.root().join("plain.git");
+    repo.git(&["init", "-q", "--bare", plain.to_str().expect("utf8")]);
+    repo.git(&[
+        "push",
+        "-q",
+        plain.to_str().expect("utf8"),
+        &format!("{tip}:{}", own_ref()),
+    ]);
+    let other = TestRepo::clone_of(&plain, "0123456789ab");
+    other.ok(&["sync"]);
+    repo.git(&[
+        "push",
+        "-q",
+        plain.to_str().expect("utf8"),
+        &format!("{merge}:{}", own_ref()),
+    ]);
+    let run = other.run(&["sync"]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("merge commit"), "{}", run.stderr);
+    // Moved by hand: audit says so.
+    repo.git(&["update-ref", &own_ref(), &merge]);
+    let audit = repo.run(&["audit"]);
+    assert_eq!(audit.code, Some(1), "{}", audit.stdout);
+    assert!(audit.stdout.contains("2 parents"), "{}", audit.stdout);
+}
