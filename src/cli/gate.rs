@@ -17,11 +17,34 @@ pub enum Command {
         /// local branch, else a remote's copy) has landed already.
         #[arg(long)]
         into: Option<String>,
+        /// How to print the verdict: text for people, or github for workflow annotations
+        /// (`::error::` lines, one per reason, shown on the pull request).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Github,
+}
+
+/// One GitHub Actions workflow command: its data escaped as the runner expects.
+fn annotation(level: &str, message: &str) -> String {
+    let data = message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    format!("::{level} title=git ledger gate::{data}\n")
+}
+
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
-    let Command::Check { revision, into } = command;
+    let Command::Check {
+        revision,
+        into,
+        format,
+    } = command;
     let loaded = ledger.load()?;
     let verdict = ledger.gate_check(&loaded.state, &revision, into.as_deref())?;
     let mut text = if verdict.allowed {
@@ -31,6 +54,17 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     };
     for reason in &verdict.reasons {
         text.push_str(&format!("  - {}\n", reason.message()));
+    }
+    if format == Format::Github {
+        text = if verdict.allowed {
+            annotation("notice", &format!("allowed: {}", verdict.note))
+        } else {
+            verdict
+                .reasons
+                .iter()
+                .map(|r| annotation("error", &r.message()))
+                .collect()
+        };
     }
     let mut reply = Reply::new(ledger, &loaded, &verdict, text);
     if !verdict.allowed {

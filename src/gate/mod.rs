@@ -35,6 +35,9 @@ pub struct Landing {
     pub merge: bool,
     /// The tasks (as shown) whose approved commit lands too and contains this commit.
     pub covered_by: Vec<String>,
+    /// Whether its parents are not in this clone (the edge of a shallow clone): what lies
+    /// below it is unknown.
+    pub cut: bool,
 }
 
 /// What is being merged or pushed, and where.
@@ -69,6 +72,9 @@ pub enum Reason {
         commit: String,
         task: String,
     },
+    HistoryCut {
+        commit: String,
+    },
     NotApproved {
         task: String,
     },
@@ -100,6 +106,10 @@ impl Reason {
         match self {
             Reason::NoTaskLinked { commit } => format!(
                 "commit {} is linked to no task (commit on a task/<id> branch so it carries a Ledger-Task trailer, or set ledger.gate.allowUntracked)",
+                short(commit)
+            ),
+            Reason::HistoryCut { commit } => format!(
+                "the history below commit {} is not in this clone (a shallow clone): fetch more of it (git fetch --deepen=1000) so the gate sees what lands",
                 short(commit)
             ),
             Reason::UnknownTask { commit, task } => {
@@ -204,6 +214,11 @@ pub fn decide(request: &Request) -> Verdict {
             );
         }
     }
+    if let Some(commit) = request.commits.iter().find(|c| c.cut) {
+        reasons.push(Reason::HistoryCut {
+            commit: commit.commit.clone(),
+        });
+    }
     for commit in &request.commits {
         if let Some(task) = &commit.unknown_task {
             reasons.push(Reason::UnknownTask {
@@ -213,7 +228,11 @@ pub fn decide(request: &Request) -> Verdict {
         }
     }
     let untracked = request.commits.iter().find(|c| {
-        c.task.is_none() && c.unknown_task.is_none() && !c.merge && c.covered_by.is_empty()
+        c.task.is_none()
+            && c.unknown_task.is_none()
+            && !c.merge
+            && !c.cut
+            && c.covered_by.is_empty()
     });
     match untracked {
         Some(commit) if !request.allow_untracked => reasons.push(Reason::NoTaskLinked {
@@ -307,6 +326,7 @@ mod tests {
                 .filter(|t| t.approved_commit.as_deref() == Some("c1"))
                 .map(|t| t.id.clone())
                 .collect(),
+            cut: false,
         };
         Request {
             tip: "c1".into(),
@@ -400,6 +420,7 @@ mod tests {
                 unknown_task: None,
                 merge: false,
                 covered_by: vec![],
+                cut: false,
             },
         );
         assert!(matches!(
@@ -416,11 +437,19 @@ mod tests {
                 unknown_task: None,
                 merge: true,
                 covered_by: vec![],
+                cut: false,
             },
         );
         assert!(decide(&r).allowed);
         r.commits[0].unknown_task = Some("t-gone".into());
         assert!(!decide(&r).allowed);
+        // The edge of a shallow clone: what is below is unknown, so it is refused.
+        let mut r = request(Some(task()));
+        r.commits[0].cut = true;
+        assert!(matches!(
+            decide(&r).reasons[..],
+            [Reason::HistoryCut { .. }]
+        ));
         // Nothing new lands: nothing to refuse.
         let mut r = request(None);
         r.commits.clear();

@@ -108,6 +108,12 @@ impl Ledger {
             }
             walk.map(|oid| oid.map_err(|e| git(e).into())).collect()
         };
+        // The edge of a shallow clone: commits whose parents were not fetched.
+        let shallow: Vec<Oid> = std::fs::read_to_string(repo.path().join("shallow"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| Oid::from_str(line.trim()).ok())
+            .collect();
         // Parents before children, so that a commit without a trailer can take its parent's task.
         let mut task_of: HashMap<Oid, String> = HashMap::new();
         let mut commits = Vec::new();
@@ -187,6 +193,7 @@ impl Ledger {
         let mut named: Vec<String> = Vec::new();
         let mut landings = Vec::new();
         for (oid, task, unknown_task, merge) in commits {
+            let cut = shallow.contains(&oid);
             let covered_by = covered.remove(&oid).unwrap_or_default();
             for id in task.iter().chain(&covered_by) {
                 if !named.contains(id) {
@@ -199,6 +206,7 @@ impl Ledger {
                 unknown_task,
                 merge,
                 covered_by: covered_by.iter().map(|id| state.short(id)).collect(),
+                cut,
             });
         }
         let tasks = named

@@ -243,3 +243,98 @@ fn the_remote_refuses_rewritten_and_malformed_ledger_refs() {
     assert!(!ok);
     assert!(stderr.contains("not a JSON event"), "{stderr}");
 }
+
+/// The commands of `hooks/ci/gate.sh`, as a GitHub or GitLab job runs them: a shallow
+/// checkout of a pull request's merge commit, with neither the target branch nor the ledger.
+fn ci_gate(
+    repo: &TestRepo,
+    remote: &std::path::Path,
+    pull: &str,
+    format: &str,
+) -> crate::util::Run {
+    let ci = repo.root().join(format!("ci-{}", pull.replace('/', "-")));
+    let url = format!("file://{}", remote.display());
+    repo.git_in(
+        repo.root(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-tags",
+            &url,
+            ci.to_str().expect("utf8"),
+        ],
+    );
+    repo.git_in(&ci, &["fetch", "-q", "--depth", "1", "origin", pull]);
+    repo.git_in(&ci, &["checkout", "-q", "--detach", "FETCH_HEAD"]);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("hooks/ci/gate.sh");
+    let output = repo
+        .command("sh", &ci)
+        .env("PATH", crate::util::path_with_bin())
+        .args([script.to_str().expect("utf8"), "main", "HEAD", format])
+        .output()
+        .expect("run gate.sh");
+    crate::util::Run::from(output)
+}
+
+#[test]
+fn the_gate_runs_in_ci_on_a_shallow_clone_of_a_forge_remote() {
+    let (repo, remote, task, branch) = setup();
+    // A forge runs no hook: the gate's only check is the CI job.
+    std::fs::remove_file(remote.join("hooks/pre-receive")).expect("remove the server hook");
+    for n in 0..3 {
+        std::fs::write(repo.path.join(format!("main{n}.txt")), "x\n").expect("write");
+        repo.git(&["add", "."]);
+        repo.git(&["commit", "-q", "--no-verify", "-m", &format!("main {n}")]);
+    }
+    repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
+    repo.ok(&["review", "approve", &short(&task)]);
+    repo.ok(&["sync"]);
+    // The pull request's merge commit, as the forge makes it (no hook runs).
+    let merge = |name: &str, tip: &str| {
+        let merged = repo.git(&[
+            "commit-tree",
+            &format!("{tip}^{{tree}}"),
+            "-p",
+            "main",
+            "-p",
+            tip,
+            "-m",
+            "merge",
+        ]);
+        repo.git(&[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            &format!("{}:refs/pull/{name}/merge", merged.trim()),
+        ]);
+    };
+    merge("1", &branch);
+    let run = ci_gate(&repo, &remote, "refs/pull/1/merge", "text");
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with(&format!("allowed: {} approved at", short(&task))),
+        "{}",
+        run.stdout
+    );
+    // A commit after the approval: refused, with an annotation for the pull request.
+    repo.git(&["switch", "-q", &branch]);
+    std::fs::write(repo.path.join("late.txt"), "late\n").expect("write");
+    repo.git(&["add", "late.txt"]);
+    repo.git(&["commit", "-q", "-m", "late"]);
+    repo.git(&["switch", "-q", "main"]);
+    merge("2", &branch);
+    let run = ci_gate(&repo, &remote, "refs/pull/2/merge", "github");
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "::error title=git ledger gate::{} was approved at",
+            short(&task)
+        )),
+        "{}",
+        run.stdout
+    );
+}
