@@ -11,7 +11,7 @@ pub struct Args {}
 
 pub fn run(dir: &Path, _args: Args) -> Result<Reply, Failure> {
     let report = Ledger::init(dir)?;
-    let text = if report.created {
+    let mut text = if report.created {
         format!(
             "Initialised the ledger: this clone writes to {}\n",
             report.reference
@@ -22,6 +22,11 @@ pub fn run(dir: &Path, _args: Args) -> Result<Reply, Failure> {
             report.reference
         )
     };
+    text.push_str(match (&report.signing_key, report.key_registered) {
+        (None, _) => "Ledger commits are not signed; to sign them (as servers with ledger.requireSigned require): git config gpg.format ssh && git config user.signingkey <key file>, then git ledger init\n",
+        (Some(_), true) => "Ledger commits are signed with the SSH key this writer registered\n",
+        (Some(_), false) => "warning: user.signingkey is not the key this writer registered: servers with ledger.requireSigned will refuse its commits (give this clone a new writer id to register a new key)\n",
+    });
     Ok(Reply {
         data: to_value(&report),
         text,

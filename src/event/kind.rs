@@ -40,6 +40,8 @@ pub const AGENT_HEARTBEAT: &str = "agent.heartbeat";
 pub const AGENT_ATTEMPTED: &str = "agent.attempted";
 pub const MEMORY_COMPACTED: &str = "memory.compacted";
 pub const CHECK_RECORDED: &str = "check.recorded";
+/// A writer registers the public key its ledger commits are signed with.
+pub const WRITER_REGISTERED: &str = "writer.registered";
 
 /// Every kind this version understands.
 pub const KNOWN: &[&str] = &[
@@ -318,6 +320,7 @@ type FieldRule = (&'static str, Field, bool);
 
 /// Body fields per kind. Extra fields are allowed (newer writers).
 const SCHEMA: &[(&str, &[FieldRule])] = &[
+    (WRITER_REGISTERED, &[("signing_key", Field::Text, true)]),
     (
         OBJECTIVE_CREATED,
         &[

@@ -216,6 +216,14 @@ impl Ledger {
                 .collect(),
         );
 
+        // 8. Signed writers: from its key's registration on, each commit is signed by it.
+        let unsigned: Vec<String> = loaded
+            .tips()
+            .iter()
+            .flat_map(|(name, tip)| self.store.signature_problems(name, *tip))
+            .collect();
+        check("signatures", unsigned);
+
         for task in state.tasks.iter().filter(|t| t.status == TaskStatus::Done) {
             if let Some(over) = &task.forced_over {
                 notices.forced_completions.push(format!(

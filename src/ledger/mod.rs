@@ -145,6 +145,10 @@ pub struct InitReport {
     pub writer: String,
     pub reference: String,
     pub created: bool,
+    /// The public key this writer signs its ledger commits with, when git is set up to sign
+    /// with SSH, and whether it is the one the writer registered.
+    pub signing_key: Option<String>,
+    pub key_registered: bool,
 }
 
 impl Ledger {
@@ -152,10 +156,36 @@ impl Ledger {
     pub fn init(dir: &Path) -> Result<InitReport, Error> {
         let mut store = Store::discover(dir)?;
         let created = store.init(fresh_writer_id)?;
+        let writer = store.writer()?.to_string();
+        let reference = store.own_ref()?;
+        let signing_key = store.signing_public_key()?;
+        let mut key_registered = false;
+        if let Some(key) = &signing_key {
+            let tip = store
+                .writer_tips()?
+                .into_iter()
+                .find(|(n, _)| *n == reference);
+            let registered = tip.and_then(|(_, tip)| store.registered_key(&reference, tip));
+            match registered {
+                Some(registered) => key_registered = registered == *key,
+                None => {
+                    // The first registration is the one that counts (see store::signing).
+                    let ledger = Ledger::open(dir)?;
+                    ledger.observe(
+                        crate::event::kind::WRITER_REGISTERED,
+                        &writer,
+                        serde_json::json!({ "signing_key": key }),
+                    )?;
+                    key_registered = true;
+                }
+            }
+        }
         Ok(InitReport {
-            writer: store.writer()?.to_string(),
-            reference: store.own_ref()?,
+            writer,
+            reference,
             created,
+            signing_key,
+            key_registered,
         })
     }
 

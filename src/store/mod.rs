@@ -8,6 +8,7 @@
 mod cache;
 mod recent;
 mod refresh;
+mod signing;
 mod sync;
 mod upkeep;
 
@@ -34,6 +35,8 @@ pub enum Error {
     Conflict,
     #[error("git: {0}")]
     Git(#[from] git2::Error),
+    #[error("{0}")]
+    Signing(String),
     #[error(transparent)]
     Sync(#[from] sync::SyncError),
 }
@@ -309,6 +312,7 @@ impl Store {
         let tree = self.repo.find_tree(tree_oid)?;
         let signature = self.signature(time)?;
         let odb = self.repo.odb()?;
+        let signing_key = self.signing_key();
         let mut tip = expected;
         let mut written = Vec::new();
         for chunk in events.chunks(per_commit.max(1)) {
@@ -318,8 +322,17 @@ impl Store {
             let raw = self
                 .repo
                 .commit_create_buffer(&signature, &signature, &message, &tree, &parents)?;
-            let oid = odb.write(ObjectType::Commit, &raw)?;
-            written.push((oid, raw.to_vec()));
+            let (oid, data) = match &signing_key {
+                None => (odb.write(ObjectType::Commit, &raw)?, raw.to_vec()),
+                Some(key) => {
+                    let signed = self.sign(key, &raw)?;
+                    let content = std::str::from_utf8(&raw)
+                        .map_err(|_| Error::Signing("a commit to sign is not UTF-8".into()))?;
+                    let oid = self.repo.commit_signed(content, &signed, None)?;
+                    (oid, odb.read(oid)?.data().to_vec())
+                }
+            };
+            written.push((oid, data));
             tip = Some(oid);
         }
         let Some(tip) = tip.filter(|_| !events.is_empty()) else {
@@ -547,8 +560,25 @@ impl Store {
             }
         }
         let mut problems = Vec::new();
+        // A server that requires signatures: every new commit signed by the writer's key.
+        let key = self
+            .require_signed()
+            .then(|| self.registered_key(name, new))
+            .map(|key| {
+                key.ok_or_else(|| {
+                    format!("{name}: its writer registered no signing key, and this server requires signed ledger commits (ledger.requireSigned)")
+                })
+            });
+        if let Some(Err(problem)) = &key {
+            return vec![problem.clone()];
+        }
         let mut next = Some(new);
         while let Some(oid) = next.filter(|oid| *oid != old) {
+            if let Some(Ok(key)) = &key
+                && let Err(problem) = self.verify_signed_by(oid, key)
+            {
+                problems.push(format!("{name}: {problem}"));
+            }
             let object = match odb.read(oid) {
                 Ok(object) if object.kind() == ObjectType::Commit => object,
                 Ok(object) => {

@@ -45,7 +45,7 @@ fn an_intact_ledger_passes_and_lists_forced_completions() {
     assert_eq!(code, Some(0));
     assert_eq!(report["ok"], true);
     assert_eq!(report["data"]["intact"], true);
-    assert_eq!(report["data"]["checks"].as_array().map(Vec::len), Some(7));
+    assert_eq!(report["data"]["checks"].as_array().map(Vec::len), Some(8));
 }
 
 #[test]

@@ -43,6 +43,8 @@ mod snapshots;
 mod report;
 // The terminal dashboard, driven in tmux: panes, keys, the 80×24 screen pinned.
 mod dash;
+// Signed writers: SSH-signed ledger commits, a server that requires them, audit.
+mod signing;
 // Hostile values in every field of every kind, through the fold and every view.
 mod hostile;
 // One test per fixed bug, named after it.

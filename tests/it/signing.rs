@@ -1,0 +1,129 @@
+//! Signed writers: ledger commits signed with git's SSH signing, verified by a server that
+//! requires it, and by audit.
+
+use crate::util::{TestRepo, WRITER, hand_commit, with_id};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+fn keygen(repo: &TestRepo, name: &str) -> PathBuf {
+    let key = repo.root().join(name);
+    let status = repo
+        .command("ssh-keygen", repo.root())
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&key)
+        .status()
+        .expect("ssh-keygen is needed for signing tests (apt-get install openssh-client)");
+    assert!(status.success());
+    key
+}
+
+fn sign_with(repo: &TestRepo, dir: &Path, key: &Path) {
+    repo.git_in(dir, &["config", "gpg.format", "ssh"]);
+    repo.git_in(
+        dir,
+        &["config", "user.signingkey", key.to_str().expect("utf8")],
+    );
+}
+
+#[test]
+fn a_server_requiring_signatures_refuses_commits_not_signed_by_the_writers_key() {
+    let repo = TestRepo::new();
+    let writer_key = keygen(&repo, "writer");
+    let intruder_key = keygen(&repo, "intruder");
+    sign_with(&repo, &repo.path, &writer_key);
+    let init = repo.ok(&["init"]);
+    assert!(
+        init.contains("signed with the SSH key this writer registered"),
+        "{init}"
+    );
+    let task = repo.task(&["Signed work"]);
+    let remote = repo.root().join("remote.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        remote.to_str().expect("utf8"),
+    ]);
+    repo.ok_in(&remote, &["hooks", "install", "--server"]);
+    repo.git_in(&remote, &["config", "ledger.requireSigned", "true"]);
+    repo.git(&["remote", "add", "origin", remote.to_str().expect("utf8")]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    repo.ok(&["sync"]);
+    let audit = repo.run(&["audit"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.stdout);
+
+    // The intruder signs an event of its own making onto the writer's ref: refused.
+    let tip = repo.tip().expect("tip");
+    let forged = with_id(json!({
+        "v": 1, "kind": "task.noted", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
+        "writer": WRITER, "actor": "human:Mallory", "subject": task, "body": {"text": "forged"}
+    }));
+    let message = repo.root().join("forged.txt");
+    std::fs::write(&message, format!("forged\n\n{forged}\n")).expect("write");
+    let intruder = [
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        &format!("user.signingkey={}", intruder_key.display()),
+    ];
+    let mut args: Vec<&str> = intruder.to_vec();
+    let message = message.to_str().expect("utf8");
+    args.extend([
+        "commit-tree",
+        "-S",
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        "-p",
+        &tip,
+        "-F",
+        message,
+    ]);
+    let commit = repo.git(&args).trim().to_string();
+    let target = format!("refs/ledger/v1/writers/{WRITER}");
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{commit}:{target}")]);
+    assert!(!ok, "the intruder's commit was accepted");
+    assert!(
+        stderr.contains("not signed by the key its writer registered"),
+        "{stderr}"
+    );
+    // Unsigned: refused too.
+    let unsigned = hand_commit(&repo, &format!("forged\n\n{forged}\n"), Some(&tip));
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{unsigned}:{target}")]);
+    assert!(!ok, "an unsigned commit was accepted");
+    assert!(stderr.contains("is not signed"), "{stderr}");
+    // Written into the local ref by hand, audit says so.
+    repo.git(&["update-ref", &target, &unsigned]);
+    let audit = repo.run(&["audit"]);
+    assert_eq!(audit.code, Some(1), "{}", audit.stdout);
+    assert!(
+        audit
+            .stdout
+            .contains(&format!("commit {} is not signed", &unsigned[..10])),
+        "{}",
+        audit.stdout
+    );
+    repo.git(&["update-ref", &target, &tip]);
+
+    // Another clone signing with its own key writes its own ref; one that signs nothing
+    // cannot push to this server at all.
+    let other = TestRepo::clone_of(&remote, "0123456789ab");
+    sign_with(&other, &other.path, &intruder_key);
+    other.ok(&["init"]);
+    other.ok(&["task", "add", "Other work"]);
+    other.ok(&["sync"]);
+    let plain = TestRepo::clone_of(&remote, "ba9876543210");
+    let init = plain.ok(&["init"]);
+    assert!(
+        init.contains("Ledger commits are not signed; to sign them"),
+        "{init}"
+    );
+    plain.ok(&["task", "add", "Unsigned work"]);
+    let run = plain.run(&["sync"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("registered no signing key"),
+        "{}",
+        run.stderr
+    );
+}
