@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     let program = Path::new(program);
     let name = program.file_name().and_then(|n| n.to_str()).unwrap_or("");
     // Concluding a merge is gated, which needs the whole ledger: `git-ledger` does it.
-    let merge = raw.get(2).is_some_and(|source| source == "merge");
+    let merge = git_ledger::hooks::concludes_merge(&raw[1..]);
     let code = if name == "prepare-commit-msg" && !merge && git_ledger::hooks::agent_env().is_none()
     {
         let hooks_dir = program.parent().map(Path::to_path_buf).unwrap_or_default();

@@ -18,6 +18,12 @@ pub fn agent_env() -> Option<String> {
     env_value(AGENT_ENV)
 }
 
+/// Whether `prepare-commit-msg` runs for a merge being concluded (git passes `merge` as the
+/// message's source): no trailer is added, and the merge is gated like `pre-merge-commit`.
+pub fn concludes_merge(args: &[String]) -> bool {
+    args.get(1).is_some_and(|source| source == "merge")
+}
+
 /// Run `prepare-commit-msg` (after a chained hook, if any, whose failure fails the commit):
 /// what `git-ledger-hook` does. Errors are one warning: this hook never blocks a commit.
 pub fn run_commit_hook(args: &[String], hooks_dir: &Path) -> i32 {
@@ -39,10 +45,10 @@ pub fn run_commit_hook(args: &[String], hooks_dir: &Path) -> i32 {
 /// focus, and leave a note for the next ledger command to record the commit. Returns the
 /// task, if there is one.
 pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
-    let (Some(file), source) = (args.first(), args.get(1).map(String::as_str)) else {
+    let Some(file) = args.first() else {
         return Ok(None);
     };
-    if source == Some("merge") {
+    if concludes_merge(args) {
         return Ok(None);
     }
     let Some(glance) = task_at_a_glance() else {

@@ -11,7 +11,7 @@
 mod commit;
 mod run;
 
-pub use commit::{agent_env, run_commit_hook};
+pub use commit::{agent_env, concludes_merge, run_commit_hook};
 pub use run::run;
 
 use std::path::{Path, PathBuf};

@@ -35,8 +35,8 @@ pub fn run(name: &str, args: &[String], hooks_dir: &Path) -> i32 {
     );
     // Concluding a merge (`git commit` after a refused `git merge`, or `git merge
     // --no-verify`) runs no pre-merge-commit: the commit hook gates it, and fails closed.
-    let concludes_merge = name == "prepare-commit-msg" && args.get(1).is_some_and(|s| s == "merge");
-    let gate = concludes_merge || matches!(name, "pre-merge-commit" | "pre-push" | "pre-receive");
+    let gate = (name == "prepare-commit-msg" && super::concludes_merge(args))
+        || matches!(name, "pre-merge-commit" | "pre-push" | "pre-receive");
     if chained != 0 && (gate || name == "prepare-commit-msg") {
         return chained;
     }
@@ -107,7 +107,7 @@ fn ledger(hook: &str) -> Result<Option<Ledger>, Error> {
 /// [`super::commit`]), and, for an agent, a look at the ledger to warn it of a claim taken
 /// over.
 fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
-    if args.get(1).is_some_and(|s| s == "merge")
+    if super::concludes_merge(args)
         && let Some(ledger) = ledger("prepare-commit-msg")?
         && !merge_gate(&ledger)?
     {
@@ -279,22 +279,7 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
     let protected = ledger.protected_branches();
     let repo = ledger.store().repo();
     let remote = args.first().map(String::as_str).unwrap_or("");
-    let mut remote_protected = Vec::new();
-    let mut remote_known = false;
-    if let Ok(refs) = repo.references_glob(&format!("refs/remotes/{remote}/*")) {
-        for reference in refs.flatten() {
-            remote_known = true;
-            let branch = reference
-                .name()
-                .and_then(|n| n.strip_prefix(&format!("refs/remotes/{remote}/")))
-                .map(str::to_string);
-            if let (Some(branch), Some(oid)) = (branch, reference.target())
-                && gate::is_protected(&branch, &protected)
-            {
-                remote_protected.push(oid);
-            }
-        }
-    }
+    let remote_protected = protected_tips(repo, &format!("refs/remotes/{remote}/"), &protected);
     let mut state: Option<State> = None;
     let mut allowed = true;
     for line in input.lines() {
@@ -314,10 +299,10 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
             continue;
         }
         // The first push to a remote that has no branch yet: its history predates the gate.
-        if is_zero(old) && !remote_known {
+        if is_zero(old) && remote_protected.is_none() {
             continue;
         }
-        let mut landed = remote_protected.clone();
+        let mut landed = remote_protected.clone().unwrap_or_default();
         landed.extend(Oid::from_str(old).ok().filter(|o| !o.is_zero()));
         let state = match &state {
             Some(state) => state,
@@ -368,18 +353,7 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
     let repo = store.repo();
     // What the protected branches hold was gated when it got there; unprotected branches
     // were not, so a commit on one of them is gated when it reaches a protected one.
-    let mut landed = Vec::new();
-    let mut any_branch = false;
-    if let Ok(refs) = repo.references_glob("refs/heads/*") {
-        for reference in refs.flatten() {
-            any_branch = true;
-            if let (Some(name), Some(oid)) = (reference.shorthand(), reference.target())
-                && gate::is_protected(name, &protected)
-            {
-                landed.push(oid);
-            }
-        }
-    }
+    let landed = protected_tips(repo, "refs/heads/", &protected);
     let mut gated = Vec::new();
     for (old, new, name) in &updates {
         let Some(branch) = name.strip_prefix("refs/heads/") else {
@@ -401,7 +375,7 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
                 "git-ledger: {branch} is protected: it may not be force-moved (the new tip does not contain the old one)"
             );
             allowed = false;
-        } else if any_branch {
+        } else if landed.is_some() {
             // (The first push to a server with no branch at all predates the gate.)
             gated.push((new, branch));
         }
@@ -411,10 +385,30 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
     }
     let state = State::from_events(store.snapshot_of(tips.into_iter().collect())?.events);
     for (new, branch) in gated {
-        let verdict = ledger.decide_landing(&state, &[new], &landed, Some(branch))?;
+        let landed = landed.as_deref().unwrap_or_default();
+        let verdict = ledger.decide_landing(&state, &[new], landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)
+}
+
+/// The tips of the protected branches among the refs under `prefix` (`refs/heads/`, or a
+/// remote's `refs/remotes/<name>/`): what has landed. `None` when there is no ref there at
+/// all (a server, or a remote as last fetched, with no branch yet).
+fn protected_tips(repo: &git2::Repository, prefix: &str, protected: &[String]) -> Option<Vec<Oid>> {
+    let refs = repo.references_glob(&format!("{prefix}*")).ok()?;
+    let mut any = false;
+    let mut tips = Vec::new();
+    for reference in refs.flatten() {
+        any = true;
+        let branch = reference.name().and_then(|n| n.strip_prefix(prefix));
+        if let (Some(branch), Some(oid)) = (branch, reference.target())
+            && gate::is_protected(branch, protected)
+        {
+            tips.push(oid);
+        }
+    }
+    any.then_some(tips)
 }
 
 fn is_zero(hex: &str) -> bool {

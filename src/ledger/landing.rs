@@ -150,7 +150,7 @@ impl Ledger {
         let untracked = commits
             .iter()
             .any(|(_, task, unknown, merge)| task.is_none() && unknown.is_none() && !merge);
-        let named: Vec<&crate::projection::state::Task> = if untracked {
+        let candidates: Vec<&crate::projection::state::Task> = if untracked {
             state.tasks.iter().collect()
         } else {
             let mut ids: Vec<&String> = task_of.values().collect();
@@ -160,7 +160,7 @@ impl Ledger {
                 .filter_map(|id| state.tasks.get(id))
                 .collect()
         };
-        for task in named {
+        for task in candidates {
             let Review::Approved { commit, .. } = &task.review else {
                 continue;
             };

@@ -6,7 +6,7 @@
 //! (linear in the ledger) into a read of a few commits. Anything unexpected (a ref deleted or
 //! rewritten) is reported as `None`, and the caller reads everything again.
 
-use super::{Error, Problem, REF_PREFIX, Snapshot, Store, decode_line, parse_commit};
+use super::{Error, Problem, REF_PREFIX, Snapshot, Store, decode_line};
 use git2::{ObjectType, Oid};
 use std::collections::{HashMap, HashSet};
 
@@ -67,11 +67,12 @@ impl Store {
                     },
                 };
                 snapshot.own_commits += usize::from(own);
-                let (parent, lines) = parse_commit(data);
-                if super::commit_parents(data).1 > 1 {
+                let (parent, parents) = super::commit_parents(data);
+                if parents > 1 {
                     // A merge on a writer ref: the full read reports it.
                     return Ok(None);
                 }
+                let lines = super::event_lines(data);
                 next = parent;
                 if lines.is_empty() {
                     snapshot

@@ -132,56 +132,20 @@ impl Store {
     /// The key the writer of ref `name` registered: its oldest `writer.registered` event on
     /// the chain from `tip`.
     pub fn registered_key(&self, name: &str, tip: Oid) -> Option<String> {
-        let writer = name.strip_prefix(REF_PREFIX)?;
-        let odb = self.repo.odb().ok()?;
-        let mut oldest = None;
-        let mut next = Some(tip);
-        while let Some(oid) = next {
-            let object = odb.read(oid).ok()?;
-            let (parent, lines) = parse_commit(object.data());
-            for line in lines {
-                if let Ok(event) = decode_line(line, self.horizon)
-                    && event.kind == kind::WRITER_REGISTERED
-                    && event.writer == writer
-                    && let Some(key) = event.body_str("signing_key")
-                {
-                    oldest = Some(key.to_string());
-                }
-            }
-            next = parent;
-        }
-        oldest
+        let walk = self.registration(name, tip)?;
+        walk.complete.then_some(walk.key?.1)
     }
 
     /// What is wrong with the signatures on writer ref `name`: every commit from the one
     /// that registered the writer's key up to `tip` must be signed by that key (the history
     /// before a writer registered a key is not signed).
     pub fn signature_problems(&self, name: &str, tip: Oid) -> Vec<String> {
-        let Some(writer) = name.strip_prefix(REF_PREFIX) else {
-            return Vec::new();
-        };
-        let Ok(odb) = self.repo.odb() else {
-            return Vec::new();
-        };
-        let mut chain = Vec::new();
-        let mut registration = None;
-        let mut next = Some(tip);
-        while let Some(oid) = next {
-            let Ok(object) = odb.read(oid) else { break };
-            let (parent, lines) = parse_commit(object.data());
-            chain.push(oid);
-            for line in lines {
-                if let Ok(event) = decode_line(line, self.horizon)
-                    && event.kind == kind::WRITER_REGISTERED
-                    && event.writer == writer
-                    && let Some(key) = event.body_str("signing_key")
-                {
-                    registration = Some((chain.len(), key.to_string()));
-                }
-            }
-            next = parent;
-        }
-        let Some((signed, key)) = registration else {
+        let Some(Registration {
+            chain,
+            key: Some((signed, key)),
+            ..
+        }) = self.registration(name, tip)
+        else {
             return Vec::new();
         };
         chain[..signed]
@@ -189,6 +153,41 @@ impl Store {
             .filter_map(|oid| self.verify_signed_by(*oid, &key).err())
             .map(|problem| format!("{name}: {problem}"))
             .collect()
+    }
+
+    /// Walk writer ref `name` from `tip` by first parents, finding its oldest registration.
+    fn registration(&self, name: &str, tip: Oid) -> Option<Registration> {
+        let writer = name.strip_prefix(REF_PREFIX)?;
+        let odb = self.repo.odb().ok()?;
+        let mut walk = Registration {
+            chain: Vec::new(),
+            key: None,
+            complete: true,
+        };
+        let mut next = Some(tip);
+        while let Some(oid) = next {
+            let Ok(object) = odb.read(oid) else {
+                walk.complete = false;
+                break;
+            };
+            let (parent, lines) = parse_commit(object.data());
+            walk.chain.push(oid);
+            // Only lines that can be a registration are decoded: the walk covers every commit.
+            let candidates = lines.into_iter().filter(|line| {
+                memchr::memmem::find(line, kind::WRITER_REGISTERED.as_bytes()).is_some()
+            });
+            for line in candidates {
+                if let Ok(event) = decode_line(line, self.horizon)
+                    && event.kind == kind::WRITER_REGISTERED
+                    && event.writer == writer
+                    && let Some(key) = event.body_str("signing_key")
+                {
+                    walk.key = Some((walk.chain.len(), key.to_string()));
+                }
+            }
+            next = parent;
+        }
+        Some(walk)
     }
 
     /// Whether this server refuses unsigned ledger commits (`ledger.requireSigned`).
@@ -202,6 +201,15 @@ impl Store {
 
 fn signing_error(key: &std::path::Path, e: impl std::fmt::Display) -> Error {
     Error::Signing(format!("signing with {}: {e}", key.display()))
+}
+
+/// A writer ref's chain, newest first, and its oldest registration: how many commits of the
+/// chain (from the newest) it covers, and the key.
+struct Registration {
+    chain: Vec<Oid>,
+    key: Option<(usize, String)>,
+    /// Whether every commit of the chain could be read.
+    complete: bool,
 }
 
 /// A private directory for the files `ssh-keygen -Y verify` reads, removed when dropped.

@@ -244,23 +244,17 @@ impl Store {
                 }
                 continue;
             }
-            let plan = self.plan(ours, theirs);
-            // What we would take in must be a single chain: readers follow first parents.
-            let since = match plan {
-                Some(Plan::Unchanged) => None,
-                Some(Plan::FastForward(ours)) => Some(Some(ours)),
-                _ => Some(ours),
-            };
-            if let Some(since) = since
-                && let Err(problem) = self.chain_from(theirs, since)
-            {
-                return Err(SyncError::MergeOnWriterRef {
-                    remote: remote.to_string(),
-                    reference: target,
-                    problem,
+            let plan = match self.plan(ours, theirs) {
+                Ok(plan) => plan,
+                Err(problem) => {
+                    return Err(SyncError::MergeOnWriterRef {
+                        remote: remote.to_string(),
+                        reference: target,
+                        problem,
+                    }
+                    .into());
                 }
-                .into());
-            }
+            };
             match plan {
                 Some(plan) => plans.push((target, theirs, plan)),
                 None => rewritten.push(target),
@@ -322,16 +316,22 @@ impl Store {
         }
     }
 
-    /// How to take in the remote's copy `theirs` of a ref we hold at `ours`; `None` when the
-    /// two histories diverge (one of them was rewritten).
-    fn plan(&self, ours: Option<Oid>, theirs: Oid) -> Option<Plan> {
-        match ours {
-            None => Some(Plan::Create),
-            // Equal, or the remote is behind (the push brings it up to date).
-            Some(ours) if self.descends_from(ours, theirs) => Some(Plan::Unchanged),
-            Some(ours) if self.descends_from(theirs, ours) => Some(Plan::FastForward(ours)),
-            Some(_) => None,
+    /// How to take in the remote's copy `theirs` of a ref we hold at `ours`: `None` when the
+    /// two histories diverge (one of them was rewritten), the problem when what we would take
+    /// in is not a single chain (readers follow first parents only).
+    fn plan(&self, ours: Option<Oid>, theirs: Oid) -> Result<Option<Plan>, String> {
+        // Equal, or the remote is behind (the push brings it up to date).
+        if let Some(ours) = ours
+            && self.descends_from(ours, theirs)
+        {
+            return Ok(Some(Plan::Unchanged));
         }
+        // One walk of what is new: to `ours` (or the root), checking each commit on the way.
+        Ok(match (ours, self.chain_from(theirs, ours)?) {
+            (None, _) => Some(Plan::Create),
+            (Some(ours), true) => Some(Plan::FastForward(ours)),
+            (Some(_), false) => None,
+        })
     }
 
     /// Move `target` to `theirs` by compare-and-swap; if another process moved it meanwhile
@@ -373,12 +373,17 @@ impl Store {
                 {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                     let ours = self.repo.refname_to_id(target).ok();
-                    plan = self.plan(ours, theirs).ok_or_else(|| {
-                        Error::from(SyncError::RewrittenRemoteRef {
+                    plan = self
+                        .plan(ours, theirs)
+                        .map_err(|problem| SyncError::MergeOnWriterRef {
+                            remote: remote.to_string(),
+                            reference: target.to_string(),
+                            problem,
+                        })?
+                        .ok_or_else(|| SyncError::RewrittenRemoteRef {
                             remote: remote.to_string(),
                             refs: vec![target.to_string()],
-                        })
-                    })?;
+                        })?;
                 }
                 Err(e) => return Err(e.into()),
             }
