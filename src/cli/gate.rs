@@ -10,6 +10,13 @@ pub enum Command {
     /// its task's latest review approved, the same rule the hooks apply. Protected branches
     /// come from `ledger.protect` (default main and master); `ledger.gate.allowUntracked=true`
     /// lets commits of no task through.
+    ///
+    /// An approval never counts when its reviewer claimed the task, wrote its notes or
+    /// authored the commits under review. `ledger.gate.approvals N` asks for N distinct
+    /// reviewers (default 1); with `ledger.gate.allowedSignersFile <path>` (git's
+    /// allowed-signers format) an approval counts only when its ledger commit is signed by a
+    /// key listed there, and counts as that key's principal. The verdict lists every
+    /// approval it weighed and why it ignored the ones it did not count.
     Check {
         /// The branch or commit to land (e.g. task/t-3f9a2c-fix-login).
         revision: String,
@@ -54,6 +61,9 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     };
     for reason in &verdict.reasons {
         text.push_str(&format!("  - {}\n", reason.message()));
+    }
+    for approval in &verdict.approvals {
+        text.push_str(&format!("  approval: {}\n", approval.message()));
     }
     if format == Format::Github {
         text = if verdict.allowed {

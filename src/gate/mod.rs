@@ -13,11 +13,27 @@ pub struct TaskFacts {
     pub approved_commit: Option<String>,
     /// The reason of the latest review, if it rejected.
     pub rejected: Option<String>,
+    /// The approvals of `approved_commit`, one per actor, oldest first.
+    pub approvals: Vec<Approval>,
+    /// Who worked on the task, and how ("claimed it"): an actor (`agent:bot`, `human:Ann`) or a
+    /// commit author (`Ann <ann@example.com>`). Their approvals of it do not count.
+    pub workers: Vec<(String, &'static str)>,
     /// Dependencies that are not done (as shown to people).
     pub unmet_dependencies: Vec<String>,
     /// The task's validation rules without a passing result at the request's tip, one reason
     /// each (`Task::unpassed_checks`).
     pub unpassed_checks: Vec<String>,
+}
+
+/// One approval of the commit a task's latest review approved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approval {
+    /// The actor that recorded it (what `user.name` or `GIT_LEDGER_AGENT` said).
+    pub by: String,
+    /// Who it counts as: its actor, or, with `ledger.gate.allowedSignersFile`, the principal
+    /// whose listed key signed the ledger commit that holds it; `Err` says why it counts as
+    /// no one.
+    pub reviewer: Result<String, String>,
 }
 
 /// One commit that would become reachable from the protected branch.
@@ -55,6 +71,9 @@ pub struct Request {
     /// Whether every validation rule of the task must pass at the tip
     /// (`ledger.gate.requireChecks`).
     pub require_checks: bool,
+    /// How many distinct reviewers must approve each task (`ledger.gate.approvals`, at
+    /// least 1).
+    pub approvals_needed: usize,
     /// Every commit that would land, newest first.
     pub commits: Vec<Landing>,
     /// The tasks those commits belong to or are covered by, in the order first met.
@@ -86,6 +105,14 @@ pub enum Reason {
         task: String,
         approved: String,
         tip: String,
+    },
+    TooFewApprovals {
+        task: String,
+        approved: String,
+        needed: usize,
+        counted: usize,
+        /// Why each approval that does not count was ignored.
+        ignored: Vec<String>,
     },
     DependenciesNotDone {
         task: String,
@@ -128,6 +155,23 @@ impl Reason {
                 short(approved),
                 short(tip)
             ),
+            Reason::TooFewApprovals {
+                task,
+                approved,
+                needed,
+                counted,
+                ignored,
+            } => {
+                let mut line = format!(
+                    "{task} has {counted} of the {needed} approval(s) it needs at {} (a reviewer who did not work on it approves with git ledger review approve {task})",
+                    short(approved)
+                );
+                for why in ignored {
+                    line.push_str("; ");
+                    line.push_str(why);
+                }
+                line
+            }
             Reason::DependenciesNotDone { task, dependencies } => {
                 format!(
                     "{task} depends on tasks not done: {}",
@@ -149,6 +193,108 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// Why it is allowed, when it is (for the record and for people).
     pub note: String,
+    /// Every approval of a landing task, and whether it counted.
+    pub approvals: Vec<Weighed>,
+}
+
+/// One approval as the gate weighed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Weighed {
+    pub task: String,
+    pub by: String,
+    /// Who it counted as, when it counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
+    /// Why it did not count, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ignored: Option<String>,
+}
+
+impl Weighed {
+    /// Why it was ignored, with whose approval it was, when it was.
+    fn ignored_line(&self) -> Option<String> {
+        let why = self.ignored.as_ref()?;
+        Some(format!("{}'s approval does not count: {why}", self.by))
+    }
+
+    /// One line for people.
+    pub fn message(&self) -> String {
+        match (&self.reviewer, &self.ignored) {
+            (Some(reviewer), _) if *reviewer == self.by => {
+                format!("{}: approval by {} counted", self.task, self.by)
+            }
+            (Some(reviewer), _) => format!(
+                "{}: approval by {} counted, as {reviewer}",
+                self.task, self.by
+            ),
+            (None, why) => format!(
+                "{}: approval by {} ignored: {}",
+                self.task,
+                self.by,
+                why.as_deref().unwrap_or("it does not count")
+            ),
+        }
+    }
+}
+
+/// Weigh a task's approvals: one does not count when its actor (or the principal that
+/// signed it) worked on the task, when it counts as no one, or when its reviewer approved
+/// already.
+pub fn weigh(task: &TaskFacts) -> Vec<Weighed> {
+    let mut counted: Vec<String> = Vec::new();
+    task.approvals
+        .iter()
+        .map(|approval| {
+            let worked = |identity: &str| {
+                task.workers
+                    .iter()
+                    .find(|(worker, _)| same_person(worker, identity))
+                    .map(|(worker, how)| format!("{worker} {how}"))
+            };
+            let verdict = match &approval.reviewer {
+                Err(why) => Err(why.clone()),
+                Ok(reviewer) => match worked(&approval.by).or_else(|| worked(reviewer)) {
+                    Some(why) => Err(why),
+                    None if counted.iter().any(|c| same_person(c, reviewer)) => {
+                        Err(format!("{reviewer} approved already"))
+                    }
+                    None => {
+                        counted.push(reviewer.clone());
+                        Ok(reviewer.clone())
+                    }
+                },
+            };
+            let (reviewer, ignored) = match verdict {
+                Ok(reviewer) => (Some(reviewer), None),
+                Err(why) => (None, Some(why)),
+            };
+            Weighed {
+                task: task.id.clone(),
+                by: approval.by.clone(),
+                reviewer,
+                ignored,
+            }
+        })
+        .collect()
+}
+
+/// Whether two identities name the same person: `human:Ann`, `agent:Ann`, `Ann` and
+/// `Ann <ann@example.com>` all do (names compared without case, so that a change of case
+/// does not make a worker a reviewer).
+pub fn same_person(a: &str, b: &str) -> bool {
+    fn name(identity: &str) -> &str {
+        let name = identity
+            .strip_prefix("human:")
+            .or_else(|| identity.strip_prefix("agent:"))
+            .unwrap_or(identity);
+        match name.rfind(" <") {
+            Some(at) if name.ends_with('>') => &name[..at],
+            _ => name,
+        }
+        .trim()
+    }
+    let (a, b) = (name(a), name(b));
+    !a.is_empty() && a.to_lowercase() == b.to_lowercase()
 }
 
 /// Decide. Unprotected targets always pass. On a protected one, every commit that would
@@ -167,6 +313,7 @@ pub fn decide(request: &Request) -> Verdict {
         return allowed(format!("{} adds nothing to {target}", short(&request.tip)));
     }
     let mut reasons = Vec::new();
+    let mut approvals = Vec::new();
     for task in &request.tasks {
         let own = || {
             request
@@ -180,6 +327,19 @@ pub fn decide(request: &Request) -> Verdict {
                 why: why.clone(),
             }),
             (Some(approved), None) => {
+                let weighed = weigh(task);
+                let counted = weighed.iter().filter(|w| w.reviewer.is_some()).count();
+                let needed = request.approvals_needed.max(1);
+                if counted < needed {
+                    reasons.push(Reason::TooFewApprovals {
+                        task: task.id.clone(),
+                        approved: approved.clone(),
+                        needed,
+                        counted,
+                        ignored: weighed.iter().filter_map(Weighed::ignored_line).collect(),
+                    });
+                }
+                approvals.extend(weighed);
                 if let Some(uncovered) = own().find(|c| !c.covered_by.contains(&task.id)) {
                     reasons.push(Reason::ApprovedOtherCommit {
                         task: task.id.clone(),
@@ -241,21 +401,33 @@ pub fn decide(request: &Request) -> Verdict {
         _ => {}
     }
     if !reasons.is_empty() {
-        return refused(reasons);
+        return Verdict {
+            allowed: false,
+            reasons,
+            note: String::new(),
+            approvals,
+        };
     }
     let approved: Vec<String> = request
         .tasks
         .iter()
         .map(|t| {
             let at = t.approved_commit.as_deref().unwrap_or(&request.tip);
-            format!("{} approved at {}", t.id, short(at))
+            let by: Vec<&str> = approvals
+                .iter()
+                .filter(|w| w.task == t.id)
+                .filter_map(|w| w.reviewer.as_deref())
+                .collect();
+            format!("{} approved at {} by {}", t.id, short(at), by.join(", "))
         })
         .collect();
-    allowed(if approved.is_empty() {
+    let mut verdict = allowed(if approved.is_empty() {
         "no task linked; untracked commits are allowed".into()
     } else {
         approved.join("; ")
-    })
+    });
+    verdict.approvals = approvals;
+    verdict
 }
 
 fn allowed(note: String) -> Verdict {
@@ -263,14 +435,7 @@ fn allowed(note: String) -> Verdict {
         allowed: true,
         reasons: Vec::new(),
         note,
-    }
-}
-
-fn refused(reasons: Vec<Reason>) -> Verdict {
-    Verdict {
-        allowed: false,
-        reasons,
-        note: String::new(),
+        approvals: Vec::new(),
     }
 }
 
@@ -309,9 +474,88 @@ mod tests {
             blocked: false,
             approved_commit: Some("c1".into()),
             rejected: None,
+            approvals: vec![approval("human:Rev", Ok("human:Rev"))],
+            workers: vec![
+                ("agent:bot".into(), "claimed it"),
+                (
+                    "Ann <ann@example.com>".into(),
+                    "authored commits under review",
+                ),
+            ],
             unmet_dependencies: vec![],
             unpassed_checks: vec![],
         }
+    }
+
+    fn approval(by: &str, reviewer: Result<&str, &str>) -> Approval {
+        Approval {
+            by: by.into(),
+            reviewer: reviewer.map(str::to_string).map_err(str::to_string),
+        }
+    }
+
+    #[test]
+    fn approvals_of_those_who_worked_on_the_task_do_not_count() {
+        let mut t = task();
+        t.approvals = vec![
+            approval("agent:bot", Ok("agent:bot")),
+            approval("human:ann", Ok("human:ann")),
+            // The actor is a stranger but the key that signed it is Ann's.
+            approval("human:Zed", Ok("Ann")),
+        ];
+        let verdict = decide(&request(Some(t)));
+        assert!(!verdict.allowed);
+        assert_eq!(
+            verdict.reasons,
+            vec![Reason::TooFewApprovals {
+                task: "t-abc123".into(),
+                approved: "c1".into(),
+                needed: 1,
+                counted: 0,
+                ignored: vec![
+                    "agent:bot's approval does not count: agent:bot claimed it".into(),
+                    "human:ann's approval does not count: Ann <ann@example.com> authored commits under review".into(),
+                    "human:Zed's approval does not count: Ann <ann@example.com> authored commits under review".into(),
+                ],
+            }]
+        );
+        assert_eq!(verdict.approvals.len(), 3);
+        assert!(verdict.approvals.iter().all(|w| w.reviewer.is_none()));
+    }
+
+    #[test]
+    fn distinct_reviewers_are_counted_once_each() {
+        let mut t = task();
+        t.approvals = vec![
+            approval("human:Rev", Ok("rev@example.com")),
+            approval("human:Other", Ok("rev@example.com")),
+            approval("human:Unsigned", Err("its ledger commit is not signed")),
+        ];
+        let mut r = request(Some(t.clone()));
+        r.approvals_needed = 2;
+        let verdict = decide(&r);
+        assert!(matches!(
+            verdict.reasons[..],
+            [Reason::TooFewApprovals {
+                counted: 1,
+                needed: 2,
+                ..
+            }]
+        ));
+        assert_eq!(
+            verdict.approvals[1].ignored.as_deref(),
+            Some("rev@example.com approved already")
+        );
+        t.approvals
+            .push(approval("human:Sam", Ok("sam@example.com")));
+        let mut r = request(Some(t));
+        r.approvals_needed = 2;
+        let verdict = decide(&r);
+        assert!(verdict.allowed, "{verdict:?}");
+        assert_eq!(
+            verdict.note,
+            "t-abc123 approved at c1 by rev@example.com, sam@example.com"
+        );
     }
 
     /// A request landing one commit `c1`, of `task` if given (covered when it approved c1).
@@ -334,6 +578,7 @@ mod tests {
             protected: true,
             allow_untracked: false,
             require_checks: false,
+            approvals_needed: 1,
             commits: vec![commit],
             tasks: task.into_iter().collect(),
         }

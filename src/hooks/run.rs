@@ -255,7 +255,8 @@ fn merge_gate(ledger: &Ledger) -> Result<bool, Error> {
         .into_iter()
         .collect();
     let state = ledger.load()?.state;
-    let verdict = ledger.decide_landing(&state, &heads, &landed, Some(&into))?;
+    let ledger_tips = ledger.store().writer_tips()?;
+    let verdict = ledger.decide_landing(&state, &ledger_tips, &heads, &landed, Some(&into))?;
     Ok(report("merge into", &into, &verdict))
 }
 
@@ -281,6 +282,7 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
     let remote = args.first().map(String::as_str).unwrap_or("");
     let remote_protected = protected_tips(repo, &format!("refs/remotes/{remote}/"), &protected);
     let mut state: Option<State> = None;
+    let ledger_tips = ledger.store().writer_tips()?;
     let mut allowed = true;
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -309,7 +311,7 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
             None => state.insert(ledger.load()?.state),
         };
         let tip = Oid::from_str(local).map_err(store_error)?;
-        let verdict = ledger.decide_landing(state, &[tip], &landed, Some(branch))?;
+        let verdict = ledger.decide_landing(state, &ledger_tips, &[tip], &landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)
@@ -383,10 +385,11 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
     if !allowed || gated.is_empty() {
         return Ok(allowed);
     }
-    let state = State::from_events(store.snapshot_of(tips.into_iter().collect())?.events);
+    let ledger_tips: Vec<(String, Oid)> = tips.into_iter().collect();
+    let state = State::from_events(store.snapshot_of(ledger_tips.clone())?.events);
     for (new, branch) in gated {
         let landed = landed.as_deref().unwrap_or_default();
-        let verdict = ledger.decide_landing(&state, &[new], landed, Some(branch))?;
+        let verdict = ledger.decide_landing(&state, &ledger_tips, &[new], landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)

@@ -407,6 +407,8 @@ impl Ledger {
             Some(value) => super::parse_estimate(&value).map_err(|_| Error::BadConfig {
                 key: STALL_AFTER_CONFIG,
                 value,
+                expected: "a duration like 10m, 2h or 1h30m",
+                example: "15m",
             }),
         }
     }

@@ -101,8 +101,15 @@ pub enum Error {
     NothingToCompact(String),
     #[error("no task id given, and {holder} holds claims on {}", tasks.join(", "))]
     SeveralClaims { holder: String, tasks: Vec<String> },
-    #[error("git config {key} is '{value}', not a duration like 10m, 2h or 1h30m")]
-    BadConfig { key: &'static str, value: String },
+    #[error("git config {key} is '{value}', not {expected}")]
+    BadConfig {
+        key: &'static str,
+        value: String,
+        /// What the value should be ("a duration like 10m, 2h or 1h30m").
+        expected: &'static str,
+        /// A value to show in the hint.
+        example: &'static str,
+    },
     #[error("--retry and --fallback need a command to run")]
     NothingToRetry,
     #[error("{0} has no validation rules to check")]
@@ -228,8 +235,8 @@ impl Error {
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
             Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
             Error::SeveralClaims { .. } => "name the task".into(),
-            Error::BadConfig { key, .. } => {
-                format!("set it like `git config {key} 15m`, or unset it for the default")
+            Error::BadConfig { key, example, .. } => {
+                format!("set it like `git config {key} {example}`, or unset it for the default")
             }
             Error::NothingToRetry => {
                 "give the command after `--`: git ledger agent spawn … --retry 2 -- <command>".into()

@@ -10,6 +10,7 @@ use crate::gate::{self, Landing, Request, TaskFacts, Verdict};
 use crate::projection::state::{Review, State};
 use git2::{Oid, Sort};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 impl Ledger {
     /// The gate's verdict on landing `revision` on `into` (default: the current branch).
@@ -29,7 +30,8 @@ impl Ledger {
             .as_deref()
             .map(|into| self.branch_tips(into))
             .unwrap_or_default();
-        self.decide_landing(state, &[tip], &landed, into.as_deref())
+        let ledger_tips = self.store.writer_tips()?;
+        self.decide_landing(state, &ledger_tips, &[tip], &landed, into.as_deref())
     }
 
     /// The tips of `branch` here: the local branch, else every remote's copy of it.
@@ -53,10 +55,12 @@ impl Ledger {
     }
 
     /// The verdict on making `tips` reachable from `into`, where every commit reachable from
-    /// `landed` is there already (it was gated when it got there).
+    /// `landed` is there already (it was gated when it got there). `state` is the fold of the
+    /// writer refs at `ledger_tips`, where the signatures of approvals are looked up.
     pub fn decide_landing(
         &self,
         state: &State,
+        ledger_tips: &[(String, Oid)],
         tips: &[Oid],
         landed: &[Oid],
         into: Option<&str>,
@@ -69,20 +73,82 @@ impl Ledger {
                 .unwrap_or(false)
         };
         let protected = into.is_some_and(|b| gate::is_protected(b, &self.protected_branches()));
-        let (commits, tasks) = if protected {
+        let (commits, mut tasks) = if protected {
             self.landing(state, tips, landed)?
         } else {
             (Vec::new(), Vec::new())
         };
+        if let Some(signers) = self.allowed_signers() {
+            for task in &mut tasks {
+                self.check_approval_signers(state, ledger_tips, task, &signers);
+            }
+        }
         Ok(gate::decide(&Request {
             tip: tips.first().map(Oid::to_string).unwrap_or_default(),
             into: into.map(str::to_string),
             protected,
             allow_untracked: flag("ledger.gate.allowUntracked"),
             require_checks: flag("ledger.gate.requireChecks"),
+            approvals_needed: self.approvals_needed()?,
             commits,
             tasks,
         }))
+    }
+
+    /// How many distinct reviewers each task needs (`ledger.gate.approvals`, default 1).
+    fn approvals_needed(&self) -> Result<usize, Error> {
+        const KEY: &str = "ledger.gate.approvals";
+        match self.store.config_string(KEY) {
+            None => Ok(1),
+            Some(value) => match value.trim().parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(Error::BadConfig {
+                    key: KEY,
+                    value,
+                    expected: "a number of reviewers, 1 or more",
+                    example: "2",
+                }),
+            },
+        }
+    }
+
+    /// The allowed signers file of `ledger.gate.allowedSignersFile`, when set: a relative
+    /// path is taken from the top of the work tree (of a bare repository, its directory).
+    fn allowed_signers(&self) -> Option<PathBuf> {
+        let config = self.store.repo().config().ok()?;
+        let path = config.get_path("ledger.gate.allowedSignersFile").ok()?;
+        Some(if path.is_absolute() {
+            path
+        } else {
+            self.worktree.join(path)
+        })
+    }
+
+    /// With an allowed signers file, an approval counts as the principal whose listed key
+    /// signed the ledger commit holding it, or as no one.
+    fn check_approval_signers(
+        &self,
+        state: &State,
+        ledger_tips: &[(String, Oid)],
+        facts: &mut TaskFacts,
+        signers: &Path,
+    ) {
+        let Some(task) = resolve(state, EntityKind::Task, &facts.id)
+            .ok()
+            .and_then(|id| state.tasks.get(&id))
+        else {
+            return;
+        };
+        for approval in &mut facts.approvals {
+            let Some(recorded) = task.approvals.iter().find(|a| a.by == approval.by) else {
+                continue;
+            };
+            let name = format!("{}{}", crate::store::REF_PREFIX, recorded.writer);
+            approval.reviewer = match ledger_tips.iter().find(|(n, _)| *n == name) {
+                Some((_, tip)) => self.store.signer_of_event(*tip, &recorded.event, signers),
+                None => Err("its event is not on its writer's ref".into()),
+            };
+        }
     }
 
     /// The commits reachable from `tips` and not from `landed` (newest first), and the facts
@@ -116,6 +182,8 @@ impl Ledger {
             .collect();
         // Parents before children, so that a commit without a trailer can take its parent's task.
         let mut task_of: HashMap<Oid, String> = HashMap::new();
+        // Who authored each task's commits that land: their approvals of it do not count.
+        let mut authors_of: HashMap<String, Vec<String>> = HashMap::new();
         let mut commits = Vec::new();
         for oid in range(tips)? {
             let commit = repo.find_commit(oid).map_err(git)?;
@@ -136,6 +204,16 @@ impl Ledger {
             };
             if let Some(task) = &task {
                 task_of.insert(oid, task.clone());
+                let author = commit.author();
+                let author = format!(
+                    "{} <{}>",
+                    String::from_utf8_lossy(author.name_bytes()),
+                    String::from_utf8_lossy(author.email_bytes())
+                );
+                let authors = authors_of.entry(task.clone()).or_default();
+                if !authors.contains(&author) {
+                    authors.push(author);
+                }
             }
             commits.push((oid, task, unknown_task, merge));
         }
@@ -227,7 +305,15 @@ impl Ledger {
                             .map(|(oid, _)| oid.to_string())
                     })
                     .unwrap_or_default();
-                facts(state, task, &at)
+                let mut facts = facts(state, task, &at);
+                for author in authors_of.remove(&task.id).unwrap_or_default() {
+                    if !facts.workers.iter().any(|(w, _)| *w == author) {
+                        facts
+                            .workers
+                            .push((author, "authored commits under review"));
+                    }
+                }
+                facts
             })
             .collect();
         Ok((landings, tasks))

@@ -247,11 +247,43 @@ pub fn facts(state: &State, task: &Task, tip: &str) -> TaskFacts {
         Review::Rejected { reason, .. } => (None, Some(reason.clone())),
         Review::None | Review::Requested { .. } => (None, None),
     };
+    let approvals = match &task.review {
+        Review::Approved { commit, .. } => task
+            .approvals
+            .iter()
+            .filter(|a| a.commit == *commit)
+            .map(|a| gate::Approval {
+                by: a.by.clone(),
+                reviewer: Ok(a.by.clone()),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    // Who worked on it: who claimed it, who wrote its notes, who authored its commits.
+    let mut workers: Vec<(String, &'static str)> = Vec::new();
+    let mut add = |who: &str, how: &'static str| {
+        if !workers.iter().any(|(w, _)| w == who) {
+            workers.push((who.to_string(), how));
+        }
+    };
+    for (holder, _, _) in &task.claims.holders {
+        add(holder, "claimed it");
+    }
+    for note in &task.notes {
+        add(&note.actor, "wrote its notes");
+    }
+    for link in &task.commits {
+        if let Some(author) = &link.author {
+            add(author, "authored its commits");
+        }
+    }
     TaskFacts {
         id: state.short(&task.id),
         blocked: task.status == TaskStatus::Blocked,
         approved_commit,
         rejected,
+        approvals,
+        workers,
         unmet_dependencies: state
             .unmet_dependencies(task)
             .iter()

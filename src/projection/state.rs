@@ -100,6 +100,16 @@ pub struct CommitLink {
     pub time: DateTime<Utc>,
 }
 
+/// One reviewer's approval of one commit, and the event that recorded it (the gate checks
+/// the signature of the ledger commit holding it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approval {
+    pub commit: String,
+    pub by: String,
+    pub event: String,
+    pub writer: String,
+}
+
 /// A task branch merged into another branch (post-merge hook).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MergeLink {
@@ -267,6 +277,10 @@ pub struct Task {
     pub branches: Vec<String>,
     pub commits: Vec<CommitLink>,
     pub review: Review,
+    /// The approvals of the commit the latest review approved, one per reviewer, oldest first
+    /// (empty unless the review is `Approved`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvals: Vec<Approval>,
     pub merges: Vec<MergeLink>,
     /// Time spent in progress, blocked time excluded (closed intervals only).
     #[serde(default)]
@@ -967,6 +981,7 @@ impl State {
                     branches: Vec::new(),
                     commits: Vec::new(),
                     review: Review::None,
+                    approvals: Vec::new(),
                     merges: Vec::new(),
                     worked_ms: 0,
                     in_progress_since: None,
@@ -1317,17 +1332,30 @@ impl State {
                 }
             }
             kind::REVIEW_REQUESTED => {
+                task.approvals.clear();
                 task.review = Review::Requested {
                     commit: text("commit"),
                 }
             }
             kind::REVIEW_APPROVED => {
+                let commit = text("commit").unwrap_or_default();
+                // Approvals of the same commit add up (`ledger.gate.approvals`); one of
+                // another commit starts over, and a reviewer's newest approval replaces theirs.
+                task.approvals
+                    .retain(|a| a.commit == commit && a.by != event.actor);
+                task.approvals.push(Approval {
+                    commit: commit.clone(),
+                    by: event.actor.clone(),
+                    event: event.id.clone(),
+                    writer: event.writer.clone(),
+                });
                 task.review = Review::Approved {
-                    commit: text("commit").unwrap_or_default(),
+                    commit,
                     by: event.actor.clone(),
                 }
             }
             kind::REVIEW_REJECTED => {
+                task.approvals.clear();
                 task.review = Review::Rejected {
                     commit: text("commit"),
                     reason: text("reason").unwrap_or_default(),
@@ -1877,6 +1905,7 @@ mod tests {
             branches: vec![],
             commits: vec![],
             review: Review::None,
+            approvals: Vec::new(),
             merges: vec![],
             worked_ms: 0,
             in_progress_since: None,

@@ -11,7 +11,7 @@ use super::{Error, REF_PREFIX, Store, decode_line, parse_commit};
 use crate::event::kind;
 use git2::Oid;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// The namespace git signs commits in; `ssh-keygen -Y verify` checks it.
@@ -95,38 +95,84 @@ impl Store {
     /// Whether commit `oid` is signed by `public_key`: the problem when it is not.
     pub fn verify_signed_by(&self, oid: Oid, public_key: &str) -> Result<(), String> {
         let short = crate::event::short_hex(&oid.to_string()).to_string();
-        let (signature, data) = self
-            .repo
-            .extract_signature(&oid, None)
-            .map_err(|_| format!("commit {short} is not signed"))?;
-        let dir = Scratch::new().map_err(|e| format!("cannot verify commit {short}: {e}"))?;
-        let allowed = dir.0.join("allowed");
-        let sig = dir.0.join("sig");
+        let signed = Signed::extract(self, oid)
+            .map_err(|e| e.unwrap_or_else(|| format!("commit {short} is not signed")))?;
+        let allowed = signed.dir.0.join("allowed");
         std::fs::write(
             &allowed,
             format!("ledger namespaces=\"{NAMESPACE}\" {public_key}\n"),
         )
-        .and_then(|_| std::fs::write(&sig, &*signature))
         .map_err(|e| format!("cannot verify commit {short}: {e}"))?;
-        let mut child = Command::new("ssh-keygen")
-            .args(["-Y", "verify", "-n", NAMESPACE, "-I", "ledger", "-f"])
-            .arg(&allowed)
-            .arg("-s")
-            .arg(&sig)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot verify commit {short}: ssh-keygen: {e}"))?;
-        if let Some(mut input) = child.stdin.take() {
-            let _ = input.write_all(&data);
-        }
-        match child.wait() {
-            Ok(status) if status.success() => Ok(()),
-            _ => Err(format!(
+        if signed.verifies(&allowed, "ledger") {
+            Ok(())
+        } else {
+            Err(format!(
                 "commit {short} is not signed by the key its writer registered"
-            )),
+            ))
         }
+    }
+
+    /// The principal of `allowed_signers` (git's allowed-signers file) whose key signed the
+    /// commit that holds event `event` on the writer chain from `tip`; why none did otherwise.
+    pub fn signer_of_event(
+        &self,
+        tip: Oid,
+        event: &str,
+        allowed_signers: &Path,
+    ) -> Result<String, String> {
+        let odb = self.repo.odb().map_err(|e| e.message().to_string())?;
+        let needle = format!("\"id\":\"{event}\"");
+        let mut next = Some(tip);
+        while let Some(oid) = next {
+            let Ok(object) = odb.read(oid) else {
+                break;
+            };
+            let (parent, lines) = parse_commit(object.data());
+            if lines
+                .iter()
+                .any(|line| memchr::memmem::find(line, needle.as_bytes()).is_some())
+            {
+                return self.listed_signer(oid, allowed_signers);
+            }
+            next = parent;
+        }
+        Err("its event is not on its writer's ref".into())
+    }
+
+    /// The principal of `allowed_signers` whose key signed commit `oid`.
+    fn listed_signer(&self, oid: Oid, allowed_signers: &Path) -> Result<String, String> {
+        let unreadable = |e: &dyn std::fmt::Display| {
+            format!(
+                "the allowed signers file {} cannot be read: {e}",
+                allowed_signers.display()
+            )
+        };
+        std::fs::metadata(allowed_signers).map_err(|e| unreadable(&e))?;
+        let signed = Signed::extract(self, oid)
+            .map_err(|e| e.unwrap_or_else(|| "its ledger commit is not signed".into()))?;
+        let found = Command::new("ssh-keygen")
+            .args(["-Y", "find-principals", "-f"])
+            .arg(allowed_signers)
+            .arg("-s")
+            .arg(signed.dir.0.join("sig"))
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .map_err(|e| unreadable(&format!("ssh-keygen: {e}")))?;
+        let principals = String::from_utf8_lossy(&found.stdout).into_owned();
+        // find-principals only matches the key; the signature itself is checked by verify.
+        principals
+            .lines()
+            .map(str::trim)
+            .filter(|p| found.status.success() && !p.is_empty())
+            .find(|principal| signed.verifies(allowed_signers, principal))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                format!(
+                    "its ledger commit is not signed by a key listed in {}",
+                    allowed_signers.display()
+                )
+            })
     }
 
     /// The key the writer of ref `name` registered: its oldest `writer.registered` event on
@@ -210,6 +256,46 @@ struct Registration {
     key: Option<(usize, String)>,
     /// Whether every commit of the chain could be read.
     complete: bool,
+}
+
+/// A commit's signature and signed bytes, the signature written where ssh-keygen reads it.
+struct Signed {
+    dir: Scratch,
+    data: Vec<u8>,
+}
+
+impl Signed {
+    /// `Err(None)` when the commit is not signed, `Err(Some(problem))` when it cannot be read.
+    fn extract(store: &Store, oid: Oid) -> Result<Signed, Option<String>> {
+        let (signature, data) = store.repo.extract_signature(&oid, None).map_err(|_| None)?;
+        let problem = |e: std::io::Error| Some(format!("cannot verify commit {oid}: {e}"));
+        let dir = Scratch::new().map_err(problem)?;
+        std::fs::write(dir.0.join("sig"), &*signature).map_err(problem)?;
+        Ok(Signed {
+            dir,
+            data: data.to_vec(),
+        })
+    }
+
+    /// Whether `ssh-keygen -Y verify` accepts the signature as `principal`'s in `allowed`.
+    fn verifies(&self, allowed: &Path, principal: &str) -> bool {
+        let child = Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-n", NAMESPACE, "-I", principal, "-f"])
+            .arg(allowed)
+            .arg("-s")
+            .arg(self.dir.0.join("sig"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(mut child) = child else {
+            return false;
+        };
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(&self.data);
+        }
+        child.wait().is_ok_and(|status| status.success())
+    }
 }
 
 /// A private directory for the files `ssh-keygen -Y verify` reads, removed when dropped.

@@ -80,7 +80,7 @@ fn checks_pinned_to_the_tip_gate_task_done_and_merges() {
     assert!(stderr.contains("(failed)"), "{stderr}");
 
     // Approved but failing: the gate refuses, a real merge into main too.
-    repo.ok(&["review", "approve", &t]);
+    repo.approve(&[&t]);
     assert_eq!(gate_reasons(&repo, &branch), ["check_not_passing"]);
     repo.git(&["switch", "-q", "main"]);
     let (ok, stderr) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
@@ -106,7 +106,7 @@ fn checks_pinned_to_the_tip_gate_task_done_and_merges() {
     );
     // The approval was for the old tip; with a new one the gate passes.
     assert_eq!(gate_reasons(&repo, &branch), ["approved_other_commit"]);
-    repo.ok(&["review", "approve", &t]);
+    repo.approve(&[&t]);
     assert!(
         repo.ok(&["gate", "check", &branch, "--into", "main"])
             .starts_with("allowed: ")
@@ -122,7 +122,7 @@ fn checks_pinned_to_the_tip_gate_task_done_and_merges() {
         )),
         "{listed}"
     );
-    repo.ok(&["review", "approve", &t]);
+    repo.approve(&[&t]);
     assert_eq!(gate_reasons(&repo, &branch), ["check_not_passing"]);
     let stderr = repo.fail(&["task", "done", "-m", "shipped"]);
     assert!(
@@ -307,7 +307,7 @@ fn checks_travel_with_the_push_and_the_remote_requires_them() {
     repo.ok(&["task", "start", &task, "--branch"]);
     let branch = repo.git(&["branch", "--show-current"]).trim().to_string();
     commit_file(&repo, "ok.txt");
-    repo.ok(&["review", "approve", &task]);
+    repo.approve(&[&task]);
     repo.git(&["switch", "-q", "main"]);
     repo.git(&["merge", "-q", "--ff-only", &branch]);
     let push = [

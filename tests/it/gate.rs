@@ -123,6 +123,17 @@ fn merges_into_main_wait_for_approval_of_the_exact_tip() {
         approved["review"],
         serde_json::json!({"state": "approved", "commit": tip, "by": "human:Ann"})
     );
+    // Ann wrote the commits: her own approval does not count.
+    let (ok, stderr) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains(
+            "human:Ann's approval does not count: Ann <ann@example.com> authored its commits"
+        ),
+        "{stderr}"
+    );
+    repo.git(&["merge", "--abort"]);
+    repo.approve(&[&short(&task)]);
     let (ok, stderr) = repo.try_git(&["merge", "--no-ff", "-q", &branch, "-m", "merge"]);
     assert!(ok, "{stderr}");
     assert!(
@@ -177,7 +188,7 @@ fn the_remote_stops_what_the_client_hooks_let_through() {
         "{stderr}"
     );
     // Approval travels with the push: ledger refs and main together.
-    repo.ok(&["review", "approve", &short(&task)]);
+    repo.approve(&[&short(&task)]);
     let (ok, stderr) = repo.try_git(&[
         "push",
         "-q",
@@ -289,7 +300,7 @@ fn the_gate_runs_in_ci_on_a_shallow_clone_of_a_forge_remote() {
         repo.git(&["commit", "-q", "--no-verify", "-m", &format!("main {n}")]);
     }
     repo.git(&["push", "-q", "--no-verify", "origin", "main"]);
-    repo.ok(&["review", "approve", &short(&task)]);
+    repo.approve(&[&short(&task)]);
     repo.ok(&["sync"]);
     // The pull request's merge commit, as the forge makes it (no hook runs).
     let merge = |name: &str, tip: &str| {

@@ -372,7 +372,7 @@ stages:
         let run = repo.run(&["gate", "check", rev, "--into", "main", "--json"]);
         serde_json::from_str(&run.stdout).expect("json")
     };
-    repo.ok(&["review", "approve", &short(&encoder), "--commit", &branch]);
+    repo.approve(&[&short(&encoder), "--commit", &branch]);
     assert_eq!(gate(&branch)["data"]["allowed"], true, "{}", gate(&branch));
     // A new commit on the branch: the approval and the check are stale; refused.
     let worktree = repo

@@ -527,7 +527,7 @@ fn a_merge_of_approved_and_unapproved_commits_is_refused_whatever_the_parent_ord
     let (repo, _remote, task, branch) = crate::gate::setup();
     let task = crate::util::short(&task);
     let approved = repo.git(&["rev-parse", &branch]).trim().to_string();
-    repo.ok(&["review", "approve", &task, "--commit", &approved]);
+    repo.approve(&[&task, "--commit", &approved]);
     repo.ok(&["sync"]);
     let evil = plumbing_commit(
         &repo,
@@ -561,7 +561,7 @@ fn commits_without_a_trailer_on_top_of_an_approved_commit_are_refused_at_push() 
     let (repo, _remote, task, branch) = crate::gate::setup();
     let task = crate::util::short(&task);
     let approved = repo.git(&["rev-parse", &branch]).trim().to_string();
-    repo.ok(&["review", "approve", &task, "--commit", &approved]);
+    repo.approve(&[&task, "--commit", &approved]);
     repo.ok(&["sync"]);
     let extra = plumbing_commit(&repo, "no trailer", &approved, &[&approved]);
     let run = repo.run(&["gate", "check", &extra, "--into", "main"]);
@@ -619,7 +619,7 @@ fn a_protected_branch_cannot_be_deleted_or_forced_through_the_server_hook() {
     assert!(!ok, "a protected branch that is not HEAD was deleted");
     assert!(stderr.contains("may not be deleted"), "{stderr}");
     // Land approved work, then try to move main back over it.
-    repo.ok(&["review", "approve", &crate::util::short(&task)]);
+    repo.approve(&[&crate::util::short(&task)]);
     repo.ok(&["sync"]);
     let (ok, stderr) =
         repo.try_git(&["push", "-q", "origin", &format!("{branch}:refs/heads/main")]);

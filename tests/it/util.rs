@@ -235,6 +235,20 @@ impl TestRepo {
         run.stdout
     }
 
+    /// `git ledger review approve <args>` by a reviewer who did no work on the task (an
+    /// approval by whoever claimed it or authored its commits does not open the gate).
+    pub fn approve(&self, args: &[&str]) -> String {
+        let args = [&["review", "approve"][..], args].concat();
+        let run = self.run_with(&self.path, &[("GIT_LEDGER_AGENT", "reviewer")], &args);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "git ledger {args:?} failed:\n{}",
+            run.stderr
+        );
+        run.stdout
+    }
+
     /// Run with `--json`, expect `ok: true`, return the whole envelope.
     pub fn envelope(&self, args: &[&str]) -> Value {
         let mut args = args.to_vec();
