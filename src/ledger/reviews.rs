@@ -259,13 +259,16 @@ pub fn facts(state: &State, task: &Task, tip: &str) -> TaskFacts {
             .collect(),
         _ => Vec::new(),
     };
-    // Who worked on it: who claimed it, who wrote its notes, who authored its commits.
+    // Who worked on it: who started or claimed it, wrote its notes, authored its commits.
     let mut workers: Vec<(String, &'static str)> = Vec::new();
     let mut add = |who: &str, how: &'static str| {
         if !workers.iter().any(|(w, _)| w == who) {
             workers.push((who.to_string(), how));
         }
     };
+    for actor in &task.started_by {
+        add(actor, "started it");
+    }
     for (holder, _, _) in &task.claims.holders {
         add(holder, "claimed it");
     }

@@ -281,6 +281,9 @@ pub struct Task {
     /// (empty unless the review is `Approved`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub approvals: Vec<Approval>,
+    /// Who started it, first start first (their approvals of it do not count).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub started_by: Vec<String>,
     pub merges: Vec<MergeLink>,
     /// Time spent in progress, blocked time excluded (closed intervals only).
     #[serde(default)]
@@ -982,6 +985,7 @@ impl State {
                     commits: Vec::new(),
                     review: Review::None,
                     approvals: Vec::new(),
+                    started_by: Vec::new(),
                     merges: Vec::new(),
                     worked_ms: 0,
                     in_progress_since: None,
@@ -1229,6 +1233,9 @@ impl State {
             kind::TASK_STARTED => {
                 if task.status != TaskStatus::InProgress {
                     task.in_progress_since = Some(time);
+                }
+                if !task.started_by.contains(&event.actor) {
+                    task.started_by.push(event.actor.clone());
                 }
                 // A start ordered after a completion (from another clone) reopens the task.
                 task.status = TaskStatus::InProgress;
@@ -1906,6 +1913,7 @@ mod tests {
             commits: vec![],
             review: Review::None,
             approvals: Vec::new(),
+            started_by: Vec::new(),
             merges: vec![],
             worked_ms: 0,
             in_progress_since: None,

@@ -676,3 +676,71 @@ fn a_merge_commit_on_a_writer_ref_is_refused_by_the_server_sync_and_audit() {
     assert_eq!(audit.code, Some(1), "{}", audit.stdout);
     assert!(audit.stdout.contains("2 parents"), "{}", audit.stdout);
 }
+
+#[test]
+fn an_agent_approving_its_own_work_does_not_open_the_gate() {
+    let repo = TestRepo::new();
+    let bot = [("GIT_LEDGER_AGENT", "bot")];
+    let task = crate::util::short(&repo.task(&["Fix login"]));
+    let run = repo.run_with(&repo.path, &bot, &["task", "start", &task, "--branch"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let branch = repo.git(&["branch", "--show-current"]).trim().to_string();
+    std::fs::write(repo.path.join("login.rs"), "fixed\n").expect("write");
+    repo.git(&["add", "login.rs"]);
+    repo.git(&["commit", "-q", "-m", "fix login"]);
+    repo.git(&["switch", "-q", "main"]);
+    let run = repo.run_with(&repo.path, &bot, &["review", "approve", &task]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let check = |args: &[&str]| -> Value {
+        let run = repo.run(
+            &[
+                &["gate", "check", &branch, "--into", "main", "--json"][..],
+                args,
+            ]
+            .concat(),
+        );
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout))
+    };
+    let verdict = check(&[]);
+    assert_eq!(verdict["data"]["allowed"], false, "{verdict}");
+    assert_eq!(
+        verdict["data"]["approvals"],
+        json!([{"task": task, "by": "agent:bot", "ignored": "agent:bot started it"}])
+    );
+    assert_eq!(verdict["data"]["reasons"][0]["reason"], "too_few_approvals");
+
+    // Another reviewer's approval counts; two are asked for, so a second one is needed, and
+    // the same reviewer approving twice is still one.
+    repo.git(&["config", "ledger.gate.approvals", "2"]);
+    repo.approve(&[&task]);
+    repo.approve(&[&task]);
+    let verdict = check(&[]);
+    assert_eq!(verdict["data"]["allowed"], false, "{verdict}");
+    assert_eq!(verdict["data"]["reasons"][0]["counted"], 1, "{verdict}");
+    let run = repo.run_with(
+        &repo.path,
+        &[("GIT_LEDGER_AGENT", "second-reviewer")],
+        &["review", "approve", &task],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let verdict = check(&[]);
+    assert_eq!(verdict["data"]["allowed"], true, "{verdict}");
+    assert_eq!(
+        verdict["data"]["note"],
+        format!(
+            "{task} approved at {} by agent:reviewer, agent:second-reviewer",
+            &repo.git(&["rev-parse", &branch])[..10]
+        )
+    );
+
+    repo.git(&["config", "ledger.gate.approvals", "many"]);
+    let run = repo.run(&["gate", "check", &branch, "--into", "main"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(
+            "error: git config ledger.gate.approvals is 'many', not a number of reviewers, 1 or more"
+        )
+    );
+}
