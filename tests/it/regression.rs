@@ -709,6 +709,21 @@ fn an_agent_approving_its_own_work_does_not_open_the_gate() {
         json!([{"task": task, "by": "agent:bot", "ignored": "agent:bot started it"}])
     );
     assert_eq!(verdict["data"]["reasons"][0]["reason"], "too_few_approvals");
+    // Nor does that of an agent that wrote one of its notes.
+    let noter = [("GIT_LEDGER_AGENT", "noter")];
+    let run = repo.run_with(
+        &repo.path,
+        &noter,
+        &["task", "note", "-t", &task, "looked at it"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = repo.run_with(&repo.path, &noter, &["review", "approve", &task]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let verdict = check(&[]);
+    assert_eq!(
+        verdict["data"]["approvals"][1],
+        json!({"task": task, "by": "agent:noter", "ignored": "agent:noter wrote its notes"})
+    );
 
     // Another reviewer's approval counts; two are asked for, so a second one is needed, and
     // the same reviewer approving twice is still one.

@@ -127,3 +127,155 @@ fn a_server_requiring_signatures_refuses_commits_not_signed_by_the_writers_key()
         run.stderr
     );
 }
+
+#[test]
+fn only_a_listed_reviewers_signed_approval_opens_the_gate() {
+    let repo = TestRepo::new();
+    let writer_key = keygen(&repo, "writer");
+    let intruder_key = keygen(&repo, "intruder");
+    let reviewer_key = keygen(&repo, "reviewer");
+    let public = std::fs::read_to_string(reviewer_key.with_extension("pub")).expect("pub key");
+    let signers = repo.root().join("allowed_signers");
+    std::fs::write(
+        &signers,
+        format!("reviewer@example.com namespaces=\"git\" {public}"),
+    )
+    .expect("write");
+    let signers = signers.to_str().expect("utf8");
+    sign_with(&repo, &repo.path, &writer_key);
+    repo.ok(&["init"]);
+    repo.git(&["config", "ledger.gate.allowedSignersFile", signers]);
+    let remote = repo.root().join("remote.git");
+    let remote_path = remote.to_str().expect("utf8");
+    repo.git(&["init", "-q", "--bare", "-b", "main", remote_path]);
+    repo.ok_in(&remote, &["hooks", "install", "--server"]);
+    repo.git_in(&remote, &["config", "ledger.requireSigned", "true"]);
+    repo.git_in(
+        &remote,
+        &["config", "ledger.gate.allowedSignersFile", signers],
+    );
+    repo.git(&["remote", "add", "origin", remote_path]);
+    repo.git(&["push", "-q", "origin", "main"]);
+
+    let task = crate::util::short(&repo.task(&["Signed work"]));
+    repo.ok(&["task", "start", &task, "--branch"]);
+    let branch = repo.git(&["branch", "--show-current"]).trim().to_string();
+    std::fs::write(repo.path.join("work.rs"), "done\n").expect("write");
+    repo.git(&["add", "work.rs"]);
+    repo.git(&["commit", "-q", "-m", "the work"]);
+    repo.git(&["switch", "-q", "main"]);
+    // The writer approves its own work, signed with its own (registered, unlisted) key.
+    repo.ok(&["review", "approve", &task]);
+    repo.ok(&["sync"]);
+    repo.git(&["push", "-q", "origin", &branch]);
+
+    // The intruder writes into the writer's ref: refused.
+    let tip = repo.tip().expect("tip");
+    let forged = with_id(json!({
+        "v": 1, "kind": "review.approved", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
+        "writer": WRITER, "actor": "agent:reviewer", "subject": task, "body": {}
+    }));
+    let message = repo.root().join("forged.txt");
+    std::fs::write(&message, format!("forged\n\n{forged}\n")).expect("write");
+    let signing = format!("user.signingkey={}", intruder_key.display());
+    let forged = repo.git(&[
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        &signing,
+        "commit-tree",
+        "-S",
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+        "-p",
+        &tip,
+        "-F",
+        message.to_str().expect("utf8"),
+    ]);
+    let target = format!("refs/ledger/v1/writers/{WRITER}");
+    let (ok, stderr) = repo.try_git(&[
+        "push",
+        "-q",
+        "origin",
+        &format!("{}:{target}", forged.trim()),
+    ]);
+    assert!(
+        !ok,
+        "the intruder's commit on the writer's ref was accepted"
+    );
+    assert!(
+        stderr.contains("not signed by the key its writer registered"),
+        "{stderr}"
+    );
+
+    // The intruder approves from a clone of its own, signed with its own unlisted key.
+    let intruder = TestRepo::clone_of(&remote, "0123456789ab");
+    sign_with(&intruder, &intruder.path, &intruder_key);
+    intruder.ok(&["init"]);
+    intruder.ok(&["sync"]);
+    let run = intruder.run_with(
+        &intruder.path,
+        &[("GIT_LEDGER_AGENT", "mallory")],
+        &[
+            "review",
+            "approve",
+            &task,
+            "--commit",
+            repo.git(&["rev-parse", &branch]).trim(),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    intruder.ok(&["sync"]);
+    repo.ok(&["sync"]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{branch}:main")]);
+    assert!(
+        !ok,
+        "an approval by the writer or an unlisted key opened the gate"
+    );
+    assert!(
+        stderr.contains("has 0 of the 1 approval(s) it needs"),
+        "{stderr}"
+    );
+    let check = repo.run(&["gate", "check", &branch, "--into", "main"]);
+    assert_eq!(check.code, Some(1));
+    assert!(
+        check.stdout.contains(&format!("approval: {task}: approval by human:Ann ignored: its ledger commit is not signed by a key listed in {signers}")),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains(&format!("approval: {task}: approval by agent:mallory ignored: its ledger commit is not signed by a key listed in {signers}")),
+        "{}",
+        check.stdout
+    );
+
+    // The listed reviewer approves from its clone, signed with its key: the gate opens.
+    let reviewer = TestRepo::clone_of(&remote, "fedcba987654");
+    sign_with(&reviewer, &reviewer.path, &reviewer_key);
+    reviewer.ok(&["init"]);
+    reviewer.ok(&["sync"]);
+    let run = reviewer.run_with(
+        &reviewer.path,
+        &[("GIT_LEDGER_AGENT", "reviewer")],
+        &[
+            "review",
+            "approve",
+            &task,
+            "--commit",
+            repo.git(&["rev-parse", &branch]).trim(),
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    reviewer.ok(&["sync"]);
+    repo.ok(&["sync"]);
+    let check = repo.run(&["gate", "check", &branch, "--into", "main"]);
+    assert_eq!(check.code, Some(0), "{}", check.stdout);
+    assert!(
+        check.stdout.contains(&format!(
+            "approval: {task}: approval by agent:reviewer counted, as reviewer@example.com"
+        )),
+        "{}",
+        check.stdout
+    );
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{branch}:main")]);
+    assert!(ok, "{stderr}");
+}
