@@ -155,6 +155,8 @@ fn dashboard_in_tmux_shows_the_panes_and_reacts_to_keys() {
         "Open decisions",
         "Events",
         "[stalled]",
+        // The last line drawn: the screen is complete.
+        "q quit",
     ]);
     assert_eq!(screen.lines().count(), 24, "{screen}");
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
