@@ -5,8 +5,11 @@
 //! import. The events are appended in commits of at most [`IMPORT_EVENTS_PER_COMMIT`] events,
 //! chained and published by one compare-and-swap of this clone's ref, so an import appears
 //! entirely or not at all. Imports are idempotent: exported events are recognised by their
-//! ids, and entities from other tools get ids derived from their source ids (not from the
-//! writer and clock), so a second import of the same file finds them and adds nothing.
+//! ids, and entities from other tools get ids derived from their source ids and the source's
+//! identity (an orchestrator context's `project_name`, a beads issue's creation time; not the
+//! writer and clock), so a second import of the same file finds them and adds nothing while
+//! two projects that both number from `TASK_001` never collide. Entities imported before ids
+//! carried the source's identity are recognised under their old id when their title matches.
 //!
 //! Entries of other tools are historical facts: they are recorded as they are, without the
 //! validation of the commands (a completed task needs no notes). Their events carry the source's
@@ -80,7 +83,19 @@ pub struct ImportReport {
 struct Entry {
     kind: EntityKind,
     subject: String,
+    /// The id older versions gave it (from the source id alone), when that differs.
+    legacy: Option<String>,
     events: Vec<Planned>,
+}
+
+impl Entry {
+    /// What names it to a reader: a title, question, text or mission.
+    fn headline(&self) -> Option<&str> {
+        let body = &self.events.first()?.body;
+        ["title", "question", "text", "mission"]
+            .iter()
+            .find_map(|key| body.get(*key).and_then(Value::as_str))
+    }
 }
 
 struct Planned {
@@ -134,15 +149,43 @@ impl Ledger {
         let state = &loaded.state;
         let session = self.current_session(state)?;
         let base = next_hlc(loaded);
+        // Entries an older version imported under their legacy id: references to them (an
+        // objective, dependencies) follow them there.
+        let renamed: HashMap<&str, &str> = entries
+            .iter()
+            .filter(|e| !exists(state, e.kind, &e.subject))
+            .filter_map(|e| {
+                let legacy = e.legacy.as_deref()?;
+                let same = exists(state, e.kind, legacy)
+                    && headline_of(state, e.kind, legacy) == e.headline();
+                same.then_some((e.subject.as_str(), legacy))
+            })
+            .collect();
+        let rename = |id: &Value| match id.as_str().and_then(|id| renamed.get(id)) {
+            Some(legacy) => Value::from(*legacy),
+            None => id.clone(),
+        };
         let mut seen = HashSet::new();
         let mut events = Vec::new();
         let mut skipped = 0;
         for entry in entries {
-            if !seen.insert(entry.subject.as_str()) || exists(state, entry) {
+            if !seen.insert(entry.subject.as_str())
+                || exists(state, entry.kind, &entry.subject)
+                || renamed.contains_key(entry.subject.as_str())
+            {
                 skipped += entry.events.len();
                 continue;
             }
             for planned in &entry.events {
+                let mut body = planned.body.clone();
+                if let Some(objective) = body.get_mut("objective") {
+                    *objective = rename(objective);
+                }
+                if let Some(Value::Array(ids)) = body.get_mut("depends_on") {
+                    for id in ids.iter_mut() {
+                        *id = rename(id);
+                    }
+                }
                 events.push(Event::seal(
                     planned.kind,
                     clock::format(planned.time.unwrap_or(loaded.now)),
@@ -151,7 +194,7 @@ impl Ledger {
                     session.clone(),
                     &self.actor,
                     Some(entry.subject.clone()),
-                    planned.body.clone(),
+                    body,
                 ));
             }
         }
@@ -159,15 +202,26 @@ impl Ledger {
     }
 }
 
-fn exists(state: &State, entry: &Entry) -> bool {
-    let id = entry.subject.as_str();
-    match entry.kind {
+fn exists(state: &State, kind: EntityKind, id: &str) -> bool {
+    match kind {
         EntityKind::Objective => state.objectives.contains(id),
         EntityKind::Task => state.tasks.contains(id),
         EntityKind::Insight => state.insights.contains(id),
         EntityKind::Decision => state.decisions.contains(id),
         EntityKind::Session => state.sessions.contains(id),
         EntityKind::Agent => state.agents.contains(id),
+    }
+}
+
+/// The title, question, text or mission of an entity the ledger holds.
+fn headline_of<'a>(state: &'a State, kind: EntityKind, id: &str) -> Option<&'a str> {
+    match kind {
+        EntityKind::Objective => state.objectives.get(id).map(|o| o.title.as_str()),
+        EntityKind::Task => state.tasks.get(id).map(|t| t.title.as_str()),
+        EntityKind::Insight => state.insights.get(id).map(|i| i.text.as_str()),
+        EntityKind::Decision => state.decisions.get(id).map(|d| d.question.as_str()),
+        EntityKind::Agent => state.agents.get(id).map(|a| a.mission.as_str()),
+        EntityKind::Session => None,
     }
 }
 
@@ -468,9 +522,48 @@ fn orchestrator_id(kind: EntityKind, source_id: &str) -> String {
     entity_id(kind, "import", 0, &format!("orchestrator:{source_id}"))
 }
 
+/// The id of an orchestrator entity of `project`, and its legacy id (from the source id alone).
+fn project_ids(
+    kind: EntityKind,
+    project: Option<&str>,
+    source_id: &str,
+) -> (String, Option<String>) {
+    let legacy = orchestrator_id(kind, source_id);
+    match project {
+        Some(project) => (
+            entity_id(
+                kind,
+                "import",
+                0,
+                &format!("orchestrator:{project}:{source_id}"),
+            ),
+            Some(legacy),
+        ),
+        None => (legacy, None),
+    }
+}
+
 /// The entity id of a beads issue.
 fn beads_id(source_id: &str) -> String {
     entity_id(EntityKind::Task, "import", 0, &format!("beads:{source_id}"))
+}
+
+/// A beads issue's id: repositories number their issues alike (`bd-1`), so its creation time
+/// tells two apart; the legacy id (from the source id alone) when it has one.
+fn beads_ids(source_id: &str, created: Option<&str>) -> (String, Option<String>) {
+    let legacy = beads_id(source_id);
+    match created {
+        Some(created) => (
+            entity_id(
+                EntityKind::Task,
+                "import",
+                0,
+                &format!("beads:{source_id}@{created}"),
+            ),
+            Some(legacy),
+        ),
+        None => (legacy, None),
+    }
 }
 
 /// Map an orchestrator context: objectives, completed and active tasks, pending decisions,
@@ -501,6 +594,14 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         }
     };
     let mut entries = Vec::new();
+    // What tells this project from another that numbers its entities alike.
+    let project = ["project_name", "created_date"].iter().find_map(|key| {
+        root.get(*key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+    });
+    let ids = |kind, source_id: &str| project_ids(kind, project, source_id);
 
     let objectives = section("objectives")?;
     let mut objective_ids = HashMap::new();
@@ -511,7 +612,7 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             .or_else(|| title.clone())
             .ok_or_else(|| item.missing("id and no description"))?;
         let title = title.unwrap_or_else(|| source_id.clone());
-        let id = orchestrator_id(EntityKind::Objective, &source_id);
+        let (id, legacy) = ids(EntityKind::Objective, &source_id);
         objective_ids.insert(source_id.clone(), id.clone());
         let mut events = vec![planned(
             kind::OBJECTIVE_CREATED,
@@ -528,6 +629,7 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         entries.push(Entry {
             kind: EntityKind::Objective,
             subject: id,
+            legacy,
             events,
         });
     }
@@ -576,9 +678,11 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
                 None,
             ));
         }
+        let (subject, legacy) = ids(EntityKind::Task, &source_id);
         Ok(Entry {
             kind: EntityKind::Task,
-            subject: orchestrator_id(EntityKind::Task, &source_id),
+            subject,
+            legacy,
             events,
         })
     };
@@ -599,9 +703,11 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             "options": item.strings("options"),
             "source_id": source_id,
         });
+        let (subject, legacy) = ids(EntityKind::Decision, &source_id);
         entries.push(Entry {
             kind: EntityKind::Decision,
-            subject: orchestrator_id(EntityKind::Decision, &source_id),
+            subject,
+            legacy,
             events: vec![planned(
                 kind::DECISION_REQUESTED,
                 body,
@@ -655,11 +761,12 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
                 )
             }
         };
-        let subject = orchestrator_id(EntityKind::Insight, source_id.as_deref().unwrap_or(&text));
+        let (subject, legacy) = ids(EntityKind::Insight, source_id.as_deref().unwrap_or(&text));
         let body = json!({ "text": text, "tags": tags, "knowledge": false });
         entries.push(Entry {
             kind: EntityKind::Insight,
             subject,
+            legacy,
             events: vec![planned(
                 kind::INSIGHT_ADDED,
                 with(body, "source_id", source_id),
@@ -677,9 +784,11 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             "role": item.text(&["type", "role"]).unwrap_or_else(|| "agent".into()),
             "mission": item.text(&["mission", "description"]).unwrap_or_default(),
         });
+        let (subject, legacy) = ids(EntityKind::Agent, &source_id);
         entries.push(Entry {
             kind: EntityKind::Agent,
-            subject: orchestrator_id(EntityKind::Agent, &source_id),
+            subject,
+            legacy,
             events: vec![planned(
                 kind::AGENT_SPAWNED,
                 body,
@@ -706,9 +815,22 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         };
         issues.push((*n, item, source_id));
     }
+    let created_of = |item: &Item| {
+        item.map
+            .get("created_at")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let id_of: HashMap<&str, String> = issues
+        .iter()
+        .map(|(_, item, source_id)| {
+            let (id, _) = beads_ids(source_id, created_of(item).as_deref());
+            (source_id.as_str(), id)
+        })
+        .collect();
     let mut entries = Vec::new();
     for (n, item, source_id) in &issues {
-        let id = beads_id(source_id);
+        let (id, legacy) = beads_ids(source_id, created_of(item).as_deref());
         let Some(title) = item.text(&["title"]) else {
             return Err(import_error(
                 Some(*n),
@@ -728,7 +850,8 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             if of.is_some_and(|of| of != source_id.as_str()) || on == source_id.as_str() {
                 continue;
             }
-            let on = beads_id(on);
+            // An issue not in this file keeps the id it would have had alone.
+            let on = id_of.get(on).cloned().unwrap_or_else(|| beads_id(on));
             if !depends_on.contains(&on) {
                 depends_on.push(on);
             }
@@ -773,6 +896,7 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         entries.push(Entry {
             kind: EntityKind::Task,
             subject: id,
+            legacy,
             events,
         });
     }

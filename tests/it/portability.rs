@@ -243,7 +243,15 @@ fn an_orchestrator_context_becomes_objectives_tasks_decisions_insights_and_agent
              Metrics are not imported: they are recomputed from the events (`git ledger memory long`)\n"
         )
     );
-    let id = |kind, source: &str| entity_id(kind, "import", 0, &format!("orchestrator:{source}"));
+    // Derived from the project's name and the source id: another project's OBJ_001 differs.
+    let id = |kind, source: &str| {
+        entity_id(
+            kind,
+            "import",
+            0,
+            &format!("orchestrator:project_alpha:{source}"),
+        )
+    };
 
     let objectives = repo.json(&["objective", "list"]);
     assert_eq!(objectives.as_array().map(Vec::len), Some(1));
@@ -342,7 +350,16 @@ fn beads_issues_become_tasks_with_statuses_priorities_and_dependencies() {
         ),
         (&json!("beads"), &json!(8), &json!(8), &json!(0))
     );
-    let id = |source: &str| entity_id(EntityKind::Task, "import", 0, &format!("beads:{source}"));
+    // Derived from the issue's id and creation time: another repository's bd-a1b2 is another task.
+    let created = HashMap::from([
+        ("bd-a1b2", "2025-10-01T10:00:00Z"),
+        ("bd-c3d4", "2025-10-01T09:00:00Z"),
+        ("bd-i9j0", "2025-10-03T10:00:00Z"),
+    ]);
+    let id = |source: &str| {
+        let seed = format!("beads:{source}@{}", created[source]);
+        entity_id(EntityKind::Task, "import", 0, &seed)
+    };
     let tasks = tasks_by_title(&repo);
     let summary: HashMap<&str, (&str, u64)> = tasks
         .iter()

@@ -759,3 +759,149 @@ fn an_agent_approving_its_own_work_does_not_open_the_gate() {
         )
     );
 }
+
+#[test]
+fn importing_a_second_projects_orchestrator_context_keeps_both_projects() {
+    let repo = TestRepo::new();
+    let beta = repo.root().join("beta.json");
+    std::fs::write(
+        &beta,
+        json!({
+            "project_name": "project_beta",
+            "objectives": [{"id": "OBJ_001", "description": "Ship the billing service"}],
+            "completed_tasks": [{"id": "TASK_001", "description": "Choose a payment provider", "outcome": "Stripe"}],
+            "active_tasks": [{"id": "TASK_025", "description": "Write the invoice generator"}],
+            "pending_decisions": [{"id": "DEC_001", "question": "Monthly or yearly billing first?"}],
+            "spawned_agents": [{"id": "AGENT_0001", "type": "researcher", "mission": "Compare payment providers"}]
+        })
+        .to_string(),
+    )
+    .expect("write");
+    let alpha = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/orchestrator_context.json"
+    );
+    let beta = beta.to_str().expect("utf8");
+    let first = repo.json(&["import", beta]);
+    assert_eq!(
+        (first["added"].as_u64(), first["skipped"].as_u64()),
+        (Some(6), Some(0))
+    );
+    let second = repo.json(&["import", alpha]);
+    assert_eq!(
+        (second["added"].as_u64(), second["skipped"].as_u64()),
+        (Some(9), Some(0)),
+        "{second}"
+    );
+    let objectives: Vec<String> = repo
+        .json(&["objective", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|o| o["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(objectives.len(), 2, "{objectives:?}");
+    assert!(objectives.contains(&"Migrate authentication to OAuth2".to_string()));
+    assert_eq!(
+        repo.json(&["task", "list"]).as_array().map(Vec::len),
+        Some(4)
+    );
+    // Importing the same files again adds nothing.
+    for file in [alpha, beta] {
+        let again = repo.json(&["import", file]);
+        assert_eq!(again["added"].as_u64(), Some(0), "{again}");
+    }
+}
+
+#[test]
+fn importing_beads_issues_of_two_repositories_keeps_both() {
+    let repo = TestRepo::new();
+    let write = |name: &str, lines: &[Value]| {
+        let path = repo.root().join(name);
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("utf8").to_string()
+    };
+    let one = write(
+        "one.jsonl",
+        &[
+            json!({"id": "bd-1", "title": "Fix the login page", "status": "open", "created_at": "2025-10-01T10:00:00Z"}),
+            json!({"id": "bd-2", "title": "Add a logout button", "status": "open", "created_at": "2025-10-01T11:00:00Z",
+               "dependencies": [{"issue_id": "bd-2", "depends_on_id": "bd-1", "type": "blocks"}]}),
+        ],
+    );
+    let two = write(
+        "two.jsonl",
+        &[
+            json!({"id": "bd-1", "title": "Tune the database", "status": "open", "created_at": "2025-11-03T09:00:00Z"}),
+        ],
+    );
+    repo.json(&["import", &one]);
+    let second = repo.json(&["import", &two]);
+    assert_eq!(second["added"].as_u64(), Some(1), "{second}");
+    let tasks = repo.json(&["task", "list"]);
+    let titles: Vec<&str> = tasks
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles.contains(&"Tune the database"), "{titles:?}");
+    // The dependency still points at the first repository's bd-1.
+    let logout = tasks
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["title"] == "Add a logout button")
+        .expect("task");
+    let login = tasks
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["title"] == "Fix the login page")
+        .expect("task");
+    assert_eq!(logout["depends_on"], json!([login["id"]]));
+    for file in [&one, &two] {
+        assert_eq!(repo.json(&["import", file])["added"].as_u64(), Some(0));
+    }
+}
+
+#[test]
+fn entities_imported_before_ids_carried_the_project_are_not_imported_twice() {
+    let repo = TestRepo::new();
+    let alpha = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/orchestrator_context.json"
+    );
+    let mut context: Value =
+        serde_json::from_str(&std::fs::read_to_string(alpha).expect("read")).expect("json");
+    // Without a project's identity, ids come from the source ids alone, as they used to.
+    let mut legacy = context.clone();
+    let root = legacy.as_object_mut().expect("object");
+    root.remove("project_name");
+    root.remove("created_date");
+    let old = repo.root().join("old.json");
+    std::fs::write(&old, legacy.to_string()).expect("write");
+    let first = repo.json(&["import", old.to_str().expect("utf8")]);
+    assert_eq!(first["added"].as_u64(), Some(9), "{first}");
+    // The project's file, with a task added since on the objective imported then.
+    context["active_tasks"]
+        .as_array_mut()
+        .expect("tasks")
+        .push(json!({"id": "TASK_026", "description": "Roll out", "objective": "OBJ_001"}));
+    let new = repo.root().join("new.json");
+    std::fs::write(&new, context.to_string()).expect("write");
+    let again = repo.json(&["import", new.to_str().expect("utf8")]);
+    assert_eq!(again["added"].as_u64(), Some(1), "{again}");
+    let objectives = repo.json(&["objective", "list"]);
+    assert_eq!(objectives.as_array().map(Vec::len), Some(1), "{objectives}");
+    let tasks = repo.json(&["task", "list"]);
+    let roll_out = tasks
+        .as_array()
+        .expect("tasks")
+        .iter()
+        .find(|t| t["title"] == "Roll out")
+        .expect("the new task");
+    assert_eq!(roll_out["objective"], objectives[0]["id"], "{roll_out}");
+}
