@@ -995,8 +995,21 @@ impl State {
                     status_event: Some(StatusEvent::of(event)),
                 },
             ),
+            kind::TASK_STARTED => {
+                // Starting a task moves the worktree's focus: the task it leaves pauses.
+                if let Some(worktree) = body.get("worktree").and_then(Value::as_str) {
+                    let key = (event.writer.clone(), worktree.to_string());
+                    if self
+                        .focus
+                        .get(&key)
+                        .is_some_and(|focused| focused != subject)
+                    {
+                        self.pause_focus(&key, time);
+                    }
+                }
+                return self.fold_task(event, subject, time, at);
+            }
             kind::TASK_DEPENDENCY_ADDED
-            | kind::TASK_STARTED
             | kind::TASK_NOTED
             | kind::TASK_BLOCKED
             | kind::TASK_COMPLETED
@@ -1060,22 +1073,27 @@ impl State {
                 decision.rationale = text("rationale");
                 decision.made = Some(time);
             }
-            kind::SESSION_STARTED => self.sessions.insert(
-                subject.to_string(),
-                Session {
-                    id: subject.to_string(),
-                    title: text("title"),
-                    writer: event.writer.clone(),
-                    worktree: text("worktree").unwrap_or_default(),
-                    actor: event.actor.clone(),
-                    started: time,
-                    ended: None,
-                    summary: None,
-                    abandoned: false,
-                    resumes: 0,
-                    usage: None,
-                },
-            ),
+            kind::SESSION_STARTED => {
+                let worktree = text("worktree").unwrap_or_default();
+                // The task still in focus there from an earlier session counts again.
+                self.resume_focus(&(event.writer.clone(), worktree.clone()), time);
+                self.sessions.insert(
+                    subject.to_string(),
+                    Session {
+                        id: subject.to_string(),
+                        title: text("title"),
+                        writer: event.writer.clone(),
+                        worktree,
+                        actor: event.actor.clone(),
+                        started: time,
+                        ended: None,
+                        summary: None,
+                        abandoned: false,
+                        resumes: 0,
+                        usage: None,
+                    },
+                );
+            }
             kind::SESSION_RESUMED => {
                 let Some(session) = self.sessions.get_mut(subject) else {
                     return Applied::Orphan;
@@ -1086,6 +1104,8 @@ impl State {
                     session.worktree = worktree;
                     session.writer = event.writer.clone();
                 }
+                let key = (session.writer.clone(), session.worktree.clone());
+                self.resume_focus(&key, time);
             }
             kind::SESSION_ENDED => {
                 let Some(session) = self.sessions.get_mut(subject) else {
@@ -1093,6 +1113,7 @@ impl State {
                 };
                 session.ended = Some(time);
                 session.summary = text("summary");
+                let key = (session.writer.clone(), session.worktree.clone());
                 session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
                 session.usage = Usage::from_body(body);
                 // Only open sessions show their last actions; the cache need not carry these.
@@ -1100,6 +1121,8 @@ impl State {
                 if let Some(positions) = &mut self.session_recent_at {
                     positions.remove(subject);
                 }
+                // Work is counted in sessions: the task in focus there pauses.
+                self.pause_focus(&key, time);
             }
             kind::AGENT_SPAWNED => self.agents.insert(
                 subject.to_string(),
@@ -1231,7 +1254,8 @@ impl State {
                 }
             }
             kind::TASK_STARTED => {
-                if task.status != TaskStatus::InProgress {
+                // (Also a paused task in progress: started again, its clock runs again.)
+                if task.in_progress_since.is_none() {
                     task.in_progress_since = Some(time);
                 }
                 if !task.started_by.contains(&event.actor) {
@@ -1494,6 +1518,27 @@ impl State {
             .fold(self.abbrev.max(MIN_ABBREV), usize::max)
             .min(hex.len());
         format!("{prefix}-{}", hex.get(..len).unwrap_or(hex))
+    }
+
+    /// Stop the clock of the task in focus at `key` (a writer's worktree), if it runs.
+    fn pause_focus(&mut self, key: &(String, String), time: DateTime<Utc>) {
+        if let Some(id) = self.focus.get(key)
+            && let Some(task) = self.tasks.get_mut(id)
+            && task.in_progress_since.is_some()
+        {
+            task.stop_clock(time);
+        }
+    }
+
+    /// Run again the clock of the task in focus at `key`, when it is in progress and paused.
+    fn resume_focus(&mut self, key: &(String, String), time: DateTime<Utc>) {
+        if let Some(id) = self.focus.get(key)
+            && let Some(task) = self.tasks.get_mut(id)
+            && task.status == TaskStatus::InProgress
+            && task.in_progress_since.is_none()
+        {
+            task.in_progress_since = Some(time);
+        }
     }
 
     /// The task in focus in this writer's worktree, if any.

@@ -905,3 +905,33 @@ fn entities_imported_before_ids_carried_the_project_are_not_imported_twice() {
         .expect("the new task");
     assert_eq!(roll_out["objective"], objectives[0]["id"], "{roll_out}");
 }
+
+#[test]
+fn a_tasks_clock_pauses_when_its_session_ends_or_the_focus_moves() {
+    let repo = TestRepo::new();
+    let minutes = |id: &str| repo.json(&["task", "show", id])["actual_minutes"].as_u64();
+    let a = crate::util::short(&repo.task(&["First"]));
+    let b = crate::util::short(&repo.task(&["Second"]));
+    repo.at(Some("2026-01-05T09:00:00Z"))
+        .ok(&["session", "start", "morning"]);
+    repo.ok(&["task", "start", &a]);
+    // Half an hour on A, then the focus moves to B: A's clock stops.
+    repo.at(Some("2026-01-05T09:30:00Z"))
+        .ok(&["task", "start", &b]);
+    repo.at(Some("2026-01-05T10:30:00Z"));
+    assert_eq!(minutes(&a), Some(30));
+    assert_eq!(minutes(&b), Some(60));
+    // The session ends: B's clock stops too, and stays stopped overnight.
+    repo.ok(&["session", "end", "--summary", "stopping"]);
+    repo.at(Some("2026-01-06T09:00:00Z"));
+    assert_eq!(minutes(&b), Some(60));
+    // The next session in this worktree picks B up again.
+    repo.ok(&["session", "start", "next morning"]);
+    repo.at(Some("2026-01-06T09:15:00Z"));
+    assert_eq!(minutes(&b), Some(75));
+    // Back to A: its clock runs again from where it stopped.
+    repo.ok(&["task", "start", &a]);
+    repo.at(Some("2026-01-06T09:45:00Z"));
+    assert_eq!(minutes(&a), Some(60));
+    assert_eq!(minutes(&b), Some(75));
+}
