@@ -355,6 +355,7 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
         TASK_STARTED,
         &[
             ("worktree", Field::Text, false),
+            ("agent", Field::Text, false),
             ("after", Field::Text, false),
         ],
     ),

@@ -8,7 +8,7 @@ use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolv
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::Usage;
 use crate::projection::health::DEFAULT_STALL_AFTER_MINUTES;
-use crate::projection::state::{Agent, State};
+use crate::projection::state::{Agent, State, TaskStatus};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -166,6 +166,7 @@ impl Ledger {
             if !fallback.is_empty() {
                 body["fallback"] = json!(fallback);
             }
+            let agent_worktree = body.get("worktree").cloned();
             batch.push(kind::AGENT_SPAWNED, &id, body);
             // The agent holds its task while it runs: no other agent is sent to it. A done
             // task (an agent sent to review it) is not claimed.
@@ -175,6 +176,19 @@ impl Ledger {
             {
                 let holder = format!("agent:{id}");
                 claims::push_claim(state, batch, task, &holder, self.writer(), CLAIM_LEASE)?;
+                // Its run is the task's work time: the task starts with it (a blocked task
+                // stays blocked until someone unblocks it).
+                if let Some(open) = state
+                    .tasks
+                    .get(task)
+                    .filter(|t| t.status != TaskStatus::Blocked)
+                {
+                    let mut start = json!({ "agent": id });
+                    if let Some(worktree) = agent_worktree {
+                        start["worktree"] = worktree;
+                    }
+                    batch.push(kind::TASK_STARTED, task, super::work::after(open, start));
+                }
             }
             Ok(id)
         })?;

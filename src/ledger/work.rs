@@ -376,6 +376,12 @@ pub fn close_validation(task: &Task, has_summary: bool, tip: Option<&str>) -> Ve
     if task.notes.is_empty() {
         reasons.push("no work recorded (no notes)".to_string());
     }
+    if task.started_by.is_empty() {
+        reasons.push(
+            "never started, so its time is unknown (git ledger task start, or spawn an agent on it)"
+                .to_string(),
+        );
+    }
     reasons.extend(task.unpassed_checks(tip));
     reasons
 }

@@ -458,7 +458,13 @@ fn time_summary<'a>(tasks: impl Iterator<Item = &'a Task>, now: DateTime<Utc>) -
         let Some(estimate) = task.estimate_minutes else {
             continue;
         };
-        let actual = task.actual_minutes(now).unwrap_or(0);
+        // A task closed without ever being worked has no time to set against its estimate
+        // (as in `memory long`'s estimate accuracy); an open one has used none of it yet.
+        let actual = match task.actual_minutes(now) {
+            Some(actual) => actual,
+            None if task.status.is_closed() => continue,
+            None => 0,
+        };
         summary.tasks_estimated += 1;
         summary.estimate_minutes = summary.estimate_minutes.saturating_add(estimate);
         summary.actual_minutes = summary.actual_minutes.saturating_add(actual);

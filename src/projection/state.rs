@@ -1169,6 +1169,18 @@ impl State {
                 agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
                 agent.summary = text("summary");
                 agent.usage = Usage::from_body(body);
+                // Its run was its task's work time: the task pauses, unless someone still
+                // has it in focus elsewhere.
+                let (task, own) = (agent.task.clone(), agent.worktree.clone());
+                if let Some(task) = task {
+                    let elsewhere = self
+                        .focus
+                        .iter()
+                        .any(|((_, w), t)| *t == task && Some(w) != own.as_ref());
+                    if !elsewhere && let Some(task) = self.tasks.get_mut(&task) {
+                        task.stop_clock(time);
+                    }
+                }
             }
             kind::AGENT_HEARTBEAT => {
                 let Some(agent) = self.agents.get_mut(subject) else {
@@ -1258,8 +1270,13 @@ impl State {
                 if task.in_progress_since.is_none() {
                     task.in_progress_since = Some(time);
                 }
-                if !task.started_by.contains(&event.actor) {
-                    task.started_by.push(event.actor.clone());
+                // An agent's spawn starts its task for it: the agent is who works on it.
+                let by = match text("agent") {
+                    Some(agent) => format!("agent:{agent}"),
+                    None => event.actor.clone(),
+                };
+                if !task.started_by.contains(&by) {
+                    task.started_by.push(by);
                 }
                 // A start ordered after a completion (from another clone) reopens the task.
                 task.status = TaskStatus::InProgress;

@@ -110,7 +110,7 @@ fn parallel_spawns_get_their_own_worktree_branch_and_records() {
 
         // The task has the agent's note, its branch and its commit.
         let shown = repo.json(&["task", "show", task]);
-        assert_eq!(shown["status"], "open", "the task's status is left alone");
+        assert_eq!(shown["status"], "in_progress", "the spawn started the task");
         assert_eq!(
             shown["notes"],
             json!([{ "actor": format!("agent:{id}"), "text": format!("work of {id}"), "time": "2026-01-05T09:00:00Z" }])
@@ -769,7 +769,7 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(
         refused(&client, "task_done", json!({ "id": docs })).await,
         format!(
-            "error: cannot complete {}: no summary given; no work recorded (no notes)\nhint: add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)",
+            "error: cannot complete {}: no summary given; no work recorded (no notes); never started, so its time is unknown (git ledger task start, or spawn an agent on it)\nhint: add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)",
             short(&docs)
         )
     );

@@ -36,7 +36,7 @@ fn an_intact_ledger_passes_and_lists_forced_completions() {
     );
     assert!(
         text.contains(&format!(
-            "Forced completions\n  {task} quick (over: no work recorded (no notes))"
+            "Forced completions\n  {task} quick (over: no work recorded (no notes); never started, so its time is unknown (git ledger task start, or spawn an agent on it))"
         )),
         "{text}"
     );

@@ -246,7 +246,15 @@ fn a_spawned_agent_holds_its_task_until_it_exits() {
     assert_eq!(shown["claims"]["current"], Value::Null);
     assert_eq!(shown["claims"]["epoch"], 1);
     let kinds = strings_of(&shown["history"], "kind");
-    assert_eq!(kinds, ["task.created", "task.claimed", "task.released"]);
+    assert_eq!(
+        kinds,
+        [
+            "task.created",
+            "task.claimed",
+            "task.started",
+            "task.released"
+        ]
+    );
 
     // A spawn for a task someone else holds is refused, and nothing is recorded.
     repo.ok(&["task", "claim", &task]);

@@ -935,3 +935,30 @@ fn a_tasks_clock_pauses_when_its_session_ends_or_the_focus_moves() {
     assert_eq!(minutes(&a), Some(60));
     assert_eq!(minutes(&b), Some(75));
 }
+
+#[test]
+fn an_agents_run_is_its_tasks_work_time() {
+    let repo = TestRepo::new();
+    let task = crate::util::short(&repo.task(&["Migrate the users", "--estimate", "2h"]));
+    repo.at(Some("2026-01-05T09:00:00Z"));
+    let agent = repo.json(&[
+        "agent", "spawn", "--role", "migrator", "-m", "Migrate", "-t", &task,
+    ]);
+    let agent = agent["id"].as_str().expect("agent id").to_string();
+    repo.at(Some("2026-01-05T10:00:00Z"));
+    let shown = repo.json(&["task", "show", &task]);
+    assert_eq!(shown["status"], "in_progress", "{shown}");
+    assert_eq!(shown["actual_minutes"], 60);
+    // The agent started it, not the orchestrator that sent it: the orchestrator may review it.
+    assert_eq!(shown["started_by"], json!([format!("agent:{agent}")]));
+    repo.ok(&["agent", "exit", &agent]);
+    repo.at(Some("2026-01-05T12:00:00Z"));
+    assert_eq!(repo.json(&["task", "show", &task])["actual_minutes"], 60);
+
+    // A task closed without ever being started has no time: refused unless forced.
+    let other = crate::util::short(&repo.task(&["Write the notes"]));
+    repo.ok(&["task", "note", "-t", &other, "wrote them"]);
+    let run = repo.run(&["task", "done", &other, "-m", "written"]);
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("never started"), "{}", run.stderr);
+}

@@ -69,6 +69,7 @@ fn three_clones_converge_whatever_the_order_of_syncs() {
 
     // Offline work. A completes the shared task; B, not knowing, blocks it later.
     a.at(Some("2026-01-05T10:00:00Z"));
+    a.ok(&["task", "start", &shared]);
     a.ok(&["task", "note", "encoder written", "--task", &shared]);
     a.ok(&["task", "done", &shared, "-m", "encoder done"]);
     a.ok(&[
