@@ -17,8 +17,9 @@ pub enum Command {
     },
     /// Resume a session and print its context, last actions and next steps.
     ///
-    /// Without an id: the open session of this worktree. With an id from another worktree, the
-    /// session moves here.
+    /// Without an id: the open session of this worktree, else the one that ended last here.
+    /// With an id from another worktree, the session moves here, and the session open here (a
+    /// worktree has one) ends. An ended session is continued in a new session linked to it.
     Resume {
         /// Session id or unique prefix (s-3f9a2c).
         id: Option<String>,
@@ -51,15 +52,22 @@ pub enum Command {
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Start { title } => {
-            let (loaded, session) = ledger.session_start(title.as_deref())?;
+            let (loaded, context) = ledger.session_start(title.as_deref())?;
             let text = format!(
-                "Started session {}\n",
-                session_line(&loaded.state, &session)
+                "Started session {}\n\n{}",
+                session_line(&loaded.state, &context.session),
+                context
+                    .working
+                    .doc(&loaded.state, loaded.now)
+                    .render(Format::Text)
             );
-            Ok(Reply::new(ledger, &loaded, &session, text))
+            Ok(Reply::new(ledger, &loaded, context.started(), text))
         }
         Command::Resume { id, markdown } => {
             let (loaded, context) = ledger.session_resume(id.as_deref())?;
+            for notice in &context.notices {
+                git_ledger::eprintln_safe!("{notice}");
+            }
             let format = if markdown {
                 Format::Markdown
             } else {

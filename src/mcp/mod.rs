@@ -345,9 +345,16 @@ impl Server {
         args: Parameters<SessionStartArgs>,
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
-            let (loaded, session) = ledger.session_start(args.0.title.as_deref())?;
-            let text = format!("Started session {}", session_line(&loaded.state, &session));
-            Ok((loaded, json!(session), text))
+            let (loaded, context) = ledger.session_start(args.0.title.as_deref())?;
+            let text = context
+                .working
+                .doc(&loaded.state, loaded.now)
+                .render(Format::Markdown);
+            let text = format!(
+                "Started session {}\n\n{text}",
+                session_line(&loaded.state, &context.session)
+            );
+            Ok((loaded, json!(context.started()), text))
         }))
     }
 
@@ -362,10 +369,13 @@ impl Server {
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, context) = ledger.session_resume(args.0.id.as_deref())?;
-            let text = context
-                .working
-                .doc(&loaded.state, loaded.now)
-                .render(Format::Markdown);
+            let mut text: String = context.notices.iter().map(|n| format!("{n}\n")).collect();
+            text.push_str(
+                &context
+                    .working
+                    .doc(&loaded.state, loaded.now)
+                    .render(Format::Markdown),
+            );
             Ok((loaded, json!(context), text))
         }))
     }

@@ -471,6 +471,35 @@ pub struct WorkingMemory {
     /// Claims this actor made here that lost to another holder's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub lost_claims: Vec<super::status::LostClaimNotice>,
+    /// The session that ended last in this worktree: where the work stopped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<PreviousSession>,
+}
+
+/// The last session that ended in a worktree, and what it did last.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviousSession {
+    pub session: Session,
+    pub last_actions: Vec<Action>,
+}
+
+/// The session that ended last in the scope's worktree (not the scope's own), with its last
+/// actions before its end.
+fn previous_session(state: &State, scope: &Scope) -> Option<PreviousSession> {
+    let session = state.previous_session(scope.writer, scope.worktree, scope.session)?;
+    let mut last_actions: Vec<Action> = state
+        .recent_events(Some(&session.id))
+        .into_iter()
+        .rev()
+        .filter(|e| !matches!(e.kind.as_str(), kind::SESSION_RESUMED | kind::SESSION_ENDED))
+        .take(LAST_ACTIONS)
+        .map(|e| action(state, e))
+        .collect();
+    last_actions.reverse();
+    Some(PreviousSession {
+        session: session.clone(),
+        last_actions,
+    })
 }
 
 /// How many past actions working memory and `session resume` show.
@@ -511,6 +540,7 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         last_actions,
         next_steps: next_steps(state, scope),
         lost_claims: super::status::lost_claims(state, scope.actor, scope.writer),
+        previous: previous_session(state, scope),
     }
 }
 
@@ -521,6 +551,14 @@ impl WorkingMemory {
             None => "Working memory: no open session".to_string(),
         };
         let mut doc = Doc::new(title);
+        if let Some(previous) = &self.previous {
+            let mut lines = vec![session_line(state, &previous.session)];
+            if let Some(summary) = &previous.session.summary {
+                lines.push(format!("summary: {}", one_line(summary, 200)));
+            }
+            lines.extend(previous.last_actions.iter().map(|a| a.line(state)));
+            doc.section("Previous session", lines, "");
+        }
         if !self.lost_claims.is_empty() {
             doc.section(
                 "Lost claims",

@@ -466,6 +466,9 @@ pub struct Session {
     pub summary: Option<String>,
     pub abandoned: bool,
     pub resumes: u32,
+    /// The ended session it continues (`session resume` of an ended session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continues: Option<String>,
     /// Model, tokens and cost reported at its end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -651,6 +654,10 @@ pub struct State {
     /// The task in focus per (writer, worktree).
     #[serde(with = "pairs")]
     focus: HashMap<(String, String), String>,
+    /// The session that ended last per (writer, worktree): the next one starts from it (its
+    /// newest events are kept in `session_recent`).
+    #[serde(with = "pairs", default)]
+    last_ended: HashMap<(String, String), String>,
     /// Highest clock value seen: the next event's clock must be above it.
     pub max_hlc: u64,
     /// Events of kinds this version does not know; kept and shown, otherwise ignored.
@@ -1090,6 +1097,7 @@ impl State {
                         summary: None,
                         abandoned: false,
                         resumes: 0,
+                        continues: text("continues"),
                         usage: None,
                     },
                 );
@@ -1116,10 +1124,15 @@ impl State {
                 let key = (session.writer.clone(), session.worktree.clone());
                 session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
                 session.usage = Usage::from_body(body);
-                // Only open sessions show their last actions; the cache need not carry these.
-                self.session_recent.remove(subject);
-                if let Some(positions) = &mut self.session_recent_at {
-                    positions.remove(subject);
+                // Open sessions show their last actions, and the session that ended last in a
+                // worktree shows them to the next one there; the cache carries no others.
+                if let Some(old) = self.last_ended.insert(key.clone(), subject.to_string())
+                    && old != subject
+                {
+                    self.session_recent.remove(&old);
+                    if let Some(positions) = &mut self.session_recent_at {
+                        positions.remove(&old);
+                    }
                 }
                 // Work is counted in sessions: the task in focus there pauses.
                 self.pause_focus(&key, time);
@@ -1535,6 +1548,20 @@ impl State {
             .fold(self.abbrev.max(MIN_ABBREV), usize::max)
             .min(hex.len());
         format!("{prefix}-{}", hex.get(..len).unwrap_or(hex))
+    }
+
+    /// The session that ended last in this writer's worktree, unless it is `current`.
+    pub fn previous_session(
+        &self,
+        writer: &str,
+        worktree: &Path,
+        current: Option<&str>,
+    ) -> Option<&Session> {
+        let key = (writer.to_string(), worktree.to_string_lossy().into_owned());
+        let id = self.last_ended.get(&key)?;
+        (current != Some(id.as_str()))
+            .then(|| self.sessions.get(id))
+            .flatten()
     }
 
     /// Stop the clock of the task in focus at `key` (a writer's worktree), if it runs.

@@ -962,3 +962,100 @@ fn an_agents_run_is_its_tasks_work_time() {
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("never started"), "{}", run.stderr);
 }
+
+#[test]
+fn a_new_or_resumed_session_starts_from_the_previous_sessions_context() {
+    let repo = TestRepo::new();
+    let first = repo.json(&["session", "start", "Build the login"]);
+    let first = first["id"].as_str().expect("id").to_string();
+    let task = crate::util::short(&repo.task(&["Fix login"]));
+    repo.ok(&["task", "start", &task]);
+    repo.ok(&["task", "note", "found the bug in the callback"]);
+    repo.ok(&["session", "end", "--summary", "bug found, fix next"]);
+
+    // A new session shows where the last one stopped.
+    let started = repo.envelope(&["session", "start", "Fix it"]);
+    let previous = &started["data"]["working"]["previous"];
+    assert_eq!(previous["session"]["id"], first.as_str(), "{started}");
+    assert_eq!(previous["session"]["summary"], "bug found, fix next");
+    let last: Vec<&str> = previous["last_actions"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(|a| a["what"].as_str())
+        .collect();
+    assert!(
+        last.iter()
+            .any(|a| a.contains("found the bug in the callback")),
+        "{last:?}"
+    );
+    let text = repo.ok(&["session", "end", "--summary", "fixed"]);
+    assert!(text.starts_with("Ended session"), "{text}");
+    let text = repo.ok(&["session", "start", "Review it"]);
+    assert!(text.contains("Previous session"), "{text}");
+    assert!(text.contains("fixed"), "{text}");
+    repo.ok(&["session", "end", "--summary", "reviewed"]);
+
+    // Resuming with no open session continues the last one, in a new session linked to it.
+    let run = repo.run(&["session", "resume"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("has ended; continuing it in"),
+        "{}",
+        run.stderr
+    );
+    let resumed = repo.json(&["session", "show"]);
+    assert_eq!(resumed["session"]["title"], "Review it", "{resumed}");
+    assert!(resumed["session"]["continues"].is_string(), "{resumed}");
+    // Resuming an ended session by id does the same.
+    repo.ok(&["session", "end", "--summary", "again"]);
+    let run = repo.run(&["session", "resume", &first]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("has ended; continuing it in"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        repo.json(&["session", "show"])["session"]["continues"],
+        first.as_str()
+    );
+}
+
+#[test]
+fn resuming_another_session_leaves_one_open_session_in_the_worktree() {
+    let repo = TestRepo::new();
+    let here = repo.json(&["session", "start", "here"]);
+    let here = here["id"].as_str().expect("id").to_string();
+    // Another worktree's session, resumed here.
+    let other = repo.root().join("other");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "--detach",
+        other.to_str().expect("utf8"),
+    ]);
+    let there = repo.json_in(&other, &["session", "start", "there"]);
+    let there = there["id"].as_str().expect("id").to_string();
+    let run = repo.run(&["session", "resume", &there]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains(&format!("ended session {}", crate::util::short(&here))),
+        "{}",
+        run.stderr
+    );
+    let sessions = repo.json(&["session", "list"]);
+    let open: Vec<&str> = sessions
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|s| s.get("ended").is_none())
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(open, [there.as_str()]);
+    repo.ok(&["insight", "add", "recorded in the resumed session"]);
+    let shown = repo.json(&["session", "show"]);
+    assert_eq!(shown["session"]["id"], there.as_str());
+}

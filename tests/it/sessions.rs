@@ -84,14 +84,10 @@ fn sessions_are_per_worktree_and_scope_events() {
         err.starts_with("error: no open session in this worktree"),
         "{err}"
     );
-    let err = repo.fail(&["session", "resume", &short(&main_session)]);
-    assert!(
-        err.starts_with(&format!(
-            "error: session {} has already ended",
-            short(&main_session)
-        )),
-        "{err}"
-    );
+    // Resuming an ended session continues it in a new one, linked to it.
+    let continued = repo.json(&["session", "resume", &short(&main_session)]);
+    assert_eq!(continued["session"]["continues"], main_session.as_str());
+    repo.ok(&["session", "end"]);
     let abandoned = repo.json_in(&other, &["session", "end", "--abandoned"]);
     assert_eq!(abandoned["abandoned"], true);
 }
