@@ -641,9 +641,14 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             .or_else(|| title.clone())
             .ok_or_else(|| item.missing("id and no description"))?;
         let title = title.unwrap_or_else(|| source_id.clone());
-        let objective = item
-            .text(&["objective", "objective_id"])
-            .and_then(|o| objective_ids.get(&o).cloned());
+        // A file with one objective is about it: its tasks are that objective's.
+        let only = (objective_ids.len() == 1)
+            .then(|| objective_ids.values().next().cloned())
+            .flatten();
+        let objective = match item.text(&["objective", "objective_id"]) {
+            Some(o) => objective_ids.get(&o).cloned(),
+            None => only,
+        };
         let body = json!({
             "title": title,
             "priority": item.priority(),
@@ -677,6 +682,15 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
                 json!({ "worktree": worktree }),
                 None,
             ));
+        } else if item.status() == "blocked" {
+            let reason = item
+                .text(&["blocked_reason", "block_reason", "reason"])
+                .unwrap_or_else(|| "imported as blocked".into());
+            events.push(planned(
+                kind::TASK_BLOCKED,
+                json!({ "reason": reason }),
+                None,
+            ));
         }
         let (subject, legacy) = ids(EntityKind::Task, &source_id);
         Ok(Entry {
@@ -693,14 +707,36 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         entries.push(task(item, false)?);
     }
 
-    for item in &section("pending_decisions")? {
-        let question = item
-            .text(&["question", "description", "title"])
-            .ok_or_else(|| item.missing("question or description"))?;
-        let source_id = item.id().unwrap_or_else(|| question.clone());
+    // Decisions are plain strings (the question) or objects, as insights are.
+    for (i, value) in raw_list(&root, "pending_decisions")?
+        .into_iter()
+        .enumerate()
+    {
+        let place = format!("pending_decisions[{i}]");
+        let (question, source_id, options, time) = match value {
+            Value::String(s) if !s.trim().is_empty() => {
+                (s.trim().to_string(), None, Vec::new(), None)
+            }
+            Value::String(_) => {
+                return Err(import_error(None, format!("{place} is empty"), HINT_FIX));
+            }
+            other => {
+                let item = Item::new(place, other, None)?;
+                let question = item
+                    .text(&["question", "description", "title"])
+                    .ok_or_else(|| item.missing("question or description"))?;
+                (
+                    question,
+                    item.id(),
+                    item.strings("options"),
+                    item.time(&["created", "created_date"]),
+                )
+            }
+        };
+        let source_id = source_id.unwrap_or_else(|| question.clone());
         let body = json!({
             "question": question,
-            "options": item.strings("options"),
+            "options": options,
             "source_id": source_id,
         });
         let (subject, legacy) = ids(EntityKind::Decision, &source_id);
@@ -708,27 +744,12 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             kind: EntityKind::Decision,
             subject,
             legacy,
-            events: vec![planned(
-                kind::DECISION_REQUESTED,
-                body,
-                item.time(&["created", "created_date"]),
-            )],
+            events: vec![planned(kind::DECISION_REQUESTED, body, time)],
         });
     }
 
     // Insights are plain strings or objects with a "text".
-    let insights = match root.get("key_insights") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(_) => {
-            return Err(import_error(
-                None,
-                "\"key_insights\" is not a list",
-                HINT_FIX,
-            ));
-        }
-    };
-    for (i, value) in insights.into_iter().enumerate() {
+    for (i, value) in raw_list(&root, "key_insights")?.into_iter().enumerate() {
         let place = format!("key_insights[{i}]");
         let (text, source_id, tags, time) = match value {
             Value::String(s) if !s.trim().is_empty() => {
@@ -785,18 +806,48 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             "mission": item.text(&["mission", "description"]).unwrap_or_default(),
         });
         let (subject, legacy) = ids(EntityKind::Agent, &source_id);
+        // The file records agents that ran: they come in finished, not as running agents
+        // that went silent.
+        let spawned = item.time(&["spawned", "created", "created_date"]);
+        let ended = item.time(&["completed", "finished", "ended"]).or(spawned);
+        let outcome = match item.status().as_str() {
+            "failed" | "error" | "errored" => "failed",
+            "killed" | "cancelled" | "canceled" => "killed",
+            _ => "succeeded",
+        };
+        let duration_ms = match (spawned, ended) {
+            (Some(s), Some(e)) => u64::try_from((e - s).num_milliseconds()).unwrap_or(0),
+            _ => 0,
+        };
+        let end = json!({ "status": null, "outcome": outcome, "duration_ms": duration_ms });
         entries.push(Entry {
             kind: EntityKind::Agent,
             subject,
             legacy,
-            events: vec![planned(
-                kind::AGENT_SPAWNED,
-                body,
-                item.time(&["spawned", "created", "created_date"]),
-            )],
+            events: vec![
+                planned(kind::AGENT_SPAWNED, body, spawned),
+                planned(
+                    kind::AGENT_EXITED,
+                    with(end, "summary", item.text(&["outcome", "summary", "result"])),
+                    ended,
+                ),
+            ],
         });
     }
     Ok(entries)
+}
+
+/// The items of a top-level list that may hold plain strings as well as objects.
+fn raw_list<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Vec<&'a Value>, Error> {
+    match root.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => Ok(items.iter().collect()),
+        Some(_) => Err(import_error(
+            None,
+            format!("\"{key}\" is not a list"),
+            HINT_FIX,
+        )),
+    }
 }
 
 /// Map beads issues, one a line: each a task, started, blocked or completed after its status;

@@ -239,7 +239,7 @@ fn an_orchestrator_context_becomes_objectives_tasks_decisions_insights_and_agent
     assert_eq!(
         reply,
         format!(
-            "Imported {ORCHESTRATOR} (orchestrator): 9 event(s) read, 9 added, 0 skipped as already present (1 commit(s))\n\
+            "Imported {ORCHESTRATOR} (orchestrator): 10 event(s) read, 10 added, 0 skipped as already present (1 commit(s))\n\
              Metrics are not imported: they are recomputed from the events (`git ledger memory long`)\n"
         )
     );
@@ -331,10 +331,10 @@ fn an_orchestrator_context_becomes_objectives_tasks_decisions_insights_and_agent
     let again = repo.json(&["import", ORCHESTRATOR]);
     assert_eq!(
         (&again["read"], &again["added"], &again["skipped"]),
-        (&json!(9), &json!(0), &json!(9))
+        (&json!(10), &json!(0), &json!(10))
     );
     assert_eq!(repo.tip(), tip);
-    assert_eq!(repo.event_count(), 9);
+    assert_eq!(repo.event_count(), 10);
 }
 
 #[test]

@@ -785,12 +785,12 @@ fn importing_a_second_projects_orchestrator_context_keeps_both_projects() {
     let first = repo.json(&["import", beta]);
     assert_eq!(
         (first["added"].as_u64(), first["skipped"].as_u64()),
-        (Some(6), Some(0))
+        (Some(7), Some(0))
     );
     let second = repo.json(&["import", alpha]);
     assert_eq!(
         (second["added"].as_u64(), second["skipped"].as_u64()),
-        (Some(9), Some(0)),
+        (Some(10), Some(0)),
         "{second}"
     );
     let objectives: Vec<String> = repo
@@ -884,7 +884,7 @@ fn entities_imported_before_ids_carried_the_project_are_not_imported_twice() {
     let old = repo.root().join("old.json");
     std::fs::write(&old, legacy.to_string()).expect("write");
     let first = repo.json(&["import", old.to_str().expect("utf8")]);
-    assert_eq!(first["added"].as_u64(), Some(9), "{first}");
+    assert_eq!(first["added"].as_u64(), Some(10), "{first}");
     // The project's file, with a task added since on the objective imported then.
     context["active_tasks"]
         .as_array_mut()
@@ -1058,4 +1058,50 @@ fn resuming_another_session_leaves_one_open_session_in_the_worktree() {
     repo.ok(&["insight", "add", "recorded in the resumed session"]);
     let shown = repo.json(&["session", "show"]);
     assert_eq!(shown["session"]["id"], there.as_str());
+}
+
+#[test]
+fn an_orchestrator_import_keeps_task_states_objectives_and_finished_agents() {
+    let repo = TestRepo::new();
+    let file = repo.root().join("context.json");
+    std::fs::write(
+        &file,
+        json!({
+            "project_name": "gamma",
+            "objectives": [{"id": "OBJ_001", "description": "Launch the beta"}],
+            "active_tasks": [
+                {"id": "TASK_002", "description": "Wait for legal", "status": "blocked", "blocked_reason": "contract unsigned"},
+                {"id": "TASK_003", "description": "Write the landing page", "status": "in_progress"}
+            ],
+            "pending_decisions": ["Invite-only or open beta?"],
+            "spawned_agents": [{"id": "AGENT_0001", "type": "writer", "mission": "Draft the copy", "spawned": "2024-01-02T10:00:00"}]
+        })
+        .to_string(),
+    )
+    .expect("write");
+    repo.json(&["import", file.to_str().expect("utf8")]);
+    let objective = repo.json(&["objective", "list"])[0]["id"].clone();
+    let tasks = repo.json(&["task", "list"]);
+    let by_title = |title: &str| {
+        tasks
+            .as_array()
+            .expect("tasks")
+            .iter()
+            .find(|t| t["title"] == title)
+            .cloned()
+            .unwrap_or_else(|| panic!("no task {title}: {tasks}"))
+    };
+    let legal = by_title("Wait for legal");
+    assert_eq!(legal["status"], "blocked", "{legal}");
+    assert_eq!(legal["block_reason"], "contract unsigned");
+    assert_eq!(
+        legal["objective"], objective,
+        "the file's only objective is the task's"
+    );
+    assert_eq!(by_title("Write the landing page")["status"], "in_progress");
+    let decisions = repo.json(&["decision", "list"]);
+    assert_eq!(decisions[0]["question"], "Invite-only or open beta?");
+    let agents = repo.json(&["agent", "list"]);
+    assert_eq!(agents[0]["mission"], "Draft the copy");
+    assert_eq!(agents[0]["outcome"], "succeeded", "{agents}");
 }
