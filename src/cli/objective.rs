@@ -35,13 +35,16 @@ pub enum Command {
         /// Objective id or unique prefix (o-3f9a2c).
         id: String,
     },
-    /// Mark an objective done.
+    /// Mark an objective done; refused while some of its tasks are not done.
     Done {
         /// Objective id or unique prefix.
         id: String,
         /// What came of it.
-        #[arg(long)]
+        #[arg(long, short = 'm', visible_alias = "summary")]
         outcome: Option<String>,
+        /// Close it with tasks not done (recorded as forced).
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -114,8 +117,8 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             };
             Ok(Reply::new(ledger, &loaded, data, lines))
         }
-        Command::Done { id, outcome } => {
-            let (loaded, objective) = ledger.objective_done(&id, outcome.as_deref())?;
+        Command::Done { id, outcome, force } => {
+            let (loaded, objective) = ledger.objective_done(&id, outcome.as_deref(), force)?;
             let text = format!("Done: {}\n", objective_line(&loaded.state, &objective));
             Ok(Reply::new(ledger, &loaded, &objective, text))
         }

@@ -330,7 +330,13 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("plan", Field::Text, false),
         ],
     ),
-    (OBJECTIVE_COMPLETED, &[("outcome", Field::Text, false)]),
+    (
+        OBJECTIVE_COMPLETED,
+        &[
+            ("outcome", Field::Text, false),
+            ("forced", Field::Flag, false),
+        ],
+    ),
     (
         OBJECTIVE_BUDGET_SET,
         &[("budget_micros", Field::Count, true)],

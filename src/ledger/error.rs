@@ -49,6 +49,8 @@ pub enum Error {
     },
     #[error("cannot complete {id}: {}", reasons.join("; "))]
     NotReadyToClose { id: String, reasons: Vec<String> },
+    #[error("{id} has {open} task(s) not done")]
+    OpenTasks { id: String, open: usize },
     #[error("'{choice}' is not one of the options of {id}: {}", options.join(" | "))]
     UnknownChoice {
         id: String,
@@ -154,6 +156,7 @@ impl Error {
             Error::SessionEnded(_) => "session_ended",
             Error::WrongState { .. } => "wrong_state",
             Error::NotReadyToClose { .. } => "validation_failed",
+            Error::OpenTasks { .. } => "open_tasks",
             Error::UnknownChoice { .. } => "unknown_choice",
             Error::Busy(_) => "busy",
             Error::Import { .. } => "import_failed",
@@ -219,6 +222,9 @@ impl Error {
                 "add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)".into()
             }
             Error::UnknownChoice { .. } => "choose one of the options, spelled as listed".into(),
+            Error::OpenTasks { id, .. } => format!(
+                "finish or cancel them first (`git ledger task list --objective {id}`), or close it anyway with --force"
+            ),
             Error::Busy(_) => "another process is appending heavily; try again".into(),
             Error::Import { hint, .. } => hint.to_string(),
             Error::UnknownRevision(_) => "name a branch, a tag or a commit id".into(),

@@ -100,6 +100,7 @@ impl Ledger {
         &self,
         input: &str,
         outcome: Option<&str>,
+        force: bool,
     ) -> Result<(Loaded, Objective), Error> {
         let outcome = optional_text("outcome", outcome)?;
         let (loaded, id) = self.record(|state, batch| {
@@ -111,11 +112,19 @@ impl Ledger {
                     action: "completed again",
                 });
             }
-            batch.push(
-                kind::OBJECTIVE_COMPLETED,
-                &id,
-                with_optional(json!({}), "outcome", &outcome),
-            );
+            let (done, total) = state.objective_progress(&id);
+            let open = total.saturating_sub(done);
+            if open > 0 && !force {
+                return Err(Error::OpenTasks {
+                    id: state.short(&id),
+                    open,
+                });
+            }
+            let mut body = with_optional(json!({}), "outcome", &outcome);
+            if open > 0 {
+                body["forced"] = true.into();
+            }
+            batch.push(kind::OBJECTIVE_COMPLETED, &id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))

@@ -1105,3 +1105,22 @@ fn an_orchestrator_import_keeps_task_states_objectives_and_finished_agents() {
     assert_eq!(agents[0]["mission"], "Draft the copy");
     assert_eq!(agents[0]["outcome"], "succeeded", "{agents}");
 }
+
+#[test]
+fn an_objective_with_open_tasks_is_not_done_unless_forced() {
+    let repo = TestRepo::new();
+    let objective = repo.json(&["objective", "add", "Ship it"]);
+    let objective = crate::util::short(objective["id"].as_str().expect("id"));
+    repo.task(&["Open work", "--objective", &objective]);
+    let run = repo.run(&["objective", "done", &objective, "--summary", "shipped"]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr.lines().next(),
+        Some(format!("error: {objective} has 1 task(s) not done").as_str()),
+        "{}",
+        run.stderr
+    );
+    let done = repo.json(&["objective", "done", &objective, "-m", "shipped", "--force"]);
+    assert_eq!(done["status"], "done");
+    assert_eq!(done["outcome"], "shipped");
+}
