@@ -3,7 +3,7 @@ use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, parse_cost, resolve};
 use git_ledger::projection::cost::money;
-use git_ledger::projection::memory::{objective_line, objective_line_of, task_line};
+use git_ledger::projection::memory::{objective_line, objectives_text, task_line};
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).
@@ -77,15 +77,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         Command::List => {
             let loaded = ledger.load()?;
             let state = &loaded.state;
-            let mut text = String::new();
-            for objective in state.objectives.iter() {
-                let (done, total) = state.objective_progress(&objective.id);
-                text.push_str(&objective_line_of(state, objective, done, total));
-                text.push('\n');
-            }
-            if text.is_empty() {
-                text = "No objectives yet (git ledger objective add \"…\")\n".into();
-            }
+            let text = objectives_text(state);
             let data: Vec<_> = state.objectives.iter().collect();
             Ok(Reply::new(ledger, &loaded, &data, text))
         }

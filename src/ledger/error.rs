@@ -49,6 +49,8 @@ pub enum Error {
     },
     #[error("cannot complete {id}: {}", reasons.join("; "))]
     NotReadyToClose { id: String, reasons: Vec<String> },
+    #[error("no plan named '{0}'")]
+    UnknownPlan(String),
     #[error("{id} has {open} task(s) not done")]
     OpenTasks { id: String, open: usize },
     #[error("'{choice}' is not one of the options of {id}: {}", options.join(" | "))]
@@ -157,6 +159,7 @@ impl Error {
             Error::WrongState { .. } => "wrong_state",
             Error::NotReadyToClose { .. } => "validation_failed",
             Error::OpenTasks { .. } => "open_tasks",
+            Error::UnknownPlan(_) => "unknown_plan",
             Error::UnknownChoice { .. } => "unknown_choice",
             Error::Busy(_) => "busy",
             Error::Import { .. } => "import_failed",
@@ -222,6 +225,7 @@ impl Error {
                 "add a summary with --summary and record work with `git ledger task note`, or override with --force (recorded)".into()
             }
             Error::UnknownChoice { .. } => "choose one of the options, spelled as listed".into(),
+            Error::UnknownPlan(_) => "`git ledger plan show` lists every plan".into(),
             Error::OpenTasks { id, .. } => format!(
                 "finish or cancel them first (`git ledger task list --objective {id}`), or close it anyway with --force"
             ),

@@ -35,7 +35,7 @@ pub use cost::{UsageInput, parse_cost};
 pub use error::Error;
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use instructions::Instructions;
-pub use plan::{PlanReport, read_plan};
+pub use plan::{PlanReport, plan_views, read_plan};
 pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
 pub use supervise::{Termination, signal_name};

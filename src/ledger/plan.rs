@@ -29,6 +29,7 @@ use super::work::{after, parse_estimate, parse_priority};
 use super::{Batch, Error, Ledger, Loaded, optional_text, text};
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::parse_money;
+use crate::projection::plan::{PlanView, plan_names, plan_view};
 use crate::projection::state::{Rule, State, Task, TaskStatus};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -163,6 +164,54 @@ pub struct PlanReport {
     pub unchanged: usize,
     /// Events appended (0 when the ledger already matched the file).
     pub events: usize,
+}
+
+impl PlanReport {
+    /// What was recorded, for people: a line, then a line per kind of change.
+    pub fn summary(&self, state: &State) -> String {
+        let ids = |ids: &[String]| -> String {
+            ids.iter()
+                .map(|id| state.short(id))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut text = if self.events == 0 {
+            format!(
+                "Plan '{}' is recorded already: nothing changed\n",
+                self.plan
+            )
+        } else {
+            format!(
+                "Applied plan '{}' ({}): {} event(s)\n",
+                self.plan,
+                state.short(&self.objective),
+                self.events
+            )
+        };
+        for (what, list) in [
+            ("added", &self.created),
+            ("updated", &self.updated),
+            ("reopened", &self.reopened),
+            ("cancelled", &self.cancelled),
+        ] {
+            if !list.is_empty() {
+                text.push_str(&format!("  {what}: {}\n", ids(list)));
+            }
+        }
+        text
+    }
+}
+
+/// The views of the plan `name`, or of every plan.
+pub fn plan_views(state: &State, name: Option<&str>) -> Result<Vec<PlanView>, Error> {
+    let names = match name {
+        Some(name) => vec![name.to_string()],
+        None => plan_names(state),
+    };
+    names
+        .iter()
+        .map(|name| plan_view(state, name).ok_or_else(|| Error::UnknownPlan(name.clone())))
+        .collect()
 }
 
 /// Read and check a plan file: YAML (JSON is YAML too).

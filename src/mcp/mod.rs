@@ -15,17 +15,20 @@
 use crate::event::EntityKind;
 use crate::ledger::{
     AgentEnd, AgentInput, DEFAULT_LEASE_MINUTES, Error, Instructions, Ledger, Loaded, TaskInput,
-    UsageInput, parse_before, parse_lease,
+    UsageInput, parse_before, parse_cost, parse_lease, plan_views, read_plan,
 };
 use crate::projection::compaction::Summaries;
 use crate::projection::data;
 use crate::projection::doc::{Doc, Format};
 use crate::projection::health;
 use crate::projection::memory::{
-    self, View, agent_line, agent_line_with, decision_line, insight_line, session_line, task_line,
+    self, View, agent_line, agent_line_with, decision_line, insight_line, objective_line,
+    objectives_text, session_line, task_line,
 };
+use crate::projection::plan::plans_text;
 use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 use crate::projection::state::Task;
+use crate::projection::status;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
@@ -220,6 +223,41 @@ pub struct TaskBlockArgs {
     pub id: Option<String>,
     /// What it waits for.
     pub reason: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ObjectiveAddArgs {
+    /// What the work is for.
+    pub title: String,
+    /// A longer description.
+    pub description: Option<String>,
+    /// What the work towards it may cost, in currency units ("25", "12.50").
+    pub budget: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct ObjectiveDoneArgs {
+    /// Objective id or unique prefix (o-3f9a2c).
+    pub id: String,
+    /// What came of it.
+    pub summary: Option<String>,
+    /// Close it with tasks not done (recorded).
+    #[serde(default)]
+    pub force: bool,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PlanApplyArgs {
+    /// The plan file (YAML or JSON), relative to the repository; or give `text`.
+    pub file: Option<String>,
+    /// The plan itself, as the file would hold it.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct PlanShowArgs {
+    /// The plan's name; default: every plan.
+    pub name: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -734,6 +772,109 @@ impl Server {
             let (loaded, agent) = ledger.agent_heartbeat(args.id.as_deref())?;
             let text = format!("Alive: {}", agent_line(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(description = "Add an objective: what a set of tasks is for.")]
+    async fn objective_add(
+        &self,
+        args: Parameters<ObjectiveAddArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let budget = args.budget.as_deref().map(parse_cost).transpose()?;
+            let (loaded, objective) =
+                ledger.objective_add(&args.title, args.description.as_deref(), budget)?;
+            let text = format!(
+                "Added objective {}",
+                objective_line(&loaded.state, &objective)
+            );
+            Ok((loaded, json!(objective), text))
+        }))
+    }
+
+    #[tool(description = "List objectives with their progress (tasks done of all).")]
+    async fn objective_list(&self) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let text = objectives_text(&loaded.state);
+            let data: Vec<_> = loaded.state.objectives.iter().collect();
+            let data = json!(data);
+            Ok((loaded, data, text))
+        }))
+    }
+
+    #[tool(
+        description = "Mark an objective done with what came of it; refused while some of \
+                          its tasks are not done unless forced (recorded)."
+    )]
+    async fn objective_done(
+        &self,
+        args: Parameters<ObjectiveDoneArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, objective) =
+                ledger.objective_done(&args.id, args.summary.as_deref(), args.force)?;
+            let text = format!("Done: {}", objective_line(&loaded.state, &objective));
+            Ok((loaded, json!(objective), text))
+        }))
+    }
+
+    #[tool(
+        description = "The project at a glance: counts, this worktree's session and focus, \
+                          objectives, work in progress, ready and blocked tasks, open \
+                          decisions, agents."
+    )]
+    async fn status(&self) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let session = ledger.current_session(&loaded.state)?;
+            let scope = ledger.scope(&loaded, session.as_deref());
+            let view = status::status(&loaded.state, &scope, ledger.stall_after_minutes()?, None);
+            let text = view.doc(&loaded.state, &scope).render(Format::Markdown);
+            Ok((loaded, json!(view), text))
+        }))
+    }
+
+    #[tool(
+        description = "Record a plan (YAML or JSON: stages of tasks with roles, triggers and \
+                          validation), from a file or as text; applying it again records only \
+                          what changed."
+    )]
+    async fn plan_apply(
+        &self,
+        args: Parameters<PlanApplyArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let source = match (&args.file, args.text) {
+                (Some(file), None) => read_plan(&self.dir.join(file).to_string_lossy())?,
+                (None, Some(text)) => text,
+                _ => {
+                    return Err(Error::Import {
+                        line: None,
+                        message: "give the plan as `file` or as `text`, one of the two".into(),
+                        hint: "see `git ledger plan apply --help` for the plan format",
+                    });
+                }
+            };
+            let (loaded, report) = ledger.plan_apply(&source)?;
+            let text = report.summary(&loaded.state);
+            Ok((loaded, json!(report), text))
+        }))
+    }
+
+    #[tool(
+        description = "Draw a plan's stages and the state of their tasks (default: every plan)."
+    )]
+    async fn plan_show(&self, args: Parameters<PlanShowArgs>) -> Result<CallToolResult, ErrorData> {
+        Ok(self.call(|ledger| {
+            let loaded = ledger.load()?;
+            let views = plan_views(&loaded.state, args.0.name.as_deref())?;
+            let text = plans_text(&loaded.state, loaded.now, &views, Format::Markdown);
+            let data = json!(views);
             Ok((loaded, data, text))
         }))
     }

@@ -192,6 +192,22 @@ pub fn objective_line(state: &State, objective: &super::state::Objective) -> Str
     objective_line_of(state, objective, done, total)
 }
 
+/// Every objective, a line each, or a hint when there is none.
+pub fn objectives_text(state: &State) -> String {
+    let text: String = state
+        .objectives
+        .iter()
+        .map(|objective| {
+            let (done, total) = state.objective_progress(&objective.id);
+            objective_line_of(state, objective, done, total) + "\n"
+        })
+        .collect();
+    if text.is_empty() {
+        return "No objectives yet (git ledger objective add \"…\")\n".into();
+    }
+    text
+}
+
 /// [`objective_line`] with its task counts already known (views that count once for many).
 pub fn objective_line_of(
     state: &State,

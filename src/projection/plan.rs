@@ -142,3 +142,20 @@ impl PlanView {
         doc
     }
 }
+
+/// Each plan's drawing, or a hint when there is none.
+pub fn plans_text(
+    state: &State,
+    now: chrono::DateTime<chrono::Utc>,
+    views: &[PlanView],
+    format: super::doc::Format,
+) -> String {
+    if views.is_empty() {
+        return "No plans yet (git ledger plan apply <file>)\n".into();
+    }
+    views
+        .iter()
+        .map(|view| view.doc(state, now).render(format))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

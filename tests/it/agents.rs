@@ -449,10 +449,16 @@ const TOOLS: &[&str] = &[
     "insight_add",
     "memory",
     "memory_compact",
+    "objective_add",
+    "objective_done",
+    "objective_list",
+    "plan_apply",
+    "plan_show",
     "ready",
     "session_end",
     "session_resume",
     "session_start",
+    "status",
     "task_add",
     "task_block",
     "task_claim",
@@ -793,5 +799,55 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     let ended = ok(&client, "session_end", json!({ "summary": "parser done" })).await;
     assert_eq!(ended["data"]["summary"], "parser done");
     assert_eq!(repo.json(&["session", "list"])[0], ended["data"]);
+    client.cancel().await.expect("close");
+}
+
+#[tokio::test]
+async fn mcp_has_the_objective_status_and_plan_operations_of_the_cli() {
+    let repo = TestRepo::new();
+    let mut command = repo.bin_command(&repo.path);
+    command.arg("mcp");
+    let transport =
+        TokioChildProcess::new(tokio::process::Command::from(command)).expect("spawn the server");
+    let client: Client = ().serve(transport).await.expect("initialize");
+
+    let added = ok(
+        &client,
+        "objective_add",
+        json!({ "title": "Ship the beta", "budget": "25" }),
+    )
+    .await;
+    let objective = text(&added["data"]["id"]).to_string();
+    assert_eq!(added["data"]["budget_micros"], 25_000_000);
+    let listed = ok(&client, "objective_list", json!({})).await;
+    assert_eq!(listed, cli_envelope(&repo, &["objective", "list"]));
+    repo.task(&["Open work", "--objective", &objective]);
+    let refused_text = refused(&client, "objective_done", json!({ "id": objective })).await;
+    assert!(
+        refused_text.contains("has 1 task(s) not done"),
+        "{refused_text}"
+    );
+
+    let plan = "name: Beta\nstages:\n  - name: build\n    role: developer\n    tasks:\n      - key: api\n        title: Write the API\n";
+    let applied = ok(&client, "plan_apply", json!({ "text": plan })).await;
+    assert_eq!(applied["data"]["plan"], "Beta");
+    assert_eq!(applied["data"]["created"].as_array().map(Vec::len), Some(1));
+    std::fs::write(repo.path.join("beta.yaml"), plan).expect("write");
+    let again = ok(&client, "plan_apply", json!({ "file": "beta.yaml" })).await;
+    assert_eq!(again["data"]["events"], 0, "{again}");
+    let shown = ok(&client, "plan_show", json!({ "name": "Beta" })).await;
+    assert_eq!(shown, cli_envelope(&repo, &["plan", "show", "Beta"]));
+    let unknown = refused(&client, "plan_show", json!({ "name": "Gamma" })).await;
+    assert!(unknown.contains("no plan named 'Gamma'"), "{unknown}");
+
+    let status = ok(&client, "status", json!({})).await;
+    assert_eq!(status, cli_envelope(&repo, &["status"]));
+    let done = ok(
+        &client,
+        "objective_done",
+        json!({ "id": objective, "summary": "shipped", "force": true }),
+    )
+    .await;
+    assert_eq!(done["data"]["status"], "done");
     client.cancel().await.expect("close");
 }

@@ -52,6 +52,7 @@ fn objectives_add_list_show_done() {
         &short(&id),
         "--outcome",
         "Auth0 in production",
+        "--force",
     ]);
     assert_eq!(done["status"], "done");
     assert_eq!(done["outcome"], "Auth0 in production");
