@@ -1,5 +1,6 @@
 use super::output::{Failure, Instructions, Reply, to_value};
 use git_ledger::hooks::{self, CLIENT_HOOKS, HookState, HookStatus, SERVER_HOOKS};
+use git_ledger::projection::memory::ContextReminder;
 use std::path::Path;
 
 /// Install, remove or inspect the git hooks that link commits to tasks and gate merges.
@@ -73,7 +74,7 @@ pub fn run(dir: &Path, command: Command) -> Result<Reply, Failure> {
         data: to_value(&statuses),
         text,
         instructions: Instructions {
-            context_reminder: format!("{} hook(s) managed", statuses.len()),
+            context_reminder: ContextReminder::note(format!("{} hook(s) managed", statuses.len())),
             ..Instructions::default()
         },
         failure: None,

@@ -1,5 +1,6 @@
 use super::output::{Failure, Instructions, Reply, to_value};
 use git_ledger::ledger::Ledger;
+use git_ledger::projection::memory::ContextReminder;
 use std::path::Path;
 
 /// Set up the ledger in this clone (safe to run again).
@@ -39,7 +40,7 @@ pub fn run(dir: &Path, _args: Args) -> Result<Reply, Failure> {
                 "git ledger session start \"<goal>\"".into(),
                 "git ledger objective add \"<objective>\"".into(),
             ],
-            context_reminder: "ledger ready".into(),
+            context_reminder: ContextReminder::note("ledger ready"),
         },
         failure: None,
     })

@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
-use git_ledger::ledger::{Ledger, TaskInput, parse_lease, resolve};
+use git_ledger::ledger::{Ledger, TaskEdit, TaskInput, parse_lease, resolve};
 use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
 use git_ledger::projection::state::{Rule, State, Task, TaskStatus};
@@ -94,6 +94,22 @@ pub enum Command {
         /// Close even if validation fails (recorded).
         #[arg(long)]
         force: bool,
+    },
+    /// Change a task's title, description, priority or estimate (recorded; `blame` shows who
+    /// changed what).
+    Edit {
+        /// Task id or unique prefix.
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long, short = 'd')]
+        description: Option<String>,
+        /// 0 (highest) to 4 (lowest).
+        #[arg(long, short = 'p')]
+        priority: Option<String>,
+        /// A new estimate of the whole task: 90m, 2h, 1h30m.
+        #[arg(long, short = 'e')]
+        estimate: Option<String>,
     },
     /// Cancel a task: it stays in the ledger, out of every queue (reopen undoes it).
     Cancel {
@@ -215,6 +231,22 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         Command::Block { id, reason } => {
             let (loaded, task) = ledger.task_block(id.as_deref(), &reason)?;
             (loaded, task, "Blocked")
+        }
+        Command::Edit {
+            id,
+            title,
+            description,
+            priority,
+            estimate,
+        } => {
+            let edit = TaskEdit {
+                title,
+                description,
+                priority,
+                estimate,
+            };
+            let (loaded, task) = ledger.task_edit(&id, &edit)?;
+            (loaded, task, "Edited")
         }
         Command::Done { id, summary, force } => {
             let (loaded, task) = ledger.task_done(id.as_deref(), summary.as_deref(), force)?;

@@ -116,6 +116,8 @@ pub enum Error {
     },
     #[error("--retry and --fallback need a command to run")]
     NothingToRetry,
+    #[error("nothing to change: {0} already has these values (or none were given)")]
+    NothingToChange(String),
     #[error("{0} has no validation rules to check")]
     NoRules(String),
     #[error("{0} has no command rules to run; its rules are checklist items")]
@@ -180,6 +182,7 @@ impl Error {
             Error::SeveralClaims { .. } => "several_claims",
             Error::BadConfig { .. } => "bad_config",
             Error::NothingToRetry => "nothing_to_retry",
+            Error::NothingToChange(_) => "nothing_to_change",
             Error::NoRules(_) => "no_rules",
             Error::NoCommands(_) => "no_commands",
             Error::UnknownItem { .. } => "unknown_item",
@@ -247,6 +250,9 @@ impl Error {
             Error::SeveralClaims { .. } => "name the task".into(),
             Error::BadConfig { key, example, .. } => {
                 format!("set it like `git config {key} {example}`, or unset it for the default")
+            }
+            Error::NothingToChange(_) => {
+                "give --title, --description, --priority or --estimate with a new value".into()
             }
             Error::NothingToRetry => {
                 "give the command after `--`: git ledger agent spawn … --retry 2 -- <command>".into()

@@ -2,15 +2,15 @@
 //! what to do next, the commands to do it with, and where the caller stands.
 
 use super::{Ledger, Loaded};
-use crate::projection::memory;
+use crate::projection::memory::{self, ContextReminder};
 use serde::Serialize;
 
-/// Next actions, suggested commands and a one-line context reminder.
+/// Next actions, suggested commands and a context reminder.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Instructions {
     pub next_actions: Vec<String>,
     pub suggested_commands: Vec<String>,
-    pub context_reminder: String,
+    pub context_reminder: ContextReminder,
 }
 
 impl Ledger {

@@ -40,7 +40,7 @@ pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
 pub use supervise::{Termination, signal_name};
 pub use sync::SyncOutcome;
-pub use work::{MAX_ESTIMATE_MINUTES, TaskInput, parse_estimate, parse_priority};
+pub use work::{MAX_ESTIMATE_MINUTES, TaskEdit, TaskInput, parse_estimate, parse_priority};
 
 use crate::clock;
 use crate::event::{Draft, EntityKind, Event, entity_id};

@@ -6,6 +6,15 @@ use crate::event::kind;
 use crate::projection::state::{Objective, ObjectiveStatus, Rule, State, Task, TaskStatus};
 use serde_json::{Value, json};
 
+/// What `task edit` changes (None: left as it is).
+#[derive(Debug, Default, Clone)]
+pub struct TaskEdit {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub priority: Option<String>,
+    pub estimate: Option<String>,
+}
+
 /// What `task add` is given.
 #[derive(Debug, Default, Clone)]
 pub struct TaskInput {
@@ -128,6 +137,41 @@ impl Ledger {
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))
+    }
+
+    /// Change a task's title, description, priority or estimate: a `task.updated` event with
+    /// the fields that change (`blame` names it). Refused when nothing would change.
+    pub fn task_edit(&self, input: &str, edit: &TaskEdit) -> Result<(Loaded, Task), Error> {
+        let title = edit
+            .title
+            .as_deref()
+            .map(|t| text("title", t))
+            .transpose()?;
+        let description = optional_text("description", edit.description.as_deref())?;
+        let priority = edit.priority.as_deref().map(parse_priority).transpose()?;
+        let estimate = edit.estimate.as_deref().map(parse_estimate).transpose()?;
+        self.task_event(Some(input), |state, task| {
+            let mut body = json!({});
+            if let Some(title) = title.as_ref().filter(|t| **t != task.title) {
+                body["title"] = title.clone().into();
+            }
+            if let Some(d) = description
+                .as_ref()
+                .filter(|d| task.description.as_ref() != Some(d))
+            {
+                body["description"] = d.clone().into();
+            }
+            if let Some(p) = priority.filter(|p| *p != task.priority) {
+                body["priority"] = p.into();
+            }
+            if let Some(m) = estimate.filter(|m| task.estimate_minutes != Some(*m)) {
+                body["estimate_minutes"] = m.into();
+            }
+            if body.as_object().is_none_or(|b| b.is_empty()) {
+                return Err(Error::NothingToChange(state.short(&task.id)));
+            }
+            Ok(Some((kind::TASK_UPDATED, body)))
+        })
     }
 
     pub fn task_add(&self, input: &TaskInput) -> Result<(Loaded, Task), Error> {

@@ -40,6 +40,20 @@ pub fn fields_set(event: &Event) -> Vec<&'static str> {
         kind::DECISION_MADE => vec!["status", "choice", "rationale"],
         kind::INSIGHT_ADDED => vec!["text", "tags", "knowledge"],
         kind::INSIGHT_PROMOTED => vec!["knowledge"],
+        // An edit (or a plan applied again) sets the fields its body holds.
+        kind::TASK_UPDATED => [
+            "title",
+            "description",
+            "priority",
+            "estimate_minutes",
+            "role",
+            "validation",
+            "depends_on",
+            "stage",
+        ]
+        .into_iter()
+        .filter(|field| has(field))
+        .collect(),
         _ => Vec::new(),
     };
     let creates = matches!(

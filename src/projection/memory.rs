@@ -373,7 +373,7 @@ pub struct NextSteps {
 }
 
 /// The next steps and the context reminder of a reply (every `--json` reply has them).
-pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, String) {
+pub fn next_steps_and_reminder(state: &State, scope: &Scope) -> (NextSteps, ContextReminder) {
     let open = [
         TaskStatus::Open,
         TaskStatus::InProgress,
@@ -404,6 +404,16 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
                 format!("Record progress on {id} as you go"),
                 "git ledger task note \"<what you did or found>\"".into(),
             );
+            if let Some((worked, estimate)) = over_estimate(task, scope.now) {
+                add(
+                    format!(
+                        "{id} has run past its estimate ({} of {}): estimate what is left",
+                        minutes_text(worked),
+                        minutes_text(estimate)
+                    ),
+                    format!("git ledger task edit {id} --estimate <new estimate>"),
+                );
+            }
             add(
                 format!("Close {id} with a summary when it is finished"),
                 "git ledger task done --summary \"<outcome>\"".into(),
@@ -447,28 +457,80 @@ pub fn next_steps(state: &State, scope: &Scope) -> NextSteps {
     steps
 }
 
-/// One line that reminds an agent where it stands, given how many tasks are open (neither
-/// done nor cancelled).
-fn reminder_with(state: &State, scope: &Scope, open_tasks: usize) -> String {
-    let session = match scope.session {
-        Some(id) => format!("session {}", state.short(id)),
+/// Where an agent stands, in one sentence (`text`) and field by field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContextReminder {
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    /// The task in focus.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_task: Option<String>,
+    /// Time worked on it (`1h30m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_elapsed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<String>,
+    /// Whether the time worked has passed the estimate.
+    pub over_estimate: bool,
+    /// Tasks neither done nor cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub open_tasks: Option<usize>,
+}
+
+impl ContextReminder {
+    /// A reminder that is only a sentence (commands that run outside a ledger's state).
+    pub fn note(text: impl Into<String>) -> ContextReminder {
+        ContextReminder {
+            text: text.into(),
+            ..ContextReminder::default()
+        }
+    }
+}
+
+/// Minutes worked and estimated, when the work has run past the estimate.
+fn over_estimate(task: &Task, now: DateTime<Utc>) -> Option<(u64, u64)> {
+    let (worked, estimate) = (task.actual_minutes(now)?, task.estimate_minutes?);
+    (worked > estimate).then_some((worked, estimate))
+}
+
+/// What reminds an agent where it stands, given how many tasks are open (neither done nor
+/// cancelled).
+fn reminder_with(state: &State, scope: &Scope, open_tasks: usize) -> ContextReminder {
+    let mut reminder = ContextReminder {
+        session: scope.session.map(|id| state.short(id)),
+        open_tasks: Some(open_tasks),
+        ..ContextReminder::default()
+    };
+    let session = match &reminder.session {
+        Some(id) => format!("session {id}"),
         None => "no open session".to_string(),
     };
     let focus = match state.focus(scope.writer, scope.worktree) {
         Some(task) => {
-            let elapsed = task
-                .actual_minutes(scope.now)
-                .map(|m| format!(", {} worked", minutes_text(m)))
+            reminder.active_task = Some(state.short(&task.id));
+            reminder.time_elapsed = task.actual_minutes(scope.now).map(minutes_text);
+            reminder.estimate = task.estimate_minutes.map(minutes_text);
+            reminder.over_estimate = over_estimate(task, scope.now).is_some();
+            let elapsed = reminder
+                .time_elapsed
+                .as_ref()
+                .map(|m| format!(", {m} worked"))
                 .unwrap_or_default();
+            let over = match (&reminder.estimate, reminder.over_estimate) {
+                (Some(estimate), true) => format!(", past its {estimate} estimate"),
+                _ => String::new(),
+            };
             format!(
-                "focus {} \"{}\"{elapsed}",
+                "focus {} \"{}\"{elapsed}{over}",
                 state.short(&task.id),
                 one_line(&task.title, 48)
             )
         }
         None => "no task in focus".to_string(),
     };
-    format!("{session}; {focus}; {open_tasks} open task(s)")
+    reminder.text = format!("{session}; {focus}; {open_tasks} open task(s)");
+    reminder
 }
 
 // ---------------------------------------------------------------------------------------------

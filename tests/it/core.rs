@@ -341,14 +341,14 @@ fn json_envelope_has_data_and_instructions() {
         "{commands:?}"
     );
     assert_eq!(
-        instructions["context_reminder"],
+        instructions["context_reminder"]["text"],
         "no open session; no task in focus; 1 open task(s)"
     );
     // A cancelled task is not open.
     let other = repo.task(&["Dropped"]);
     let cancelled = repo.envelope(&["task", "cancel", &other]);
     assert_eq!(
-        cancelled["instructions"]["context_reminder"],
+        cancelled["instructions"]["context_reminder"]["text"],
         "no open session; no task in focus; 1 open task(s)"
     );
 
@@ -395,7 +395,7 @@ fn every_command_accepts_json() {
     ] {
         let envelope = repo.envelope(&args);
         assert!(
-            envelope["instructions"]["context_reminder"].is_string(),
+            envelope["instructions"]["context_reminder"]["text"].is_string(),
             "{args:?}"
         );
     }

@@ -1124,3 +1124,62 @@ fn an_objective_with_open_tasks_is_not_done_unless_forced() {
     assert_eq!(done["status"], "done");
     assert_eq!(done["outcome"], "shipped");
 }
+
+#[test]
+fn a_task_past_its_estimate_prompts_for_a_new_one_and_task_edit_records_it() {
+    let repo = TestRepo::new();
+    let task = crate::util::short(&repo.task(&["Write the parser", "--estimate", "1h"]));
+    repo.at(Some("2026-01-05T09:00:00Z"))
+        .ok(&["session", "start", "parser"]);
+    repo.ok(&["task", "start", &task]);
+    repo.at(Some("2026-01-05T10:30:00Z"));
+    let envelope = repo.envelope(&["status"]);
+    let reminder = &envelope["instructions"]["context_reminder"];
+    assert_eq!(reminder["active_task"], task.as_str(), "{reminder}");
+    assert_eq!(reminder["time_elapsed"], "1h30m");
+    assert_eq!(reminder["estimate"], "1h");
+    assert_eq!(reminder["over_estimate"], true);
+    assert!(
+        reminder["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("past its 1h estimate")),
+        "{reminder}"
+    );
+    let commands = &envelope["instructions"]["suggested_commands"];
+    assert!(
+        commands
+            .as_array()
+            .expect("commands")
+            .contains(&json!(format!(
+                "git ledger task edit {task} --estimate <new estimate>"
+            ))),
+        "{commands}"
+    );
+
+    let edited = repo.json(&[
+        "task",
+        "edit",
+        &task,
+        "--estimate",
+        "3h",
+        "--title",
+        "Write the streaming parser",
+        "--priority",
+        "1",
+        "--description",
+        "Streaming, not batch",
+    ]);
+    assert_eq!(edited["estimate_minutes"], 180);
+    assert_eq!(edited["title"], "Write the streaming parser");
+    assert_eq!(edited["priority"], 1);
+    assert_eq!(edited["description"], "Streaming, not batch");
+    let blame = repo.ok(&["blame", &task, "estimate_minutes"]);
+    assert!(blame.contains("task.updated"), "{blame}");
+    let envelope = repo.envelope(&["status"]);
+    assert_eq!(
+        envelope["instructions"]["context_reminder"]["over_estimate"],
+        false
+    );
+    let nothing = repo.fail(&["task", "edit", &task]);
+    assert!(nothing.starts_with("error: nothing to change"), "{nothing}");
+}
