@@ -131,14 +131,7 @@ pub fn run() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) if json => {
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            let failure = Failure {
-                code: "usage".into(),
-                message: first.trim_start_matches("error: ").to_string(),
-                hint: Some("see `git ledger --help`".into()),
-            };
-            output::print_failure(&failure, true);
+            output::print_failure(&usage_failure(&e.to_string()), true);
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
@@ -231,4 +224,36 @@ fn current_dir() -> Result<PathBuf, Failure> {
         message: format!("cannot read the current directory: {e}"),
         hint: None,
     })
+}
+
+/// A usage error as one JSON failure, keeping what clap says: the message with its details
+/// (the missing argument's name), and its tip (a similar subcommand) or the usage line as
+/// the hint.
+fn usage_failure(text: &str) -> Failure {
+    let paragraphs: Vec<Vec<&str>> = text
+        .split("\n\n")
+        .map(|p| p.lines().map(str::trim).filter(|l| !l.is_empty()).collect())
+        .filter(|p: &Vec<&str>| !p.is_empty())
+        .collect();
+    let message = paragraphs
+        .first()
+        .map(|p| p.join(" "))
+        .unwrap_or_else(|| "invalid arguments".into());
+    let message = message.trim_start_matches("error: ").to_string();
+    let line_of = |prefix: &str| {
+        paragraphs
+            .iter()
+            .flatten()
+            .find_map(|l| l.strip_prefix(prefix).map(str::trim))
+    };
+    let hint = match (line_of("tip:"), line_of("Usage:")) {
+        (Some(tip), _) => tip.to_string(),
+        (None, Some(usage)) => format!("usage: {usage} (see --help)"),
+        (None, None) => "see `git ledger --help`".into(),
+    };
+    Failure {
+        code: "usage".into(),
+        message,
+        hint: Some(hint),
+    }
 }

@@ -92,7 +92,11 @@ pub fn print_reply(reply: &Reply, json: bool) {
 }
 
 fn error_json(failure: &Failure) -> Value {
-    json!({ "code": failure.code, "message": failure.message, "hint": failure.hint })
+    let mut error = json!({ "code": failure.code, "message": failure.message });
+    if let Some(hint) = &failure.hint {
+        error["hint"] = hint.as_str().into();
+    }
+    error
 }
 
 /// Write to stdout; a closed pipe (`git ledger log | head`) is not an error worth a panic.

@@ -395,18 +395,15 @@ fn show_text(
             .collect();
         field("depends on", deps.join(", "));
     }
-    field(
-        "time",
-        format!(
-            "{} worked, estimate {}",
-            task.actual_minutes(now)
-                .map(minutes_text)
-                .unwrap_or_else(|| "not started,".into()),
-            task.estimate_minutes
-                .map(minutes_text)
-                .unwrap_or_else(|| "none".into())
-        ),
-    );
+    let estimate = task
+        .estimate_minutes
+        .map(minutes_text)
+        .unwrap_or_else(|| "none".into());
+    let worked = match task.actual_minutes(now) {
+        Some(minutes) => format!("{} worked", minutes_text(minutes)),
+        None => "not started".into(),
+    };
+    field("time", format!("{worked}, estimate {estimate}"));
     field(
         "created",
         format!(
@@ -445,6 +442,18 @@ fn show_text(
             one_line(&note.text, 200),
             note.actor
         ));
+    }
+    if !task.merges.is_empty() {
+        text.push_str("\nMerges\n");
+        for m in &task.merges {
+            text.push_str(&format!(
+                "  {} {} {} into {}\n",
+                git_ledger::event::short_hex(&m.merge_commit),
+                m.time.format("%Y-%m-%d %H:%M"),
+                m.branch,
+                m.into
+            ));
+        }
     }
     if !task.commits.is_empty() {
         text.push_str("\nCommits\n");

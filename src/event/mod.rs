@@ -333,6 +333,18 @@ impl EntityKind {
         }
     }
 
+    /// The noun with its article: "a task", "an insight".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            EntityKind::Objective => "an objective",
+            EntityKind::Task => "a task",
+            EntityKind::Insight => "an insight",
+            EntityKind::Decision => "a decision",
+            EntityKind::Session => "a session",
+            EntityKind::Agent => "an agent",
+        }
+    }
+
     pub fn noun(self) -> &'static str {
         match self {
             EntityKind::Objective => "objective",

@@ -17,7 +17,7 @@ pub enum Error {
         input: String,
         candidates: Vec<String>,
     },
-    #[error("'{input}' is not a {} id (expected like {}-3f9a2c)", kind.noun(), kind.prefix())]
+    #[error("'{input}' is not {} id (expected like {}-3f9a2c)", kind.with_article(), kind.prefix())]
     MalformedId { kind: EntityKind, input: String },
     #[error("the {what} is empty")]
     Empty { what: &'static str },

@@ -1036,7 +1036,11 @@ fn failure(error: &Error) -> CallToolResult {
 }
 
 fn error_json(error: &Error) -> Value {
-    json!({ "code": error.code(), "message": error.to_string(), "hint": error.hint() })
+    let mut json = json!({ "code": error.code(), "message": error.to_string() });
+    if let Some(hint) = error.hint() {
+        json["hint"] = hint.into();
+    }
+    json
 }
 
 fn task_reply(verb: &str, (loaded, task): (Loaded, Task)) -> Result<Outcome, Error> {

@@ -1183,3 +1183,53 @@ fn a_task_past_its_estimate_prompts_for_a_new_one_and_task_edit_records_it() {
     let nothing = repo.fail(&["task", "edit", &task]);
     assert!(nothing.starts_with("error: nothing to change"), "{nothing}");
 }
+
+#[test]
+fn json_usage_errors_keep_clap_details_and_no_hint_is_null() {
+    let repo = TestRepo::new();
+    let error = |args: &[&str]| -> Value {
+        let run = repo.run(args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stdout);
+        let value: Value = serde_json::from_str(&run.stdout).expect("json");
+        value["error"].clone()
+    };
+    let missing = error(&["task", "add", "--json"]);
+    assert_eq!(
+        missing["message"],
+        "the following required arguments were not provided: <TITLE>"
+    );
+    assert_eq!(
+        missing["hint"],
+        "usage: git ledger task add --json <TITLE> (see --help)"
+    );
+    let typo = error(&["taks", "--json"]);
+    assert_eq!(typo["message"], "unrecognized subcommand 'taks'");
+    assert_eq!(
+        typo["hint"],
+        "some similar subcommands exist: 'status', 'task'"
+    );
+    // An error without a hint has none, rather than a null one.
+    let run = repo.run(&[
+        "memory",
+        "compact",
+        "--before",
+        "2026-02-01",
+        "--summary-file",
+        "/nonexistent",
+        "--json",
+    ]);
+    assert_eq!(run.code, Some(1));
+    let value: Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(value["error"]["code"], "io", "{value}");
+    assert!(value["error"].get("hint").is_none(), "{value}");
+}
+
+#[test]
+fn small_wording_a_task_not_started_and_an_insight_id() {
+    let repo = TestRepo::new();
+    let task = crate::util::short(&repo.task(&["Write it", "--estimate", "1h"]));
+    let shown = repo.ok(&["task", "show", &task]);
+    assert!(shown.contains("not started, estimate 1h\n"), "{shown}");
+    let err = repo.fail(&["insight", "promote", "t-123456"]);
+    assert!(err.contains("is not an insight id"), "{err}");
+}
