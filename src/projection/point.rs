@@ -45,10 +45,14 @@ pub fn parse_time(input: &str) -> Option<DateTime<Utc>> {
 pub fn resolve(state: &State, input: &str, end: SessionEnd) -> Result<Point, PointError> {
     let trimmed = input.trim();
     if let Some(time) = parse_time(trimmed) {
-        // The clock orders the events and never runs behind their wall time, so "up to T"
-        // is a prefix of the order: every event whose clock is at or before T.
-        let limit = time.timestamp_millis().max(0) as u64;
-        let events = state.events.partition_point(|e| e.hlc <= limit);
+        // "Up to T" is a prefix of the order: up to the last event recorded at or before T.
+        // (Not by clock value: events recorded in the same millisecond get clock values
+        // just past it, and would be left out.)
+        let events = state
+            .events
+            .iter()
+            .rposition(|e| e.timestamp() <= time)
+            .map_or(0, |i| i + 1);
         return Ok(Point { events, now: time });
     }
     let lower = trimmed.to_ascii_lowercase();

@@ -1233,3 +1233,23 @@ fn small_wording_a_task_not_started_and_an_insight_id() {
     let err = repo.fail(&["insight", "promote", "t-123456"]);
     assert!(err.contains("is not an insight id"), "{err}");
 }
+
+#[test]
+fn replay_until_a_time_includes_every_event_at_that_time() {
+    let repo = TestRepo::new();
+    repo.at(Some("2026-01-05T09:00:00Z"));
+    repo.task(&["First"]);
+    repo.task(&["Second"]);
+    repo.task(&["Third"]);
+    repo.at(Some("2026-01-05T10:00:00Z")).task(&["Later"]);
+    let run = repo.run(&["replay", "--until", "2026-01-05T09:00:00Z", "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let kinds: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == "task.created")
+        .filter_map(|e| e["body"]["title"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(kinds, ["First", "Second", "Third"]);
+}
