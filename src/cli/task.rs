@@ -135,7 +135,7 @@ pub enum Command {
     Claim {
         /// Task id or unique prefix.
         id: Option<String>,
-        /// How long the claim lasts, like 30m or 2h (at most a week).
+        /// How long the claim lasts, like 90s, 30m or 2h (from a minute to a week).
         #[arg(long, default_value = "30m")]
         lease: String,
     },
@@ -143,7 +143,7 @@ pub enum Command {
     Renew {
         /// Task id or unique prefix.
         id: Option<String>,
-        /// The new lease, from now.
+        /// The new lease, from now (90s, 30m, 2h).
         #[arg(long, default_value = "30m")]
         lease: String,
     },

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 /// The lease of an agent's claim on its task; `agent spawn` renews it while the agent runs,
 /// so the claim of an agent whose supervisor died runs out within this time.
-const CLAIM_LEASE: u64 = 30;
+const CLAIM_LEASE: u64 = 30 * 60;
 
 /// The git config key of the silence after which a running agent counts as stalled.
 pub const STALL_AFTER_CONFIG: &str = "ledger.agents.stallAfter";
@@ -285,7 +285,7 @@ impl Ledger {
             }
         };
         let renewal = agent.task.is_some().then_some((
-            std::time::Duration::from_secs(CLAIM_LEASE * 60 / 3),
+            std::time::Duration::from_secs(CLAIM_LEASE / 3),
             &mut renew as &mut dyn FnMut(),
         ));
         let not_started = |why: String| {

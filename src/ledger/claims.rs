@@ -11,26 +11,39 @@ use crate::projection::state::{State, Task};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-/// How long a claim lasts when no lease is given.
-pub const DEFAULT_LEASE_MINUTES: u64 = 30;
+/// How long a claim lasts when no lease is given, in seconds.
+pub const DEFAULT_LEASE_SECONDS: u64 = 30 * 60;
 /// The longest lease: a claim is a lease, not an assignment; holders renew.
-pub const MAX_LEASE_MINUTES: u64 = 7 * 24 * 60;
+pub const MAX_LEASE_SECONDS: u64 = 7 * 24 * 60 * 60;
+/// The shortest lease: a minute, the clock difference between clones a claim tolerates
+/// (`projection::claims`); a shorter one could lapse before another clone's clock says so.
+pub const MIN_LEASE_SECONDS: u64 = 60;
 
-/// A lease like `30m`, `2h` or `1h30m` (as estimates are written), at most a week.
+/// A lease like `90s`, `30m`, `2h` or `1h30m` (as estimates are written, or seconds), from a
+/// minute to a week; in seconds.
 pub fn parse_lease(input: &str) -> Result<u64, Error> {
-    match super::parse_estimate(input) {
-        Ok(minutes) if minutes <= MAX_LEASE_MINUTES => Ok(minutes),
+    let trimmed = input.trim();
+    let seconds = match trimmed.strip_suffix('s') {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.parse::<u64>().ok()
+        }
+        _ => super::parse_estimate(trimmed)
+            .ok()
+            .map(|m| m.saturating_mul(60)),
+    };
+    match seconds {
+        Some(s) if (MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS).contains(&s) => Ok(s),
         _ => Err(Error::BadLease(input.to_string())),
     }
 }
 
 impl Ledger {
     /// Claim a task for this process's actor (`input`, else the top ready task nobody else
-    /// holds) for `lease_minutes`. Claiming a task one holds already extends the lease.
+    /// holds) for `lease_seconds`. Claiming a task one holds already extends the lease.
     pub fn task_claim(
         &self,
         input: Option<&str>,
-        lease_minutes: u64,
+        lease_seconds: u64,
     ) -> Result<(Loaded, Task), Error> {
         let holder = self.actor().to_string();
         let (loaded, id) = self.record(|state, batch| {
@@ -47,7 +60,7 @@ impl Ledger {
                     .map(|t| t.id.clone())
                     .ok_or(Error::NothingReady)?,
             };
-            push_claim(state, batch, &id, &holder, self.writer(), lease_minutes)?;
+            push_claim(state, batch, &id, &holder, self.writer(), lease_seconds)?;
             Ok(id)
         })?;
         loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
@@ -57,9 +70,9 @@ impl Ledger {
     pub fn task_renew(
         &self,
         input: Option<&str>,
-        lease_minutes: u64,
+        lease_seconds: u64,
     ) -> Result<(Loaded, Task), Error> {
-        self.renew_claim(self.actor(), input, lease_minutes)
+        self.renew_claim(self.actor(), input, lease_seconds)
     }
 
     /// Extend `holder`'s claim (an agent's, renewed by the process that supervises it).
@@ -67,7 +80,7 @@ impl Ledger {
         &self,
         holder: &str,
         input: Option<&str>,
-        lease_minutes: u64,
+        lease_seconds: u64,
     ) -> Result<(Loaded, Task), Error> {
         let (loaded, id) = self.record(|state, batch| {
             let id = match input {
@@ -80,7 +93,7 @@ impl Ledger {
                 &id,
                 json!({
                     "holder": holder,
-                    "expires": crate::clock::format(expiry(batch.now, lease_minutes)),
+                    "expires": crate::clock::format(expiry(batch.now, lease_seconds)),
                     "epoch": claim.epoch,
                 }),
             );
@@ -135,7 +148,7 @@ pub(super) fn push_claim(
     id: &str,
     holder: &str,
     writer: &str,
-    lease_minutes: u64,
+    lease_seconds: u64,
 ) -> Result<(), Error> {
     let task = state.tasks.get(id).ok_or_else(|| Error::UnknownId {
         kind: EntityKind::Task,
@@ -160,7 +173,7 @@ pub(super) fn push_claim(
         id,
         json!({
             "holder": holder,
-            "expires": crate::clock::format(expiry(batch.now, lease_minutes)),
+            "expires": crate::clock::format(expiry(batch.now, lease_seconds)),
             "epoch": epoch,
         }),
     );
@@ -209,7 +222,7 @@ fn own_claim(
     }
 }
 
-fn expiry(now: DateTime<Utc>, lease_minutes: u64) -> DateTime<Utc> {
-    let minutes = lease_minutes.min(MAX_LEASE_MINUTES) as i64;
-    now + Duration::minutes(minutes)
+fn expiry(now: DateTime<Utc>, lease_seconds: u64) -> DateTime<Utc> {
+    let seconds = lease_seconds.min(MAX_LEASE_SECONDS) as i64;
+    now + Duration::seconds(seconds)
 }

@@ -91,7 +91,7 @@ pub enum Error {
     },
     #[error("{id} is not claimed by {holder}")]
     NotClaimed { id: String, holder: String },
-    #[error("lease '{0}' is not a duration of at most a week, like 30m, 2h or 1h30m")]
+    #[error("lease '{0}' is not a duration from a minute to a week, like 90s, 30m, 2h or 1h30m")]
     BadLease(String),
     #[error("no task is ready to be claimed")]
     NothingReady,
@@ -246,7 +246,9 @@ impl Error {
                 "wait for the lease to run out, or take another task from `git ledger ready`".into()
             }
             Error::NotClaimed { .. } => "claim it first with `git ledger task claim <id>`".into(),
-            Error::BadLease(_) => "use minutes and hours, like --lease 30m or 2h".into(),
+            Error::BadLease(_) => {
+                "give a lease from 60s to a week, like --lease 90s, 30m or 2h".into()
+            }
             Error::SeveralClaims { .. } => "name the task".into(),
             Error::BadConfig { key, example, .. } => {
                 format!("set it like `git config {key} {example}`, or unset it for the default")

@@ -29,7 +29,7 @@ mod work;
 pub use agents::{AgentEnd, AgentInput};
 pub use audit::{AuditReport, Check, Notices};
 pub use checks::{CheckList, CheckOutcome, CheckRun, OUTPUT_TAIL_BYTES};
-pub use claims::{DEFAULT_LEASE_MINUTES, parse_lease};
+pub use claims::{DEFAULT_LEASE_SECONDS, parse_lease};
 pub use compaction::parse_before;
 pub use cost::{UsageInput, parse_cost};
 pub use error::Error;

@@ -14,7 +14,7 @@
 
 use crate::event::EntityKind;
 use crate::ledger::{
-    AgentEnd, AgentInput, DEFAULT_LEASE_MINUTES, Error, Instructions, Ledger, Loaded, TaskInput,
+    AgentEnd, AgentInput, DEFAULT_LEASE_SECONDS, Error, Instructions, Ledger, Loaded, TaskInput,
     UsageInput, parse_before, parse_cost, parse_lease, plan_views, read_plan,
 };
 use crate::projection::compaction::Summaries;
@@ -142,7 +142,7 @@ pub struct TaskClaimArgs {
     /// Task id or unique prefix; default: the top ready task nobody holds (to claim), or the
     /// one task you hold (to release).
     pub id: Option<String>,
-    /// How long the claim lasts, like 30m or 2h (default 30m).
+    /// How long the claim lasts, like 90s, 30m or 2h (a minute to a week; default 30m).
     pub lease: Option<String>,
 }
 
@@ -478,7 +478,7 @@ impl Server {
         Ok(self.call(|ledger| {
             let lease = match args.lease.as_deref() {
                 Some(lease) => parse_lease(lease)?,
-                None => DEFAULT_LEASE_MINUTES,
+                None => DEFAULT_LEASE_SECONDS,
             };
             task_reply("Claimed", ledger.task_claim(args.id.as_deref(), lease)?)
         }))

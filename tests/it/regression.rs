@@ -1253,3 +1253,20 @@ fn replay_until_a_time_includes_every_event_at_that_time() {
         .collect();
     assert_eq!(kinds, ["First", "Second", "Third"]);
 }
+
+#[test]
+fn a_lease_can_be_given_in_seconds_down_to_a_minute() {
+    let repo = TestRepo::new();
+    let task = crate::util::short(&repo.task(&["Quick job"]));
+    repo.at(Some("2026-01-05T09:00:00Z"));
+    let claimed = repo.json(&["task", "claim", &task, "--lease", "90s"]);
+    assert_eq!(
+        claimed["claims"]["current"]["expires"],
+        "2026-01-05T09:01:30Z"
+    );
+    let err = repo.fail(&["task", "renew", &task, "--lease", "30s"]);
+    assert!(
+        err.starts_with("error: lease '30s' is not a duration from a minute"),
+        "{err}"
+    );
+}
