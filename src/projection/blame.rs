@@ -36,6 +36,7 @@ pub fn fields_set(event: &Event) -> Vec<&'static str> {
         kind::REVIEW_REQUESTED | kind::REVIEW_APPROVED | kind::REVIEW_REJECTED => vec!["review"],
         kind::MERGE_RECORDED => vec!["merges"],
         kind::CHECK_RECORDED => vec!["checks"],
+        kind::TASK_CLAIMED | kind::TASK_CLAIM_RENEWED | kind::TASK_RELEASED => vec!["claims"],
         kind::DECISION_REQUESTED => vec!["question", "options", "status"],
         kind::DECISION_MADE => vec!["status", "choice", "rationale"],
         kind::INSIGHT_ADDED => vec!["text", "tags", "knowledge"],

@@ -1270,3 +1270,24 @@ fn a_lease_can_be_given_in_seconds_down_to_a_minute() {
         "{err}"
     );
 }
+
+#[test]
+fn blame_names_who_took_a_tasks_claim() {
+    let repo = TestRepo::new();
+    let task = crate::util::short(&repo.task(&["Claimed work"]));
+    let run = repo.run_with(
+        &repo.path,
+        &[("GIT_LEDGER_AGENT", "worker")],
+        &["task", "claim", &task],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let blame = repo.json(&["blame", &task]);
+    let claims = blame
+        .as_array()
+        .or_else(|| blame["fields"].as_array())
+        .and_then(|fields| fields.iter().find(|b| b["field"] == "claims"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no claims field: {blame}"));
+    assert_eq!(claims["actor"], "agent:worker");
+    assert_eq!(claims["kind"], "task.claimed");
+}
