@@ -713,15 +713,9 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         .enumerate()
     {
         let place = format!("pending_decisions[{i}]");
-        let (question, source_id, options, time) = match value {
-            Value::String(s) if !s.trim().is_empty() => {
-                (s.trim().to_string(), None, Vec::new(), None)
-            }
-            Value::String(_) => {
-                return Err(import_error(None, format!("{place} is empty"), HINT_FIX));
-            }
-            other => {
-                let item = Item::new(place, other, None)?;
+        let (question, source_id, options, time) = match text_or_item(place, value)? {
+            TextOrItem::Text(text) => (text, None, Vec::new(), None),
+            TextOrItem::Item(item) => {
                 let question = item
                     .text(&["question", "description", "title"])
                     .ok_or_else(|| item.missing("question or description"))?;
@@ -751,15 +745,9 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
     // Insights are plain strings or objects with a "text".
     for (i, value) in raw_list(&root, "key_insights")?.into_iter().enumerate() {
         let place = format!("key_insights[{i}]");
-        let (text, source_id, tags, time) = match value {
-            Value::String(s) if !s.trim().is_empty() => {
-                (s.trim().to_string(), None, Vec::new(), None)
-            }
-            Value::String(_) => {
-                return Err(import_error(None, format!("{place} is empty"), HINT_FIX));
-            }
-            other => {
-                let item = Item::new(place, other, None)?;
+        let (text, source_id, tags, time) = match text_or_item(place, value)? {
+            TextOrItem::Text(text) => (text, None, Vec::new(), None),
+            TextOrItem::Item(item) => {
                 let text = item
                     .text(&["text", "insight", "description"])
                     .ok_or_else(|| item.missing("text"))?;
@@ -835,6 +823,20 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         });
     }
     Ok(entries)
+}
+
+/// An entry of a list that takes plain strings (its text) as well as objects.
+enum TextOrItem<'a> {
+    Text(String),
+    Item(Item<'a>),
+}
+
+fn text_or_item(place: String, value: &Value) -> Result<TextOrItem<'_>, Error> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Ok(TextOrItem::Text(s.trim().to_string())),
+        Value::String(_) => Err(import_error(None, format!("{place} is empty"), HINT_FIX)),
+        other => Ok(TextOrItem::Item(Item::new(place, other, None)?)),
+    }
 }
 
 /// The items of a top-level list that may hold plain strings as well as objects.

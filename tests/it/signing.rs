@@ -207,25 +207,21 @@ fn only_a_listed_reviewers_signed_approval_opens_the_gate() {
         "{stderr}"
     );
 
-    // The intruder approves from a clone of its own, signed with its own unlisted key.
-    let intruder = TestRepo::clone_of(&remote, "0123456789ab");
-    sign_with(&intruder, &intruder.path, &intruder_key);
-    intruder.ok(&["init"]);
-    intruder.ok(&["sync"]);
-    let run = intruder.run_with(
-        &intruder.path,
-        &[("GIT_LEDGER_AGENT", "mallory")],
-        &[
-            "review",
-            "approve",
-            &task,
-            "--commit",
-            repo.git(&["rev-parse", &branch]).trim(),
-        ],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    intruder.ok(&["sync"]);
-    repo.ok(&["sync"]);
+    // An approval of the branch's tip from a clone of its own, signed with `key`, as `agent`.
+    let tip = repo.git(&["rev-parse", &branch]).trim().to_string();
+    let approve_from = |writer: &str, key: &Path, agent: &str| {
+        let clone = TestRepo::clone_of(&remote, writer);
+        sign_with(&clone, &clone.path, key);
+        clone.ok(&["init"]);
+        clone.ok(&["sync"]);
+        let approve = ["review", "approve", &task, "--commit", &tip];
+        let run = clone.run_with(&clone.path, &[("GIT_LEDGER_AGENT", agent)], &approve);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        clone.ok(&["sync"]);
+        repo.ok(&["sync"]);
+    };
+    // The intruder approves with its own unlisted key.
+    approve_from("0123456789ab", &intruder_key, "mallory");
     let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{branch}:main")]);
     assert!(
         !ok,
@@ -248,25 +244,8 @@ fn only_a_listed_reviewers_signed_approval_opens_the_gate() {
         check.stdout
     );
 
-    // The listed reviewer approves from its clone, signed with its key: the gate opens.
-    let reviewer = TestRepo::clone_of(&remote, "fedcba987654");
-    sign_with(&reviewer, &reviewer.path, &reviewer_key);
-    reviewer.ok(&["init"]);
-    reviewer.ok(&["sync"]);
-    let run = reviewer.run_with(
-        &reviewer.path,
-        &[("GIT_LEDGER_AGENT", "reviewer")],
-        &[
-            "review",
-            "approve",
-            &task,
-            "--commit",
-            repo.git(&["rev-parse", &branch]).trim(),
-        ],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    reviewer.ok(&["sync"]);
-    repo.ok(&["sync"]);
+    // The listed reviewer approves with its key: the gate opens.
+    approve_from("fedcba987654", &reviewer_key, "reviewer");
     let check = repo.run(&["gate", "check", &branch, "--into", "main"]);
     assert_eq!(check.code, Some(0), "{}", check.stdout);
     assert!(
