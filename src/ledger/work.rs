@@ -258,7 +258,8 @@ impl Ledger {
             )))
         })?;
         // A hint for the commit hooks, which must not fold the whole ledger on every commit.
-        let _ = std::fs::write(self.focus_hint_path(), &task.id);
+        // It names the task as its branch does, so trailers name it one way.
+        let _ = std::fs::write(self.focus_hint_path(), loaded.state.short(&task.id));
         Ok((loaded, task))
     }
 
@@ -334,7 +335,10 @@ impl Ledger {
             )))
         })?;
         let hint = self.focus_hint_path();
-        if std::fs::read_to_string(&hint).is_ok_and(|focused| focused.trim() == task.id) {
+        let short = loaded.state.short(&task.id);
+        // (A hint written by an earlier version holds the full id.)
+        let names_it = |focused: &str| focused == task.id || focused == short;
+        if std::fs::read_to_string(&hint).is_ok_and(|focused| names_it(focused.trim())) {
             let _ = std::fs::remove_file(hint);
         }
         Ok((loaded, task))

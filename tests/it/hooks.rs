@@ -207,7 +207,8 @@ fn focus_adds_the_trailer_on_any_branch_and_worktrees_link_branches() {
             "--format=%(trailers:key=Ledger-Task,valueonly)"
         ])
         .trim(),
-        task
+        short(&task),
+        "the trailer names the task as its branch would"
     );
     assert_eq!(
         repo.json(&["task", "show", &task])["commits"]

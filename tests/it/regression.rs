@@ -1291,3 +1291,17 @@ fn blame_names_who_took_a_tasks_claim() {
     assert_eq!(claims["actor"], "agent:worker");
     assert_eq!(claims["kind"], "task.claimed");
 }
+
+#[test]
+fn the_ledger_task_trailer_names_a_task_the_same_way_on_and_off_its_branch() {
+    let repo = TestRepo::new();
+    repo.ok(&["hooks", "install"]);
+    let task = crate::util::short(&repo.task(&["Fix login"]));
+    // In focus on main: the trailer names the task as its branch would.
+    repo.ok(&["task", "start", &task]);
+    std::fs::write(repo.path.join("a.txt"), "a\n").expect("write");
+    repo.git(&["add", "a.txt"]);
+    repo.git(&["commit", "-q", "-m", "on main"]);
+    let message = repo.git(&["log", "-1", "--format=%B"]);
+    assert_eq!(message.trim(), format!("on main\n\nLedger-Task: {task}"));
+}
