@@ -217,6 +217,28 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// Open the ledger to read it: as [`Ledger::open`], and in a bare repository (a server's)
+    /// too, where there is no work tree and no writer of its own; appending there is refused
+    /// as in a clone that ran no `init`.
+    pub fn open_to_read(dir: &Path) -> Result<Ledger, Error> {
+        match Ledger::open(dir) {
+            Err(Error::Store(store::Error::Bare)) => {
+                let store = Store::discover_any(dir)?;
+                let actor = format!(
+                    "human:{}",
+                    store.identity().0.unwrap_or_else(|| "unknown".into())
+                );
+                Ok(Ledger {
+                    worktree: store.repo().path().to_path_buf(),
+                    writer: String::new(),
+                    actor,
+                    store,
+                })
+            }
+            other => other,
+        }
+    }
+
     pub fn writer(&self) -> &str {
         &self.writer
     }

@@ -98,6 +98,16 @@ fn horizon_of(repo: &Repository) -> u64 {
 impl Store {
     /// Open the repository containing `dir` (any directory inside a work tree or worktree).
     pub fn discover(dir: &Path) -> Result<Store, Error> {
+        Store::discover_in(dir, false)
+    }
+
+    /// Open the repository containing `dir`, a bare one too: for reading (a bare repository
+    /// has no work tree, so no focus or session of its own, and no writer of its own).
+    pub fn discover_any(dir: &Path) -> Result<Store, Error> {
+        Store::discover_in(dir, true)
+    }
+
+    fn discover_in(dir: &Path, bare_too: bool) -> Result<Store, Error> {
         // Event ids are verified with blake3 on read, and git itself does not re-hash objects
         // it reads; skipping libgit2's SHA-1 check saves a fifth of a cold read.
         git2::opts::strict_hash_verification(false);
@@ -105,7 +115,7 @@ impl Store {
             ErrorCode::NotFound => Error::NotARepository(dir.to_path_buf()),
             _ => Error::Git(e),
         })?;
-        if repo.is_bare() {
+        if repo.is_bare() && !bare_too {
             return Err(Error::Bare);
         }
         let writer = repo

@@ -1305,3 +1305,25 @@ fn the_ledger_task_trailer_names_a_task_the_same_way_on_and_off_its_branch() {
     let message = repo.git(&["log", "-1", "--format=%B"]);
     assert_eq!(message.trim(), format!("on main\n\nLedger-Task: {task}"));
 }
+
+#[test]
+fn read_only_commands_work_in_a_bare_repository() {
+    let repo = TestRepo::new();
+    repo.task(&["Served work"]);
+    let remote = server(&repo);
+    let status = repo.json_in(&remote, &["status"]);
+    assert_eq!(status["counts"]["tasks_open"], 1, "{status}");
+    let exported = repo.ok_in(&remote, &["export"]);
+    assert!(exported.contains("Served work"), "{exported}");
+    let audit = repo.run_with(&remote, &[], &["audit"]);
+    assert_eq!(audit.code, Some(0), "{}", audit.stdout);
+    // Writing is for clones: refused with the reason.
+    let run = repo.run_with(&remote, &[], &["task", "add", "Not here"]);
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .starts_with("error: the repository has no work tree"),
+        "{}",
+        run.stderr
+    );
+}
