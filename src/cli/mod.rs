@@ -16,6 +16,7 @@ mod init;
 mod input;
 mod insight;
 mod log;
+mod man;
 mod mcp;
 mod memory;
 mod objective;
@@ -95,6 +96,7 @@ enum Command {
     #[command(subcommand)]
     Check(check::Command),
     Mcp(mcp::Args),
+    Man(man::Args),
     /// Run a git hook by name (what the installed hooks do).
     #[command(hide = true)]
     Hook {
@@ -212,6 +214,7 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Gate(c) => gate::run(&read()?, c),
         Command::Check(c) => check::run(&open()?, c),
         Command::Mcp(a) => return mcp::run(&dir, a),
+        Command::Man(a) => return man::run(a).map(|()| None),
         Command::Hook { name, args } => {
             let hooks_dir = git_ledger::hooks::hooks_dir(&dir).unwrap_or_else(|_| dir.clone());
             std::process::exit(git_ledger::hooks::run(&name, &args, &hooks_dir));

@@ -1327,3 +1327,36 @@ fn read_only_commands_work_in_a_bare_repository() {
         run.stderr
     );
 }
+
+#[test]
+fn git_ledger_help_has_a_manual_page_to_open() {
+    let repo = TestRepo::new();
+    let page = repo.ok(&["man"]);
+    assert!(page.contains(".TH git-ledger 1"), "{page}");
+    assert!(page.contains("session"), "the subcommands are listed");
+    let dir = repo.root().join("man");
+    let run = repo.run(&["man", "--install", "--dir", dir.to_str().expect("utf8")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let installed = std::fs::read_to_string(dir.join("man1/git-ledger.1")).expect("installed");
+    assert_eq!(installed, page);
+    // Where man is installed, `git ledger --help` (git's `man git-ledger`) opens it.
+    if repo
+        .command("man", &repo.path)
+        .arg("-w")
+        .arg("git")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        let path = path_with_bin();
+        let (ok, out) = repo.try_git_with(
+            &[
+                ("PATH", path.as_str()),
+                ("MANPATH", dir.to_str().expect("utf8")),
+                ("MANPAGER", "cat"),
+                ("PAGER", "cat"),
+            ],
+            &["ledger", "--help"],
+        );
+        assert!(ok, "{out}");
+    }
+}
