@@ -9,10 +9,14 @@ pub enum Command {
     /// Record a plan file (YAML or JSON): its objective, tasks and dependencies, in one commit.
     ///
     /// The file names the plan and lists stages; each stage has a name, a default role, an
-    /// optional `triggers_on` and `validation`, and tasks with a `key` (what re-applying
-    /// matches on), a `title`, and optional `role`, `priority` (0–4), `estimate` (2h),
-    /// `triggers_on` (a task key, `stage <name>` or `all of <name>`: the task waits for
-    /// them) and `validation` (checklist items as text, or `command: cargo test`).
+    /// optional `triggers_on` and `validation`, and tasks with a `title`, and optional `key`
+    /// (what re-applying matches on; default: made from the title), `role`, `priority`
+    /// (0–4), `estimate` (2h), `triggers_on` and `validation` (checklist items as text, or
+    /// `command: cargo test`). Tasks may also be written as a `workflow:` list of `session`
+    /// (the task's role), `task` (its title), `output` and `triggers_on`, in a stage or as the
+    /// whole file (a plan named "workflow"). A trigger names what the task waits for: a task
+    /// key, a stage or a session, bare or as `X completion`, `all X complete`, `all of X` or
+    /// `stage X`; a trigger that names nothing, or more than one thing, is refused.
     /// Applying the same file again records nothing; an edited file records only the
     /// differences, and tasks dropped from it are cancelled, never deleted.
     Apply {

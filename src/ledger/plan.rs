@@ -41,12 +41,18 @@ const MAX_PLAN_BYTES: u64 = 4 << 20;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PlanFile {
-    name: String,
+    /// Default: "workflow" (a file that is one `workflow:` list, as orchestration docs write).
+    #[serde(default)]
+    name: Option<String>,
     #[serde(default)]
     description: Option<String>,
     #[serde(default)]
     budget: Option<Money>,
+    #[serde(default)]
     stages: Vec<StageFile>,
+    /// Tasks as a workflow list: one stage of its own, named "workflow".
+    #[serde(default)]
+    workflow: Vec<WorkflowItem>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,12 +67,17 @@ struct StageFile {
     validation: Vec<RuleFile>,
     #[serde(default)]
     tasks: Vec<TaskFile>,
+    /// Tasks as a workflow list (`session`, `task`, `output`, `triggers_on`).
+    #[serde(default)]
+    workflow: Vec<WorkflowItem>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TaskFile {
-    key: String,
+    /// What re-applying matches on; default: derived from the title.
+    #[serde(default)]
+    key: Option<String>,
     title: String,
     #[serde(default)]
     description: Option<String>,
@@ -80,6 +91,44 @@ struct TaskFile {
     triggers_on: Triggers,
     #[serde(default)]
     validation: Vec<RuleFile>,
+}
+
+/// A task as a workflow list writes it: the session (pool) that works it, the task's text,
+/// what it outputs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkflowItem {
+    session: String,
+    task: String,
+    #[serde(default)]
+    output: Option<String>,
+    #[serde(default)]
+    key: Option<String>,
+    #[serde(default)]
+    priority: Option<Scalar>,
+    #[serde(default)]
+    estimate: Option<Scalar>,
+    #[serde(default)]
+    triggers_on: Triggers,
+    #[serde(default)]
+    validation: Vec<RuleFile>,
+}
+
+impl WorkflowItem {
+    /// The task it stands for: the session is its role (the pool that works it), the output
+    /// is kept in its description.
+    fn into_task(self) -> TaskFile {
+        TaskFile {
+            key: self.key,
+            description: self.output.map(|o| format!("Output: {o}")),
+            role: Some(self.session),
+            title: self.task,
+            priority: self.priority,
+            estimate: self.estimate,
+            triggers_on: self.triggers_on,
+            validation: self.validation,
+        }
+    }
 }
 
 /// One trigger or a list of them.
@@ -214,6 +263,25 @@ pub fn plan_views(state: &State, name: Option<&str>) -> Result<Vec<PlanView>, Er
         .collect()
 }
 
+/// The names that share a word with `wanted` (case aside): what a mistyped trigger may mean.
+fn candidates<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.len() >= 2)
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let wanted = words(wanted);
+    let mut near: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|name| words(name).iter().any(|w| wanted.contains(w)))
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    near
+}
+
 /// Read and check a plan file: YAML (JSON is YAML too).
 fn parse(source: &str) -> Result<Plan, Error> {
     let bad = |message: String| Error::Import {
@@ -221,8 +289,37 @@ fn parse(source: &str) -> Result<Plan, Error> {
         message,
         hint: "see `git ledger plan apply --help` for the plan format",
     };
-    let file: PlanFile = yaml_serde::from_str(source).map_err(|e| bad(format!("plan: {e}")))?;
-    let name = text("plan name", &file.name)?;
+    let mut file: PlanFile = yaml_serde::from_str(source).map_err(|e| bad(format!("plan: {e}")))?;
+    let name = text("plan name", file.name.as_deref().unwrap_or("workflow"))?;
+    // Workflow lists are tasks written another way.
+    if !file.workflow.is_empty() {
+        file.stages.push(StageFile {
+            name: "workflow".into(),
+            role: None,
+            triggers_on: Triggers::None,
+            validation: Vec::new(),
+            tasks: Vec::new(),
+            workflow: std::mem::take(&mut file.workflow),
+        });
+    }
+    for stage in &mut file.stages {
+        let workflow = std::mem::take(&mut stage.workflow);
+        stage
+            .tasks
+            .extend(workflow.into_iter().map(WorkflowItem::into_task));
+    }
+    if file.stages.iter().all(|s| s.tasks.is_empty()) {
+        return Err(bad(
+            "the plan has no tasks (give `stages:` with tasks, or a `workflow:` list)".into(),
+        ));
+    }
+    // A task's key: as given, else from its title (stable while the title is).
+    let key_of = |task: &TaskFile| -> Result<String, Error> {
+        match &task.key {
+            Some(key) => text("task key", key),
+            None => Ok(super::work::slug(&text("title", &task.title)?)),
+        }
+    };
     let description = optional_text("plan description", file.description.as_deref())?;
     let budget_micros = match &file.budget {
         Some(budget) => {
@@ -231,6 +328,8 @@ fn parse(source: &str) -> Result<Plan, Error> {
         None => None,
     };
     let mut stage_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // The tasks of each role (a workflow's session: the pool that works them).
+    let mut role_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut keys = BTreeSet::new();
     for stage in &file.stages {
         let name = text("stage name", &stage.name)?;
@@ -239,38 +338,87 @@ fn parse(source: &str) -> Result<Plan, Error> {
         }
         let mut stage_tasks = Vec::new();
         for task in &stage.tasks {
-            let key = text("task key", &task.key)?;
+            let key = key_of(task)?;
             if !keys.insert(key.clone()) {
-                return Err(bad(format!("task key '{key}' appears twice")));
+                let why = match task.key {
+                    Some(_) => format!("task key '{key}' appears twice"),
+                    None => format!(
+                        "two tasks get the key '{key}' from their titles: give them `key:`s"
+                    ),
+                };
+                return Err(bad(why));
+            }
+            if let Some(role) = task.role.as_deref().or(stage.role.as_deref()) {
+                role_keys
+                    .entry(role.trim().to_string())
+                    .or_default()
+                    .push(key.clone());
             }
             stage_tasks.push(key);
         }
         stage_keys.insert(name, stage_tasks);
     }
-    // `encoder`, `stage develop`, `all of develop` (and the seeds' `… completion/complete`).
+    // A trigger names what a task waits for: a task key, a stage or a role (a workflow's
+    // session), bare or as orchestration docs write it: `X completion`, `all X complete`,
+    // `all of X`, `stage X`.
     let resolve = |trigger: &str, own: &str| -> Result<Vec<String>, Error> {
         let t = trigger.trim();
-        let t = t
-            .strip_suffix(" completion")
-            .or_else(|| t.strip_suffix(" complete"))
+        let t = [" completion", " completed", " complete", " done"]
+            .iter()
+            .find_map(|suffix| t.strip_suffix(suffix))
             .unwrap_or(t)
             .trim();
-        let stage = t
-            .strip_prefix("all of ")
-            .or_else(|| t.strip_prefix("stage "))
-            .or_else(|| t.strip_prefix("stage:"))
-            .map(str::trim);
-        match stage {
-            Some(stage) => match stage_keys.get(stage) {
-                Some(_) if stage == own => {
-                    Err(bad(format!("stage '{stage}' cannot wait for itself")))
-                }
-                Some(tasks) => Ok(tasks.clone()),
-                None => Err(bad(format!("trigger '{trigger}': no stage '{stage}'"))),
-            },
-            None if keys.contains(t) => Ok(vec![t.to_string()]),
-            None => Err(bad(format!(
-                "trigger '{trigger}': no task key or stage '{t}'"
+        let (t, only_stage, only_groups) = if let Some(rest) = t.strip_prefix("stage ") {
+            (rest.trim(), true, true)
+        } else if let Some(rest) = t.strip_prefix("stage:") {
+            (rest.trim(), true, true)
+        } else if let Some(rest) = t.strip_prefix("all of ") {
+            (rest.trim(), false, true)
+        } else if let Some(rest) = t.strip_prefix("all ") {
+            (rest.trim(), false, true)
+        } else {
+            (t, false, false)
+        };
+        let mut found: Vec<(String, Vec<String>)> = Vec::new();
+        if !only_groups && keys.contains(t) {
+            found.push((format!("task {t}"), vec![t.to_string()]));
+        }
+        if let Some(tasks) = stage_keys.get(t) {
+            if t == own {
+                return Err(bad(format!("stage '{t}' cannot wait for itself")));
+            }
+            found.push((format!("stage {t}"), tasks.clone()));
+        }
+        if !only_stage && let Some(tasks) = role_keys.get(t) {
+            found.push((format!("session {t}"), tasks.clone()));
+        }
+        found.dedup_by(|a, b| a.1 == b.1);
+        match found.len() {
+            1 => Ok(found.remove(0).1),
+            0 => {
+                let names: Vec<&str> = keys
+                    .iter()
+                    .chain(stage_keys.keys())
+                    .chain(role_keys.keys())
+                    .map(String::as_str)
+                    .collect();
+                let near = candidates(t, &names);
+                let hint = if near.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (did you mean {}?)", near.join(", "))
+                };
+                Err(bad(format!(
+                    "trigger '{trigger}': no task, session or stage '{t}'{hint}"
+                )))
+            }
+            _ => Err(bad(format!(
+                "trigger '{trigger}' is ambiguous: it names {}; write `stage {t}` or give the task a different key",
+                found
+                    .iter()
+                    .map(|(what, _)| what.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
             ))),
         }
     };
@@ -310,7 +458,7 @@ fn parse(source: &str) -> Result<Plan, Error> {
             for trigger in task.triggers_on.list() {
                 add(resolve(trigger, "")?);
             }
-            let key = task.key.trim().to_string();
+            let key = key_of(task)?;
             if depends_on.contains(&key) {
                 return Err(bad(format!("task '{key}' cannot wait for itself")));
             }
@@ -628,7 +776,7 @@ stages:
         for (source, wanted) in [
             (
                 "name: x\nstages: [{name: s, tasks: [{key: a, title: A, triggers_on: zz}]}]",
-                "no task key or stage 'zz'",
+                "no task, session or stage 'zz'",
             ),
             (
                 "name: x\nstages: [{name: s, tasks: [{key: a, title: A}, {key: a, title: B}]}]",
@@ -639,7 +787,7 @@ stages:
                 "dependency cycle",
             ),
             (
-                "name: x\nstages: [{name: s, triggers_on: all of s, tasks: []}]",
+                "name: x\nstages: [{name: s, triggers_on: all of s, tasks: [{key: a, title: A}]}]",
                 "cannot wait for itself",
             ),
             (
@@ -651,6 +799,15 @@ stages:
                 "priority '9'",
             ),
             ("name: '  '\nstages: []", "empty"),
+            ("name: x\nstages: []", "no tasks"),
+            (
+                "name: x\nstages: [{name: s, tasks: [{title: Same}, {title: same}]}]",
+                "give them `key:`s",
+            ),
+            (
+                "name: x\nstages: [{name: a, tasks: [{key: a, title: A}, {key: c, title: C}]}, {name: b, tasks: [{key: b, title: B, triggers_on: a}]}]",
+                "is ambiguous: it names task a and stage a",
+            ),
             (": : :", "plan:"),
         ] {
             let err = parse(source).expect_err(source).to_string();

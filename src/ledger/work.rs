@@ -444,7 +444,7 @@ pub fn close_validation(task: &Task, has_summary: bool, tip: Option<&str>) -> Ve
 }
 
 /// A branch-name slug of a title: lowercase words joined by dashes, at most 32 characters.
-fn slug(title: &str) -> String {
+pub(super) fn slug(title: &str) -> String {
     let words: Vec<String> = title
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -231,7 +231,7 @@ fn bad_plans_are_refused_with_one_line_and_write_nothing() {
     let cases = [
         (
             "name: x\nstages:\n  - name: s\n    tasks:\n      - key: a\n        title: A\n        triggers_on: nope\n",
-            "error: trigger 'nope': no task key or stage 'nope'\n",
+            "error: trigger 'nope': no task, session or stage 'nope'\n",
         ),
         (
             "name: x\nstages:\n  - name: s\n    tasks:\n      - {key: a, title: A, triggers_on: b}\n      - {key: b, title: B, triggers_on: a}\n",
@@ -411,4 +411,98 @@ stages:
         "{}",
         &page[..page.len().min(3000)]
     );
+}
+
+const FEATURE_X: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/plans/feature-x.yaml");
+
+#[test]
+fn plans_written_as_the_orchestration_docs_write_them() {
+    let repo = TestRepo::new();
+    // The third block's "QA approval" names nothing the plan has: refused, naming the
+    // candidate.
+    let err = repo.fail(&["plan", "apply", FEATURE_X]);
+    assert_eq!(
+        err.lines().next(),
+        Some(
+            "error: trigger 'QA approval': no task, session or stage 'QA approval' (did you mean arch_qa?)"
+        ),
+        "{err}"
+    );
+    let text = std::fs::read_to_string(FEATURE_X)
+        .expect("fixture")
+        .replace("QA approval", "arch_qa completion");
+    let file = write(&repo, "feature-x.yaml", &text);
+    let report = repo.json(&["plan", "apply", &file]);
+    assert_eq!(
+        report["created"].as_array().map(Vec::len),
+        Some(8),
+        "{report}"
+    );
+    let tasks = repo.json(&["task", "list"]);
+    let tasks = tasks.as_array().expect("tasks");
+    let id = |title: &str| {
+        tasks
+            .iter()
+            .find(|t| t["title"] == title)
+            .and_then(|t| t["id"].as_str())
+            .unwrap_or_else(|| panic!("no task {title}"))
+            .to_string()
+    };
+    let deps = |title: &str| {
+        let task = tasks.iter().find(|t| t["title"] == title).expect("task");
+        let mut deps: Vec<String> = task["depends_on"]
+            .as_array()
+            .expect("deps")
+            .iter()
+            .filter_map(|d| d.as_str().map(str::to_string))
+            .collect();
+        deps.sort();
+        deps
+    };
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let (backend, ui, migrations) = (
+        id("Implement feature X"),
+        id("Create UI for feature X"),
+        id("Add database migrations for feature X"),
+    );
+    assert_eq!(
+        deps("Test UI for feature X - find bugs"),
+        std::slice::from_ref(&ui)
+    );
+    assert_eq!(
+        deps("Test API endpoints for feature X"),
+        std::slice::from_ref(&backend)
+    );
+    assert_eq!(
+        deps("Test full user flow for feature X"),
+        sorted(vec![backend, ui, migrations])
+    );
+    assert_eq!(
+        deps("Review code quality, run tests"),
+        sorted(vec![
+            id("Test UI for feature X - find bugs"),
+            id("Test API endpoints for feature X"),
+            id("Test full user flow for feature X"),
+        ])
+    );
+    assert_eq!(
+        deps("Deploy to production if approved"),
+        [id("Review code quality, run tests")]
+    );
+    // The session is the task's role (its pool), the output is kept.
+    let shown = repo.json(&["task", "show", &id("Create UI for feature X")]);
+    assert_eq!(shown["role"], "codex2");
+    assert_eq!(shown["description"], "Output: frontend components");
+    // Keys come from the titles: applying the unedited file again records nothing.
+    let again = repo.json(&["plan", "apply", &file]);
+    assert_eq!(again["events"], 0, "{again}");
+
+    // A file that is one workflow list, with no name: a plan named "workflow".
+    let block = "workflow:\n  - session: codex\n    task: \"Write the docs\"\n  - session: comet\n    task: \"Check the docs\"\n    triggers_on: codex completion\n";
+    let report = repo.json(&["plan", "apply", &write(&repo, "block.yaml", block)]);
+    assert_eq!(report["plan"], "workflow");
+    assert_eq!(report["created"].as_array().map(Vec::len), Some(2));
 }
