@@ -255,8 +255,7 @@ fn merge_gate(ledger: &Ledger) -> Result<bool, Error> {
         .into_iter()
         .collect();
     let state = ledger.load()?.state;
-    let ledger_tips = ledger.store().writer_tips()?;
-    let verdict = ledger.decide_landing(&state, &ledger_tips, &heads, &landed, Some(&into))?;
+    let verdict = ledger.decide_landing(&state, None, &heads, &landed, Some(&into))?;
     Ok(report("merge into", &into, &verdict))
 }
 
@@ -282,7 +281,6 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
     let remote = args.first().map(String::as_str).unwrap_or("");
     let remote_protected = protected_tips(repo, &format!("refs/remotes/{remote}/"), &protected);
     let mut state: Option<State> = None;
-    let ledger_tips = ledger.store().writer_tips()?;
     let mut allowed = true;
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -311,7 +309,7 @@ fn pre_push(args: &[String], input: &str) -> Result<bool, Error> {
             None => state.insert(ledger.load()?.state),
         };
         let tip = Oid::from_str(local).map_err(store_error)?;
-        let verdict = ledger.decide_landing(state, &ledger_tips, &[tip], &landed, Some(branch))?;
+        let verdict = ledger.decide_landing(state, None, &[tip], &landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)
@@ -389,7 +387,9 @@ fn pre_receive(input: &str) -> Result<bool, Error> {
     let state = State::from_events(store.snapshot_of(ledger_tips.clone())?.events);
     for (new, branch) in gated {
         let landed = landed.as_deref().unwrap_or_default();
-        let verdict = ledger.decide_landing(&state, &ledger_tips, &[new], landed, Some(branch))?;
+        // The refs of this push, not yet in the repository's.
+        let verdict =
+            ledger.decide_landing(&state, Some(&ledger_tips), &[new], landed, Some(branch))?;
         allowed &= report("push to", branch, &verdict);
     }
     Ok(allowed)

@@ -30,8 +30,7 @@ impl Ledger {
             .as_deref()
             .map(|into| self.branch_tips(into))
             .unwrap_or_default();
-        let ledger_tips = self.store.writer_tips()?;
-        self.decide_landing(state, &ledger_tips, &[tip], &landed, into.as_deref())
+        self.decide_landing(state, None, &[tip], &landed, into.as_deref())
     }
 
     /// The tips of `branch` here: the local branch, else every remote's copy of it.
@@ -56,11 +55,12 @@ impl Ledger {
 
     /// The verdict on making `tips` reachable from `into`, where every commit reachable from
     /// `landed` is there already (it was gated when it got there). `state` is the fold of the
-    /// writer refs at `ledger_tips`, where the signatures of approvals are looked up.
+    /// writer refs at `ledger_tips` (`None`: this repository's refs), where the signatures of
+    /// approvals are looked up when `ledger.gate.allowedSignersFile` asks for it.
     pub fn decide_landing(
         &self,
         state: &State,
-        ledger_tips: &[(String, Oid)],
+        ledger_tips: Option<&[(String, Oid)]>,
         tips: &[Oid],
         landed: &[Oid],
         into: Option<&str>,
@@ -79,8 +79,12 @@ impl Ledger {
             (Vec::new(), Vec::new())
         };
         if let Some(signers) = self.allowed_signers() {
+            let ledger_tips = match ledger_tips {
+                Some(tips) => tips.to_vec(),
+                None => self.store.writer_tips()?,
+            };
             for task in &mut tasks {
-                self.check_approval_signers(state, ledger_tips, task, &signers);
+                self.check_approval_signers(state, &ledger_tips, task, &signers);
             }
         }
         Ok(gate::decide(&Request {
