@@ -1190,8 +1190,8 @@ impl State {
                         .focus
                         .iter()
                         .any(|((_, w), t)| *t == task && Some(w) != own.as_ref());
-                    if !elsewhere && let Some(task) = self.tasks.get_mut(&task) {
-                        task.stop_clock(time);
+                    if !elsewhere {
+                        self.pause(&task, time);
                     }
                 }
             }
@@ -1566,20 +1566,32 @@ impl State {
 
     /// Stop the clock of the task in focus at `key` (a writer's worktree), if it runs.
     fn pause_focus(&mut self, key: &(String, String), time: DateTime<Utc>) {
-        if let Some(id) = self.focus.get(key)
+        if let Some(id) = self.focus.get(key).cloned() {
+            self.pause(&id, time);
+        }
+    }
+
+    /// Stop task `id`'s clock, if it runs (only then is the task changed).
+    fn pause(&mut self, id: &str, time: DateTime<Utc>) {
+        if self
+            .tasks
+            .get(id)
+            .is_some_and(|t| t.in_progress_since.is_some())
             && let Some(task) = self.tasks.get_mut(id)
-            && task.in_progress_since.is_some()
         {
             task.stop_clock(time);
         }
     }
 
-    /// Run again the clock of the task in focus at `key`, when it is in progress and paused.
+    /// Run again the clock of the task in focus at `key`, when it is in progress and paused
+    /// (only then is the task changed).
     fn resume_focus(&mut self, key: &(String, String), time: DateTime<Utc>) {
-        if let Some(id) = self.focus.get(key)
-            && let Some(task) = self.tasks.get_mut(id)
-            && task.status == TaskStatus::InProgress
-            && task.in_progress_since.is_none()
+        let Some(id) = self.focus.get(key).cloned() else {
+            return;
+        };
+        let paused = |t: &Task| t.status == TaskStatus::InProgress && t.in_progress_since.is_none();
+        if self.tasks.get(&id).is_some_and(paused)
+            && let Some(task) = self.tasks.get_mut(&id)
         {
             task.in_progress_since = Some(time);
         }
