@@ -565,19 +565,32 @@ pub struct PreviousSession {
 /// actions before its end.
 fn previous_session(state: &State, scope: &Scope) -> Option<PreviousSession> {
     let session = state.previous_session(scope.writer, scope.worktree, scope.session)?;
-    let mut last_actions: Vec<Action> = state
-        .recent_events(Some(&session.id))
-        .into_iter()
-        .rev()
-        .filter(|e| !matches!(e.kind.as_str(), kind::SESSION_RESUMED | kind::SESSION_ENDED))
-        .take(LAST_ACTIONS)
-        .map(|e| action(state, e))
-        .collect();
-    last_actions.reverse();
+    let last_actions = last_actions(state, Some(&session.id), |e| {
+        !matches!(e.kind.as_str(), kind::SESSION_RESUMED | kind::SESSION_ENDED)
+    });
     Some(PreviousSession {
         session: session.clone(),
         last_actions,
     })
+}
+
+/// The newest [`LAST_ACTIONS`] events of `session` (or of the ledger) that `shown` keeps,
+/// oldest first.
+fn last_actions(
+    state: &State,
+    session: Option<&str>,
+    shown: impl Fn(&crate::event::Event) -> bool,
+) -> Vec<Action> {
+    let mut actions: Vec<Action> = state
+        .recent_events(session)
+        .into_iter()
+        .rev()
+        .filter(|e| shown(e))
+        .take(LAST_ACTIONS)
+        .map(|e| action(state, e))
+        .collect();
+    actions.reverse();
+    actions
 }
 
 /// How many past actions working memory and `session resume` show.
@@ -590,15 +603,9 @@ pub const IN_PROGRESS_SHOWN: usize = 20;
 pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
     let session = scope.session.and_then(|id| state.sessions.get(id)).cloned();
     // This session's last actions; without a session, the ledger's.
-    let mut last_actions: Vec<Action> = state
-        .recent_events(scope.session)
-        .into_iter()
-        .rev()
-        .filter(|e| scope.session.is_none() || e.kind != kind::SESSION_RESUMED)
-        .take(LAST_ACTIONS)
-        .map(|e| action(state, e))
-        .collect();
-    last_actions.reverse();
+    let last_actions = last_actions(state, scope.session, |e| {
+        scope.session.is_none() || e.kind != kind::SESSION_RESUMED
+    });
     let mut newest: Vec<usize> = state
         .tasks_with(TaskStatus::InProgress)
         .rev()
