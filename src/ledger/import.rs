@@ -517,53 +517,42 @@ fn with(mut body: Value, key: &str, value: Option<impl Into<Value>>) -> Value {
     body
 }
 
-/// The entity id of an orchestrator entry: from its source id, the same on every import.
-fn orchestrator_id(kind: EntityKind, source_id: &str) -> String {
-    entity_id(kind, "import", 0, &format!("orchestrator:{source_id}"))
+/// An imported entity's id, the same on every import: from `seed` (the source's identity and
+/// the entry's source id), and the legacy id older versions made from `legacy_seed` (the
+/// source id alone). Without an identity, the legacy id is the id.
+fn import_ids(
+    kind: EntityKind,
+    legacy_seed: String,
+    seed: Option<String>,
+) -> (String, Option<String>) {
+    let id = |seed: &str| entity_id(kind, "import", 0, seed);
+    match seed {
+        Some(seed) => (id(&seed), Some(id(&legacy_seed))),
+        None => (id(&legacy_seed), None),
+    }
 }
 
-/// The id of an orchestrator entity of `project`, and its legacy id (from the source id alone).
+/// The ids of an orchestrator entry of `project`.
 fn project_ids(
     kind: EntityKind,
     project: Option<&str>,
     source_id: &str,
 ) -> (String, Option<String>) {
-    let legacy = orchestrator_id(kind, source_id);
-    match project {
-        Some(project) => (
-            entity_id(
-                kind,
-                "import",
-                0,
-                &format!("orchestrator:{project}:{source_id}"),
-            ),
-            Some(legacy),
-        ),
-        None => (legacy, None),
-    }
+    let seed = project.map(|project| format!("orchestrator:{project}:{source_id}"));
+    import_ids(kind, format!("orchestrator:{source_id}"), seed)
 }
 
-/// The entity id of a beads issue.
+/// The entity id a beads issue had from its source id alone (older versions; dependencies
+/// on an issue not in the file).
 fn beads_id(source_id: &str) -> String {
-    entity_id(EntityKind::Task, "import", 0, &format!("beads:{source_id}"))
+    import_ids(EntityKind::Task, format!("beads:{source_id}"), None).0
 }
 
-/// A beads issue's id: repositories number their issues alike (`bd-1`), so its creation time
-/// tells two apart; the legacy id (from the source id alone) when it has one.
+/// A beads issue's ids: repositories number their issues alike (`bd-1`), so its creation time
+/// tells two apart.
 fn beads_ids(source_id: &str, created: Option<&str>) -> (String, Option<String>) {
-    let legacy = beads_id(source_id);
-    match created {
-        Some(created) => (
-            entity_id(
-                EntityKind::Task,
-                "import",
-                0,
-                &format!("beads:{source_id}@{created}"),
-            ),
-            Some(legacy),
-        ),
-        None => (legacy, None),
-    }
+    let seed = created.map(|created| format!("beads:{source_id}@{created}"));
+    import_ids(EntityKind::Task, format!("beads:{source_id}"), seed)
 }
 
 /// Map an orchestrator context: objectives, completed and active tasks, pending decisions,
