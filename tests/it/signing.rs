@@ -25,6 +25,27 @@ fn sign_with(repo: &TestRepo, dir: &Path, key: &Path) {
     );
 }
 
+/// A commit of the empty tree on `parent` with `message`, signed with `key` (made by hand, as
+/// an intruder would).
+fn signed_commit(repo: &TestRepo, key: &Path, message: &str, parent: &str) -> String {
+    let file = repo.root().join("message.txt");
+    std::fs::write(&file, message).expect("write");
+    let signing = format!("user.signingkey={}", key.display());
+    let empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let file = file.to_str().expect("utf8");
+    let args = [
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        &signing,
+        "commit-tree",
+        "-S",
+        empty_tree,
+    ];
+    let args = [&args[..], &["-p", parent, "-F", file]].concat();
+    repo.git(&args).trim().to_string()
+}
+
 #[test]
 fn a_server_requiring_signatures_refuses_commits_not_signed_by_the_writers_key() {
     let repo = TestRepo::new();
@@ -60,26 +81,7 @@ fn a_server_requiring_signatures_refuses_commits_not_signed_by_the_writers_key()
         "v": 1, "kind": "task.noted", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
         "writer": WRITER, "actor": "human:Mallory", "subject": task, "body": {"text": "forged"}
     }));
-    let message = repo.root().join("forged.txt");
-    std::fs::write(&message, format!("forged\n\n{forged}\n")).expect("write");
-    let intruder = [
-        "-c",
-        "gpg.format=ssh",
-        "-c",
-        &format!("user.signingkey={}", intruder_key.display()),
-    ];
-    let mut args: Vec<&str> = intruder.to_vec();
-    let message = message.to_str().expect("utf8");
-    args.extend([
-        "commit-tree",
-        "-S",
-        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-        "-p",
-        &tip,
-        "-F",
-        message,
-    ]);
-    let commit = repo.git(&args).trim().to_string();
+    let commit = signed_commit(&repo, &intruder_key, &format!("forged\n\n{forged}\n"), &tip);
     let target = format!("refs/ledger/v1/writers/{WRITER}");
     let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{commit}:{target}")]);
     assert!(!ok, "the intruder's commit was accepted");
@@ -175,29 +177,9 @@ fn only_a_listed_reviewers_signed_approval_opens_the_gate() {
         "v": 1, "kind": "review.approved", "time": "2026-01-05T09:00:00.000Z", "hlc": 1_790_000_000_000u64,
         "writer": WRITER, "actor": "agent:reviewer", "subject": task, "body": {}
     }));
-    let message = repo.root().join("forged.txt");
-    std::fs::write(&message, format!("forged\n\n{forged}\n")).expect("write");
-    let signing = format!("user.signingkey={}", intruder_key.display());
-    let forged = repo.git(&[
-        "-c",
-        "gpg.format=ssh",
-        "-c",
-        &signing,
-        "commit-tree",
-        "-S",
-        "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
-        "-p",
-        &tip,
-        "-F",
-        message.to_str().expect("utf8"),
-    ]);
+    let forged = signed_commit(&repo, &intruder_key, &format!("forged\n\n{forged}\n"), &tip);
     let target = format!("refs/ledger/v1/writers/{WRITER}");
-    let (ok, stderr) = repo.try_git(&[
-        "push",
-        "-q",
-        "origin",
-        &format!("{}:{target}", forged.trim()),
-    ]);
+    let (ok, stderr) = repo.try_git(&["push", "-q", "origin", &format!("{}:{target}", forged)]);
     assert!(
         !ok,
         "the intruder's commit on the writer's ref was accepted"
