@@ -19,5 +19,6 @@ mod proptests;
 pub mod report;
 #[doc(hidden)]
 pub mod sample;
+pub mod setup;
 pub mod store;
 pub mod terminal;
