@@ -78,3 +78,29 @@ impl From<UsageArgs> for git_ledger::ledger::UsageInput {
         }
     }
 }
+
+/// The harnesses whose hooks run ledger commands (`setup` installs them).
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Hook {
+    /// Claude Code: its hook JSON on standard input names the session.
+    Claude,
+}
+
+/// The ledger's key for the harness session a hook runs for, read from the JSON the harness
+/// writes on the hook's standard input.
+pub fn hook_session_key(hook: Hook) -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        return Err(Failure {
+            code: "usage".into(),
+            message: "--hook reads the harness's JSON from standard input, and it is a terminal"
+                .into(),
+            hint: Some("the harness runs this command; `git ledger setup` installs it".into()),
+        });
+    }
+    let text = read_text(std::io::stdin(), "standard input")?;
+    match hook {
+        Hook::Claude => git_ledger::setup::claude::hook_session_key(text.as_bytes())
+            .map_err(super::setup::failure),
+    }
+}

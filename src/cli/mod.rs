@@ -28,6 +28,7 @@ mod replay;
 mod report;
 mod review;
 mod session;
+mod setup;
 mod status;
 mod sync;
 mod task;
@@ -96,6 +97,7 @@ enum Command {
     #[command(subcommand)]
     Check(check::Command),
     Mcp(mcp::Args),
+    Setup(setup::Args),
     Man(man::Args),
     /// Run a git hook by name (what the installed hooks do).
     #[command(hide = true)]
@@ -214,6 +216,7 @@ fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
         Command::Gate(c) => gate::run(&read()?, c),
         Command::Check(c) => check::run(&open()?, c),
         Command::Mcp(a) => return mcp::run(&dir, a),
+        Command::Setup(a) => setup::run(&dir, a),
         Command::Man(a) => return man::run(a).map(|()| None),
         Command::Hook { name, args } => {
             let hooks_dir = git_ledger::hooks::hooks_dir(&dir).unwrap_or_else(|_| dir.clone());

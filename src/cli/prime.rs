@@ -1,3 +1,4 @@
+use super::input::{Hook, hook_session_key};
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
@@ -12,9 +13,20 @@ pub struct Args {
     /// The most bytes the brief may take.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     max_bytes: usize,
+    /// Run as the harness's session-start hook: read its JSON from standard input and open
+    /// (or resume) the ledger session of its session first.
+    #[arg(long, value_enum, value_name = "HARNESS")]
+    hook: Option<Hook>,
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+    if let Some(hook) = args.hook {
+        let key = hook_session_key(hook)?;
+        let (_, context) = ledger.session_for_harness(&key)?;
+        for notice in &context.notices {
+            git_ledger::eprintln_safe!("{notice}");
+        }
+    }
     let loaded = ledger.load()?;
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(&loaded, session.as_deref());

@@ -39,6 +39,10 @@ pub enum Command {
         abandoned: bool,
         #[command(flatten)]
         usage: super::input::UsageArgs,
+        /// Run as the harness's session-end hook: end the ledger session of the harness
+        /// session named in its JSON on standard input (nothing to do when there is none).
+        #[arg(long, value_enum, value_name = "HARNESS", conflicts_with_all = ["id", "abandoned"])]
+        hook: Option<super::input::Hook>,
     },
     /// Show a session and its events (default: this worktree's).
     Show {
@@ -80,10 +84,27 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             Ok(Reply::new(ledger, &loaded, &context, text))
         }
         Command::End {
+            summary,
+            usage,
+            hook: Some(hook),
+            ..
+        } => {
+            let key = super::input::hook_session_key(hook)?;
+            let ended = ledger.session_end_for_harness(&key, summary.as_deref(), &usage.into())?;
+            let Some((loaded, session)) = ended else {
+                let loaded = ledger.load()?;
+                let text = "No open session records this harness session\n".to_string();
+                return Ok(Reply::new(ledger, &loaded, serde_json::Value::Null, text));
+            };
+            let text = format!("Ended session {}\n", session_line(&loaded.state, &session));
+            Ok(Reply::new(ledger, &loaded, &session, text))
+        }
+        Command::End {
             id,
             summary,
             abandoned,
             usage,
+            hook: None,
         } => {
             let (loaded, session) =
                 ledger.session_end(id.as_deref(), summary.as_deref(), abandoned, &usage.into())?;

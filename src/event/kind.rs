@@ -457,6 +457,7 @@ const SCHEMA: &[(&str, &[FieldRule])] = &[
             ("worktree", Field::Text, true),
             ("title", Field::Text, false),
             ("continues", Field::Text, false),
+            ("harness_session", Field::Text, false),
         ],
     ),
     (SESSION_RESUMED, &[("worktree", Field::Text, false)]),

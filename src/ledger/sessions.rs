@@ -45,7 +45,7 @@ impl Ledger {
             if let Some(open) = state.open_session(self.writer(), self.worktree()) {
                 return Err(Error::SessionOpen(state.short(&open.id)));
             }
-            Ok(start(batch, title.as_deref(), None))
+            Ok(start(batch, title.as_deref(), None, None))
         })?;
         self.context(loaded, id, Vec::new())
     }
@@ -68,43 +68,120 @@ impl Ledger {
                         .ok_or(Error::NoSession)?,
                 },
             };
-            let Some(session) = state.sessions.get(&id) else {
-                return Err(Error::NoSession);
-            };
-            if let Some(open) = state
-                .open_session(self.writer(), self.worktree())
-                .filter(|open| open.id != id)
-            {
-                batch.session = Some(open.id.clone());
-                batch.push(
-                    kind::SESSION_ENDED,
-                    &open.id,
-                    json!({ "abandoned": false, "summary": format!("handed over to {}", state.short(&id)) }),
-                );
-                notices.push(format!(
-                    "ended session {}: a worktree has one open session, and {} resumes here",
-                    state.short(&open.id),
-                    state.short(&id)
-                ));
-            }
-            if !session.is_open() {
-                let new = start(batch, session.title.as_deref(), Some(&id));
-                notices.push(format!(
-                    "session {} has ended; continuing it in {}",
-                    state.short(&id),
-                    state.short_for_new(&new)
-                ));
-                return Ok(new);
-            }
-            batch.session = Some(id.clone());
-            batch.push(
-                kind::SESSION_RESUMED,
-                &id,
-                json!({ "worktree": batch.worktree() }),
-            );
-            Ok(id)
+            self.resume_here(state, batch, &id, &mut notices)
         })?;
         self.context(loaded, id, notices)
+    }
+
+    /// Draft the resumption of session `id` here: the session open here, if another, ends;
+    /// an ended session is continued in a new one. The id of the session resumed.
+    fn resume_here(
+        &self,
+        state: &crate::projection::state::State,
+        batch: &mut super::Batch,
+        id: &str,
+        notices: &mut Vec<String>,
+    ) -> Result<String, Error> {
+        let Some(session) = state.sessions.get(id) else {
+            return Err(Error::NoSession);
+        };
+        if let Some(open) = state
+            .open_session(self.writer(), self.worktree())
+            .filter(|open| open.id != id)
+        {
+            hand_over(batch, &open.id, &state.short(id));
+            notices.push(format!(
+                "ended session {}: a worktree has one open session, and {} resumes here",
+                state.short(&open.id),
+                state.short(id)
+            ));
+        }
+        if !session.is_open() {
+            let new = start(
+                batch,
+                session.title.as_deref(),
+                Some(id),
+                session.harness_session.as_deref(),
+            );
+            notices.push(format!(
+                "session {} has ended; continuing it in {}",
+                state.short(id),
+                state.short_for_new(&new)
+            ));
+            return Ok(new);
+        }
+        batch.session = Some(id.to_string());
+        batch.push(
+            kind::SESSION_RESUMED,
+            id,
+            json!({ "worktree": batch.worktree() }),
+        );
+        Ok(id.to_string())
+    }
+
+    /// The session of an agent harness's session `key` (`claude:<id>`), open here: the one
+    /// recording it (as it is when open here, else resumed here), or a session opened by
+    /// hand here (a harness session starting inside it takes it on), or a new one. A
+    /// session of another harness session open here is handed over.
+    pub fn session_for_harness(&self, key: &str) -> Result<(Loaded, ResumeContext), Error> {
+        let key = super::text("harness session", key)?;
+        let mut notices = Vec::new();
+        let (loaded, id) = self.record(|state, batch| {
+            notices.clear();
+            let here = state.open_session(self.writer(), self.worktree());
+            if let Some(found) = state.harness_session(self.writer(), &key) {
+                if found.is_open() && here.is_some_and(|h| h.id == found.id) {
+                    return Ok(found.id.clone());
+                }
+                return self.resume_here(state, batch, &found.id.clone(), &mut notices);
+            }
+            match here {
+                Some(open) if open.harness_session.is_none() => Ok(open.id.clone()),
+                Some(open) => {
+                    hand_over(batch, &open.id, "a new harness session");
+                    notices.push(format!(
+                        "ended session {}: its harness session is over",
+                        state.short(&open.id)
+                    ));
+                    Ok(start(batch, None, None, Some(&key)))
+                }
+                None => Ok(start(batch, None, None, Some(&key))),
+            }
+        })?;
+        self.context(loaded, id, notices)
+    }
+
+    /// End the open session that records the harness session `key`; `None` when there is
+    /// none (it ended already, or was never recorded).
+    pub fn session_end_for_harness(
+        &self,
+        key: &str,
+        summary: Option<&str>,
+        usage: &super::UsageInput,
+    ) -> Result<Option<(Loaded, Session)>, Error> {
+        let summary = optional_text("summary", summary)?;
+        let usage = usage.parse()?;
+        let (loaded, id) = self.record(|state, batch| {
+            let Some(found) = state
+                .harness_session(self.writer(), key)
+                .filter(|s| s.is_open())
+            else {
+                return Ok(None);
+            };
+            batch.session = Some(found.id.clone());
+            batch.push(
+                kind::SESSION_ENDED,
+                &found.id,
+                end_body(false, &summary, &usage),
+            );
+            Ok(Some(found.id.clone()))
+        })?;
+        match id {
+            Some(id) => loaded
+                .entity(EntityKind::Session, id, |s, id| s.sessions.get(id))
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The session `id` after a start or resume, with its working memory.
@@ -143,10 +220,12 @@ impl Ledger {
             if state.sessions.get(&id).is_some_and(|s| !s.is_open()) {
                 return Err(Error::SessionEnded(state.short(&id)));
             }
-            let body = with_optional(json!({ "abandoned": abandoned }), "summary", &summary);
-            let body = super::cost::with_usage(body, &usage);
             batch.session = Some(id.clone());
-            batch.push(kind::SESSION_ENDED, &id, body);
+            batch.push(
+                kind::SESSION_ENDED,
+                &id,
+                end_body(abandoned, &summary, &usage),
+            );
             Ok(id)
         })?;
         loaded.entity(EntityKind::Session, id, |s, id| s.sessions.get(id))
@@ -165,12 +244,39 @@ impl Ledger {
     }
 }
 
-/// Draft a new session here (continuing the ended session `continues`, if any); its id.
-fn start(batch: &mut super::Batch, title: Option<&str>, continues: Option<&str>) -> String {
+/// A `session.ended` body.
+fn end_body(
+    abandoned: bool,
+    summary: &Option<String>,
+    usage: &Option<crate::projection::cost::Usage>,
+) -> serde_json::Value {
+    let body = with_optional(json!({ "abandoned": abandoned }), "summary", summary);
+    super::cost::with_usage(body, usage)
+}
+
+/// End the open session `id`, handed over to the session `to` (a short id) in this worktree.
+fn hand_over(batch: &mut super::Batch, id: &str, to: &str) {
+    batch.session = Some(id.to_string());
+    batch.push(
+        kind::SESSION_ENDED,
+        id,
+        json!({ "abandoned": false, "summary": format!("handed over to {to}") }),
+    );
+}
+
+/// Draft a new session here (continuing the ended session `continues`, if any, and recording
+/// the harness session `harness`); its id.
+fn start(
+    batch: &mut super::Batch,
+    title: Option<&str>,
+    continues: Option<&str>,
+    harness: Option<&str>,
+) -> String {
     let id = batch.new_id(EntityKind::Session, title.unwrap_or(""));
     let body = json!({ "worktree": batch.worktree() });
     let body = with_optional(body, "title", &title.map(str::to_string));
     let body = with_optional(body, "continues", &continues.map(str::to_string));
+    let body = with_optional(body, "harness_session", &harness.map(str::to_string));
     batch.session = Some(id.clone());
     batch.push(kind::SESSION_STARTED, &id, body);
     id

@@ -469,6 +469,10 @@ pub struct Session {
     /// The ended session it continues (`session resume` of an ended session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continues: Option<String>,
+    /// The agent harness's own session it records (`claude:<id>`), so that resuming that
+    /// session resumes this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub harness_session: Option<String>,
     /// Model, tokens and cost reported at its end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
@@ -1098,6 +1102,7 @@ impl State {
                         abandoned: false,
                         resumes: 0,
                         continues: text("continues"),
+                        harness_session: text("harness_session"),
                         usage: None,
                     },
                 );
@@ -1601,6 +1606,16 @@ impl State {
     pub fn focus(&self, writer: &str, worktree: &Path) -> Option<&Task> {
         let key = (writer.to_string(), worktree.to_string_lossy().into_owned());
         self.focus.get(&key).and_then(|id| self.tasks.get(id))
+    }
+
+    /// This writer's newest session that records the harness session `key`.
+    pub fn harness_session(&self, writer: &str, key: &str) -> Option<&Session> {
+        self.sessions
+            .briefs()
+            .rev()
+            .filter(|(_, b)| brief::session_place(b).is_some_and(|(w, _)| w == writer))
+            .filter_map(|(i, _)| self.sessions.at(i))
+            .find(|s| s.harness_session.as_deref() == Some(key))
     }
 
     /// The open session of this writer's worktree, the most recently started one if several.

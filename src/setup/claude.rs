@@ -29,6 +29,24 @@ fn ours(command: &str) -> bool {
     command.starts_with("git ledger ") && command.contains("--hook claude")
 }
 
+/// The ledger's key for the Claude Code session a hook's standard input (its JSON) is about:
+/// `claude:<session_id>`.
+pub fn hook_session_key(input: &[u8]) -> Result<String, super::Error> {
+    let bad = |what: &str| super::Error::HookInput(what.to_string());
+    let value: Value =
+        serde_json::from_slice(input).map_err(|e| bad(&format!("is not JSON ({e})")))?;
+    let id = value
+        .get("session_id")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| bad("has no session_id"))?;
+    if id.len() > 200 || id.chars().any(char::is_control) {
+        return Err(bad("has a session_id that is not an id"));
+    }
+    Ok(format!("claude:{id}"))
+}
+
 fn group(command: &str) -> Value {
     json!({ "hooks": [{ "type": "command", "command": command }] })
 }

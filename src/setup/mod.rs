@@ -115,6 +115,24 @@ pub enum Error {
     NoHome,
     #[error("--{0} only applies to {1}")]
     NotFor(&'static str, &'static str),
+    #[error("{} is not in a git repository (setup writes the files at the top of its work tree)", .0.display())]
+    NoRepository(PathBuf),
+    #[error(
+        "setup writes a project's files, and {0} has no work tree (use --user, or run it in a clone)"
+    )]
+    NoWorkTree(PathBuf),
+    #[error("the hook's input on standard input {0}")]
+    HookInput(String),
+}
+
+/// The top of the work tree `dir` is in.
+pub fn project_root(dir: &Path) -> Result<PathBuf, Error> {
+    let repo =
+        git2::Repository::discover(dir).map_err(|_| Error::NoRepository(dir.to_path_buf()))?;
+    match repo.workdir() {
+        Some(root) => Ok(root.to_path_buf()),
+        None => Err(Error::NoWorkTree(repo.path().to_path_buf())),
+    }
 }
 
 impl Error {

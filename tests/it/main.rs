@@ -21,6 +21,8 @@ mod portability;
 mod sessions;
 // Agents: spawns in worktrees (in parallel), exits, signals; the MCP server; prime.
 mod agents;
+// `setup`: harness files merged and restored byte for byte; the hooks it installs, run.
+mod setup;
 // Agent health: heartbeats, stalled agents; retries and fallbacks of an agent's command.
 mod health;
 // Several processes appending at once; hand-edited refs; what plain git sees.

@@ -109,6 +109,11 @@ impl TestRepo {
         }
     }
 
+    /// The temporary home directory the commands run with.
+    pub fn home(&self) -> &Path {
+        &self.home
+    }
+
     /// Pin the clock for the following commands (`None`: the real clock).
     pub fn at(&self, time: Option<&str>) -> &TestRepo {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = time.map(str::to_string);
