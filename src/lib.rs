@@ -17,6 +17,7 @@ pub mod projection;
 #[cfg(test)]
 mod proptests;
 pub mod report;
+pub mod request;
 #[doc(hidden)]
 pub mod sample;
 pub mod setup;

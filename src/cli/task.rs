@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
-use git_ledger::ledger::{Ledger, TaskEdit, TaskInput, parse_lease, resolve};
+use git_ledger::ledger::{Ledger, TaskEdit, parse_lease, resolve};
 use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
 use git_ledger::projection::state::{Rule, State, Task, TaskStatus};
@@ -13,35 +13,7 @@ use git_ledger::projection::state::{Rule, State, Task, TaskStatus};
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Add a task.
-    Add {
-        /// What is to be done.
-        title: String,
-        /// The objective it serves (id or prefix).
-        #[arg(long, short = 'o')]
-        objective: Option<String>,
-        /// 0 (highest) … 4 (lowest); default 2.
-        #[arg(long, short = 'p')]
-        priority: Option<String>,
-        /// Expected effort, like 45m, 2h or 1h30m.
-        #[arg(long, short = 'e')]
-        estimate: Option<String>,
-        /// A task that must be done first (repeatable).
-        #[arg(long = "depends-on", short = 'd', value_name = "TASK")]
-        depends_on: Vec<String>,
-        /// Longer description.
-        #[arg(long)]
-        description: Option<String>,
-        /// Who should take it: developer, tester, reviewer, … (`ready --role` filters by it).
-        #[arg(long)]
-        role: Option<String>,
-        /// A command whose success the work must show before the task is done, like
-        /// "cargo test" (repeatable; `check run` runs it).
-        #[arg(long = "check-command", value_name = "COMMAND")]
-        check_commands: Vec<String>,
-        /// A checklist item someone must confirm before the task is done (repeatable).
-        #[arg(long = "check-item", value_name = "TEXT")]
-        check_items: Vec<String>,
-    },
+    Add(git_ledger::request::TaskAdd),
     /// List tasks.
     List {
         /// Only tasks in this state.
@@ -175,33 +147,8 @@ pub enum StatusFilter {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     let (loaded, task, verb) = match command {
-        Command::Add {
-            title,
-            objective,
-            priority,
-            estimate,
-            depends_on,
-            description,
-            role,
-            check_commands,
-            check_items,
-        } => {
-            let validation = check_commands
-                .into_iter()
-                .map(Rule::Command)
-                .chain(check_items.into_iter().map(Rule::Item))
-                .collect();
-            let input = TaskInput {
-                title,
-                description,
-                objective,
-                priority,
-                estimate,
-                depends_on,
-                role,
-                validation,
-            };
-            let (loaded, task) = ledger.task_add(&input)?;
+        Command::Add(request) => {
+            let (loaded, task) = ledger.task_add(&request.into())?;
             (loaded, task, "Added")
         }
         Command::List { status, objective } => return list(ledger, status, objective),

@@ -14,8 +14,8 @@
 
 use crate::event::EntityKind;
 use crate::ledger::{
-    AgentEnd, AgentInput, DEFAULT_LEASE_SECONDS, Error, Instructions, Ledger, Loaded, TaskInput,
-    UsageInput, parse_before, parse_cost, parse_lease, plan_views, read_plan,
+    AgentEnd, AgentInput, DEFAULT_LEASE_SECONDS, Error, Instructions, Ledger, Loaded, UsageInput,
+    parse_before, parse_cost, parse_lease, plan_views, read_plan,
 };
 use crate::projection::compaction::Summaries;
 use crate::projection::data;
@@ -29,6 +29,7 @@ use crate::projection::plan::plans_text;
 use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 use crate::projection::state::Task;
 use crate::projection::status;
+use crate::request::TaskAdd;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
@@ -176,25 +177,6 @@ fn usage_input(model: Option<String>, tokens: Option<u64>, cost: Option<f64>) ->
         // The shortest decimal that reads back as the same number: 1.25, not 1.2500000001.
         cost: cost.map(|c| c.to_string()),
     }
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskAddArgs {
-    /// What is to be done.
-    pub title: String,
-    /// The objective it serves (id or prefix).
-    pub objective: Option<String>,
-    /// 0 (highest) … 4 (lowest); default 2.
-    pub priority: Option<u8>,
-    /// Expected effort, like 45m, 2h or 1h30m.
-    pub estimate: Option<String>,
-    /// Tasks that must be done first (ids or prefixes).
-    #[serde(default)]
-    pub depends_on: Vec<String>,
-    /// Longer description.
-    pub description: Option<String>,
-    /// Who should take it: developer, tester, reviewer, …
-    pub role: Option<String>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -442,20 +424,11 @@ impl Server {
 
     #[tool(
         description = "Add a task, optionally to an objective, with a priority (0 highest … \
-                          4), an estimate and dependencies."
+                          4), an estimate, dependencies, a role, and validation rules (commands \
+                          that must pass, checklist items to confirm) before it is done."
     )]
-    async fn task_add(&self, args: Parameters<TaskAddArgs>) -> Result<CallToolResult, ErrorData> {
-        let args = args.0;
-        let input = TaskInput {
-            title: args.title,
-            description: args.description,
-            objective: args.objective,
-            priority: args.priority.map(|p| p.to_string()),
-            estimate: args.estimate,
-            depends_on: args.depends_on,
-            role: args.role,
-            validation: Vec::new(),
-        };
+    async fn task_add(&self, args: Parameters<TaskAdd>) -> Result<CallToolResult, ErrorData> {
+        let input = args.0.into();
         Ok(self.call(|ledger| task_reply("Added", ledger.task_add(&input)?)))
     }
 

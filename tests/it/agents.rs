@@ -770,7 +770,16 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
             json!({ "title": "x", "priority": "high" })
         )
         .await,
-        "failed to deserialize parameters: invalid type: string \"high\", expected u8"
+        "error: priority 'high' is not between 0 (highest) and 4 (lowest)\nhint: use --priority 0 … 4 (0 is the highest, 2 the default)"
+    );
+    assert_eq!(
+        refused(
+            &client,
+            "task_add",
+            json!({ "title": "x", "depends_on": "t-1" })
+        )
+        .await,
+        "failed to deserialize parameters: invalid type: string \"t-1\", expected a sequence"
     );
     assert_eq!(
         refused(&client, "memory", json!({ "view": "everything" })).await,

@@ -1360,3 +1360,40 @@ fn git_ledger_help_has_a_manual_page_to_open() {
         assert!(ok, "{out}");
     }
 }
+
+#[tokio::test]
+async fn mcp_task_add_keeps_the_validation_rules_task_add_takes() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    let repo = TestRepo::new();
+    let mut command = repo.bin_command(&repo.path);
+    command.arg("mcp");
+    let transport = rmcp::transport::TokioChildProcess::new(tokio::process::Command::from(command))
+        .expect("spawn the server");
+    let client: rmcp::service::RunningService<rmcp::RoleClient, ()> =
+        ().serve(transport).await.expect("initialize");
+    let args = json!({
+        "title": "Keep the README",
+        "priority": "p1",
+        "check_commands": ["test -f README"],
+        "check_items": ["docs reviewed"],
+    });
+    let Value::Object(args) = args else {
+        unreachable!()
+    };
+    let result = client
+        .call_tool(CallToolRequestParams::new("task_add").with_arguments(args))
+        .await
+        .expect("task_add");
+    let envelope = result.structured_content.expect("structured content");
+    assert_eq!(result.is_error, Some(false), "{envelope}");
+    let id = envelope["data"]["id"].as_str().expect("id").to_string();
+    client.cancel().await.expect("close");
+
+    let task = repo.json(&["task", "show", &id]);
+    assert_eq!(task["priority"], 1);
+    assert_eq!(
+        task["validation"],
+        json!([{"command": "test -f README"}, {"item": "docs reviewed"}])
+    );
+}
