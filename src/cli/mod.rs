@@ -37,6 +37,7 @@ use clap::{Parser, Subcommand};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::table::damage_seen;
 use output::{Failure, Reply};
+use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -142,22 +143,27 @@ pub fn run() -> ExitCode {
     };
     let json = cli.json;
     output::JSON_OUTPUT.store(json, std::sync::atomic::Ordering::Relaxed);
-    if !matches!(cli.command, Command::Mcp(_) | Command::Dash(_)) {
-        git_ledger::ledger::short_lived();
-    }
-    let mut result = dispatch(cli.command, json);
+    let short_lived = !matches!(cli.command, Command::Mcp(_) | Command::Dash(_));
+    let opened = OnceCell::new();
+    let mut result = dispatch(cli.command, json, &opened, short_lived);
     if damage_seen() {
         // An entity read from the cache failed its check, so the answer may lack it: remove
         // the cache. A command that wrote nothing and printed nothing yet runs again, from
         // the refs; any other says so.
-        if let Ok(dir) = std::env::current_dir()
-            && let Ok(ledger) = Ledger::open(&dir)
-        {
-            ledger.discard_damaged_cache();
+        let appended = opened.get().is_some_and(Ledger::appended);
+        match opened.get() {
+            Some(ledger) => ledger.discard_damaged_cache(),
+            None => {
+                if let Ok(dir) = std::env::current_dir()
+                    && let Ok(ledger) = Ledger::open(&dir)
+                {
+                    ledger.discard_damaged_cache();
+                }
+            }
         }
         match Cli::try_parse_from(&raw) {
-            Ok(again) if !git_ledger::ledger::appended() && !matches!(result, Ok(None)) => {
-                result = dispatch(again.command, json);
+            Ok(again) if !appended && !matches!(result, Ok(None)) => {
+                result = dispatch(again.command, json, &OnceCell::new(), short_lived);
             }
             _ => git_ledger::eprintln_safe!(
                 "warning: the projection cache was damaged and is rebuilt on the next \
@@ -182,39 +188,53 @@ pub fn run() -> ExitCode {
     }
 }
 
-/// Run a command; `None` when it printed its output itself (streaming commands).
-fn dispatch(command: Command, json: bool) -> Result<Option<Reply>, Failure> {
+/// Run a command; `None` when it printed its output itself (streaming commands). The ledger
+/// it opens is left in `opened`, for the caller to ask whether it appended.
+fn dispatch(
+    command: Command,
+    json: bool,
+    opened: &OnceCell<Ledger>,
+    short_lived: bool,
+) -> Result<Option<Reply>, Failure> {
     let dir = current_dir()?;
-    let open = || Ledger::open(&dir).map_err(Failure::from);
+    let keep = |ledger: Ledger| {
+        let ledger = if short_lived {
+            ledger.short_lived()
+        } else {
+            ledger
+        };
+        opened.get_or_init(|| ledger)
+    };
+    let open = || Ledger::open(&dir).map(keep).map_err(Failure::from);
     // Commands that only read also work in a bare repository (a server's).
-    let read = || Ledger::open_to_read(&dir).map_err(Failure::from);
+    let read = || Ledger::open_to_read(&dir).map(keep).map_err(Failure::from);
     let reply = match command {
         Command::Init(a) => init::run(&dir, a),
-        Command::Objective(c) => objective::run(&open()?, c),
-        Command::Plan(c) => plan::run(&open()?, c),
-        Command::Task(c) => task::run(&open()?, c),
-        Command::Ready(a) => ready::run(&read()?, a),
-        Command::Insight(c) => insight::run(&open()?, c),
-        Command::Decision(c) => decision::run(&open()?, c),
-        Command::Session(c) => session::run(&open()?, c),
-        Command::Agent(c) => return agent::run(&open()?, &dir, c, json),
-        Command::Memory(a) => memory::run(&read()?, a),
-        Command::Prime(a) => prime::run(&open()?, a),
-        Command::Status(a) => status::run(&read()?, a),
-        Command::Dash(a) => return dash::run(&open()?, a, json),
-        Command::Log(a) => log::run(&read()?, a),
-        Command::Replay(a) => return replay::run(&read()?, a, json),
-        Command::Report(a) => report::run(&read()?, a),
-        Command::Diff(a) => diff::run(&read()?, a),
-        Command::Audit(a) => audit::run(&read()?, a),
-        Command::Blame(a) => blame::run(&read()?, a),
-        Command::Export(a) => return export::run(&read()?, a, json),
-        Command::Import(a) => import::run(&open()?, a),
-        Command::Sync(a) => sync::run(&open()?, a),
+        Command::Objective(c) => objective::run(open()?, c),
+        Command::Plan(c) => plan::run(open()?, c),
+        Command::Task(c) => task::run(open()?, c),
+        Command::Ready(a) => ready::run(read()?, a),
+        Command::Insight(c) => insight::run(open()?, c),
+        Command::Decision(c) => decision::run(open()?, c),
+        Command::Session(c) => session::run(open()?, c),
+        Command::Agent(c) => return agent::run(open()?, &dir, c, json),
+        Command::Memory(a) => memory::run(read()?, a),
+        Command::Prime(a) => prime::run(open()?, a),
+        Command::Status(a) => status::run(read()?, a),
+        Command::Dash(a) => return dash::run(open()?, a, json),
+        Command::Log(a) => log::run(read()?, a),
+        Command::Replay(a) => return replay::run(read()?, a, json),
+        Command::Report(a) => report::run(read()?, a),
+        Command::Diff(a) => diff::run(read()?, a),
+        Command::Audit(a) => audit::run(read()?, a),
+        Command::Blame(a) => blame::run(read()?, a),
+        Command::Export(a) => return export::run(read()?, a, json),
+        Command::Import(a) => import::run(open()?, a),
+        Command::Sync(a) => sync::run(open()?, a),
         Command::Hooks(c) => hooks::run(&dir, c),
-        Command::Review(c) => review::run(&open()?, c),
-        Command::Gate(c) => gate::run(&read()?, c),
-        Command::Check(c) => check::run(&open()?, c),
+        Command::Review(c) => review::run(open()?, c),
+        Command::Gate(c) => gate::run(read()?, c),
+        Command::Check(c) => check::run(open()?, c),
         Command::Mcp(a) => return mcp::run(&dir, a),
         Command::Setup(a) => setup::run(&dir, a),
         Command::Man(a) => return man::run(a).map(|()| None),

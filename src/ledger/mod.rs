@@ -81,28 +81,17 @@ const RETRY_BUDGET: Duration = Duration::from_secs(30);
 /// When set, every append reports on stderr how many attempts its compare-and-swap took.
 pub const DEBUG_RETRIES_ENV: &str = "GIT_LEDGER_DEBUG_RETRIES";
 
-/// Set by a process that runs one command and exits (not a server or the dashboard).
-static SHORT_LIVED: AtomicBool = AtomicBool::new(false);
-
-/// Set once this process appended events (a command that appended must not be run again).
-static APPENDED: AtomicBool = AtomicBool::new(false);
-
-/// Whether this process appended events.
-pub fn appended() -> bool {
-    APPENDED.load(Ordering::Relaxed)
-}
-
-/// Declare this process short-lived: memory a cold read no longer needs is not freed.
-pub fn short_lived() {
-    SHORT_LIVED.store(true, Ordering::Relaxed);
-}
-
 /// An open, initialised ledger, bound to the worktree and actor of this process.
 pub struct Ledger {
     store: Store,
     writer: String,
     worktree: PathBuf,
     actor: String,
+    /// The process runs one command and exits (not a server or the dashboard).
+    short_lived: bool,
+    /// Set once this ledger appended events (an operation that appended must not be run
+    /// again).
+    appended: AtomicBool,
 }
 
 /// The state of the ledger at one moment, with what this process needs to interpret it.
@@ -201,12 +190,7 @@ impl Ledger {
                 store.identity().0.unwrap_or_else(|| "unknown".into())
             ),
         };
-        let ledger = Ledger {
-            store,
-            writer,
-            worktree,
-            actor,
-        };
+        let ledger = Ledger::new(store, writer, worktree, actor);
         if let Err(e) = ledger.record_noted_commits() {
             // The command goes on (and says so if the ledger itself is the trouble); the
             // notes stay for the next one.
@@ -228,15 +212,49 @@ impl Ledger {
                     "human:{}",
                     store.identity().0.unwrap_or_else(|| "unknown".into())
                 );
-                Ok(Ledger {
-                    worktree: store.repo().path().to_path_buf(),
-                    writer: String::new(),
-                    actor,
-                    store,
-                })
+                let worktree = store.repo().path().to_path_buf();
+                Ok(Ledger::new(store, String::new(), worktree, actor))
             }
             other => other,
         }
+    }
+
+    fn new(store: Store, writer: String, worktree: PathBuf, actor: String) -> Ledger {
+        Ledger {
+            store,
+            writer,
+            worktree,
+            actor,
+            short_lived: false,
+            appended: AtomicBool::new(false),
+        }
+    }
+
+    /// For a process that runs one command and exits: memory a cold read no longer needs is
+    /// left to the operating system rather than freed.
+    pub fn short_lived(mut self) -> Ledger {
+        self.short_lived = true;
+        self
+    }
+
+    /// Whether this ledger appended events since it was opened.
+    pub fn appended(&self) -> bool {
+        self.appended.load(Ordering::Relaxed)
+    }
+
+    /// Run a read-only operation: if it met damage in the projection cache (its answer may
+    /// lack an entity), the cache is removed and it runs again from the refs. An operation
+    /// that appended is not run again (its own reads after the append already fell back).
+    pub fn read_checked<T>(&self, op: impl Fn(&Ledger) -> Result<T, Error>) -> Result<T, Error> {
+        let result = op(self);
+        if !table::damage_seen() {
+            return result;
+        }
+        self.discard_damaged_cache();
+        if self.appended() {
+            return result;
+        }
+        op(self)
     }
 
     pub fn writer(&self) -> &str {
@@ -259,7 +277,7 @@ impl Ledger {
             return Ok(loaded);
         }
         let mut loaded = self.load_full()?;
-        if SHORT_LIVED.load(Ordering::Relaxed) {
+        if self.short_lived {
             // Callers of `load` do without the event list (a cached state never has it), and
             // this process is about to exit: leave the memory to the operating system rather
             // than free a hundred thousand events one by one (a tenth of a cold read).
@@ -498,7 +516,7 @@ impl Ledger {
                     }
                     // New events order after everything read, unless they carry older clocks
                     // (an import of another ledger's events): then fold from scratch.
-                    APPENDED.store(true, Ordering::Relaxed);
+                    self.appended.store(true, Ordering::Relaxed);
                     if events.iter().all(|e| e.hlc > loaded.state.max_hlc) {
                         for event in events {
                             loaded.state.apply(event);

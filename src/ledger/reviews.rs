@@ -22,12 +22,7 @@ impl Ledger {
             Some(dir) => dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
             None => store.repo().path().to_path_buf(),
         };
-        Ok(Ledger {
-            store,
-            writer,
-            worktree,
-            actor: format!("hook:{hook}"),
-        })
+        Ok(Ledger::new(store, writer, worktree, format!("hook:{hook}")))
     }
 
     pub fn store(&self) -> &Store {

@@ -721,8 +721,8 @@ impl Server {
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
-            let mut end = AgentEnd::reported(args.status, None, args.summary);
-            end.usage = usage_input(args.model, args.tokens, args.cost).parse()?;
+            let mut end = AgentEnd::reported(args.status, None, args.summary.clone());
+            end.usage = usage_input(args.model.clone(), args.tokens, args.cost).parse()?;
             let (loaded, agent) = ledger.agent_exit(args.id.as_deref(), &end)?;
             let text = format!("Exited: {}", agent_line(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);
@@ -822,9 +822,9 @@ impl Server {
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
-            let source = match (&args.file, args.text) {
+            let source = match (&args.file, &args.text) {
                 (Some(file), None) => read_plan(&self.dir.join(file).to_string_lossy())?,
-                (None, Some(text)) => text,
+                (None, Some(text)) => text.clone(),
                 _ => {
                     return Err(Error::Import {
                         line: None,
@@ -885,12 +885,12 @@ impl Server {
 impl Server {
     /// Run one operation on a freshly opened ledger and wrap its outcome, or its refusal, in a
     /// tool result.
-    fn call(&self, op: impl FnOnce(&Ledger) -> Result<Outcome, Error>) -> CallToolResult {
+    fn call(&self, op: impl Fn(&Ledger) -> Result<Outcome, Error>) -> CallToolResult {
         let ledger = match Ledger::open(&self.dir) {
             Ok(ledger) => ledger,
             Err(e) => return failure(&e),
         };
-        match op(&ledger) {
+        match ledger.read_checked(op) {
             Ok((loaded, data, text)) => success(ledger.instructions(&loaded), data, text),
             Err(e) => failure(&e),
         }
@@ -898,7 +898,10 @@ impl Server {
 
     /// The text of a resource.
     fn resource(&self, uri: &str) -> Result<String, Error> {
-        let ledger = Ledger::open(&self.dir)?;
+        Ledger::open(&self.dir)?.read_checked(|ledger| self.resource_text(ledger, uri))
+    }
+
+    fn resource_text(&self, ledger: &Ledger, uri: &str) -> Result<String, Error> {
         let loaded = ledger.load()?;
         if uri == "ledger://prime" {
             let session = ledger.current_session(&loaded.state)?;
@@ -916,7 +919,7 @@ impl Server {
             Some("knowledge") => ViewName::Knowledge,
             _ => return Err(Error::Io(format!("no resource {uri}"))),
         };
-        Ok(view(&ledger, &loaded, name, None, false)?
+        Ok(view(ledger, &loaded, name, None, false)?
             .1
             .render(Format::Markdown))
     }

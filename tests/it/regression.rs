@@ -1397,3 +1397,47 @@ async fn mcp_task_add_keeps_the_validation_rules_task_add_takes() {
         json!([{"command": "test -f README"}, {"item": "docs reviewed"}])
     );
 }
+
+#[tokio::test]
+async fn mcp_reads_answer_from_the_refs_when_the_cache_is_damaged() {
+    use rmcp::ServiceExt;
+    use rmcp::model::CallToolRequestParams;
+    let repo = TestRepo::new();
+    let needle = repo.task(&["needle in the cache"]);
+    let other = repo.task(&["another"]);
+    // A cache written by a full fold holds both tasks.
+    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    repo.ok(&["status"]);
+    let cache = repo.path.join(".git/ledger/cache/state");
+    let mut bytes = std::fs::read(&cache).expect("a cache");
+    let at = bytes
+        .windows(b"needle in the cache".len())
+        .rposition(|w| w == b"needle in the cache")
+        .expect("the task is in the cache");
+    bytes[at] ^= 0x20;
+    std::fs::write(&cache, bytes).expect("damage the cache");
+
+    let mut command = repo.bin_command(&repo.path);
+    command.arg("mcp");
+    let transport = rmcp::transport::TokioChildProcess::new(tokio::process::Command::from(command))
+        .expect("spawn the server");
+    let client: rmcp::service::RunningService<rmcp::RoleClient, ()> =
+        ().serve(transport).await.expect("initialize");
+    let result = client
+        .call_tool(CallToolRequestParams::new("ready"))
+        .await
+        .expect("ready");
+    let envelope = result.structured_content.expect("structured content");
+    client.cancel().await.expect("close");
+    let ids: Vec<&str> = envelope["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{envelope}"))
+        .iter()
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(ids, [needle.as_str(), other.as_str()], "{envelope}");
+    assert_eq!(
+        envelope["data"][0]["title"], "needle in the cache",
+        "{envelope}"
+    );
+}
