@@ -2,6 +2,7 @@
 //! an exit status, a crash, a kill, or Ctrl-C/SIGTERM sent to git-ledger while it waits — the
 //! caller learns how, so the end can be recorded.
 
+use rustix::process::{Pid, Signal as Sig};
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -54,39 +55,42 @@ impl Termination {
 
 /// The name of a signal, `SIGTERM`; unusual ones as `SIG<n>`.
 pub fn signal_name(signal: i32) -> String {
-    let name = match signal {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGTRAP => "SIGTRAP",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGUSR1 => "SIGUSR1",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGUSR2 => "SIGUSR2",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGALRM => "SIGALRM",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGSYS => "SIGSYS",
-        _ => return format!("SIG{signal}"),
-    };
-    name.to_string()
+    const NAMES: [(Sig, &str); 16] = [
+        (Sig::HUP, "SIGHUP"),
+        (Sig::INT, "SIGINT"),
+        (Sig::QUIT, "SIGQUIT"),
+        (Sig::ILL, "SIGILL"),
+        (Sig::TRAP, "SIGTRAP"),
+        (Sig::ABORT, "SIGABRT"),
+        (Sig::BUS, "SIGBUS"),
+        (Sig::FPE, "SIGFPE"),
+        (Sig::KILL, "SIGKILL"),
+        (Sig::USR1, "SIGUSR1"),
+        (Sig::SEGV, "SIGSEGV"),
+        (Sig::USR2, "SIGUSR2"),
+        (Sig::PIPE, "SIGPIPE"),
+        (Sig::ALARM, "SIGALRM"),
+        (Sig::TERM, "SIGTERM"),
+        (Sig::SYS, "SIGSYS"),
+    ];
+    NAMES
+        .iter()
+        .find(|(s, _)| s.as_raw() == signal)
+        .map_or_else(|| format!("SIG{signal}"), |(_, name)| name.to_string())
 }
 
 fn is_crash(signal: i32) -> bool {
-    matches!(
-        signal,
-        libc::SIGSEGV
-            | libc::SIGBUS
-            | libc::SIGILL
-            | libc::SIGFPE
-            | libc::SIGABRT
-            | libc::SIGSYS
-            | libc::SIGTRAP
-    )
+    [
+        Sig::SEGV,
+        Sig::BUS,
+        Sig::ILL,
+        Sig::FPE,
+        Sig::ABORT,
+        Sig::SYS,
+        Sig::TRAP,
+    ]
+    .iter()
+    .any(|s| s.as_raw() == signal)
 }
 
 /// Runs an agent's commands one after another (its attempts), with git-ledger's signal
@@ -143,9 +147,9 @@ impl<'r> Supervisor<'r> {
             let settle = tokio::time::sleep(Duration::from_millis(5));
             tokio::select! {
                 biased;
-                _ = interrupt.recv() => Some(libc::SIGINT),
-                _ = terminate.recv() => Some(libc::SIGTERM),
-                _ = hangup.recv() => Some(libc::SIGHUP),
+                _ = interrupt.recv() => Some(Sig::INT.as_raw()),
+                _ = terminate.recv() => Some(Sig::TERM.as_raw()),
+                _ = hangup.recv() => Some(Sig::HUP.as_raw()),
                 () = settle => None,
             }
         })
@@ -211,9 +215,9 @@ impl<'r> Supervisor<'r> {
                         }
                         continue;
                     }
-                    _ = interrupt.recv() => libc::SIGINT,
-                    _ = terminate.recv() => libc::SIGTERM,
-                    _ = hangup.recv() => libc::SIGHUP,
+                    _ = interrupt.recv() => Sig::INT.as_raw(),
+                    _ = terminate.recv() => Sig::TERM.as_raw(),
+                    _ = hangup.recv() => Sig::HUP.as_raw(),
                     () = &mut grace, if interrupted.is_some() => {
                         let _ = child.start_kill();
                         continue;
@@ -241,15 +245,12 @@ impl<'r> Supervisor<'r> {
     }
 }
 
-/// Send `signal` to the child `pid`.
+/// Send `signal` to the child `pid` (our own child, not waited for yet, so the id cannot
+/// have been reused).
 fn forward(pid: u32, signal: i32) {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return;
-    };
-    // SAFETY: kill(2) takes plain integers and touches no memory of this process; `pid` is
-    // our own child, which has not been waited for yet, so the id cannot have been reused.
-    unsafe {
-        libc::kill(pid, signal);
+    let pid = i32::try_from(pid).ok().and_then(Pid::from_raw);
+    if let (Some(pid), Some(signal)) = (pid, Sig::from_named_raw(signal)) {
+        let _ = rustix::process::kill_process(pid, signal);
     }
 }
 
@@ -272,15 +273,15 @@ mod tests {
         let cases = [
             (ended(Some(0), None, None), "succeeded", 0),
             (ended(Some(3), None, None), "failed", 3),
-            (ended(None, Some(libc::SIGKILL), None), "killed", 137),
-            (ended(None, Some(libc::SIGSEGV), None), "failed", 139),
+            (ended(None, Some(Sig::KILL.as_raw()), None), "killed", 137),
+            (ended(None, Some(Sig::SEGV.as_raw()), None), "failed", 139),
             (
-                ended(None, Some(libc::SIGTERM), Some(libc::SIGTERM)),
+                ended(None, Some(Sig::TERM.as_raw()), Some(Sig::TERM.as_raw())),
                 "killed",
                 143,
             ),
             // Interrupted, though the agent exited by itself: git-ledger was stopped.
-            (ended(Some(0), None, Some(libc::SIGINT)), "killed", 130),
+            (ended(Some(0), None, Some(Sig::INT.as_raw())), "killed", 130),
         ];
         for (termination, outcome, code) in cases {
             assert_eq!(termination.outcome(), outcome, "{termination:?}");
@@ -288,10 +289,10 @@ mod tests {
         }
         let dumped = Termination {
             core_dumped: true,
-            ..ended(None, Some(libc::SIGQUIT), None)
+            ..ended(None, Some(Sig::QUIT.as_raw()), None)
         };
         assert_eq!(dumped.outcome(), "failed");
-        assert_eq!(signal_name(libc::SIGHUP), "SIGHUP");
+        assert_eq!(signal_name(Sig::HUP.as_raw()), "SIGHUP");
         assert_eq!(signal_name(64), "SIG64");
     }
 }

@@ -638,8 +638,10 @@ pub(crate) fn open_regular(path: &Path, append: bool) -> std::io::Result<std::fs
     }
     #[cfg(unix)]
     {
+        use rustix::fs::OFlags;
         use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+        // The flags' bits are small positive numbers.
+        options.custom_flags((OFlags::NONBLOCK | OFlags::NOFOLLOW).bits() as i32);
     }
     let file = match options.open(path) {
         Ok(file) => file,

@@ -547,13 +547,15 @@ fn git_message(stderr: &[u8]) -> String {
 /// Whether process `pid` still runs (it may be another process that reused the pid; the
 /// age limit covers that). Signal 0 checks without sending anything.
 fn process_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return false;
     };
-    if pid <= 0 {
-        return false;
-    }
-    // SAFETY: kill with signal 0 performs only the permission and existence checks.
-    let status = unsafe { libc::kill(pid, 0) };
-    status == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    // Not allowed to signal it (EPERM) still means it exists.
+    !matches!(
+        rustix::process::test_kill_process(pid),
+        Err(rustix::io::Errno::SRCH)
+    )
 }

@@ -260,11 +260,7 @@ fn sigterm_to_git_ledger_while_an_agent_runs_is_forwarded_and_recorded() {
     reader.read_line(&mut line).expect("read");
     assert_eq!(line, "started\n");
     // The agent runs (its output came through): now stop git-ledger as a supervisor would.
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) with plain integers, on our own child that has not been waited for.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    crate::util::terminate(&child);
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(128 + 15));
 

@@ -331,11 +331,7 @@ fn sigterm_to_git_ledger_stops_the_retries_and_records_the_end() {
     let stdout = child.stdout.take().expect("stdout");
     BufReader::new(stdout).read_line(&mut line).expect("read");
     assert_eq!(line, "started\n");
-    let pid = libc::pid_t::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) with plain integers, on our own child that has not been waited for.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    crate::util::terminate(&child);
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(128 + 15));
 

@@ -377,3 +377,12 @@ pub fn event_ids(repo: &TestRepo) -> Vec<String> {
         .map(|e| e["id"].as_str().expect("id").to_string())
         .collect()
 }
+
+/// Send SIGTERM to a child process, as a supervisor stopping it would.
+pub fn terminate(child: &std::process::Child) {
+    let pid = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+        .expect("a pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
+}
