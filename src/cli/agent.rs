@@ -4,7 +4,8 @@ use git_ledger::projection::data;
 use git_ledger::projection::doc::{Doc, Format};
 use git_ledger::projection::health;
 use git_ledger::projection::memory::{agent_line, agent_line_with};
-use git_ledger::projection::state::{Agent, State};
+use git_ledger::projection::model::Agent;
+use git_ledger::projection::state::State;
 use std::path::Path;
 
 /// Agents: spawn (in a worktree of their own, running a command), list, exit.

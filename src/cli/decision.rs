@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::projection::memory::decision_line;
-use git_ledger::projection::state::DecisionStatus;
+use git_ledger::projection::model::DecisionStatus;
 
 /// Decisions: questions with options, made with a choice and a rationale.
 #[derive(Debug, clap::Subcommand)]

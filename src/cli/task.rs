@@ -4,7 +4,8 @@ use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{Ledger, TaskEdit, parse_lease, resolve};
 use git_ledger::projection::data;
 use git_ledger::projection::memory::{action, minutes_text, task_line};
-use git_ledger::projection::state::{Rule, State, Task, TaskStatus};
+use git_ledger::projection::model::{Rule, Task, TaskStatus};
+use git_ledger::projection::state::State;
 
 /// Tasks: units of work with priorities, estimates and dependencies.
 ///

@@ -8,7 +8,8 @@ use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolv
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::Usage;
 use crate::projection::health::DEFAULT_STALL_AFTER_MINUTES;
-use crate::projection::state::{Agent, State, TaskStatus};
+use crate::projection::model::{Agent, TaskStatus};
+use crate::projection::state::State;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

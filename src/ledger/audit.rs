@@ -2,7 +2,7 @@
 
 use super::{Error, Ledger, Loaded};
 use crate::event::kind::{self, schema_errors};
-use crate::projection::state::TaskStatus;
+use crate::projection::model::TaskStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 

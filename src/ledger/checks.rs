@@ -3,7 +3,8 @@
 
 use super::{Error, Ledger, Loaded};
 use crate::event::{EntityKind, kind};
-use crate::projection::state::{Rule, RuleCheck, State, Task};
+use crate::projection::model::{Rule, RuleCheck, Task};
+use crate::projection::state::State;
 use serde::Serialize;
 use serde_json::json;
 use std::io::Read;

@@ -7,7 +7,8 @@
 use super::{Batch, Error, Ledger, Loaded, resolve};
 use crate::event::{EntityKind, kind};
 use crate::projection::claims::Claim;
-use crate::projection::state::{State, Task};
+use crate::projection::model::Task;
+use crate::projection::state::State;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 

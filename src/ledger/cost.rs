@@ -3,7 +3,7 @@
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::{EntityKind, kind};
 use crate::projection::cost::{Usage, parse_money};
-use crate::projection::state::Objective;
+use crate::projection::model::Objective;
 use serde_json::{Value, json};
 
 /// Model, tokens and cost as typed by a user or an agent.

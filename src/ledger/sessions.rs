@@ -4,7 +4,7 @@ use super::work::with_optional;
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::{EntityKind, kind};
 use crate::projection::memory::{self, WorkingMemory};
-use crate::projection::state::Session;
+use crate::projection::model::Session;
 use serde::Serialize;
 use serde_json::json;
 

@@ -3,7 +3,8 @@
 use super::{Error, Ledger, Loaded, optional_text, resolve, text};
 use crate::event::EntityKind;
 use crate::event::kind;
-use crate::projection::state::{Objective, ObjectiveStatus, Rule, State, Task, TaskStatus};
+use crate::projection::model::{Objective, ObjectiveStatus, Rule, Task, TaskStatus};
+use crate::projection::state::State;
 use serde_json::{Value, json};
 
 /// What `task edit` changes (None: left as it is).

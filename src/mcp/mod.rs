@@ -25,9 +25,9 @@ use crate::projection::memory::{
     self, View, agent_line, agent_line_with, decision_line, insight_line, objective_line,
     objectives_text, session_line, task_line,
 };
+use crate::projection::model::Task;
 use crate::projection::plan::plans_text;
 use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
-use crate::projection::state::Task;
 use crate::projection::status;
 use crate::request::TaskAdd;
 use rmcp::handler::server::router::tool::ToolRouter;

@@ -2,7 +2,7 @@
 //! beside it (see [`Briefed`]). A brief is always computed from the entity, so it can never
 //! disagree with it; reading one never decodes the entity.
 
-use super::state::{
+use super::model::{
     Agent, Decision, DecisionStatus, Insight, Objective, ObjectiveStatus, Session, Task, TaskStatus,
 };
 pub use super::table::Briefed;

@@ -17,7 +17,7 @@
 //! stand while it is live by the reader's clock. When its holder renews it, the ledger records
 //! the claim from the future as lost.
 
-use super::state::time;
+use super::model::time;
 use crate::event::Event;
 use crate::event::kind;
 use chrono::{DateTime, Duration, Utc};

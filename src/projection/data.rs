@@ -3,7 +3,8 @@
 
 use super::health;
 use super::memory::action;
-use super::state::{Agent, State, Task};
+use super::model::{Agent, Task};
+use super::state::State;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 

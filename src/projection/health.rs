@@ -4,7 +4,8 @@
 //! [`Agent::last_seen`]). Pure: the state, the time and the threshold in, the verdict out, so
 //! `agent list`, `status` and the MCP server all judge alike.
 
-use super::state::{Agent, State};
+use super::model::Agent;
+use super::state::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -27,7 +28,7 @@ pub struct Stall {
     pub agent: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
-    #[serde(with = "super::state::time")]
+    #[serde(with = "super::model::time")]
     pub last_seen: DateTime<Utc>,
     pub silent_minutes: u64,
 }

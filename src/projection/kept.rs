@@ -4,7 +4,7 @@
 //! changed, not what the ledger holds.
 
 use super::brief::TaskBrief;
-use super::state::{Objective, Task, TaskStatus};
+use super::model::{Objective, Task, TaskStatus};
 use super::table::{SharedBytes, Table};
 use std::ops::Range;
 use std::sync::OnceLock;

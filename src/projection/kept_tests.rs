@@ -4,7 +4,8 @@
 //! decoded tasks, not on briefs).
 
 use super::brief;
-use super::state::{State, Task, TaskStatus};
+use super::model::{Task, TaskStatus};
+use super::state::State;
 use super::table::KEYS;
 use crate::event::Event;
 use crate::event::kind;

@@ -6,9 +6,10 @@ use super::brief;
 use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::health::Stall;
-use super::state::{
-    Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, State, Task, TaskStatus,
+use super::model::{
+    Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, Task, TaskStatus,
 };
+use super::state::State;
 use crate::event::kind::{self, one_line};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -187,7 +188,7 @@ pub fn claim_text(claim: &super::claims::Claim) -> String {
 }
 
 /// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
-pub fn objective_line(state: &State, objective: &super::state::Objective) -> String {
+pub fn objective_line(state: &State, objective: &super::model::Objective) -> String {
     let (done, total) = state.objective_progress(&objective.id);
     objective_line_of(state, objective, done, total)
 }
@@ -211,7 +212,7 @@ pub fn objectives_text(state: &State) -> String {
 /// [`objective_line`] with its task counts already known (views that count once for many).
 pub fn objective_line_of(
     state: &State,
-    objective: &super::state::Objective,
+    objective: &super::model::Objective,
     done: usize,
     total: usize,
 ) -> String {

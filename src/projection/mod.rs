@@ -12,6 +12,7 @@ mod kept;
 #[cfg(test)]
 mod kept_tests;
 pub mod memory;
+pub mod model;
 pub mod plan;
 pub mod point;
 pub mod prime;

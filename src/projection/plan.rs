@@ -2,7 +2,8 @@
 
 use super::doc::Doc;
 use super::memory::task_line;
-use super::state::{State, TaskStatus};
+use super::model::TaskStatus;
+use super::state::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

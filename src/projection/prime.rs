@@ -4,7 +4,8 @@
 
 use super::doc::{Doc, Format};
 use super::memory::{self, Scope, decision_line, insight_line, task_line};
-use super::state::{Agent, DecisionStatus, Insight, State, Task};
+use super::model::{Agent, DecisionStatus, Insight, Task};
+use super::state::State;
 use crate::event::EntityKind;
 use crate::event::kind::one_line;
 use serde::Serialize;

@@ -9,9 +9,8 @@ use super::memory::{
     Action, Scope, action, agent_line, decision_line, insight_line, minutes_text,
     objective_line_of, task_line,
 };
-use super::state::{
-    Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, State, Task, TaskStatus,
-};
+use super::model::{Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Task, TaskStatus};
+use super::state::State;
 use super::status::{Counts, status};
 use super::timeline::Filter;
 use crate::event::Event;
@@ -561,7 +560,7 @@ pub struct TaskDetail {
 }
 
 pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>) -> TaskDetail {
-    use super::state::Review;
+    use super::model::Review;
     let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let mut facts = vec![
         ("status".to_string(), task.status.label().to_string()),

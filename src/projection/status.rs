@@ -10,7 +10,8 @@ use super::memory::{
     Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line_of,
     session_line, task_line,
 };
-use super::state::{Conflict, State, TaskStatus};
+use super::model::TaskStatus;
+use super::state::{Conflict, State};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -98,11 +99,11 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
             });
         }
     }
-    let working: Vec<&super::state::Task> = working
+    let working: Vec<&super::model::Task> = working
         .into_iter()
         .filter_map(|i| state.tasks.at(i))
         .collect();
-    let running: Vec<&super::state::Agent> = brief::open(&state.agents).collect();
+    let running: Vec<&super::model::Agent> = brief::open(&state.agents).collect();
     let now_ms = now.timestamp_millis();
     let unclaimed = |i: &usize| {
         !TaskBrief::parse(state.tasks.brief_at(*i)).is_some_and(|t| t.claimed_at(now_ms))

@@ -5,11 +5,12 @@
 
 use crate::ledger::AuditReport;
 use crate::projection::memory::{Action, KnowledgeBase, insight_line};
+use crate::projection::model::{DecisionStatus, ObjectiveStatus, TaskStatus};
 use crate::projection::report::{
     AgentRow, Index, Limits, ObjectiveDetail, ObjectiveRow, Overview, TaskDetail, TaskGroup,
     TaskRow, Timeline, objective_detail, objective_row, task_detail, task_row,
 };
-use crate::projection::state::{DecisionStatus, ObjectiveStatus, State, TaskStatus};
+use crate::projection::state::State;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
