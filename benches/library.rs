@@ -7,11 +7,11 @@
 //! The sample ledgers come from `git_ledger::sample` (seed 42), as in the CLI benchmarks.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use git_ledger::cache::table::SharedBytes;
 use git_ledger::event::Event;
-use git_ledger::projection::memory::Scope;
-use git_ledger::projection::state::State;
-use git_ledger::projection::status::status;
-use git_ledger::projection::table::SharedBytes;
+use git_ledger::fold::state::State;
+use git_ledger::view::memory::Scope;
+use git_ledger::view::status::status;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -4,7 +4,7 @@
 //! reaches both, so the two cannot drift apart.
 
 use crate::ledger::TaskInput;
-use crate::projection::model::Rule;
+use crate::model::Rule;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
 

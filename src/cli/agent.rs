@@ -1,11 +1,11 @@
 use super::output::{self, Failure, Reply};
+use git_ledger::fold::state::State;
 use git_ledger::ledger::{AgentEnd, AgentInput, Ledger};
-use git_ledger::projection::data;
-use git_ledger::projection::doc::{Doc, Format};
-use git_ledger::projection::health;
-use git_ledger::projection::memory::{agent_line, agent_line_with};
-use git_ledger::projection::model::Agent;
-use git_ledger::projection::state::State;
+use git_ledger::model::Agent;
+use git_ledger::view::data;
+use git_ledger::view::doc::{Doc, Format};
+use git_ledger::view::health;
+use git_ledger::view::memory::{agent_line, agent_line_with};
 use std::path::Path;
 
 /// Agents: spawn (in a worktree of their own, running a command), list, exit.

@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::ledger::{Ledger, resolve};
-use git_ledger::projection::blame::blame;
+use git_ledger::view::blame::blame;
 
 /// Who set each field of an entity, with which event and when (like `git blame`).
 ///

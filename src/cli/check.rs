@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::kind::one_line;
 use git_ledger::ledger::{CheckRun, Ledger};
-use git_ledger::projection::model::{CheckState, Rule};
+use git_ledger::model::{CheckState, Rule};
 
 /// Validation rules as checks: results pinned to the commit they hold for.
 ///

@@ -1,8 +1,8 @@
 use super::output::{Failure, Reply};
 use git_ledger::dash;
+use git_ledger::fold::timeline::Filter;
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::report::{Limits, overview};
-use git_ledger::projection::timeline::Filter;
+use git_ledger::view::report::{Limits, overview};
 
 /// A live dashboard in the terminal, refreshed when the ledger moves.
 ///

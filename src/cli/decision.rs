@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::decision_line;
-use git_ledger::projection::model::DecisionStatus;
+use git_ledger::model::DecisionStatus;
+use git_ledger::view::memory::decision_line;
 
 /// Decisions: questions with options, made with a choice and a rationale.
 #[derive(Debug, clap::Subcommand)]

@@ -1,9 +1,9 @@
 use super::memory::ViewArg;
 use super::output::{Failure, Reply};
+use git_ledger::fold::point::{self, SessionEnd};
 use git_ledger::ledger::{Error, Ledger};
-use git_ledger::projection::doc::Format;
-use git_ledger::projection::memory;
-use git_ledger::projection::point::{self, SessionEnd};
+use git_ledger::view::doc::Format;
+use git_ledger::view::memory;
 use serde_json::json;
 
 /// Show how a memory view changed between two points, as a unified diff.
@@ -50,10 +50,10 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let render = |at: point::Point| -> Result<String, Failure> {
         let past = point::state_at(state, at);
         let session = ledger.current_session(&past)?;
-        let scope = git_ledger::projection::memory::Scope {
+        let scope = git_ledger::view::memory::Scope {
             writer: ledger.writer(),
             actor: ledger.actor(),
-            stall_after_minutes: git_ledger::projection::health::DEFAULT_STALL_AFTER_MINUTES,
+            stall_after_minutes: git_ledger::view::health::DEFAULT_STALL_AFTER_MINUTES,
             worktree: ledger.worktree(),
             session: session.as_deref(),
             now: at.now,
@@ -64,7 +64,7 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
             &past,
             &scope,
             args.days,
-            git_ledger::projection::compaction::Summaries::Expand,
+            git_ledger::fold::compaction::Summaries::Expand,
         )
         .1
         .render(Format::Text))

@@ -1,6 +1,6 @@
 use super::output::{Failure, Instructions, Reply, to_value};
 use git_ledger::hooks::{self, CLIENT_HOOKS, HookState, HookStatus, SERVER_HOOKS};
-use git_ledger::projection::memory::ContextReminder;
+use git_ledger::view::memory::ContextReminder;
 use std::path::Path;
 
 /// Install, remove or inspect the git hooks that link commits to tasks and gate merges.

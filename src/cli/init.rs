@@ -1,6 +1,6 @@
 use super::output::{Failure, Instructions, Reply, to_value};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::ContextReminder;
+use git_ledger::view::memory::ContextReminder;
 use std::path::Path;
 
 /// Set up the ledger in this clone (safe to run again).

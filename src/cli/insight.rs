@@ -1,6 +1,6 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::insight_line;
+use git_ledger::view::memory::insight_line;
 
 /// Insights: what was learned; promoted ones form the knowledge base.
 #[derive(Debug, clap::Subcommand)]

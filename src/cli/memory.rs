@@ -1,8 +1,8 @@
 use super::output::{Failure, Reply};
+use git_ledger::fold::compaction::Summaries;
 use git_ledger::ledger::{Ledger, parse_before};
-use git_ledger::projection::compaction::Summaries;
-use git_ledger::projection::doc::Format;
-use git_ledger::projection::memory::{self, View};
+use git_ledger::view::doc::Format;
+use git_ledger::view::memory::{self, View};
 
 /// Memory views: working, short, long, knowledge; and summaries of old periods.
 ///

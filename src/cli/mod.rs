@@ -34,8 +34,8 @@ mod sync;
 mod task;
 
 use clap::{Parser, Subcommand};
+use git_ledger::cache::table::damage_seen;
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::table::damage_seen;
 use output::{Failure, Reply};
 use std::cell::OnceCell;
 use std::path::PathBuf;

@@ -1,9 +1,9 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
+use git_ledger::fold::cost::money;
 use git_ledger::ledger::{Ledger, parse_cost, resolve};
-use git_ledger::projection::cost::money;
-use git_ledger::projection::memory::{objective_line, objectives_text, task_line};
+use git_ledger::view::memory::{objective_line, objectives_text, task_line};
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).

@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::{Ledger, plan_views, read_plan};
-use git_ledger::projection::doc::Format;
-use git_ledger::projection::plan::plans_text;
+use git_ledger::view::doc::Format;
+use git_ledger::view::plan::plans_text;
 
 /// Plans: stages of tasks with roles, triggers and validation rules, from a file.
 #[derive(Debug, clap::Subcommand)]

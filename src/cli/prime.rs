@@ -1,7 +1,7 @@
 use super::input::{Hook, hook_session_key};
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use git_ledger::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 
 /// A compact markdown brief to start an agent's context with.
 ///

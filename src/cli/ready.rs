@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
+use git_ledger::fold::state::READY_LIMIT;
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::task_line;
-use git_ledger::projection::state::READY_LIMIT;
+use git_ledger::view::memory::task_line;
 
 /// Tasks that can be started now: open, with every dependency done, by priority.
 ///

@@ -1,10 +1,10 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::kind::describe;
 use git_ledger::event::{EntityKind, Event};
+use git_ledger::fold::point::{self, SessionEnd};
+use git_ledger::fold::state::State;
+use git_ledger::fold::timeline::Filter;
 use git_ledger::ledger::{Error, Ledger, resolve};
-use git_ledger::projection::point::{self, SessionEnd};
-use git_ledger::projection::state::State;
-use git_ledger::projection::timeline::Filter;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Replay the event timeline, oldest first, with session boundaries marked.

@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::task_line;
-use git_ledger::projection::model::{Review, Task};
+use git_ledger::model::{Review, Task};
+use git_ledger::view::memory::task_line;
 
 /// Reviews bound to commits: an approval holds for one exact commit only.
 #[derive(Debug, clap::Subcommand)]

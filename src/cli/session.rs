@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::doc::Format;
-use git_ledger::projection::memory::{action, session_line};
+use git_ledger::view::doc::Format;
+use git_ledger::view::memory::{action, session_line};
 use serde_json::json;
 
 /// Sessions: resumable stretches of work in one worktree.

@@ -1,7 +1,7 @@
 use super::output::{Failure, Instructions, Reply, to_value};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::memory::ContextReminder;
 use git_ledger::setup::{self, Action, Harness, Target};
+use git_ledger::view::memory::ContextReminder;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

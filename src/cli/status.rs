@@ -1,7 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::projection::doc::Format;
-use git_ledger::projection::status::{LIST_LIMIT, status};
+use git_ledger::view::doc::Format;
+use git_ledger::view::status::{LIST_LIMIT, status};
 
 /// The project at a glance.
 ///

@@ -1,11 +1,11 @@
 use super::output::{Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
+use git_ledger::fold::state::State;
 use git_ledger::ledger::{Ledger, TaskEdit, parse_lease, resolve};
-use git_ledger::projection::data;
-use git_ledger::projection::memory::{action, minutes_text, task_line};
-use git_ledger::projection::model::{Rule, Task, TaskStatus};
-use git_ledger::projection::state::State;
+use git_ledger::model::{Rule, Task, TaskStatus};
+use git_ledger::view::data;
+use git_ledger::view::memory::{action, minutes_text, task_line};
 
 /// Tasks: units of work with priorities, estimates and dependencies.
 ///

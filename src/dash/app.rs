@@ -1,12 +1,12 @@
 //! The dashboard's model: what is loaded, which pane has the focus, what is selected, what is
 //! open. Keys change it; [`super::ui`] draws it. No terminal here, so it is tested directly.
 
-use crate::projection::memory::{Action, Scope};
-use crate::projection::report::{
+use crate::fold::state::State;
+use crate::fold::timeline::Filter;
+use crate::view::memory::{Action, Scope};
+use crate::view::report::{
     FilterChoices, Index, Limits, Overview, filter_choices, objective_detail, overview, task_detail,
 };
-use crate::projection::state::State;
-use crate::projection::timeline::Filter;
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 
@@ -123,7 +123,7 @@ impl App {
             now,
             writer,
             actor,
-            stall_after_minutes: crate::projection::health::DEFAULT_STALL_AFTER_MINUTES,
+            stall_after_minutes: crate::view::health::DEFAULT_STALL_AFTER_MINUTES,
             worktree,
             session,
             filter: Filter::default(),
@@ -472,7 +472,7 @@ fn empty_overview(now: DateTime<Utc>) -> Overview {
     let scope = Scope {
         writer: "",
         actor: "",
-        stall_after_minutes: crate::projection::health::DEFAULT_STALL_AFTER_MINUTES,
+        stall_after_minutes: crate::view::health::DEFAULT_STALL_AFTER_MINUTES,
         worktree: std::path::Path::new(""),
         session: None,
         now,

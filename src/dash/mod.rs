@@ -1,5 +1,5 @@
 //! `dash`: a live terminal dashboard of the ledger. It only reads: the views come from
-//! [`crate::projection::report`], and it reloads when a writer ref moves (polled, cheaply, by
+//! [`crate::view::report`], and it reloads when a writer ref moves (polled, cheaply, by
 //! comparing the tips), so a `git fetch` or an agent's append shows within half a second.
 
 pub mod app;

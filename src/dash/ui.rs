@@ -1,7 +1,7 @@
 //! Drawing the dashboard: panes laid out for a terminal as small as 80×24.
 
 use super::app::{App, DetailLine, Pane};
-use crate::projection::memory::minutes_text;
+use crate::view::memory::minutes_text;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};

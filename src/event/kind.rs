@@ -105,7 +105,7 @@ pub fn describe(event: &Event) -> String {
         },
         OBJECTIVE_BUDGET_SET => format!(
             "budget set to {}",
-            crate::projection::cost::money(
+            crate::fold::cost::money(
                 event
                     .body
                     .get("budget_micros")

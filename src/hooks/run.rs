@@ -6,9 +6,9 @@
 
 use super::CHAINED_SUFFIX;
 use crate::event::{EntityKind, kind};
+use crate::fold::state::State;
 use crate::gate::{self, Verdict};
 use crate::ledger::{Error, Ledger};
-use crate::projection::state::State;
 use git2::Oid;
 use serde_json::json;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 
 use super::{Error, Ledger, Loaded};
 use crate::event::kind::{self, schema_errors};
-use crate::projection::model::TaskStatus;
+use crate::model::TaskStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -237,7 +237,7 @@ impl Ledger {
         for conflict in &state.conflicts {
             notices
                 .conflicts
-                .push(crate::projection::status::conflict_line(state, conflict));
+                .push(crate::view::status::conflict_line(state, conflict));
         }
         for session in state.sessions.iter().filter(|s| s.is_open()) {
             notices.open_sessions.push(format!(

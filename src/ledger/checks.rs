@@ -3,8 +3,8 @@
 
 use super::{Error, Ledger, Loaded};
 use crate::event::{EntityKind, kind};
-use crate::projection::model::{Rule, RuleCheck, Task};
-use crate::projection::state::State;
+use crate::fold::state::State;
+use crate::model::{Rule, RuleCheck, Task};
 use serde::Serialize;
 use serde_json::json;
 use std::io::Read;

@@ -6,9 +6,9 @@
 
 use super::{Batch, Error, Ledger, Loaded, resolve};
 use crate::event::{EntityKind, kind};
-use crate::projection::claims::Claim;
-use crate::projection::model::Task;
-use crate::projection::state::State;
+use crate::fold::state::State;
+use crate::model::Task;
+use crate::model::claims::Claim;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
@@ -17,7 +17,7 @@ pub const DEFAULT_LEASE_SECONDS: u64 = 30 * 60;
 /// The longest lease: a claim is a lease, not an assignment; holders renew.
 pub const MAX_LEASE_SECONDS: u64 = 7 * 24 * 60 * 60;
 /// The shortest lease: a minute, the clock difference between clones a claim tolerates
-/// (`projection::claims`); a shorter one could lapse before another clone's clock says so.
+/// (`model::claims`); a shorter one could lapse before another clone's clock says so.
 pub const MIN_LEASE_SECONDS: u64 = 60;
 
 /// A lease like `90s`, `30m`, `2h` or `1h30m` (as estimates are written, or seconds), from a

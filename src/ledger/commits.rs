@@ -244,7 +244,7 @@ impl Ledger {
 
 /// Whether the state already links this commit to the task (a note read twice, by two
 /// processes at once or after a command was killed before removing it).
-fn already_linked(state: &crate::projection::state::State, found: &Found) -> bool {
+fn already_linked(state: &crate::fold::state::State, found: &Found) -> bool {
     state
         .resolve(crate::event::EntityKind::Task, &found.task)
         .ok()

@@ -3,7 +3,7 @@
 
 use super::{Error, Ledger, Loaded, text};
 use crate::event::kind;
-use crate::projection::compaction::Compaction;
+use crate::fold::compaction::Compaction;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 

@@ -2,8 +2,8 @@
 
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::{EntityKind, kind};
-use crate::projection::cost::{Usage, parse_money};
-use crate::projection::model::Objective;
+use crate::fold::cost::{Usage, parse_money};
+use crate::model::Objective;
 use serde_json::{Value, json};
 
 /// Model, tokens and cost as typed by a user or an agent.

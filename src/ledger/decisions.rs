@@ -3,7 +3,7 @@
 use super::work::with_optional;
 use super::{Error, Ledger, Loaded, resolve, text};
 use crate::event::{EntityKind, kind};
-use crate::projection::model::{Decision, DecisionStatus};
+use crate::model::{Decision, DecisionStatus};
 use serde_json::json;
 
 impl Ledger {

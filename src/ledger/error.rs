@@ -69,7 +69,7 @@ pub enum Error {
         hint: &'static str,
     },
     #[error(transparent)]
-    Point(#[from] crate::projection::point::PointError),
+    Point(#[from] crate::fold::point::PointError),
     #[error("{0}")]
     Io(String),
     #[error("'{0}' is not a commit, branch or tag in this repository")]

@@ -20,7 +20,7 @@
 use super::{Error, Ledger, Loaded, next_hlc};
 use crate::clock;
 use crate::event::{EntityKind, Event, entity_id, kind};
-use crate::projection::state::State;
+use crate::fold::state::State;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};

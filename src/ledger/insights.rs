@@ -3,7 +3,7 @@
 use super::work::with_optional;
 use super::{Error, Ledger, Loaded, resolve, text};
 use crate::event::{EntityKind, kind};
-use crate::projection::model::Insight;
+use crate::model::Insight;
 use serde_json::json;
 
 impl Ledger {

@@ -2,7 +2,7 @@
 //! what to do next, the commands to do it with, and where the caller stands.
 
 use super::{Ledger, Loaded};
-use crate::projection::memory::{self, ContextReminder};
+use crate::view::memory::{self, ContextReminder};
 use serde::Serialize;
 
 /// Next actions, suggested commands and a context reminder.

@@ -6,9 +6,9 @@
 use super::reviews::{facts, task_trailer};
 use super::{Error, Ledger, resolve};
 use crate::event::EntityKind;
+use crate::fold::state::State;
 use crate::gate::{self, Landing, Request, TaskFacts, Verdict};
-use crate::projection::model::Review;
-use crate::projection::state::State;
+use crate::model::Review;
 use git2::{Oid, Sort};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -233,7 +233,7 @@ impl Ledger {
         let untracked = commits
             .iter()
             .any(|(_, task, unknown, merge)| task.is_none() && unknown.is_none() && !merge);
-        let candidates: Vec<&crate::projection::model::Task> = if untracked {
+        let candidates: Vec<&crate::model::Task> = if untracked {
             state.tasks.iter().collect()
         } else {
             let mut ids: Vec<&String> = task_of.values().collect();

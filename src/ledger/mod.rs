@@ -42,13 +42,13 @@ pub use supervise::{Termination, signal_name};
 pub use sync::SyncOutcome;
 pub use work::{MAX_ESTIMATE_MINUTES, TaskEdit, TaskInput, parse_estimate, parse_priority};
 
+use crate::cache::table;
 use crate::clock;
 use crate::event::{Draft, EntityKind, Event, entity_id};
-use crate::projection::memory::Scope;
-use crate::projection::point;
-use crate::projection::state::{Resolve, State};
-use crate::projection::table;
+use crate::fold::point;
+use crate::fold::state::{Resolve, State};
 use crate::store::{self, Problem, Store};
+use crate::view::memory::Scope;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -440,7 +440,7 @@ impl Ledger {
             // A bad setting is reported by the commands that show agents' health.
             stall_after_minutes: self
                 .stall_after_minutes()
-                .unwrap_or(crate::projection::health::DEFAULT_STALL_AFTER_MINUTES),
+                .unwrap_or(crate::view::health::DEFAULT_STALL_AFTER_MINUTES),
             worktree: &self.worktree,
             session,
             now: loaded.now,

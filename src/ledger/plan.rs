@@ -28,10 +28,10 @@
 use super::work::{after, parse_estimate, parse_priority};
 use super::{Batch, Error, Ledger, Loaded, optional_text, text};
 use crate::event::{EntityKind, kind};
-use crate::projection::cost::parse_money;
-use crate::projection::model::{Rule, Task, TaskStatus};
-use crate::projection::plan::{PlanView, plan_names, plan_view};
-use crate::projection::state::State;
+use crate::fold::cost::parse_money;
+use crate::fold::state::State;
+use crate::model::{Rule, Task, TaskStatus};
+use crate::view::plan::{PlanView, plan_names, plan_view};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};

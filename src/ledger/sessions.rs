@@ -3,8 +3,8 @@
 use super::work::with_optional;
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::{EntityKind, kind};
-use crate::projection::memory::{self, WorkingMemory};
-use crate::projection::model::Session;
+use crate::model::Session;
+use crate::view::memory::{self, WorkingMemory};
 use serde::Serialize;
 use serde_json::json;
 
@@ -77,7 +77,7 @@ impl Ledger {
     /// an ended session is continued in a new one. The id of the session resumed.
     fn resume_here(
         &self,
-        state: &crate::projection::state::State,
+        state: &crate::fold::state::State,
         batch: &mut super::Batch,
         id: &str,
         notices: &mut Vec<String>,
@@ -234,7 +234,7 @@ impl Ledger {
     /// A session by id, else the current one (`GIT_LEDGER_SESSION` or this worktree's).
     pub fn find_session(
         &self,
-        state: &crate::projection::state::State,
+        state: &crate::fold::state::State,
         input: Option<&str>,
     ) -> Result<String, Error> {
         match input {
@@ -248,7 +248,7 @@ impl Ledger {
 fn end_body(
     abandoned: bool,
     summary: &Option<String>,
-    usage: &Option<crate::projection::cost::Usage>,
+    usage: &Option<crate::fold::cost::Usage>,
 ) -> serde_json::Value {
     let body = with_optional(json!({ "abandoned": abandoned }), "summary", summary);
     super::cost::with_usage(body, usage)

@@ -3,8 +3,8 @@
 use super::{Error, Ledger, Loaded, optional_text, resolve, text};
 use crate::event::EntityKind;
 use crate::event::kind;
-use crate::projection::model::{Objective, ObjectiveStatus, Rule, Task, TaskStatus};
-use crate::projection::state::State;
+use crate::fold::state::State;
+use crate::model::{Objective, ObjectiveStatus, Rule, Task, TaskStatus};
 use serde_json::{Value, json};
 
 /// What `task edit` changes (None: left as it is).

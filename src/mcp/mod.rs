@@ -13,23 +13,23 @@
 //! and each call sees what other processes appended meanwhile.
 
 use crate::event::EntityKind;
+use crate::fold::compaction::Summaries;
 use crate::ledger::{
     AgentEnd, AgentInput, DEFAULT_LEASE_SECONDS, Error, Instructions, Ledger, Loaded, UsageInput,
     parse_before, parse_cost, parse_lease, plan_views, read_plan,
 };
-use crate::projection::compaction::Summaries;
-use crate::projection::data;
-use crate::projection::doc::{Doc, Format};
-use crate::projection::health;
-use crate::projection::memory::{
+use crate::model::Task;
+use crate::request::TaskAdd;
+use crate::view::data;
+use crate::view::doc::{Doc, Format};
+use crate::view::health;
+use crate::view::memory::{
     self, View, agent_line, agent_line_with, decision_line, insight_line, objective_line,
     objectives_text, session_line, task_line,
 };
-use crate::projection::model::Task;
-use crate::projection::plan::plans_text;
-use crate::projection::prime::{DEFAULT_MAX_BYTES, Reader, prime};
-use crate::projection::status;
-use crate::request::TaskAdd;
+use crate::view::plan::plans_text;
+use crate::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use crate::view::status;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::model::{
@@ -576,7 +576,7 @@ impl Server {
                     loaded.now,
                     args.0
                         .limit
-                        .map_or(Some(crate::projection::state::READY_LIMIT), |n| {
+                        .map_or(Some(crate::fold::state::READY_LIMIT), |n| {
                             (n > 0).then_some(n)
                         }),
                 )

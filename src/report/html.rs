@@ -3,14 +3,14 @@
 //! need no script, load nothing from outside (a content security policy says so), and carry
 //! their few lines of CSS inline.
 
+use crate::fold::state::State;
 use crate::ledger::AuditReport;
-use crate::projection::memory::{Action, KnowledgeBase, insight_line};
-use crate::projection::model::{DecisionStatus, ObjectiveStatus, TaskStatus};
-use crate::projection::report::{
+use crate::model::{DecisionStatus, ObjectiveStatus, TaskStatus};
+use crate::view::memory::{Action, KnowledgeBase, insight_line};
+use crate::view::report::{
     AgentRow, Index, Limits, ObjectiveDetail, ObjectiveRow, Overview, TaskDetail, TaskGroup,
     TaskRow, Timeline, objective_detail, objective_row, task_detail, task_row,
 };
-use crate::projection::state::State;
 use chrono::{DateTime, Utc};
 use std::fmt::Write;
 
@@ -229,7 +229,7 @@ fn objectives_table(root: &str, rows: &[ObjectiveRow]) -> String {
 }
 
 fn time_text(actual: u64, estimate: u64) -> String {
-    use crate::projection::memory::minutes_text;
+    use crate::view::memory::minutes_text;
     if estimate == 0 {
         minutes_text(actual)
     } else {
@@ -376,9 +376,9 @@ pub fn timeline(site: &Site) -> String {
     );
     for lane in &t.lanes {
         let class = match lane.kind {
-            crate::projection::report::LaneKind::Sessions => "sessions",
-            crate::projection::report::LaneKind::Agents => "agents",
-            crate::projection::report::LaneKind::Actor => "actor",
+            crate::view::report::LaneKind::Sessions => "sessions",
+            crate::view::report::LaneKind::Agents => "agents",
+            crate::view::report::LaneKind::Actor => "actor",
         };
         let _ = write!(
             body,
@@ -413,7 +413,7 @@ pub fn timeline(site: &Site) -> String {
     let sessions: Vec<String> = t
         .lanes
         .iter()
-        .filter(|l| l.kind != crate::projection::report::LaneKind::Actor)
+        .filter(|l| l.kind != crate::view::report::LaneKind::Actor)
         .flat_map(|l| &l.spans)
         .map(|s| {
             format!(
@@ -450,7 +450,7 @@ pub fn objectives(site: &Site) -> String {
 
 pub fn tasks(site: &Site) -> String {
     let state = site.state;
-    let groups: Vec<TaskGroup> = crate::projection::report::TASK_GROUPS
+    let groups: Vec<TaskGroup> = crate::view::report::TASK_GROUPS
         .iter()
         .map(|&status| {
             let all: Vec<_> = state.tasks.iter().filter(|t| t.status == status).collect();

@@ -1,14 +1,14 @@
 //! `report --html`: the ledger as a static site, one directory of plain HTML files that open
-//! from disk with no server. The numbers come from [`crate::projection::report`]; [`html`]
+//! from disk with no server. The numbers come from [`crate::view::report`]; [`html`]
 //! lays them out; this module only writes the files.
 
 pub mod html;
 
+use crate::fold::state::State;
+use crate::fold::timeline::Filter;
 use crate::ledger::AuditReport;
-use crate::projection::memory::{Scope, knowledge};
-use crate::projection::report::{Index, overview, timeline};
-use crate::projection::state::State;
-use crate::projection::timeline::Filter;
+use crate::view::memory::{Scope, knowledge};
+use crate::view::report::{Index, overview, timeline};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 

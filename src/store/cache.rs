@@ -3,7 +3,7 @@
 //! is ignored and rebuilt from the refs.
 
 use super::Store;
-use crate::projection::table::SharedBytes;
+use crate::cache::table::SharedBytes;
 use git2::Oid;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::time::Duration;
 const CACHE_FORMAT: &str = "git-ledger cache 16";
 
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
-/// `payload_start` in the file's bytes (mapped, not read: see `projection::table`).
+/// `payload_start` in the file's bytes (mapped, not read: see `cache::table`).
 pub struct Cached {
     pub tips: Vec<(String, Oid)>,
     pub bytes: SharedBytes,

@@ -226,7 +226,7 @@ fn the_session_start_hook_primes_within_budget_and_a_resumed_claude_session_resu
         run.stdout
     );
     assert!(run.stdout.contains("Write the parser"), "{}", run.stdout);
-    assert!(run.stdout.len() <= git_ledger::projection::prime::DEFAULT_MAX_BYTES);
+    assert!(run.stdout.len() <= git_ledger::view::prime::DEFAULT_MAX_BYTES);
     let sessions = repo.json(&["session", "list"]);
     assert_eq!(sessions.as_array().map(Vec::len), Some(1));
     let first = sessions[0]["id"].as_str().expect("id").to_string();

@@ -2,15 +2,15 @@
 //! (everything, with rationale and metrics) and the knowledge base; plus the suggestions every
 //! command returns as `instructions`.
 
-use super::brief;
-use super::compaction::{self, Compaction, Summaries};
 use super::doc::Doc;
 use super::health::Stall;
-use super::model::{
+use crate::cache::brief;
+use crate::event::kind::{self, one_line};
+use crate::fold::compaction::{self, Compaction, Summaries};
+use crate::fold::state::State;
+use crate::model::{
     Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Session, Task, TaskStatus,
 };
-use super::state::State;
-use crate::event::kind::{self, one_line};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,7 +22,7 @@ pub struct Scope<'a> {
     pub writer: &'a str,
     /// Who is asking (`agent:a-…`, `human:…`): the holder its claims are made as.
     pub actor: &'a str,
-    /// When a running agent counts as stalled (`projection::health`).
+    /// When a running agent counts as stalled (`view::health`).
     pub stall_after_minutes: u64,
     pub worktree: &'a Path,
     pub session: Option<&'a str>,
@@ -179,7 +179,7 @@ pub fn task_line(state: &State, task: &Task, now: DateTime<Utc>) -> String {
 }
 
 /// `claimed by agent:a-1f2e until 2026-01-05 09:30`.
-pub fn claim_text(claim: &super::claims::Claim) -> String {
+pub fn claim_text(claim: &crate::model::claims::Claim) -> String {
     format!(
         "claimed by {} until {}",
         claim.holder,
@@ -188,7 +188,7 @@ pub fn claim_text(claim: &super::claims::Claim) -> String {
 }
 
 /// `o-3f9a2c [active] Title (2/5 tasks done) — outcome`.
-pub fn objective_line(state: &State, objective: &super::model::Objective) -> String {
+pub fn objective_line(state: &State, objective: &crate::model::Objective) -> String {
     let (done, total) = state.objective_progress(&objective.id);
     objective_line_of(state, objective, done, total)
 }
@@ -212,7 +212,7 @@ pub fn objectives_text(state: &State) -> String {
 /// [`objective_line`] with its task counts already known (views that count once for many).
 pub fn objective_line_of(
     state: &State,
-    objective: &super::model::Objective,
+    objective: &crate::model::Objective,
     done: usize,
     total: usize,
 ) -> String {
@@ -842,7 +842,7 @@ pub struct LongTermMemory {
     pub forced_completions: Vec<Task>,
     pub metrics: Metrics,
     /// Spending reported by sessions and agents, rolled up.
-    pub cost: super::cost::Costs,
+    pub cost: crate::fold::cost::Costs,
 }
 
 pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> LongTermMemory {
@@ -920,7 +920,7 @@ pub fn long_term(state: &State, now: DateTime<Utc>, summaries: Summaries) -> Lon
             .into_iter()
             .filter(|t| t.completed.is_none_or(kept))
             .collect(),
-        cost: super::cost::costs(state),
+        cost: crate::fold::cost::costs(state),
     }
 }
 
@@ -984,7 +984,7 @@ impl LongTermMemory {
             "",
         );
         if !self.cost.is_empty() {
-            doc.section("Cost", super::cost::lines(state, &self.cost, 20), "");
+            doc.section("Cost", crate::fold::cost::lines(state, &self.cost, 20), "");
         }
         doc
     }

@@ -3,8 +3,8 @@
 
 use super::health;
 use super::memory::action;
-use super::model::{Agent, Task};
-use super::state::State;
+use crate::fold::state::State;
+use crate::model::{Agent, Task};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 

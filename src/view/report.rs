@@ -3,18 +3,18 @@
 //! the same state and line formats as `status` and the memory views, so the terminal, the
 //! pages and the CLI never disagree on a number; the views only lay it out.
 
-use super::cost;
 use super::health;
 use super::memory::{
     Action, Scope, action, agent_line, decision_line, insight_line, minutes_text,
     objective_line_of, task_line,
 };
-use super::model::{Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Task, TaskStatus};
-use super::state::State;
 use super::status::{Counts, status};
-use super::timeline::Filter;
 use crate::event::Event;
 use crate::event::kind::one_line;
+use crate::fold::cost;
+use crate::fold::state::State;
+use crate::fold::timeline::Filter;
+use crate::model::{Agent, Decision, DecisionStatus, Insight, ObjectiveStatus, Task, TaskStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -77,7 +77,7 @@ pub struct TaskGroup {
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     Running,
-    /// Running, but silent for longer than the threshold (`projection::health`).
+    /// Running, but silent for longer than the threshold (`view::health`).
     Stalled,
     Finished,
 }
@@ -473,7 +473,7 @@ fn time_summary<'a>(tasks: impl Iterator<Item = &'a Task>, now: DateTime<Utc>) -
 }
 
 /// Each spawned agent's newest event: one it wrote (as `agent:<id>`), or its spawn or end.
-/// Running, stalled (silent for longer than the threshold, as `projection::health` judges
+/// Running, stalled (silent for longer than the threshold, as `view::health` judges
 /// for `status` and `agent list`) or finished.
 pub fn agent_state(agent: &Agent, now: DateTime<Utc>, stall_after_minutes: u64) -> AgentState {
     match health::pulse(agent, now, stall_after_minutes) {
@@ -560,7 +560,7 @@ pub struct TaskDetail {
 }
 
 pub fn task_detail(state: &State, index: &Index, task: &Task, now: DateTime<Utc>) -> TaskDetail {
-    use super::model::Review;
+    use crate::model::Review;
     let when = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     let mut facts = vec![
         ("status".to_string(), task.status.label().to_string()),

@@ -1,11 +1,13 @@
 //! The entities the fold produces: plain types, each what one family of events describes
 //! (objectives, tasks with their notes, links, checks and reviews, insights, decisions,
-//! sessions, agents). [`super::state`] builds them; the views read them.
+//! sessions, agents). [`crate::fold::state`] builds them; the views read them.
 
-use super::claims::Claims;
-use super::cost::Usage;
+pub mod claims;
+
 use crate::event::{Event, kind};
+use crate::fold::cost::Usage;
 use chrono::{DateTime, Utc};
+use claims::Claims;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -33,7 +35,7 @@ pub struct Objective {
         skip_serializing_if = "Option::is_none"
     )]
     pub completed: Option<DateTime<Utc>>,
-    /// What the work towards it may cost, in micro-units (see `projection::cost`).
+    /// What the work towards it may cost, in micro-units (see `fold::cost`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_micros: Option<u64>,
     /// The name of the plan it was made from (`plan apply`).
@@ -276,14 +278,14 @@ pub struct Task {
     pub merges: Vec<MergeLink>,
     /// Time spent in progress, blocked time excluded (closed intervals only).
     #[serde(default)]
-    pub(super) worked_ms: i64,
+    pub(crate) worked_ms: i64,
     /// When the current in-progress interval began.
     #[serde(
         default,
         with = "time::optional",
         skip_serializing_if = "Option::is_none"
     )]
-    pub(super) in_progress_since: Option<DateTime<Utc>>,
+    pub(crate) in_progress_since: Option<DateTime<Utc>>,
     /// Who holds the task, and the claims that lost a race for it.
     #[serde(default)]
     pub claims: Claims,
@@ -309,7 +311,7 @@ pub struct StatusEvent {
 }
 
 impl StatusEvent {
-    pub(super) fn of(event: &Event) -> StatusEvent {
+    pub(crate) fn of(event: &Event) -> StatusEvent {
         StatusEvent {
             id: event.id.clone(),
             kind: event.kind.clone(),
@@ -384,7 +386,7 @@ impl Task {
             .collect()
     }
 
-    pub(super) fn stop_clock(&mut self, at: DateTime<Utc>) {
+    pub(crate) fn stop_clock(&mut self, at: DateTime<Utc>) {
         if let Some(since) = self.in_progress_since.take() {
             self.worked_ms = self
                 .worked_ms
@@ -551,7 +553,7 @@ impl Agent {
         self.last_seen.unwrap_or(self.spawned).max(self.spawned)
     }
 
-    pub(super) fn seen(&mut self, time: DateTime<Utc>) {
+    pub(crate) fn seen(&mut self, time: DateTime<Utc>) {
         if self.last_seen.is_none_or(|seen| time > seen) {
             self.last_seen = Some(time);
         }

@@ -4,8 +4,8 @@
 //! Money is kept in micro-units (millionths of the currency, US dollars by convention) as
 //! whole numbers, so roll-ups are exact sums of what was recorded.
 
-use super::brief::with_usage;
 use super::state::State;
+use crate::cache::brief::with_usage;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

@@ -1,17 +1,17 @@
 //! The project dashboard behind `git ledger status`.
 
-use super::brief;
-use super::brief::TaskBrief;
-use super::claims::{Claim, LostClaim};
-use super::cost::{self, Costs};
 use super::doc::Doc;
 use super::health::{self, Stall};
 use super::memory::{
     Scope, agent_line, agent_line_with, claim_text, decision_line, minutes_text, objective_line_of,
     session_line, task_line,
 };
-use super::model::TaskStatus;
-use super::state::{Conflict, State};
+use crate::cache::brief;
+use crate::cache::brief::TaskBrief;
+use crate::fold::cost::{self, Costs};
+use crate::fold::state::{Conflict, State};
+use crate::model::TaskStatus;
+use crate::model::claims::{Claim, LostClaim};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,11 +99,11 @@ pub fn roles(state: &State, now: chrono::DateTime<chrono::Utc>) -> Vec<RoleQueue
             });
         }
     }
-    let working: Vec<&super::model::Task> = working
+    let working: Vec<&crate::model::Task> = working
         .into_iter()
         .filter_map(|i| state.tasks.at(i))
         .collect();
-    let running: Vec<&super::model::Agent> = brief::open(&state.agents).collect();
+    let running: Vec<&crate::model::Agent> = brief::open(&state.agents).collect();
     let now_ms = now.timestamp_millis();
     let unclaimed = |i: &usize| {
         !TaskBrief::parse(state.tasks.brief_at(*i)).is_some_and(|t| t.claimed_at(now_ms))

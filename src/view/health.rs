@@ -4,8 +4,8 @@
 //! [`Agent::last_seen`]). Pure: the state, the time and the threshold in, the verdict out, so
 //! `agent list`, `status` and the MCP server all judge alike.
 
-use super::model::Agent;
-use super::state::State;
+use crate::fold::state::State;
+use crate::model::Agent;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -28,7 +28,7 @@ pub struct Stall {
     pub agent: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
-    #[serde(with = "super::model::time")]
+    #[serde(with = "crate::model::time")]
     pub last_seen: DateTime<Utc>,
     pub silent_minutes: u64,
 }
@@ -49,7 +49,7 @@ pub fn pulse(agent: &Agent, now: DateTime<Utc>, stall_after_minutes: u64) -> Opt
 
 /// The stalled agents at `now`, the longest silent first.
 pub fn stalled(state: &State, now: DateTime<Utc>, stall_after_minutes: u64) -> Vec<Stall> {
-    let mut stalled: Vec<Stall> = super::brief::open(&state.agents)
+    let mut stalled: Vec<Stall> = crate::cache::brief::open(&state.agents)
         .filter_map(|agent| {
             let pulse = pulse(agent, now, stall_after_minutes)?;
             pulse.stalled.then(|| Stall {

@@ -2,11 +2,11 @@
 //! beside it (see [`Briefed`]). A brief is always computed from the entity, so it can never
 //! disagree with it; reading one never decodes the entity.
 
-use super::model::{
-    Agent, Decision, DecisionStatus, Insight, Objective, ObjectiveStatus, Session, Task, TaskStatus,
-};
 pub use super::table::Briefed;
 use super::table::Table;
+use crate::model::{
+    Agent, Decision, DecisionStatus, Insight, Objective, ObjectiveStatus, Session, Task, TaskStatus,
+};
 use serde::de::DeserializeOwned;
 
 /// Key sets of tasks (see [`Briefed::keys`]): one per status, at the status's code, then

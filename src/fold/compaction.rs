@@ -6,7 +6,7 @@
 //! newest summary in place of the items older than its `before`; `--expand` ignores
 //! summaries and gives exactly the view of a ledger that was never compacted.
 
-use super::model::time;
+use crate::model::time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 

@@ -1,9 +1,9 @@
 //! `blame`: for each field of an entity, the event that last set it, like `git blame` for
 //! ledger state.
 
-use super::state::State;
 use crate::event::Event;
 use crate::event::kind;
+use crate::fold::state::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

@@ -11,25 +11,25 @@ use std::sync::OnceLock;
 const CHUNK: usize = 64;
 
 #[derive(Clone)]
-pub(super) struct Cells<V> {
+pub(crate) struct Cells<V> {
     chunks: Vec<OnceLock<Box<[V]>>>,
     len: usize,
 }
 
 impl<V: Default> Cells<V> {
-    pub(super) fn with_len(len: usize) -> Self {
+    pub(crate) fn with_len(len: usize) -> Self {
         Cells {
             chunks: (0..len.div_ceil(CHUNK)).map(|_| OnceLock::new()).collect(),
             len,
         }
     }
 
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// The cell at `i`, allocating its chunk if it was never used.
-    pub(super) fn get(&self, i: usize) -> Option<&V> {
+    pub(crate) fn get(&self, i: usize) -> Option<&V> {
         if i >= self.len {
             return None;
         }
@@ -40,14 +40,14 @@ impl<V: Default> Cells<V> {
     }
 
     /// The cell at `i` if its chunk was ever used (`None` means it holds the default).
-    pub(super) fn peek(&self, i: usize) -> Option<&V> {
+    pub(crate) fn peek(&self, i: usize) -> Option<&V> {
         if i >= self.len {
             return None;
         }
         self.chunks.get(i / CHUNK)?.get()?.get(i % CHUNK)
     }
 
-    pub(super) fn get_mut(&mut self, i: usize) -> Option<&mut V> {
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut V> {
         self.get(i)?;
         self.chunks
             .get_mut(i / CHUNK)?
@@ -55,7 +55,7 @@ impl<V: Default> Cells<V> {
             .get_mut(i % CHUNK)
     }
 
-    pub(super) fn push(&mut self, value: V) {
+    pub(crate) fn push(&mut self, value: V) {
         if self.len == self.chunks.len() * CHUNK {
             self.chunks.push(OnceLock::new());
         }

@@ -3,23 +3,23 @@
 //! The fold never fails. Events from other clones may disagree with each other (one clone
 //! completes a task that another blocked); the later event in the total order wins, so every
 //! clone that has the same events computes the same state. The entities are in
-//! [`super::model`].
+//! [`crate::model`].
 
-use super::claims::Claims;
 use super::compaction::Compaction;
 use super::cost::Usage;
-use super::model::*;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
+use crate::model::claims::Claims;
+use crate::model::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
 
-use super::brief::{self, TaskBrief};
-use super::kept::{self, Kept};
-pub use super::table::Table;
-use super::table::{Encoded, Ids};
+use crate::cache::brief::{self, TaskBrief};
+use crate::cache::kept::{self, Kept};
+pub use crate::cache::table::Table;
+use crate::cache::table::{Encoded, Ids};
 use std::path::Path;
 
 /// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
@@ -107,7 +107,7 @@ pub struct State {
     /// (tables in `id_tables` order), so that each command checks each new id once.
     #[serde(skip)]
     abbrev_checked: [usize; 6],
-    /// The ready list and the objectives' progress (`projection::kept`).
+    /// The ready list and the objectives' progress (`cache::kept`).
     #[serde(skip)]
     kept: Kept,
 }
@@ -141,7 +141,7 @@ fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> 
 
 /// The table in the section at `at`, moving `at` past it.
 fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
-    bytes: &super::table::SharedBytes,
+    bytes: &crate::cache::table::SharedBytes,
     at: &mut usize,
 ) -> Option<Table<T>> {
     let section = take_section((**bytes).as_ref(), at)?;
@@ -151,7 +151,7 @@ fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
 impl State {
     /// The state as the projection cache stores it, with `extra` beside it: a checksum, the
     /// small fields in one MessagePack value, then each table as a section read lazily
-    /// (`projection::table`). The checksum covers the small fields and each section's counts
+    /// (`cache::table`). The checksum covers the small fields and each section's counts
     /// and chunk sums; the index is checked a chunk at a time where it is read, and each
     /// entity's bytes carry their own hash.
     pub fn to_cache<E: Serialize>(
@@ -184,7 +184,7 @@ impl State {
     /// `None` when they do not have that shape or fail the checksum. Entities are decoded
     /// (and checked) when first used.
     pub fn from_cache<E: serde::de::DeserializeOwned>(
-        bytes: super::table::SharedBytes,
+        bytes: crate::cache::table::SharedBytes,
         start: usize,
     ) -> Option<(State, E)> {
         let all = (*bytes).as_ref();

@@ -17,9 +17,9 @@
 //! stand while it is live by the reader's clock. When its holder renews it, the ledger records
 //! the claim from the future as lost.
 
-use super::model::time;
 use crate::event::Event;
 use crate::event::kind;
+use crate::model::time;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -142,7 +142,7 @@ impl Claims {
 
     /// Fold one claim event; the other events about the task do not concern claims, except a
     /// completion, which ends any claim.
-    pub(super) fn apply(&mut self, event: &Event, time: DateTime<Utc>) {
+    pub(crate) fn apply(&mut self, event: &Event, time: DateTime<Utc>) {
         let holder = event.body_str("holder").unwrap_or("").to_string();
         let writer = event.writer.clone();
         let expires = event

@@ -736,7 +736,7 @@ impl<T: DeserializeOwned> Table<T> {
         self.at(self.position(id)?)
     }
 
-    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
         let i = self.position(id)?;
         self.at(i)?;
         self.forget_derived();
@@ -761,7 +761,7 @@ impl<T: DeserializeOwned> Table<T> {
         self.fresh_refs.take();
     }
 
-    pub(super) fn insert(&mut self, id: String, item: T) {
+    pub(crate) fn insert(&mut self, id: String, item: T) {
         if !self.contains(&id) {
             self.forget_derived();
             self.added.insert(id.clone(), self.entries.len());
@@ -810,18 +810,18 @@ impl<T: DeserializeOwned> Table<T> {
 
     /// The ids added since the table was read from the cache (every id of a table folded
     /// from the events).
-    pub(super) fn added_ids(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn added_ids(&self) -> impl Iterator<Item = &str> {
         self.added_ids.iter().map(String::as_str)
     }
 
     /// Whether the table was read from the cache.
-    pub(super) fn is_frozen(&self) -> bool {
+    pub(crate) fn is_frozen(&self) -> bool {
         self.frozen.is_some()
     }
 
     /// Ids read from the cache that sort next to `id`: the only ones that can share a longer
     /// prefix with it than every other id does.
-    pub(super) fn frozen_neighbours(&self, id: &str) -> impl Iterator<Item = &str> {
+    pub(crate) fn frozen_neighbours(&self, id: &str) -> impl Iterator<Item = &str> {
         self.frozen
             .iter()
             .flat_map(move |f| f.neighbours(id.as_bytes()))
@@ -1107,7 +1107,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
 
     /// Append this table's section (see the module comment) to `out`; returns the part of
     /// `out.own()` the file's checksum must cover (the counts and the chunk sums).
-    pub(super) fn encode<'a>(
+    pub(crate) fn encode<'a>(
         &'a self,
         out: &mut Encoded<'a>,
     ) -> Result<Range<usize>, rmp_serde::encode::Error> {
@@ -1255,7 +1255,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
 
     /// The part of this table's section that the file's checksum covers: the counts and the
     /// chunk sums (the rest is checked where it is read).
-    pub(super) fn checked(&self) -> Option<Range<usize>> {
+    pub(crate) fn checked(&self) -> Option<Range<usize>> {
         self.frozen.as_ref().map(|f| {
             let summed = f.layout.summed();
             f.section.start + summed.start..f.section.start + summed.end
@@ -1263,7 +1263,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     }
 
     /// A table over a section of a cache file; `None` when the section is malformed.
-    pub(super) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
+    pub(crate) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
         let frozen = Frozen::parse(bytes, section)?;
         Some(Table {
             entries: Cells::with_len(frozen.count()),

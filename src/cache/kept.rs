@@ -4,14 +4,14 @@
 //! changed, not what the ledger holds.
 
 use super::brief::TaskBrief;
-use super::model::{Objective, Task, TaskStatus};
 use super::table::{SharedBytes, Table};
+use crate::model::{Objective, Task, TaskStatus};
 use std::ops::Range;
 use std::sync::OnceLock;
 
 /// The ready list and the objectives' progress, as stored and as of now.
 #[derive(Clone, Default)]
-pub(super) struct Kept {
+pub(crate) struct Kept {
     /// The ready tasks as (priority, position), ascending.
     ready: OnceLock<Vec<(u8, u32)>>,
     /// Per objective, by position: (tasks done, tasks in all), cancelled ones left out.
@@ -34,7 +34,7 @@ impl std::fmt::Debug for Kept {
 }
 
 /// The entities the kept lists are worked out from.
-pub(super) struct Of<'a> {
+pub(crate) struct Of<'a> {
     pub tasks: &'a Table<Task>,
     pub objectives: &'a Table<Objective>,
 }

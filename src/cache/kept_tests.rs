@@ -4,11 +4,11 @@
 //! decoded tasks, not on briefs).
 
 use super::brief;
-use super::model::{Task, TaskStatus};
-use super::state::State;
 use super::table::KEYS;
 use crate::event::Event;
 use crate::event::kind;
+use crate::fold::state::State;
+use crate::model::{Task, TaskStatus};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::Arc;

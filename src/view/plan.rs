@@ -2,8 +2,8 @@
 
 use super::doc::Doc;
 use super::memory::task_line;
-use super::model::TaskStatus;
-use super::state::State;
+use crate::fold::state::State;
+use crate::model::TaskStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 

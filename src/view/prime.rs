@@ -4,10 +4,10 @@
 
 use super::doc::{Doc, Format};
 use super::memory::{self, Scope, decision_line, insight_line, task_line};
-use super::model::{Agent, DecisionStatus, Insight, Task};
-use super::state::State;
 use crate::event::EntityKind;
 use crate::event::kind::one_line;
+use crate::fold::state::State;
+use crate::model::{Agent, DecisionStatus, Insight, Task};
 use serde::Serialize;
 use std::collections::HashSet;
 

@@ -1,0 +1,11 @@
+//! Views: what commands show, computed from the folded state. Nothing here writes.
+
+pub mod blame;
+pub mod data;
+pub mod doc;
+pub mod health;
+pub mod memory;
+pub mod plan;
+pub mod prime;
+pub mod report;
+pub mod status;
