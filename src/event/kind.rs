@@ -105,7 +105,7 @@ pub fn describe(event: &Event) -> String {
         },
         OBJECTIVE_BUDGET_SET => format!(
             "budget set to {}",
-            crate::fold::cost::money(
+            super::money::money(
                 event
                     .body
                     .get("budget_micros")

@@ -6,6 +6,7 @@
 //! recognised instead of duplicated. `ledger-format.md` is the reference for all of this.
 
 pub mod kind;
+pub mod money;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

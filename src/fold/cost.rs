@@ -6,39 +6,13 @@
 
 use super::state::State;
 use crate::cache::brief::with_usage;
-use serde::{Deserialize, Serialize};
+pub use crate::event::money::{money, parse_money};
+pub use crate::model::Usage;
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The share of a budget at which `status` starts warning.
 pub const BUDGET_WARNING_PERCENT: u64 = 80;
-
-/// What one session or agent reported.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(default)]
-    pub tokens: u64,
-    #[serde(default)]
-    pub cost_micros: u64,
-}
-
-impl Usage {
-    /// The usage fields of an event body (`model`, `tokens`, `cost_micros`), if any is there.
-    pub fn from_body(body: &serde_json::Value) -> Option<Usage> {
-        let tokens = body.get("tokens").and_then(serde_json::Value::as_u64);
-        let cost = body.get("cost_micros").and_then(serde_json::Value::as_u64);
-        let model = body
-            .get("model")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
-        (tokens.is_some() || cost.is_some() || model.is_some()).then(|| Usage {
-            model,
-            tokens: tokens.unwrap_or(0),
-            cost_micros: cost.unwrap_or(0),
-        })
-    }
-}
 
 /// Spending summed over what reported to one thing (a task, an objective, the ledger).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -141,40 +115,6 @@ pub fn costs(state: &State) -> Costs {
         })
         .collect();
     costs
-}
-
-/// Micro-units as money: `$1.25`, `$0.0031` (at least two decimals, at most six).
-pub fn money(micros: u64) -> String {
-    let whole = micros / 1_000_000;
-    let fraction = format!("{:06}", micros % 1_000_000);
-    let trimmed = fraction.trim_end_matches('0');
-    let decimals = if trimmed.len() < 2 {
-        &fraction[..2]
-    } else {
-        trimmed
-    };
-    format!("${whole}.{decimals}")
-}
-
-/// `1.25`, `$1.25`, `0.0031`, `3` as micro-units; at most six decimals.
-pub fn parse_money(input: &str) -> Option<u64> {
-    let s = input.trim();
-    let s = s.strip_prefix('$').unwrap_or(s);
-    let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
-    if (whole.is_empty() && fraction.is_empty())
-        || fraction.len() > 6
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !fraction.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let fraction: u64 = format!("{fraction:0<6}").parse().ok()?;
-    whole.checked_mul(1_000_000)?.checked_add(fraction)
 }
 
 /// `12.3k tokens`, `1.2M tokens`, `950 tokens`.

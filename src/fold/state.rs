@@ -6,7 +6,6 @@
 //! [`crate::model`].
 
 use super::compaction::Compaction;
-use super::cost::Usage;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
 use crate::model::claims::Claims;
@@ -406,7 +405,7 @@ impl State {
                     estimate_minutes: body
                         .get("estimate_minutes")
                         .and_then(Value::as_u64)
-                        .filter(|m| *m <= crate::ledger::MAX_ESTIMATE_MINUTES),
+                        .filter(|m| *m <= MAX_ESTIMATE_MINUTES),
                     depends_on: string_list(body, "depends_on"),
                     role: text("role"),
                     validation: Rule::list(body),
@@ -781,7 +780,7 @@ impl State {
                 if let Some(minutes) = body
                     .get("estimate_minutes")
                     .and_then(Value::as_u64)
-                    .filter(|m| *m <= crate::ledger::MAX_ESTIMATE_MINUTES)
+                    .filter(|m| *m <= MAX_ESTIMATE_MINUTES)
                 {
                     task.estimate_minutes = Some(minutes);
                 }

@@ -52,9 +52,7 @@ pub fn parse_estimate(input: &str) -> Result<u64, Error> {
         .ok_or_else(|| Error::BadEstimate(input.to_string()))
 }
 
-/// The largest estimate accepted, in minutes: a year. Totals of estimates stay far from
-/// overflowing, and readers ignore a larger one written by hand.
-pub const MAX_ESTIMATE_MINUTES: u64 = 365 * 24 * 60;
+pub use crate::model::MAX_ESTIMATE_MINUTES;
 
 /// The minutes `parse_estimate` reads, before the bound.
 fn minutes_of(input: &str) -> Option<u64> {

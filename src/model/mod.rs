@@ -5,7 +5,6 @@
 pub mod claims;
 
 use crate::event::{Event, kind};
-use crate::fold::cost::Usage;
 use chrono::{DateTime, Utc};
 use claims::Claims;
 use serde::{Deserialize, Serialize};
@@ -584,6 +583,38 @@ pub struct Attempt {
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
+
+/// What one session or agent reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub tokens: u64,
+    #[serde(default)]
+    pub cost_micros: u64,
+}
+
+impl Usage {
+    /// The usage fields of an event body (`model`, `tokens`, `cost_micros`), if any is there.
+    pub fn from_body(body: &serde_json::Value) -> Option<Usage> {
+        let tokens = body.get("tokens").and_then(serde_json::Value::as_u64);
+        let cost = body.get("cost_micros").and_then(serde_json::Value::as_u64);
+        let model = body
+            .get("model")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_string);
+        (tokens.is_some() || cost.is_some() || model.is_some()).then(|| Usage {
+            model,
+            tokens: tokens.unwrap_or(0),
+            cost_micros: cost.unwrap_or(0),
+        })
+    }
+}
+
+/// The largest estimate accepted, in minutes: a year. Totals of estimates stay far from
+/// overflowing, and readers ignore a larger one written by hand.
+pub const MAX_ESTIMATE_MINUTES: u64 = 365 * 24 * 60;
 
 /// Times as RFC 3339 text for people and `--json`, and as milliseconds in the binary
 /// projection cache, where parsing text would cost more than everything else it reads.
