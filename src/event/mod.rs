@@ -19,7 +19,8 @@ pub const FORMAT_VERSION: u32 = 1;
 /// One immutable ledger event.
 ///
 /// Read with a hand-written [`Deserialize`] (below): deriving it with the flattened `extra`
-/// made serde buffer every field of every event before reading it, a third of a cold read.
+/// made serde buffer every field of every event before reading it (measured in
+/// docs/performance.md).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     /// Envelope format version.

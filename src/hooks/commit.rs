@@ -4,9 +4,8 @@
 //! without opening the repository.
 //!
 //! Nothing here reaches the repository or the ledger, so that `git-ledger-hook` (a small
-//! program that runs this and nothing else) stays small and starts fast: a process that git
-//! waits for on every commit costs about an eighth of the commit, and starting the whole
-//! `git-ledger` (13 MB) costs about half a millisecond more than that.
+//! program that runs this and nothing else) stays small and starts fast: git waits for it on
+//! every commit (figures in docs/performance.md).
 
 use crate::gate;
 use crate::ledger::commits::{CommitNote, leave_note};

@@ -2,7 +2,7 @@
 //!
 //! A hook is installed as a symbolic link to the `git-ledger` binary, named after the hook:
 //! the binary sees its name and runs the hook, with no shell in between (a `#!/bin/sh` shim
-//! costs a `git commit` about 15% on its own). `prepare-commit-msg`, the one hook every
+//! is a noticeable part of a `git commit`; see docs/performance.md). `prepare-commit-msg`, the one hook every
 //! commit runs, links to `git-ledger-hook` instead when it is installed beside the binary: a
 //! small program that does that hook's work and starts in half the time. A hook that was
 //! already there is kept beside it as `<name>.ledger-chained` and still runs first, its exit

@@ -1,8 +1,8 @@
 //! Commits made on task work: noted by the `prepare-commit-msg` hook, recorded by the next
 //! ledger command.
 //!
-//! git runs every installed commit hook as a process of its own, and each costs about an
-//! eighth of a `git commit`; two would already be over the budget of a quarter. So one hook
+//! git runs every installed commit hook as a process of its own, each a measurable part of a
+//! `git commit` (docs/performance.md); two would be over the budget. So one hook
 //! does a commit's work. `prepare-commit-msg` adds the `Ledger-Task` trailer (which travels
 //! with the commit, so the merge gate needs nothing else) and leaves a *note*: a line in one
 //! file naming the task, the branch and the commit the branch was at, written without
@@ -63,8 +63,8 @@ pub struct CommitNote {
 
 /// Leave a note for a commit about to be made (called by the hook: no repository opened).
 ///
-/// Notes are lines appended to one file, under its lock: creating a file per note cost a
-/// commit a tenth to a quarter of a millisecond on ext4, appending costs a few microseconds.
+/// Notes are lines appended to one file, under its lock: appending costs far less than
+/// creating a file per note.
 pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
     let path = common_dir.join(NOTES_FILE);
     let io = |e: std::io::Error| format!("{}: {e}", path.display());

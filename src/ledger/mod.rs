@@ -280,7 +280,7 @@ impl Ledger {
         if self.short_lived {
             // Callers of `load` do without the event list (a cached state never has it), and
             // this process is about to exit: leave the memory to the operating system rather
-            // than free a hundred thousand events one by one (a tenth of a cold read).
+            // than free a hundred thousand events one by one.
             std::mem::forget(std::mem::take(&mut loaded.state.events));
             loaded.state.complete = false;
         }

@@ -149,8 +149,8 @@ fn remove_stale_temporaries(dir: &Path) {
 /// Put the file at `temp` in place of the one at `path`, atomically for readers.
 ///
 /// Renaming over an existing file makes ext4 write the new file's data out first (its
-/// `auto_da_alloc` safeguard for files replaced without fsync): 15-40 ms for a 16 MB cache
-/// here. Exchanging the two names and removing the old file does not wait, and readers still
+/// `auto_da_alloc` safeguard for files replaced without fsync), tens of milliseconds for a
+/// large cache. Exchanging the two names and removing the old file does not wait, and readers still
 /// see one whole file or the other.
 fn replace(temp: &Path, path: &Path) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]

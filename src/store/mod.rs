@@ -109,7 +109,7 @@ impl Store {
 
     fn discover_in(dir: &Path, bare_too: bool) -> Result<Store, Error> {
         // Event ids are verified with blake3 on read, and git itself does not re-hash objects
-        // it reads; skipping libgit2's SHA-1 check saves a fifth of a cold read.
+        // it reads; libgit2's SHA-1 check would be a large part of a cold read.
         git2::opts::strict_hash_verification(false);
         let repo = Repository::discover(dir).map_err(|e| match e.code() {
             ErrorCode::NotFound => Error::NotARepository(dir.to_path_buf()),

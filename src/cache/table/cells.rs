@@ -1,9 +1,9 @@
 //! Cells by position whose memory is allocated a chunk at a time, on first use.
 //!
 //! A table read from the cache has one cell per entity (100k and more), but a command reads a
-//! handful: allocating and initialising a cell for each was a tenth of an append. Here opening
-//! costs one pointer-sized slot per [`CHUNK`] cells, and a chunk is allocated when one of its
-//! cells is first asked for.
+//! handful, and allocating a cell for each showed in every append (docs/performance.md). Here
+//! opening costs one pointer-sized slot per [`CHUNK`] cells, and a chunk is allocated when one
+//! of its cells is first asked for.
 
 use std::sync::OnceLock;
 
