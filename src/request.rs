@@ -82,3 +82,101 @@ fn number_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<S
         }),
     )
 }
+
+/// Record progress on a task (default: the task in focus).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskNote {
+    /// What was done or found; `-` reads it from standard input (on the command line).
+    pub text: String,
+    /// The task, if not the one in focus.
+    #[arg(long, short = 't')]
+    pub task: Option<String>,
+}
+
+/// Mark a task blocked (default: the task in focus). Blocked time is not counted as work.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskBlock {
+    /// Task id or unique prefix.
+    pub id: Option<String>,
+    /// What it waits for.
+    #[arg(long, short = 'r')]
+    pub reason: String,
+}
+
+/// Complete a task (default: the task in focus).
+///
+/// Refused without a summary, without recorded work (notes), or while a validation rule has
+/// no passing result at the task's tip (`check run`, `check confirm`); --force closes anyway
+/// and the override is recorded for the audit.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskDone {
+    /// Task id or unique prefix.
+    pub id: Option<String>,
+    /// The outcome.
+    #[arg(long, short = 'm')]
+    pub summary: Option<String>,
+    /// Close even if validation fails (recorded).
+    #[arg(long)]
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Record an insight.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct InsightAdd {
+    /// What was learned; `-` reads it from standard input (on the command line).
+    pub text: String,
+    /// A tag for finding it again (repeatable).
+    #[arg(long = "tag", value_name = "TAG")]
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Promote it into the knowledge base right away.
+    #[arg(long)]
+    #[serde(default)]
+    pub knowledge: bool,
+    /// The task it came from.
+    #[arg(long, short = 't')]
+    pub task: Option<String>,
+}
+
+/// Ask for a decision.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct DecisionRequest {
+    /// The question to decide.
+    pub question: String,
+    /// A possible answer (repeatable); none means a free choice.
+    #[arg(long = "option", value_name = "OPTION")]
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// The task it blocks or belongs to.
+    #[arg(long, short = 't')]
+    pub task: Option<String>,
+}
+
+/// Make a decision: the choice (one of the options, or its number) and why.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct DecisionMake {
+    /// Decision id or unique prefix (d-3f9a2c).
+    pub id: String,
+    /// The chosen option (as listed, or its number from 1).
+    pub choice: String,
+    /// Why this choice.
+    #[arg(long, short = 'r')]
+    pub rationale: String,
+}
+
+/// Add an objective.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct ObjectiveAdd {
+    /// What should be achieved.
+    pub title: String,
+    /// Longer description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// What the work towards it may cost, in currency units (25, 12.50); `status` warns at
+    /// 80 % and when it is passed.
+    #[arg(long)]
+    #[serde(default, deserialize_with = "number_or_text")]
+    #[schemars(with = "Option<String>")]
+    pub budget: Option<String>,
+}

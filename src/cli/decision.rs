@@ -7,26 +7,9 @@ use git_ledger::view::memory::decision_line;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Ask for a decision.
-    Request {
-        /// The question to decide.
-        question: String,
-        /// A possible answer (repeatable).
-        #[arg(long = "option", value_name = "OPTION")]
-        options: Vec<String>,
-        /// The task it blocks or belongs to.
-        #[arg(long, short = 't')]
-        task: Option<String>,
-    },
+    Request(git_ledger::request::DecisionRequest),
     /// Make a decision: the choice (one of the options, or its number) and why.
-    Make {
-        /// Decision id or unique prefix (d-3f9a2c).
-        id: String,
-        /// The chosen option.
-        choice: String,
-        /// Why this choice.
-        #[arg(long, short = 'r')]
-        rationale: String,
-    },
+    Make(git_ledger::request::DecisionMake),
     /// List decisions.
     List {
         /// Only decisions still open.
@@ -37,22 +20,18 @@ pub enum Command {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
-        Command::Request {
-            question,
-            options,
-            task,
-        } => {
-            let (loaded, decision) =
-                ledger.decision_request(&question, &options, task.as_deref())?;
+        Command::Request(request) => {
+            let (loaded, decision) = ledger.decision_request(
+                &request.question,
+                &request.options,
+                request.task.as_deref(),
+            )?;
             let text = format!("Requested: {}\n", decision_line(&loaded.state, &decision));
             Ok(Reply::new(ledger, &loaded, &decision, text))
         }
-        Command::Make {
-            id,
-            choice,
-            rationale,
-        } => {
-            let (loaded, decision) = ledger.decision_make(&id, &choice, &rationale)?;
+        Command::Make(make) => {
+            let (loaded, decision) =
+                ledger.decision_make(&make.id, &make.choice, &make.rationale)?;
             let text = format!("Decided: {}\n", decision_line(&loaded.state, &decision));
             Ok(Reply::new(ledger, &loaded, &decision, text))
         }

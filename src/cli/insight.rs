@@ -6,19 +6,7 @@ use git_ledger::view::memory::insight_line;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Record an insight.
-    Add {
-        /// What was learned; `-` reads it from standard input.
-        text: String,
-        /// A tag for finding it again (repeatable).
-        #[arg(long = "tag", value_name = "TAG")]
-        tags: Vec<String>,
-        /// Promote it into the knowledge base right away.
-        #[arg(long)]
-        knowledge: bool,
-        /// The task it came from.
-        #[arg(long, short = 't')]
-        task: Option<String>,
-    },
+    Add(git_ledger::request::InsightAdd),
     /// Promote an insight into the knowledge base.
     Promote {
         /// Insight id or unique prefix (i-3f9a2c).
@@ -34,14 +22,10 @@ pub enum Command {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
-        Command::Add {
-            text,
-            tags,
-            knowledge,
-            task,
-        } => {
-            let text = super::input::text_arg(text)?;
-            let (loaded, insight) = ledger.insight_add(&text, &tags, knowledge, task.as_deref())?;
+        Command::Add(add) => {
+            let text = super::input::text_arg(add.text)?;
+            let (loaded, insight) =
+                ledger.insight_add(&text, &add.tags, add.knowledge, add.task.as_deref())?;
             let where_ = if insight.knowledge {
                 " (knowledge base)"
             } else {

@@ -10,17 +10,7 @@ use serde_json::json;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Add an objective.
-    Add {
-        /// What should be achieved.
-        title: String,
-        /// Longer description.
-        #[arg(long)]
-        description: Option<String>,
-        /// What the work towards it may cost, in currency units (25, 12.50); `status` warns
-        /// at 80 % and when it is passed.
-        #[arg(long)]
-        budget: Option<String>,
-    },
+    Add(git_ledger::request::ObjectiveAdd),
     /// Set or change an objective's budget.
     Budget {
         /// Objective id or unique prefix.
@@ -50,14 +40,10 @@ pub enum Command {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
-        Command::Add {
-            title,
-            description,
-            budget,
-        } => {
-            let budget = budget.as_deref().map(parse_cost).transpose()?;
+        Command::Add(add) => {
+            let budget = add.budget.as_deref().map(parse_cost).transpose()?;
             let (loaded, objective) =
-                ledger.objective_add(&title, description.as_deref(), budget)?;
+                ledger.objective_add(&add.title, add.description.as_deref(), budget)?;
             let text = format!(
                 "Added objective {}: {}\n",
                 loaded.state.short(&objective.id),

@@ -38,36 +38,15 @@ pub enum Command {
         branch: bool,
     },
     /// Record progress on a task (default: the task in focus).
-    Note {
-        /// What was done or found; `-` reads it from standard input.
-        text: String,
-        /// The task, if not the one in focus.
-        #[arg(long, short = 't')]
-        task: Option<String>,
-    },
+    Note(git_ledger::request::TaskNote),
     /// Mark a task blocked (default: the task in focus). Blocked time is not counted as work.
-    Block {
-        /// Task id or unique prefix.
-        id: Option<String>,
-        /// What it waits for.
-        #[arg(long, short = 'r')]
-        reason: String,
-    },
+    Block(git_ledger::request::TaskBlock),
     /// Complete a task (default: the task in focus).
     ///
     /// Refused without a summary, without recorded work (notes), or while a validation rule
     /// has no passing result at the task's tip (`check run`, `check confirm`); --force closes
     /// anyway and the override is recorded for the audit.
-    Done {
-        /// Task id or unique prefix.
-        id: Option<String>,
-        /// The outcome.
-        #[arg(long, short = 'm')]
-        summary: Option<String>,
-        /// Close even if validation fails (recorded).
-        #[arg(long)]
-        force: bool,
-    },
+    Done(git_ledger::request::TaskDone),
     /// Change a task's title, description, priority or estimate (recorded; `blame` shows who
     /// changed what).
     Edit {
@@ -171,13 +150,13 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             }
             (loaded, task, "Started (in focus)")
         }
-        Command::Note { text, task } => {
-            let text = super::input::text_arg(text)?;
-            let (loaded, task) = ledger.task_note(task.as_deref(), &text)?;
+        Command::Note(note) => {
+            let text = super::input::text_arg(note.text)?;
+            let (loaded, task) = ledger.task_note(note.task.as_deref(), &text)?;
             (loaded, task, "Noted on")
         }
-        Command::Block { id, reason } => {
-            let (loaded, task) = ledger.task_block(id.as_deref(), &reason)?;
+        Command::Block(block) => {
+            let (loaded, task) = ledger.task_block(block.id.as_deref(), &block.reason)?;
             (loaded, task, "Blocked")
         }
         Command::Edit {
@@ -196,8 +175,9 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let (loaded, task) = ledger.task_edit(&id, &edit)?;
             (loaded, task, "Edited")
         }
-        Command::Done { id, summary, force } => {
-            let (loaded, task) = ledger.task_done(id.as_deref(), summary.as_deref(), force)?;
+        Command::Done(done) => {
+            let (loaded, task) =
+                ledger.task_done(done.id.as_deref(), done.summary.as_deref(), done.force)?;
             let verb = if task.forced_over.is_some() {
                 "Done (forced)"
             } else {

@@ -19,7 +19,9 @@ use crate::ledger::{
     parse_before, parse_cost, parse_lease, plan_views, read_plan,
 };
 use crate::model::Task;
-use crate::request::TaskAdd;
+use crate::request::{
+    DecisionMake, DecisionRequest, InsightAdd, ObjectiveAdd, TaskAdd, TaskBlock, TaskDone, TaskNote,
+};
 use crate::view::data;
 use crate::view::doc::{Doc, Format};
 use crate::view::health;
@@ -192,32 +194,6 @@ pub struct TaskShowArgs {
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskNoteArgs {
-    /// What was done or found.
-    pub text: String,
-    /// The task, if not the one in focus.
-    pub task: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskBlockArgs {
-    /// Task id or unique prefix; default: the task in focus.
-    pub id: Option<String>,
-    /// What it waits for.
-    pub reason: String,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct ObjectiveAddArgs {
-    /// What the work is for.
-    pub title: String,
-    /// A longer description.
-    pub description: Option<String>,
-    /// What the work towards it may cost, in currency units ("25", "12.50").
-    pub budget: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct ObjectiveDoneArgs {
     /// Objective id or unique prefix (o-3f9a2c).
     pub id: String,
@@ -240,52 +216,6 @@ pub struct PlanApplyArgs {
 pub struct PlanShowArgs {
     /// The plan's name; default: every plan.
     pub name: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskDoneArgs {
-    /// Task id or unique prefix; default: the task in focus.
-    pub id: Option<String>,
-    /// The outcome (required unless forced).
-    pub summary: Option<String>,
-    /// Close even if validation fails (recorded).
-    #[serde(default)]
-    pub force: bool,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct InsightAddArgs {
-    /// What was learned.
-    pub text: String,
-    /// Tags for finding it again.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Promote it into the knowledge base right away.
-    #[serde(default)]
-    pub knowledge: bool,
-    /// The task it came from.
-    pub task: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct DecisionRequestArgs {
-    /// The question to decide.
-    pub question: String,
-    /// The possible answers; none means a free choice.
-    #[serde(default)]
-    pub options: Vec<String>,
-    /// The task it blocks or belongs to.
-    pub task: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct DecisionMakeArgs {
-    /// Decision id or unique prefix (d-3f9a2c).
-    pub id: String,
-    /// The chosen option (as listed, or its number from 1).
-    pub choice: String,
-    /// Why this choice.
-    pub rationale: String,
 }
 
 /// A memory view.
@@ -469,7 +399,7 @@ impl Server {
         description = "Record progress on a task (default: the task in focus, or the task \
                           this agent was spawned for)."
     )]
-    async fn task_note(&self, args: Parameters<TaskNoteArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn task_note(&self, args: Parameters<TaskNote>) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             task_reply(
@@ -483,10 +413,7 @@ impl Server {
         description = "Mark a task blocked, with what it waits for (default: the task in \
                           focus)."
     )]
-    async fn task_block(
-        &self,
-        args: Parameters<TaskBlockArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
+    async fn task_block(&self, args: Parameters<TaskBlock>) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             task_reply(
@@ -500,7 +427,7 @@ impl Server {
         description = "Complete a task (default: the task in focus). Refused without a \
                           summary or without recorded notes unless forced (recorded)."
     )]
-    async fn task_done(&self, args: Parameters<TaskDoneArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn task_done(&self, args: Parameters<TaskDone>) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             let done = ledger.task_done(args.id.as_deref(), args.summary.as_deref(), args.force)?;
@@ -596,10 +523,7 @@ impl Server {
         description = "Record an insight, with tags; knowledge=true promotes it into the \
                           knowledge base."
     )]
-    async fn insight_add(
-        &self,
-        args: Parameters<InsightAddArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
+    async fn insight_add(&self, args: Parameters<InsightAdd>) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             let (loaded, insight) =
@@ -612,7 +536,7 @@ impl Server {
     #[tool(description = "Ask for a decision: a question with options (none: free choice).")]
     async fn decision_request(
         &self,
-        args: Parameters<DecisionRequestArgs>,
+        args: Parameters<DecisionRequest>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
@@ -629,7 +553,7 @@ impl Server {
     )]
     async fn decision_make(
         &self,
-        args: Parameters<DecisionMakeArgs>,
+        args: Parameters<DecisionMake>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
@@ -752,7 +676,7 @@ impl Server {
     #[tool(description = "Add an objective: what a set of tasks is for.")]
     async fn objective_add(
         &self,
-        args: Parameters<ObjectiveAddArgs>,
+        args: Parameters<ObjectiveAdd>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
