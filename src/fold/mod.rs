@@ -5,4 +5,5 @@ pub mod compaction;
 pub mod cost;
 pub mod point;
 pub mod state;
+mod task;
 pub mod timeline;

@@ -6,6 +6,7 @@
 //! [`crate::model`].
 
 use super::compaction::Compaction;
+use super::task;
 use crate::event::kind::{self, string_list};
 use crate::event::{EntityKind, Event, MIN_ABBREV};
 use crate::model::claims::Claims;
@@ -677,219 +678,28 @@ impl State {
     }
 
     fn fold_task(&mut self, event: &Event, id: &str, time: DateTime<Utc>, at: usize) -> Applied {
-        let text = |key: &str| event.body_str(key).map(str::to_string);
         let Some(task) = self.tasks.get_mut(id) else {
             return Applied::Orphan;
         };
         task.history.push(at);
-        if kind::is_status_change(&event.kind) {
-            // A writer records the status event it saw last as `after`; a different event
-            // in that place means it overrode a change it had not seen (Concurrent edits).
-            let before = task.status_event.take();
-            if let Some(after) = event.body_str("after")
-                && before.as_ref().map(|e| e.id.as_str()) != Some(after)
-            {
-                self.conflicts.push(Conflict {
-                    task: id.to_string(),
-                    event: event.id.clone(),
-                    kind: event.kind.clone(),
-                    actor: event.actor.clone(),
-                    time,
-                    overrode: before.as_ref().map(|e| e.id.clone()),
-                    overrode_kind: before.as_ref().map(|e| e.kind.clone()),
-                    overrode_actor: before.map(|e| e.actor),
-                });
-            }
-            task.status_event = Some(StatusEvent::of(event));
+        if kind::is_status_change(&event.kind)
+            && let Some(conflict) = task::status_change(task, event, time)
+        {
+            self.conflicts.push(conflict);
         }
         match event.kind.as_str() {
-            kind::TASK_DEPENDENCY_ADDED => {
-                for dep in string_list(&event.body, "depends_on") {
-                    if !task.depends_on.contains(&dep) {
-                        task.depends_on.push(dep);
-                    }
-                }
-            }
             kind::TASK_STARTED => {
-                // (Also a paused task in progress: started again, its clock runs again.)
-                if task.in_progress_since.is_none() {
-                    task.in_progress_since = Some(time);
-                }
-                // An agent's spawn starts its task for it: the agent is who works on it.
-                let by = match text("agent") {
-                    Some(agent) => format!("agent:{agent}"),
-                    None => event.actor.clone(),
-                };
-                if !task.started_by.contains(&by) {
-                    task.started_by.push(by);
-                }
-                // A start ordered after a completion (from another clone) reopens the task.
-                task.status = TaskStatus::InProgress;
-                task.block_reason = None;
-                task.completed = None;
-                task.summary = None;
-                task.forced_over = None;
-                if let Some(worktree) = text("worktree") {
+                if let Some(worktree) = task::start(task, event, time) {
                     self.focus
                         .insert((event.writer.clone(), worktree), id.to_string());
                 }
             }
-            kind::TASK_NOTED => task.notes.push(Note {
-                time,
-                actor: event.actor.clone(),
-                text: text("text").unwrap_or_default(),
-            }),
-            kind::TASK_BLOCKED => {
-                task.stop_clock(time);
-                task.status = TaskStatus::Blocked;
-                task.block_reason = text("reason");
-            }
-            kind::TASK_CLAIMED | kind::TASK_CLAIM_RENEWED | kind::TASK_RELEASED => {
-                task.claims.apply(event, time)
-            }
-            kind::TASK_COMPLETED => {
-                task.claims.apply(event, time);
-                task.stop_clock(time);
-                task.status = TaskStatus::Done;
-                task.summary = text("summary");
-                task.completed = Some(time);
-                task.block_reason = None;
-                task.forced_over = (event.body.get("forced").and_then(Value::as_bool)
-                    == Some(true))
-                .then(|| string_list(&event.body, "overridden"));
+            kind::TASK_COMPLETED | kind::TASK_CANCELLED => {
+                task::close(task, event, time);
                 self.focus.retain(|_, focused| focused != id);
             }
-            kind::TASK_CANCELLED => {
-                task.claims.apply(event, time);
-                task.stop_clock(time);
-                task.status = TaskStatus::Cancelled;
-                task.block_reason = None;
-                self.focus.retain(|_, focused| focused != id);
-            }
-            kind::TASK_UPDATED => {
-                let body = &event.body;
-                if let Some(title) = text("title") {
-                    task.title = title;
-                }
-                if let Some(description) = text("description") {
-                    task.description = Some(description);
-                }
-                if let Some(priority) = body.get("priority").and_then(Value::as_u64) {
-                    task.priority = priority.min(4) as u8;
-                }
-                if let Some(minutes) = body
-                    .get("estimate_minutes")
-                    .and_then(Value::as_u64)
-                    .filter(|m| *m <= MAX_ESTIMATE_MINUTES)
-                {
-                    task.estimate_minutes = Some(minutes);
-                }
-                if let Some(role) = text("role") {
-                    task.role = Some(role);
-                }
-                if body.get("validation").is_some() {
-                    task.validation = Rule::list(body);
-                }
-                if body.get("depends_on").is_some() {
-                    task.depends_on = string_list(body, "depends_on");
-                }
-                if let Some(stage) = text("stage") {
-                    task.stage = Some(stage);
-                }
-            }
-            kind::TASK_REOPENED => {
-                task.stop_clock(time);
-                task.status = TaskStatus::Open;
-                task.completed = None;
-                task.summary = None;
-                task.forced_over = None;
-                task.block_reason = None;
-            }
-            kind::BRANCH_LINKED => {
-                if let Some(branch) = text("branch")
-                    && !task.branches.contains(&branch)
-                {
-                    task.branches.push(branch);
-                }
-            }
-            kind::COMMIT_LINKED => {
-                if let Some(commit) = text("commit")
-                    && !task.commits.iter().any(|c| c.commit == commit)
-                {
-                    task.commits.push(CommitLink {
-                        commit,
-                        branch: text("branch"),
-                        author: text("author"),
-                        time,
-                    });
-                }
-            }
-            kind::REVIEW_REQUESTED => {
-                task.approvals.clear();
-                task.review = Review::Requested {
-                    commit: text("commit"),
-                }
-            }
-            kind::REVIEW_APPROVED => {
-                let commit = text("commit").unwrap_or_default();
-                // Approvals of the same commit add up (`ledger.gate.approvals`); one of
-                // another commit starts over, and a reviewer's newest approval replaces theirs.
-                task.approvals
-                    .retain(|a| a.commit == commit && a.by != event.actor);
-                task.approvals.push(Approval {
-                    commit: commit.clone(),
-                    by: event.actor.clone(),
-                    event: event.id.clone(),
-                    writer: event.writer.clone(),
-                });
-                task.review = Review::Approved {
-                    commit,
-                    by: event.actor.clone(),
-                }
-            }
-            kind::REVIEW_REJECTED => {
-                task.approvals.clear();
-                task.review = Review::Rejected {
-                    commit: text("commit"),
-                    reason: text("reason").unwrap_or_default(),
-                    by: event.actor.clone(),
-                }
-            }
-            kind::CHECK_RECORDED => {
-                let rule = event
-                    .body
-                    .get("rule")
-                    .and_then(|r| serde_json::from_value::<Rule>(r.clone()).ok());
-                let (Some(rule), Some(commit)) = (rule, text("commit")) else {
-                    return Applied::Orphan;
-                };
-                let result = CheckResult {
-                    rule,
-                    commit,
-                    passed: event.body.get("passed").and_then(Value::as_bool) == Some(true),
-                    time,
-                    actor: event.actor.clone(),
-                    duration_ms: event.body.get("duration_ms").and_then(Value::as_u64),
-                    exit_status: event.body.get("exit_status").and_then(Value::as_i64),
-                    output_digest: text("output_digest"),
-                };
-                // The latest result per (rule, commit) wins: a rerun replaces the earlier one.
-                match task
-                    .checks
-                    .iter_mut()
-                    .find(|c| c.rule == result.rule && c.commit == result.commit)
-                {
-                    Some(earlier) => *earlier = result,
-                    None => task.checks.push(result),
-                }
-            }
-            kind::MERGE_RECORDED => task.merges.push(MergeLink {
-                branch: text("branch").unwrap_or_default(),
-                into: text("into").unwrap_or_default(),
-                merge_commit: text("merge_commit").unwrap_or_default(),
-                time,
-            }),
-            _ => {}
+            kind::TASK_BLOCKED | kind::TASK_REOPENED => task::close(task, event, time),
+            _ => return task::apply(task, event, time),
         }
         Applied::Yes
     }
@@ -1332,7 +1142,7 @@ pub struct Conflict {
     pub overrode_actor: Option<String>,
 }
 
-enum Applied {
+pub(crate) enum Applied {
     Yes,
     UnknownKind,
     Orphan,
