@@ -582,7 +582,6 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             )),
         }
     };
-    let mut entries = Vec::new();
     // What tells this project from another that numbers its entities alike.
     let project = ["project_name", "created_date"].iter().find_map(|key| {
         root.get(*key)
@@ -590,228 +589,257 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             .map(str::trim)
             .filter(|p| !p.is_empty())
     });
-    let ids = |kind, source_id: &str| project_ids(kind, project, source_id);
-
-    let objectives = section("objectives")?;
+    let mut entries = Vec::new();
     let mut objective_ids = HashMap::new();
-    for item in &objectives {
-        let title = item.text(&["description", "title", "name"]);
-        let source_id = item
-            .id()
-            .or_else(|| title.clone())
-            .ok_or_else(|| item.missing("id and no description"))?;
-        let title = title.unwrap_or_else(|| source_id.clone());
-        let (id, legacy) = ids(EntityKind::Objective, &source_id);
-        objective_ids.insert(source_id.clone(), id.clone());
-        let mut events = vec![planned(
-            kind::OBJECTIVE_CREATED,
-            json!({ "title": title, "source_id": source_id }),
-            item.time(&["created", "created_date"]),
-        )];
-        if matches!(item.status().as_str(), "completed" | "done" | "complete") {
-            events.push(planned(
-                kind::OBJECTIVE_COMPLETED,
-                with(json!({}), "outcome", item.text(&["outcome"])),
-                item.time(&["completed", "completed_date"]),
-            ));
+    for item in &section("objectives")? {
+        entries.push(orchestrator_objective(item, project, &mut objective_ids)?);
+    }
+    let tasks = [("completed_tasks", true), ("active_tasks", false)];
+    for (key, done) in tasks {
+        for item in &section(key)? {
+            let objective = task_objective(item, &objective_ids);
+            entries.push(orchestrator_task(item, done, objective, project, worktree)?);
         }
-        entries.push(Entry {
-            kind: EntityKind::Objective,
-            subject: id,
-            legacy,
-            events,
-        });
     }
-
-    let task = |item: &Item, done: bool| -> Result<Entry, Error> {
-        let title = item.text(&["description", "title", "name"]);
-        let source_id = item
-            .id()
-            .or_else(|| title.clone())
-            .ok_or_else(|| item.missing("id and no description"))?;
-        let title = title.unwrap_or_else(|| source_id.clone());
-        // A file with one objective is about it: its tasks are that objective's.
-        let only = (objective_ids.len() == 1)
-            .then(|| objective_ids.values().next().cloned())
-            .flatten();
-        let objective = match item.text(&["objective", "objective_id"]) {
-            Some(o) => objective_ids.get(&o).cloned(),
-            None => only,
-        };
-        let body = json!({
-            "title": title,
-            "priority": item.priority(),
-            "depends_on": [],
-            "source_id": source_id,
-        });
-        let completed = item.time(&["completed", "completed_date"]);
-        let created =
-            item.time(&["created", "created_date"])
-                .or(if done { completed } else { None });
-        let mut events = vec![planned(
-            kind::TASK_CREATED,
-            with(body, "objective", objective),
-            created,
-        )];
-        if done {
-            // A historical fact: recorded without the validation `task done` applies.
-            let body = json!({ "forced": false, "imported": true });
-            events.push(planned(
-                kind::TASK_COMPLETED,
-                with(body, "summary", item.text(&["outcome", "summary"])),
-                completed,
-            ));
-        } else if matches!(
-            item.status().as_str(),
-            "in_progress" | "inprogress" | "started" | "working"
-        ) {
-            // At the time of the import: the work clock counts from when the ledger knows.
-            events.push(planned(
-                kind::TASK_STARTED,
-                json!({ "worktree": worktree }),
-                None,
-            ));
-        } else if item.status() == "blocked" {
-            let reason = item
-                .text(&["blocked_reason", "block_reason", "reason"])
-                .unwrap_or_else(|| "imported as blocked".into());
-            events.push(planned(
-                kind::TASK_BLOCKED,
-                json!({ "reason": reason }),
-                None,
-            ));
-        }
-        let (subject, legacy) = ids(EntityKind::Task, &source_id);
-        Ok(Entry {
-            kind: EntityKind::Task,
-            subject,
-            legacy,
-            events,
-        })
-    };
-    for item in &section("completed_tasks")? {
-        entries.push(task(item, true)?);
-    }
-    for item in &section("active_tasks")? {
-        entries.push(task(item, false)?);
-    }
-
-    // Decisions are plain strings (the question) or objects, as insights are.
     for (i, value) in raw_list(&root, "pending_decisions")?
         .into_iter()
         .enumerate()
     {
         let place = format!("pending_decisions[{i}]");
-        let (question, source_id, options, time) = match text_or_item(place, value)? {
-            TextOrItem::Text(text) => (text, None, Vec::new(), None),
-            TextOrItem::Item(item) => {
-                let question = item
-                    .text(&["question", "description", "title"])
-                    .ok_or_else(|| item.missing("question or description"))?;
-                (
-                    question,
-                    item.id(),
-                    item.strings("options"),
-                    item.time(&["created", "created_date"]),
-                )
-            }
-        };
-        let source_id = source_id.unwrap_or_else(|| question.clone());
-        let body = json!({
-            "question": question,
-            "options": options,
-            "source_id": source_id,
-        });
-        let (subject, legacy) = ids(EntityKind::Decision, &source_id);
-        entries.push(Entry {
-            kind: EntityKind::Decision,
-            subject,
-            legacy,
-            events: vec![planned(kind::DECISION_REQUESTED, body, time)],
-        });
+        entries.push(orchestrator_decision(text_or_item(place, value)?, project)?);
     }
-
-    // Insights are plain strings or objects with a "text".
     for (i, value) in raw_list(&root, "key_insights")?.into_iter().enumerate() {
         let place = format!("key_insights[{i}]");
-        let (text, source_id, tags, time) = match text_or_item(place, value)? {
-            TextOrItem::Text(text) => (text, None, Vec::new(), None),
-            TextOrItem::Item(item) => {
-                let text = item
-                    .text(&["text", "insight", "description"])
-                    .ok_or_else(|| item.missing("text"))?;
-                let tags: Vec<String> = item
-                    .strings("tags")
-                    .iter()
-                    .map(|t| t.trim_start_matches('#').to_lowercase())
-                    .filter(|t| !t.is_empty())
-                    .fold(Vec::new(), |mut acc, t| {
-                        if !acc.contains(&t) {
-                            acc.push(t);
-                        }
-                        acc
-                    });
-                (
-                    text,
-                    item.id(),
-                    tags,
-                    item.time(&["created", "created_date"]),
-                )
-            }
-        };
-        let (subject, legacy) = ids(EntityKind::Insight, source_id.as_deref().unwrap_or(&text));
-        let body = json!({ "text": text, "tags": tags, "knowledge": false });
-        entries.push(Entry {
-            kind: EntityKind::Insight,
-            subject,
-            legacy,
-            events: vec![planned(
-                kind::INSIGHT_ADDED,
-                with(body, "source_id", source_id),
-                time,
-            )],
-        });
+        entries.push(orchestrator_insight(text_or_item(place, value)?, project)?);
     }
-
     for item in &section("spawned_agents")? {
-        let source_id = item.id().ok_or_else(|| item.missing("id"))?;
-        // Role and mission are required of `agent.spawned`: an entry without them still
-        // records that an agent ran, as a plain "agent" with no mission text.
-        let body = json!({
-            "source_id": source_id,
-            "role": item.text(&["type", "role"]).unwrap_or_else(|| "agent".into()),
-            "mission": item.text(&["mission", "description"]).unwrap_or_default(),
-        });
-        let (subject, legacy) = ids(EntityKind::Agent, &source_id);
-        // The file records agents that ran: they come in finished, not as running agents
-        // that went silent.
-        let spawned = item.time(&["spawned", "created", "created_date"]);
-        let ended = item.time(&["completed", "finished", "ended"]).or(spawned);
-        let outcome = match item.status().as_str() {
-            "failed" | "error" | "errored" => "failed",
-            "killed" | "cancelled" | "canceled" => "killed",
-            _ => "succeeded",
-        };
-        let duration_ms = match (spawned, ended) {
-            (Some(s), Some(e)) => u64::try_from((e - s).num_milliseconds()).unwrap_or(0),
-            _ => 0,
-        };
-        let end = json!({ "status": null, "outcome": outcome, "duration_ms": duration_ms });
-        entries.push(Entry {
-            kind: EntityKind::Agent,
-            subject,
-            legacy,
-            events: vec![
-                planned(kind::AGENT_SPAWNED, body, spawned),
-                planned(
-                    kind::AGENT_EXITED,
-                    with(end, "summary", item.text(&["outcome", "summary", "result"])),
-                    ended,
-                ),
-            ],
-        });
+        entries.push(orchestrator_agent(item, project)?);
     }
     Ok(entries)
+}
+
+/// An orchestrator objective, completed if its status says so; its id noted by source id.
+fn orchestrator_objective(
+    item: &Item,
+    project: Option<&str>,
+    objective_ids: &mut HashMap<String, String>,
+) -> Result<Entry, Error> {
+    let title = item.text(&["description", "title", "name"]);
+    let source_id = item
+        .id()
+        .or_else(|| title.clone())
+        .ok_or_else(|| item.missing("id and no description"))?;
+    let title = title.unwrap_or_else(|| source_id.clone());
+    let (id, legacy) = project_ids(EntityKind::Objective, project, &source_id);
+    objective_ids.insert(source_id.clone(), id.clone());
+    let mut events = vec![planned(
+        kind::OBJECTIVE_CREATED,
+        json!({ "title": title, "source_id": source_id }),
+        item.time(&["created", "created_date"]),
+    )];
+    if matches!(item.status().as_str(), "completed" | "done" | "complete") {
+        events.push(planned(
+            kind::OBJECTIVE_COMPLETED,
+            with(json!({}), "outcome", item.text(&["outcome"])),
+            item.time(&["completed", "completed_date"]),
+        ));
+    }
+    Ok(Entry {
+        kind: EntityKind::Objective,
+        subject: id,
+        legacy,
+        events,
+    })
+}
+
+/// The objective a task entry names; in a file with one objective, that one.
+fn task_objective(item: &Item, objective_ids: &HashMap<String, String>) -> Option<String> {
+    match item.text(&["objective", "objective_id"]) {
+        Some(o) => objective_ids.get(&o).cloned(),
+        None if objective_ids.len() == 1 => objective_ids.values().next().cloned(),
+        None => None,
+    }
+}
+
+/// An orchestrator task: done (a historical fact, recorded without the validation `task
+/// done` applies), or open, in progress or blocked as its status says.
+fn orchestrator_task(
+    item: &Item,
+    done: bool,
+    objective: Option<String>,
+    project: Option<&str>,
+    worktree: &str,
+) -> Result<Entry, Error> {
+    let title = item.text(&["description", "title", "name"]);
+    let source_id = item
+        .id()
+        .or_else(|| title.clone())
+        .ok_or_else(|| item.missing("id and no description"))?;
+    let title = title.unwrap_or_else(|| source_id.clone());
+    let body = json!({
+        "title": title,
+        "priority": item.priority(),
+        "depends_on": [],
+        "source_id": source_id,
+    });
+    let completed = item.time(&["completed", "completed_date"]);
+    let created = item
+        .time(&["created", "created_date"])
+        .or(if done { completed } else { None });
+    let mut events = vec![planned(
+        kind::TASK_CREATED,
+        with(body, "objective", objective),
+        created,
+    )];
+    if done {
+        let body = json!({ "forced": false, "imported": true });
+        events.push(planned(
+            kind::TASK_COMPLETED,
+            with(body, "summary", item.text(&["outcome", "summary"])),
+            completed,
+        ));
+    } else if matches!(
+        item.status().as_str(),
+        "in_progress" | "inprogress" | "started" | "working"
+    ) {
+        // At the time of the import: the work clock counts from when the ledger knows.
+        events.push(planned(
+            kind::TASK_STARTED,
+            json!({ "worktree": worktree }),
+            None,
+        ));
+    } else if item.status() == "blocked" {
+        let reason = item
+            .text(&["blocked_reason", "block_reason", "reason"])
+            .unwrap_or_else(|| "imported as blocked".into());
+        events.push(planned(
+            kind::TASK_BLOCKED,
+            json!({ "reason": reason }),
+            None,
+        ));
+    }
+    let (subject, legacy) = project_ids(EntityKind::Task, project, &source_id);
+    Ok(Entry {
+        kind: EntityKind::Task,
+        subject,
+        legacy,
+        events,
+    })
+}
+
+/// A pending decision: a plain string (the question) or an object.
+fn orchestrator_decision(entry: TextOrItem, project: Option<&str>) -> Result<Entry, Error> {
+    let (question, source_id, options, time) = match entry {
+        TextOrItem::Text(text) => (text, None, Vec::new(), None),
+        TextOrItem::Item(item) => {
+            let question = item
+                .text(&["question", "description", "title"])
+                .ok_or_else(|| item.missing("question or description"))?;
+            (
+                question,
+                item.id(),
+                item.strings("options"),
+                item.time(&["created", "created_date"]),
+            )
+        }
+    };
+    let source_id = source_id.unwrap_or_else(|| question.clone());
+    let body = json!({
+        "question": question,
+        "options": options,
+        "source_id": source_id,
+    });
+    let (subject, legacy) = project_ids(EntityKind::Decision, project, &source_id);
+    Ok(Entry {
+        kind: EntityKind::Decision,
+        subject,
+        legacy,
+        events: vec![planned(kind::DECISION_REQUESTED, body, time)],
+    })
+}
+
+/// A key insight: a plain string or an object with a "text" (and tags, without `#`).
+fn orchestrator_insight(entry: TextOrItem, project: Option<&str>) -> Result<Entry, Error> {
+    let (text, source_id, tags, time) = match entry {
+        TextOrItem::Text(text) => (text, None, Vec::new(), None),
+        TextOrItem::Item(item) => {
+            let text = item
+                .text(&["text", "insight", "description"])
+                .ok_or_else(|| item.missing("text"))?;
+            let tags: Vec<String> = item
+                .strings("tags")
+                .iter()
+                .map(|t| t.trim_start_matches('#').to_lowercase())
+                .filter(|t| !t.is_empty())
+                .fold(Vec::new(), |mut acc, t| {
+                    if !acc.contains(&t) {
+                        acc.push(t);
+                    }
+                    acc
+                });
+            (
+                text,
+                item.id(),
+                tags,
+                item.time(&["created", "created_date"]),
+            )
+        }
+    };
+    let (subject, legacy) = project_ids(
+        EntityKind::Insight,
+        project,
+        source_id.as_deref().unwrap_or(&text),
+    );
+    let body = json!({ "text": text, "tags": tags, "knowledge": false });
+    Ok(Entry {
+        kind: EntityKind::Insight,
+        subject,
+        legacy,
+        events: vec![planned(
+            kind::INSIGHT_ADDED,
+            with(body, "source_id", source_id),
+            time,
+        )],
+    })
+}
+
+/// A spawned agent: the file records agents that ran, so it comes in finished, not as a
+/// running agent that went silent.
+fn orchestrator_agent(item: &Item, project: Option<&str>) -> Result<Entry, Error> {
+    let source_id = item.id().ok_or_else(|| item.missing("id"))?;
+    // Role and mission are required of `agent.spawned`: an entry without them still records
+    // that an agent ran, as a plain "agent" with no mission text.
+    let body = json!({
+        "source_id": source_id,
+        "role": item.text(&["type", "role"]).unwrap_or_else(|| "agent".into()),
+        "mission": item.text(&["mission", "description"]).unwrap_or_default(),
+    });
+    let (subject, legacy) = project_ids(EntityKind::Agent, project, &source_id);
+    let spawned = item.time(&["spawned", "created", "created_date"]);
+    let ended = item.time(&["completed", "finished", "ended"]).or(spawned);
+    let outcome = match item.status().as_str() {
+        "failed" | "error" | "errored" => "failed",
+        "killed" | "cancelled" | "canceled" => "killed",
+        _ => "succeeded",
+    };
+    let duration_ms = match (spawned, ended) {
+        (Some(s), Some(e)) => u64::try_from((e - s).num_milliseconds()).unwrap_or(0),
+        _ => 0,
+    };
+    let end = json!({ "status": null, "outcome": outcome, "duration_ms": duration_ms });
+    Ok(Entry {
+        kind: EntityKind::Agent,
+        subject,
+        legacy,
+        events: vec![
+            planned(kind::AGENT_SPAWNED, body, spawned),
+            planned(
+                kind::AGENT_EXITED,
+                with(end, "summary", item.text(&["outcome", "summary", "result"])),
+                ended,
+            ),
+        ],
+    })
 }
 
 /// An entry of a list that takes plain strings (its text) as well as objects.
