@@ -1,6 +1,5 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
-use git_ledger::model::{Review, Task};
 use git_ledger::view::memory::task_line;
 
 /// Reviews bound to commits: an approval holds for one exact commit only.
@@ -45,25 +44,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     let text = format!(
         "{}\n  review: {}\n",
         task_line(&loaded.state, &task, loaded.now),
-        review_text(&task)
+        git_ledger::view::task::review_text(&task)
     );
     Ok(Reply::new(ledger, &loaded, &task, text))
-}
-
-/// The review state in a few words.
-pub fn review_text(task: &Task) -> String {
-    let short = |c: &str| c.chars().take(10).collect::<String>();
-    match &task.review {
-        Review::None => "none".into(),
-        Review::Requested { commit: Some(c) } => format!("requested at {}", short(c)),
-        Review::Requested { commit: None } => "requested".into(),
-        Review::Approved { commit, by } => format!("approved at {} by {by}", short(commit)),
-        Review::Rejected { commit, reason, by } => format!(
-            "rejected{} by {by}: {reason}",
-            commit
-                .as_deref()
-                .map(|c| format!(" at {}", short(c)))
-                .unwrap_or_default()
-        ),
-    }
 }

@@ -162,8 +162,14 @@ impl Server {
                     kind: EntityKind::Task,
                     input: id.clone(),
                 })?;
+            let tip = if task.validation.is_empty() {
+                None
+            } else {
+                ledger.check_tip(task)
+            };
             let data = data::task_detail(&loaded.state, task, loaded.now);
-            let text = task_line(&loaded.state, task, loaded.now);
+            let text =
+                crate::view::task::detail_text(&loaded.state, task, loaded.now, tip.as_deref());
             Ok((loaded, data, text))
         }))
     }

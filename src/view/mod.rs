@@ -9,3 +9,4 @@ pub mod plan;
 pub mod prime;
 pub mod report;
 pub mod status;
+pub mod task;

@@ -611,6 +611,10 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(noted["data"]["notes"][0]["text"], "tokenizer done");
     let shown = ok(&client, "task_show", json!({ "id": parser })).await;
     assert_eq!(shown, cli_envelope(&repo, &["task", "show", &parser]));
+    // The text for people is the command line's too.
+    let shown_text = call(&client, "task_show", json!({ "id": parser })).await;
+    let first = shown_text.content[0].as_text().expect("text").text.clone();
+    assert_eq!(first, repo.ok(&["task", "show", &parser]));
     let focus = ok(&client, "task_show", json!({})).await;
     assert_eq!(focus["data"]["id"], parser.as_str());
     let blocked = ok(
