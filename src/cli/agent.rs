@@ -119,7 +119,9 @@ pub fn run(
             }
             git_ledger::eprintln_safe!("{}", spawned_text(&loaded.state, &agent).trim_end());
             // With --json, standard output carries only the reply: the child's goes to stderr.
-            let (loaded, agent, termination) = ledger.agent_run(&agent, dir, json)?;
+            let (loaded, agent, termination) = ledger.agent_run(&agent, dir, json, |renewal| {
+                Ok(Box::new(super::supervisor::Supervisor::new(renewal)?))
+            })?;
             let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
             let reply = Reply::new(ledger, &loaded, data::agent(&loaded.state, &agent), text);
             output::print_reply(&reply, json);

@@ -30,6 +30,7 @@ mod review;
 mod session;
 mod setup;
 mod status;
+mod supervisor;
 mod sync;
 mod task;
 

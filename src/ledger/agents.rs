@@ -2,7 +2,7 @@
 //! running a command; their end recorded once, with its exit status.
 
 use super::claims;
-use super::supervise::{Supervisor, Termination, signal_name};
+use super::supervise::{Renewal, Supervise, Termination, signal_name};
 use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::{EntityKind, kind};
@@ -267,11 +267,15 @@ impl Ledger {
     /// `retry` times, then each fallback (with `sh -c`) in turn, with as many retries, until
     /// one succeeds; each run is recorded as an `agent.attempted` when there could be more
     /// than one. A command killed from outside, or an interrupted git-ledger, ends the runs.
+    ///
+    /// `supervisor` makes what runs the commands, given the claim renewal to call while they
+    /// run.
     pub fn agent_run(
         &self,
         agent: &Agent,
         dir: &Path,
         stdout_to_stderr: bool,
+        supervisor: impl for<'r> FnOnce(Renewal<'r>) -> std::io::Result<Box<dyn Supervise + 'r>>,
     ) -> Result<(Loaded, Agent, Termination), Error> {
         let dir = agent.worktree.as_deref().map(Path::new).unwrap_or(dir);
         let mut env = vec![(AGENT_ENV, agent.id.clone())];
@@ -293,7 +297,7 @@ impl Ledger {
             let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(why.clone()));
             Err(Error::Io(why))
         };
-        let mut supervisor = match Supervisor::new(renewal) {
+        let mut supervisor = match supervisor(renewal) {
             Ok(supervisor) => supervisor,
             Err(e) => return not_started(format!("cannot supervise the agent: {e}")),
         };

@@ -38,7 +38,7 @@ pub use instructions::Instructions;
 pub use plan::{PlanReport, plan_views, read_plan};
 pub use reviews::{DEFAULT_PROTECTED, facts, task_trailer};
 pub use sessions::ResumeContext;
-pub use supervise::{Termination, signal_name};
+pub use supervise::{Renewal, Supervise, Termination, signal_name};
 pub use sync::SyncOutcome;
 pub use work::{MAX_ESTIMATE_MINUTES, TaskEdit, TaskInput, parse_estimate, parse_priority};
 
