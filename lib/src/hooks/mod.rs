@@ -214,7 +214,7 @@ fn link(binary: &Path, path: &Path) -> Result<(), Error> {
 #[cfg(not(unix))]
 fn link(binary: &Path, path: &Path) -> Result<(), Error> {
     // Without symbolic links, a shell shim calls the hidden `hook` entry point.
-    let shim = include_str!("../../hooks/shim.sh")
+    let shim = include_str!("../../../hooks/shim.sh")
         .replace("@BINARY@", &binary.to_string_lossy())
         .replace(
             "@HOOK@",
