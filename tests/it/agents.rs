@@ -2,9 +2,7 @@
 //! `agent exit`; the MCP server driven by a real MCP client; the `prime` brief.
 
 use crate::util::{Run, SAMPLE_END, TestRepo, id_of, path_with_bin, short};
-use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ReadResourceRequestParams};
-use rmcp::transport::TokioChildProcess;
 use serde_json::{Value, json};
 
 /// The `data` of a `--json` run that printed one envelope.
@@ -465,7 +463,7 @@ const TOOLS: &[&str] = &[
     "task_start",
 ];
 
-type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+type Client = crate::util::McpClient;
 
 async fn call(client: &Client, tool: &'static str, args: Value) -> CallToolResult {
     let Value::Object(args) = args else {
@@ -521,11 +519,7 @@ fn cli_envelope(repo: &TestRepo, args: &[&str]) -> Value {
 async fn mcp_check_run_records_the_results_of_a_tasks_commands() {
     let repo = TestRepo::new();
     let task = short(&repo.task(&["Keep README", "--check-command", "test -f README"]));
-    let mut command = repo.bin_command(&repo.path);
-    command.arg("mcp");
-    let transport =
-        TokioChildProcess::new(tokio::process::Command::from(command)).expect("spawn the server");
-    let client: Client = ().serve(transport).await.expect("initialize");
+    let client = crate::util::mcp_client(&repo).await;
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_string();
     let run = ok(&client, "check_run", json!({ "id": task })).await;
     assert_eq!(run["data"]["commit"], head.as_str());
@@ -541,11 +535,7 @@ async fn mcp_check_run_records_the_results_of_a_tasks_commands() {
 async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     let repo = TestRepo::new();
     let parser = repo.task(&["Write the parser", "-e", "2h"]);
-    let mut command = repo.bin_command(&repo.path);
-    command.arg("mcp");
-    let transport =
-        TokioChildProcess::new(tokio::process::Command::from(command)).expect("spawn the server");
-    let client: Client = ().serve(transport).await.expect("initialize");
+    let client = crate::util::mcp_client(&repo).await;
     let info = client.peer_info().expect("server info");
     assert_eq!(
         info.server_info.as_ref().map(|s| s.name.as_str()),
@@ -814,11 +804,7 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
 #[tokio::test]
 async fn mcp_has_the_objective_status_and_plan_operations_of_the_cli() {
     let repo = TestRepo::new();
-    let mut command = repo.bin_command(&repo.path);
-    command.arg("mcp");
-    let transport =
-        TokioChildProcess::new(tokio::process::Command::from(command)).expect("spawn the server");
-    let client: Client = ().serve(transport).await.expect("initialize");
+    let client = crate::util::mcp_client(&repo).await;
 
     let added = ok(
         &client,

@@ -1363,15 +1363,9 @@ fn git_ledger_help_has_a_manual_page_to_open() {
 
 #[tokio::test]
 async fn mcp_task_add_keeps_the_validation_rules_task_add_takes() {
-    use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;
     let repo = TestRepo::new();
-    let mut command = repo.bin_command(&repo.path);
-    command.arg("mcp");
-    let transport = rmcp::transport::TokioChildProcess::new(tokio::process::Command::from(command))
-        .expect("spawn the server");
-    let client: rmcp::service::RunningService<rmcp::RoleClient, ()> =
-        ().serve(transport).await.expect("initialize");
+    let client = crate::util::mcp_client(&repo).await;
     let args = json!({
         "title": "Keep the README",
         "priority": "p1",
@@ -1400,7 +1394,6 @@ async fn mcp_task_add_keeps_the_validation_rules_task_add_takes() {
 
 #[tokio::test]
 async fn mcp_reads_answer_from_the_refs_when_the_cache_is_damaged() {
-    use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;
     let repo = TestRepo::new();
     let needle = repo.task(&["needle in the cache"]);
@@ -1417,12 +1410,7 @@ async fn mcp_reads_answer_from_the_refs_when_the_cache_is_damaged() {
     bytes[at] ^= 0x20;
     std::fs::write(&cache, bytes).expect("damage the cache");
 
-    let mut command = repo.bin_command(&repo.path);
-    command.arg("mcp");
-    let transport = rmcp::transport::TokioChildProcess::new(tokio::process::Command::from(command))
-        .expect("spawn the server");
-    let client: rmcp::service::RunningService<rmcp::RoleClient, ()> =
-        ().serve(transport).await.expect("initialize");
+    let client = crate::util::mcp_client(&repo).await;
     let result = client
         .call_tool(CallToolRequestParams::new("ready"))
         .await

@@ -386,3 +386,16 @@ pub fn terminate(child: &std::process::Child) {
         .expect("a pid");
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("send SIGTERM");
 }
+
+/// An MCP client of `git ledger mcp` started in the repository.
+pub type McpClient = rmcp::service::RunningService<rmcp::RoleClient, ()>;
+
+/// Start `git ledger mcp` in the repository and connect to it as a client.
+pub async fn mcp_client(repo: &TestRepo) -> McpClient {
+    use rmcp::ServiceExt;
+    let mut command = repo.bin_command(&repo.path);
+    command.arg("mcp");
+    let transport = rmcp::transport::TokioChildProcess::new(tokio::process::Command::from(command))
+        .expect("spawn the server");
+    ().serve(transport).await.expect("initialize")
+}
