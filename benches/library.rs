@@ -40,7 +40,9 @@ fn sample(size: usize) -> (tempfile::TempDir, git_ledger::store::Store) {
 
 /// A state opened from cache bytes, as a warm command opens it.
 fn warm(bytes: &SharedBytes) -> State {
-    State::from_cache::<()>(bytes.clone(), 0).expect("cache").0
+    State::from_cache::<()>(bytes.clone(), 0, &Default::default())
+        .expect("cache")
+        .0
 }
 
 fn benches(c: &mut Criterion) {

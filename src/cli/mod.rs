@@ -35,7 +35,6 @@ mod sync;
 mod task;
 
 use clap::{Parser, Subcommand};
-use git_ledger::cache::table::damage_seen;
 use git_ledger::ledger::Ledger;
 use output::{Failure, Reply};
 use std::cell::OnceCell;
@@ -147,20 +146,13 @@ pub fn run() -> ExitCode {
     let short_lived = !matches!(cli.command, Command::Mcp(_) | Command::Dash(_));
     let opened = OnceCell::new();
     let mut result = dispatch(cli.command, json, &opened, short_lived);
-    if damage_seen() {
+    if opened.get().is_some_and(Ledger::damage_seen) {
         // An entity read from the cache failed its check, so the answer may lack it: remove
         // the cache. A command that wrote nothing and printed nothing yet runs again, from
         // the refs; any other says so.
         let appended = opened.get().is_some_and(Ledger::appended);
-        match opened.get() {
-            Some(ledger) => ledger.discard_damaged_cache(),
-            None => {
-                if let Ok(dir) = std::env::current_dir()
-                    && let Ok(ledger) = Ledger::open(&dir)
-                {
-                    ledger.discard_damaged_cache();
-                }
-            }
+        if let Some(ledger) = opened.get() {
+            ledger.discard_damaged_cache();
         }
         match Cli::try_parse_from(&raw) {
             Ok(again) if !appended && !matches!(result, Ok(None)) => {

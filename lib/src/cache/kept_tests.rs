@@ -163,7 +163,7 @@ fn through_cache(events: &[Event], cuts: &[usize]) -> State {
         }
         folded = cut;
         let bytes = state.to_cache(&()).map(|e| e.to_vec()).unwrap_or_default();
-        let read: Option<(State, ())> = State::from_cache(Arc::new(bytes), 0);
+        let read: Option<(State, ())> = State::from_cache(Arc::new(bytes), 0, &Default::default());
         state = read.map(|(s, ())| s).unwrap_or_default();
     }
     for event in &events[folded..] {

@@ -29,7 +29,7 @@
 //! what the ledger holds: a run of index entries against its chunk sum the first time one of
 //! them is used (a lookup by id reads ids and the order only), an entity's bytes against
 //! their own XXH3 when it is decoded. Anything that fails its check is left out (a key set or
-//! the refs are worked out from the briefs instead) and [`damage_seen`] says so: the ledger
+//! the refs are worked out from the briefs instead) and the reader's [`Damage`] says so: the ledger
 //! then folds the events from the git refs instead.
 //!
 //! The key sets and the refs are what [`Briefed::keys`] and [`Briefed::refs`] say of each
@@ -49,18 +49,26 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// Set when something read from the cache failed its check (damage after the file was
-/// written): what was computed from the cache may lack it.
-static DAMAGE_SEEN: AtomicBool = AtomicBool::new(false);
+/// Set when something read from a cache file failed its check (damage after the file was
+/// written): what was computed from it may lack that. One flag is shared by every table
+/// read from the same reader (a `Ledger`), so its owner can ask after any read.
+#[derive(Debug, Clone, Default)]
+pub struct Damage(Arc<AtomicBool>);
 
-/// Whether something failed its check since [`forget_damage`] was last called.
-pub fn damage_seen() -> bool {
-    DAMAGE_SEEN.load(Ordering::Relaxed)
-}
+impl Damage {
+    /// Whether something failed its check since [`Damage::forget`] was last called.
+    pub fn seen(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
 
-/// The damage was dealt with (the state was read from the refs instead).
-pub fn forget_damage() {
-    DAMAGE_SEEN.store(false, Ordering::Relaxed);
+    /// The damage was dealt with (the state was read from the refs instead).
+    pub fn forget(&self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+
+    fn note(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Bytes shared by every table read from one cache file.
@@ -334,6 +342,8 @@ struct Frozen {
     layout: Layout,
     /// Per kind of sum and chunk: [`UNCHECKED`], [`SOUND`] or [`DAMAGED`].
     chunk_state: Arc<[AtomicU8]>,
+    /// Where a failed check is reported.
+    damage: Damage,
 }
 
 impl Frozen {
@@ -345,7 +355,7 @@ impl Frozen {
     /// Check a section's shape in constant time: its arrays fit, and each blob ends where its
     /// last item does. Items are not walked: the chunk sums are checked as chunks are used,
     /// every slice taken is bounds-checked, and entities are checked when decoded.
-    fn parse(bytes: SharedBytes, section: Range<usize>) -> Option<Frozen> {
+    fn parse(bytes: SharedBytes, section: Range<usize>, damage: &Damage) -> Option<Frozen> {
         let all = (*bytes).as_ref();
         let s = all.get(section.clone())?;
         let count = read_u32(s, 0)? as usize;
@@ -376,6 +386,7 @@ impl Frozen {
             section,
             layout,
             chunk_state,
+            damage: damage.clone(),
         })
     }
 
@@ -412,7 +423,7 @@ impl Frozen {
             state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
         }
         if !ok {
-            DAMAGE_SEEN.store(true, Ordering::Relaxed);
+            self.damage.note();
         }
         ok
     }
@@ -433,7 +444,7 @@ impl Frozen {
                 let ok = read_u64(s, layout.index_sum_at(j, c)) == Some(layout.index_sum(s, j, c));
                 state.store(if ok { SOUND } else { DAMAGED }, Ordering::Relaxed);
                 if !ok {
-                    DAMAGE_SEEN.store(true, Ordering::Relaxed);
+                    self.damage.note();
                 }
                 ok
             }
@@ -716,7 +727,7 @@ impl<T: DeserializeOwned> Table<T> {
                 match frozen.raw(i).map(rmp_serde::from_slice) {
                     Some(Ok(entity)) => Some(Box::new(entity)),
                     _ => {
-                        DAMAGE_SEEN.store(true, Ordering::Relaxed);
+                        frozen.damage.note();
                         None
                     }
                 }
@@ -1263,8 +1274,18 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     }
 
     /// A table over a section of a cache file; `None` when the section is malformed.
-    pub(crate) fn decode(bytes: SharedBytes, section: Range<usize>) -> Option<Table<T>> {
-        let frozen = Frozen::parse(bytes, section)?;
+    /// Whether something this table read failed its check.
+    #[cfg(test)]
+    fn damage_seen(&self) -> bool {
+        self.frozen.as_ref().is_some_and(|f| f.damage.seen())
+    }
+
+    pub(crate) fn decode(
+        bytes: SharedBytes,
+        section: Range<usize>,
+        damage: &Damage,
+    ) -> Option<Table<T>> {
+        let frozen = Frozen::parse(bytes, section, damage)?;
         Some(Table {
             entries: Cells::with_len(frozen.count()),
             frozen: Some(frozen),
@@ -1306,7 +1327,7 @@ mod tests {
         let (bytes, _) = encode_after(b"head", table);
         let len = bytes.len();
         let shared: SharedBytes = Arc::new(bytes);
-        Table::decode(shared, 4..len).expect("decode")
+        Table::decode(shared, 4..len, &Damage::default()).expect("decode")
     }
 
     #[test]
@@ -1343,7 +1364,6 @@ mod tests {
 
     #[test]
     fn damage_copied_by_a_rewrite_is_still_found_when_decoded() {
-        let _alone = ALONE.lock();
         let mut table = Table::default();
         for (id, n) in [("t-a", 1), ("t-b", 2)] {
             table.insert(id.into(), thing(id, n));
@@ -1353,7 +1373,8 @@ mod tests {
         bytes[last] ^= 0x01; // inside t-b's bytes
         assert!(summed.end < last);
         let len = bytes.len();
-        let damaged = Table::<Thing>::decode(Arc::new(bytes), 0..len).expect("decode");
+        let damaged =
+            Table::<Thing>::decode(Arc::new(bytes), 0..len, &Damage::default()).expect("decode");
         let rewritten = reread(&damaged);
         assert_eq!(rewritten.get("t-a"), Some(&thing("t-a", 1)));
         assert_eq!(
@@ -1389,9 +1410,6 @@ mod tests {
         assert_eq!(again.get("t-b"), None);
     }
 
-    /// Tests that look at the process-wide damage flag run one at a time.
-    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
     /// A table of 200 things (13 chunks) and its encoded section.
     fn encoded_things() -> (Vec<u8>, Layout) {
         let mut table = Table::default();
@@ -1406,13 +1424,11 @@ mod tests {
 
     fn decoded(bytes: Vec<u8>) -> Table<Thing> {
         let len = bytes.len();
-        Table::decode(Arc::new(bytes), 0..len).expect("decode")
+        Table::decode(Arc::new(bytes), 0..len, &Damage::default()).expect("decode")
     }
 
     #[test]
     fn damage_in_the_index_is_found_where_it_is_read_and_only_there() {
-        let _alone = ALONE.lock();
-        forget_damage();
         let (mut bytes, layout) = encoded_things();
         // The id of position 150 (chunk 9): "t-150" becomes "t-15x".
         let at = layout.ids.start + 150 * 5 + 4;
@@ -1421,18 +1437,15 @@ mod tests {
         assert_eq!(table.id_at(10), "t-010");
         // The binary search for t-010 reads places 100, 50, 25, 12, 6, 9, 11, 10.
         assert_eq!(table.get("t-010").map(|t| t.n), Some(10));
-        assert!(!damage_seen(), "chunk 9 was not read");
+        assert!(!table.damage_seen(), "chunk 9 was not read");
         assert_eq!(table.brief_at(150), &[150], "briefs have sums of their own");
-        assert!(!damage_seen());
+        assert!(!table.damage_seen());
         assert_eq!(table.id_at(145), "", "a damaged chunk is not used");
-        assert!(damage_seen());
-        forget_damage();
+        assert!(table.damage_seen());
     }
 
     #[test]
     fn damage_in_the_sorted_order_is_found_by_a_lookup_through_it() {
-        let _alone = ALONE.lock();
-        forget_damage();
         let (mut bytes, layout) = encoded_things();
         // Swap two places of the sorted order in its first chunk.
         let at = layout.order;
@@ -1441,8 +1454,7 @@ mod tests {
         bytes[at + 4..at + 8].copy_from_slice(&a);
         let table = decoded(bytes);
         assert_eq!(table.get("t-000"), None);
-        assert!(damage_seen(), "the lookup said why it found nothing");
-        forget_damage();
+        assert!(table.damage_seen(), "the lookup said why it found nothing");
     }
 
     /// An entity with a key (odd numbers) and a ref (to `r<n mod 7>`).
@@ -1466,7 +1478,6 @@ mod tests {
 
     #[test]
     fn damage_in_a_key_set_or_the_refs_is_found_and_they_are_worked_out_again() {
-        let _alone = ALONE.lock();
         let mut table = Table::default();
         for n in 0..1000 {
             table.insert(format!("l-{n:04}"), Linked { n });
@@ -1477,12 +1488,12 @@ mod tests {
         table.encode(&mut out).expect("encode");
         let bytes = out.to_vec();
         let len = bytes.len();
-        let read = Table::<Linked>::decode(Arc::new(bytes.clone()), 0..len).expect("decode");
-        forget_damage();
+        let read = Table::<Linked>::decode(Arc::new(bytes.clone()), 0..len, &Damage::default())
+            .expect("decode");
         assert_eq!(read.key_count(0), 500);
         assert_eq!(read.keyed(0), &odd[..]);
         assert_eq!(read.referring("r3"), threes);
-        assert!(!damage_seen());
+        assert!(!read.damage_seen());
         let layout = read
             .frozen
             .as_ref()
@@ -1499,11 +1510,11 @@ mod tests {
         ] {
             let mut damaged = bytes.clone();
             damaged[at] ^= 0x40;
-            let read = Table::<Linked>::decode(Arc::new(damaged), 0..len).expect("decode");
+            let read = Table::<Linked>::decode(Arc::new(damaged), 0..len, &Damage::default())
+                .expect("decode");
             assert_eq!(read.keyed(0), &odd[..]);
             assert_eq!(read.referring("r3"), threes);
-            assert!(damage_seen(), "the damage at {at} was found");
-            forget_damage();
+            assert!(read.damage_seen(), "the damage at {at} was found");
         }
     }
 
@@ -1579,7 +1590,7 @@ mod tests {
         for cut in 0..bytes.len() {
             let shared: SharedBytes = Arc::new(bytes[..cut].to_vec());
             assert!(
-                Table::<Thing>::decode(shared, 0..cut).is_none(),
+                Table::<Thing>::decode(shared, 0..cut, &Damage::default()).is_none(),
                 "cut at {cut}"
             );
         }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use crate::cache::brief::{self, TaskBrief};
 use crate::cache::kept::{self, Kept};
 pub use crate::cache::table::Table;
-use crate::cache::table::{Encoded, Ids};
+use crate::cache::table::{Damage, Encoded, Ids};
 use std::path::Path;
 
 /// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
@@ -143,9 +143,10 @@ fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> 
 fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
     bytes: &crate::cache::table::SharedBytes,
     at: &mut usize,
+    damage: &Damage,
 ) -> Option<Table<T>> {
     let section = take_section((**bytes).as_ref(), at)?;
-    Table::decode(bytes.clone(), section)
+    Table::decode(bytes.clone(), section, damage)
 }
 
 impl State {
@@ -186,17 +187,18 @@ impl State {
     pub fn from_cache<E: serde::de::DeserializeOwned>(
         bytes: crate::cache::table::SharedBytes,
         start: usize,
+        damage: &Damage,
     ) -> Option<(State, E)> {
         let all = (*bytes).as_ref();
         let sum: [u8; 16] = all.get(start..start.checked_add(16)?)?.try_into().ok()?;
         let mut at = start + 16;
         let core = take_section(all, &mut at)?;
-        let objectives = take_table(&bytes, &mut at)?;
-        let tasks = take_table(&bytes, &mut at)?;
-        let insights = take_table(&bytes, &mut at)?;
-        let decisions = take_table(&bytes, &mut at)?;
-        let sessions = take_table(&bytes, &mut at)?;
-        let agents = take_table(&bytes, &mut at)?;
+        let objectives = take_table(&bytes, &mut at, damage)?;
+        let tasks = take_table(&bytes, &mut at, damage)?;
+        let insights = take_table(&bytes, &mut at, damage)?;
+        let decisions = take_table(&bytes, &mut at, damage)?;
+        let sessions = take_table(&bytes, &mut at, damage)?;
+        let agents = take_table(&bytes, &mut at, damage)?;
         let ready = take_section(all, &mut at)?;
         let progress = take_section(all, &mut at)?;
         if at != all.len() {

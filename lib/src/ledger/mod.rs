@@ -92,6 +92,8 @@ pub struct Ledger {
     /// Set once this ledger appended events (an operation that appended must not be run
     /// again).
     appended: AtomicBool,
+    /// Set when something this ledger read from the projection cache failed its check.
+    damage: table::Damage,
 }
 
 /// The state of the ledger at one moment, with what this process needs to interpret it.
@@ -227,6 +229,7 @@ impl Ledger {
             actor,
             short_lived: false,
             appended: AtomicBool::new(false),
+            damage: table::Damage::default(),
         }
     }
 
@@ -235,6 +238,12 @@ impl Ledger {
     pub fn short_lived(mut self) -> Ledger {
         self.short_lived = true;
         self
+    }
+
+    /// Whether something this ledger read from the projection cache failed its check since
+    /// the damaged cache was last discarded: what was computed from it may lack an entity.
+    pub fn damage_seen(&self) -> bool {
+        self.damage.seen()
     }
 
     /// Whether this ledger appended events since it was opened.
@@ -247,7 +256,7 @@ impl Ledger {
     /// that appended is not run again (its own reads after the append already fell back).
     pub fn read_checked<T>(&self, op: impl Fn(&Ledger) -> Result<T, Error>) -> Result<T, Error> {
         let result = op(self);
-        if !table::damage_seen() {
+        if !self.damage.seen() {
             return result;
         }
         self.discard_damaged_cache();
@@ -327,9 +336,11 @@ impl Ledger {
         let Some(cached) = self.store.read_cache() else {
             return Ok(None);
         };
-        let Some((state, (problems, own_commits))) =
-            State::from_cache::<(Vec<Problem>, usize)>(cached.bytes, cached.payload_start)
-        else {
+        let Some((state, (problems, own_commits))) = State::from_cache::<(Vec<Problem>, usize)>(
+            cached.bytes,
+            cached.payload_start,
+            &self.damage,
+        ) else {
             return Ok(None);
         };
         let own = self.store.own_ref().ok();
@@ -389,7 +400,7 @@ impl Ledger {
     /// Remove a cache in which an entity failed its check, so the next read folds the refs.
     pub fn discard_damaged_cache(&self) {
         self.store.remove_cache();
-        table::forget_damage();
+        self.damage.forget();
     }
 
     /// Best effort: a cache that cannot be written only costs the next command a full fold.
@@ -398,7 +409,7 @@ impl Ledger {
         let encoded = loaded.state.to_cache(&extra);
         // The state may lack something damaged, seen before or while encoding (which reads
         // the whole index): never write it back.
-        if table::damage_seen() {
+        if self.damage.seen() {
             self.store.remove_cache();
             return;
         }
@@ -493,7 +504,7 @@ impl Ledger {
                 None => self.load()?,
             };
             let prepared = prepare(&loaded);
-            if table::damage_seen() {
+            if self.damage.seen() {
                 // An entity read from the cache failed its check: validate against the refs.
                 self.discard_damaged_cache();
                 loaded = self.load_full()?;
@@ -525,7 +536,7 @@ impl Ledger {
                     } else {
                         loaded = self.load()?;
                     }
-                    if table::damage_seen() {
+                    if self.damage.seen() {
                         self.discard_damaged_cache();
                         loaded = self.load_full()?;
                     }
