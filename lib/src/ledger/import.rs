@@ -618,18 +618,24 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
     Ok(entries)
 }
 
-/// An orchestrator objective, completed if its status says so; its id noted by source id.
-fn orchestrator_objective(
-    item: &Item,
-    project: Option<&str>,
-    objective_ids: &mut HashMap<String, String>,
-) -> Result<Entry, Error> {
+/// An orchestrator entry's title and source id: each stands in for the other when missing.
+fn title_and_source_id(item: &Item) -> Result<(String, String), Error> {
     let title = item.text(&["description", "title", "name"]);
     let source_id = item
         .id()
         .or_else(|| title.clone())
         .ok_or_else(|| item.missing("id and no description"))?;
     let title = title.unwrap_or_else(|| source_id.clone());
+    Ok((title, source_id))
+}
+
+/// An orchestrator objective, completed if its status says so; its id noted by source id.
+fn orchestrator_objective(
+    item: &Item,
+    project: Option<&str>,
+    objective_ids: &mut HashMap<String, String>,
+) -> Result<Entry, Error> {
+    let (title, source_id) = title_and_source_id(item)?;
     let (id, legacy) = project_ids(EntityKind::Objective, project, &source_id);
     objective_ids.insert(source_id.clone(), id.clone());
     let mut events = vec![planned(
@@ -670,12 +676,7 @@ fn orchestrator_task(
     project: Option<&str>,
     worktree: &str,
 ) -> Result<Entry, Error> {
-    let title = item.text(&["description", "title", "name"]);
-    let source_id = item
-        .id()
-        .or_else(|| title.clone())
-        .ok_or_else(|| item.missing("id and no description"))?;
-    let title = title.unwrap_or_else(|| source_id.clone());
+    let (title, source_id) = title_and_source_id(item)?;
     let body = json!({
         "title": title,
         "priority": item.priority(),
