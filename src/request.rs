@@ -3,6 +3,7 @@
 //! description of each field for `--help` and for the tool's schema. A field added here
 //! reaches both, so the two cannot drift apart.
 
+use crate::fold::state::READY_LIMIT;
 use crate::ledger::TaskInput;
 use crate::model::Rule;
 use schemars::JsonSchema;
@@ -179,4 +180,45 @@ pub struct ObjectiveAdd {
     #[serde(default, deserialize_with = "number_or_text")]
     #[schemars(with = "Option<String>")]
     pub budget: Option<String>,
+}
+
+/// Start a session in this worktree.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct SessionStart {
+    /// The session's goal.
+    pub title: Option<String>,
+}
+
+/// Mark an objective done; refused while some of its tasks are not done.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct ObjectiveDone {
+    /// Objective id or unique prefix (o-3f9a2c).
+    pub id: String,
+    /// What came of it.
+    #[arg(long, short = 'm', visible_alias = "summary")]
+    #[serde(alias = "summary")]
+    pub outcome: Option<String>,
+    /// Close it with tasks not done (recorded as forced).
+    #[arg(long)]
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Tasks that can be started now: open, with every dependency done, by priority.
+///
+/// Tasks another holder has a live claim on are left out and listed after, with who holds
+/// them and until when; an expired claim frees its task.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct Ready {
+    /// Only tasks for this role (developer, tester, reviewer, …).
+    #[arg(long)]
+    pub role: Option<String>,
+    /// Show at most this many (0: all).
+    #[arg(long, short = 'n', default_value_t = READY_LIMIT)]
+    #[serde(default = "ready_limit")]
+    pub limit: usize,
+}
+
+fn ready_limit() -> usize {
+    READY_LIMIT
 }

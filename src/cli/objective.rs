@@ -26,16 +26,7 @@ pub enum Command {
         id: String,
     },
     /// Mark an objective done; refused while some of its tasks are not done.
-    Done {
-        /// Objective id or unique prefix.
-        id: String,
-        /// What came of it.
-        #[arg(long, short = 'm', visible_alias = "summary")]
-        outcome: Option<String>,
-        /// Close it with tasks not done (recorded as forced).
-        #[arg(long)]
-        force: bool,
-    },
+    Done(git_ledger::request::ObjectiveDone),
 }
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
@@ -95,8 +86,9 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             };
             Ok(Reply::new(ledger, &loaded, data, lines))
         }
-        Command::Done { id, outcome, force } => {
-            let (loaded, objective) = ledger.objective_done(&id, outcome.as_deref(), force)?;
+        Command::Done(done) => {
+            let (loaded, objective) =
+                ledger.objective_done(&done.id, done.outcome.as_deref(), done.force)?;
             let text = format!("Done: {}\n", objective_line(&loaded.state, &objective));
             Ok(Reply::new(ledger, &loaded, &objective, text))
         }

@@ -1,21 +1,8 @@
 use super::output::{Failure, Reply};
-use git_ledger::fold::state::READY_LIMIT;
 use git_ledger::ledger::Ledger;
 use git_ledger::view::memory::task_line;
 
-/// Tasks that can be started now: open, with every dependency done, by priority.
-///
-/// Tasks another holder has a live claim on are left out and listed after, with who holds
-/// them and until when; an expired claim frees its task.
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Only tasks for this role (developer, tester, reviewer, …).
-    #[arg(long)]
-    role: Option<String>,
-    /// Show at most this many (0: all).
-    #[arg(long, short = 'n', default_value_t = READY_LIMIT)]
-    limit: usize,
-}
+pub type Args = git_ledger::request::Ready;
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;

@@ -11,10 +11,7 @@ use serde_json::json;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Start a session in this worktree.
-    Start {
-        /// The session's goal.
-        title: Option<String>,
-    },
+    Start(git_ledger::request::SessionStart),
     /// Resume a session and print its context, last actions and next steps.
     ///
     /// Without an id: the open session of this worktree, else the one that ended last here.
@@ -55,8 +52,8 @@ pub enum Command {
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
-        Command::Start { title } => {
-            let (loaded, context) = ledger.session_start(title.as_deref())?;
+        Command::Start(start) => {
+            let (loaded, context) = ledger.session_start(start.title.as_deref())?;
             let text = format!(
                 "Started session {}\n\n{}",
                 session_line(&loaded.state, &context.session),

@@ -3,17 +3,6 @@
 use super::*;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ObjectiveDoneArgs {
-    /// Objective id or unique prefix (o-3f9a2c).
-    pub id: String,
-    /// What came of it.
-    pub summary: Option<String>,
-    /// Close it with tasks not done (recorded).
-    #[serde(default)]
-    pub force: bool,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlanApplyArgs {
     /// The plan file (YAML or JSON), relative to the repository; or give `text`.
     pub file: Option<String>,
@@ -64,12 +53,12 @@ impl Server {
     )]
     async fn objective_done(
         &self,
-        args: Parameters<ObjectiveDoneArgs>,
+        args: Parameters<crate::request::ObjectiveDone>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             let (loaded, objective) =
-                ledger.objective_done(&args.id, args.summary.as_deref(), args.force)?;
+                ledger.objective_done(&args.id, args.outcome.as_deref(), args.force)?;
             let text = format!("Done: {}", objective_line(&loaded.state, &objective));
             Ok((loaded, json!(objective), text))
         }))

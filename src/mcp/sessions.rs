@@ -3,12 +3,6 @@
 use super::*;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct SessionStartArgs {
-    /// The session's goal.
-    pub title: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct SessionArgs {
     /// Session id or unique prefix (s-3f9a2c); default: this worktree's open session.
     pub id: Option<String>,
@@ -39,7 +33,7 @@ impl Server {
     )]
     async fn session_start(
         &self,
-        args: Parameters<SessionStartArgs>,
+        args: Parameters<crate::request::SessionStart>,
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, context) = ledger.session_start(args.0.title.as_deref())?;

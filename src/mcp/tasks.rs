@@ -3,14 +3,6 @@
 use super::*;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct ReadyArgs {
-    /// Only tasks for this role (developer, tester, reviewer, …).
-    pub role: Option<String>,
-    /// At most this many tasks (default 50; 0: all).
-    pub limit: Option<usize>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct TaskClaimArgs {
     /// Task id or unique prefix; default: the top ready task nobody holds (to claim), or the
     /// one task you hold (to release).
@@ -178,7 +170,10 @@ impl Server {
         description = "Tasks that can be started now: open, every dependency done, not \
                           claimed by someone else, by priority; `role` filters by role."
     )]
-    async fn ready(&self, args: Parameters<ReadyArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn ready(
+        &self,
+        args: Parameters<crate::request::Ready>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let loaded = ledger.load()?;
             let ready = loaded
@@ -188,11 +183,7 @@ impl Server {
                     ledger.actor(),
                     ledger.writer(),
                     loaded.now,
-                    args.0
-                        .limit
-                        .map_or(Some(crate::fold::state::READY_LIMIT), |n| {
-                            (n > 0).then_some(n)
-                        }),
+                    (args.0.limit > 0).then_some(args.0.limit),
                 )
                 .ready;
             let text = lines(
