@@ -222,3 +222,43 @@ pub struct Ready {
 fn ready_limit() -> usize {
     READY_LIMIT
 }
+
+/// Claim a task for yourself (default: the top ready task nobody holds), for a lease.
+///
+/// While the claim is live, `ready` leaves the task out for everyone else and their claims
+/// and starts are refused; when the lease runs out the task is free again. Claiming a task
+/// you hold extends the lease.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskClaim {
+    /// Task id or unique prefix.
+    pub id: Option<String>,
+    /// How long the claim lasts, like 90s, 30m or 2h (from a minute to a week).
+    #[arg(long, default_value = DEFAULT_LEASE)]
+    #[serde(default = "default_lease")]
+    pub lease: String,
+}
+
+/// Give up your claim on a task (default: the one task you hold).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskRelease {
+    /// Task id or unique prefix.
+    pub id: Option<String>,
+}
+
+/// A claim's lease when none is given.
+const DEFAULT_LEASE: &str = "30m";
+
+fn default_lease() -> String {
+    DEFAULT_LEASE.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_default_lease_is_the_ledgers() {
+        assert_eq!(
+            crate::ledger::parse_lease(super::DEFAULT_LEASE).ok(),
+            Some(crate::ledger::DEFAULT_LEASE_SECONDS)
+        );
+    }
+}

@@ -83,13 +83,7 @@ pub enum Command {
     /// While the claim is live, `ready` leaves the task out for everyone else and their claims
     /// and starts are refused; when the lease runs out the task is free again. Claiming a task
     /// you hold extends the lease.
-    Claim {
-        /// Task id or unique prefix.
-        id: Option<String>,
-        /// How long the claim lasts, like 90s, 30m or 2h (from a minute to a week).
-        #[arg(long, default_value = "30m")]
-        lease: String,
-    },
+    Claim(git_ledger::request::TaskClaim),
     /// Extend your claim on a task (default: the one task you hold).
     Renew {
         /// Task id or unique prefix.
@@ -99,10 +93,7 @@ pub enum Command {
         lease: String,
     },
     /// Give up your claim on a task (default: the one task you hold).
-    Release {
-        /// Task id or unique prefix.
-        id: Option<String>,
-    },
+    Release(git_ledger::request::TaskRelease),
     /// Make a task depend on other tasks (dependency cycles are refused).
     Depend {
         /// Task id or unique prefix.
@@ -192,16 +183,17 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let (loaded, task) = ledger.task_reopen(Some(&id), reason.as_deref())?;
             (loaded, task, "Reopened")
         }
-        Command::Claim { id, lease } => {
-            let (loaded, task) = ledger.task_claim(id.as_deref(), parse_lease(&lease)?)?;
+        Command::Claim(claim) => {
+            let lease = parse_lease(&claim.lease)?;
+            let (loaded, task) = ledger.task_claim(claim.id.as_deref(), lease)?;
             (loaded, task, "Claimed")
         }
         Command::Renew { id, lease } => {
             let (loaded, task) = ledger.task_renew(id.as_deref(), parse_lease(&lease)?)?;
             (loaded, task, "Renewed")
         }
-        Command::Release { id } => {
-            let (loaded, task) = ledger.task_release(id.as_deref())?;
+        Command::Release(release) => {
+            let (loaded, task) = ledger.task_release(release.id.as_deref())?;
             (loaded, task, "Released")
         }
         Command::Depend { id, on } => {

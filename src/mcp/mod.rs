@@ -25,8 +25,8 @@ mod tasks;
 use crate::event::EntityKind;
 use crate::fold::compaction::Summaries;
 use crate::ledger::{
-    AgentEnd, AgentInput, DEFAULT_LEASE_SECONDS, Error, Instructions, Ledger, Loaded, UsageInput,
-    parse_before, parse_cost, parse_lease, plan_views, read_plan,
+    AgentEnd, AgentInput, Error, Instructions, Ledger, Loaded, UsageInput, parse_before,
+    parse_cost, parse_lease, plan_views, read_plan,
 };
 use crate::model::Task;
 use crate::request::{

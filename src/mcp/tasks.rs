@@ -3,15 +3,6 @@
 use super::*;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskClaimArgs {
-    /// Task id or unique prefix; default: the top ready task nobody holds (to claim), or the
-    /// one task you hold (to release).
-    pub id: Option<String>,
-    /// How long the claim lasts, like 90s, 30m or 2h (a minute to a week; default 30m).
-    pub lease: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct TaskIdArgs {
     /// Task id or unique prefix (t-3f9a2c).
     pub id: String,
@@ -48,14 +39,11 @@ impl Server {
     )]
     async fn task_claim(
         &self,
-        args: Parameters<TaskClaimArgs>,
+        args: Parameters<crate::request::TaskClaim>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
-            let lease = match args.lease.as_deref() {
-                Some(lease) => parse_lease(lease)?,
-                None => DEFAULT_LEASE_SECONDS,
-            };
+            let lease = parse_lease(&args.lease)?;
             task_reply("Claimed", ledger.task_claim(args.id.as_deref(), lease)?)
         }))
     }
@@ -63,7 +51,7 @@ impl Server {
     #[tool(description = "Give up your claim on a task (default: the one task you hold).")]
     async fn task_release(
         &self,
-        args: Parameters<TaskClaimArgs>,
+        args: Parameters<crate::request::TaskRelease>,
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| task_reply("Released", ledger.task_release(args.0.id.as_deref())?)))
     }
