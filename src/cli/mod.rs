@@ -146,14 +146,12 @@ pub fn run() -> ExitCode {
     let short_lived = !matches!(cli.command, Command::Mcp(_) | Command::Dash(_));
     let opened = OnceCell::new();
     let mut result = dispatch(cli.command, json, &opened, short_lived);
-    if opened.get().is_some_and(Ledger::damage_seen) {
+    if let Some(ledger) = opened.get().filter(|l| l.damage_seen()) {
         // An entity read from the cache failed its check, so the answer may lack it: remove
         // the cache. A command that wrote nothing and printed nothing yet runs again, from
         // the refs; any other says so.
-        let appended = opened.get().is_some_and(Ledger::appended);
-        if let Some(ledger) = opened.get() {
-            ledger.discard_damaged_cache();
-        }
+        let appended = ledger.appended();
+        ledger.discard_damaged_cache();
         match Cli::try_parse_from(&raw) {
             Ok(again) if !appended && !matches!(result, Ok(None)) => {
                 result = dispatch(again.command, json, &OnceCell::new(), short_lived);

@@ -20,14 +20,17 @@ pub struct Args {
 }
 
 pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
-    if let Some(hook) = args.hook {
-        let key = hook_session_key(hook)?;
-        let (_, context) = ledger.session_for_harness(&key)?;
-        for notice in &context.notices {
-            git_ledger::eprintln_safe!("{notice}");
+    // As a hook, the state after opening the session is the one to brief from.
+    let loaded = match args.hook {
+        Some(hook) => {
+            let (loaded, context) = ledger.session_for_harness(&hook_session_key(hook)?)?;
+            for notice in &context.notices {
+                git_ledger::eprintln_safe!("{notice}");
+            }
+            loaded
         }
-    }
-    let loaded = ledger.load()?;
+        None => ledger.load()?,
+    };
     let session = ledger.current_session(&loaded.state)?;
     let scope = ledger.scope(&loaded, session.as_deref());
     let reader = Reader {

@@ -87,9 +87,9 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             ..
         } => {
             let key = super::input::hook_session_key(hook)?;
-            let ended = ledger.session_end_for_harness(&key, summary.as_deref(), &usage.into())?;
-            let Some((loaded, session)) = ended else {
-                let loaded = ledger.load()?;
+            let (loaded, ended) =
+                ledger.session_end_for_harness(&key, summary.as_deref(), &usage.into())?;
+            let Some(session) = ended else {
                 let text = "No open session records this harness session\n".to_string();
                 return Ok(Reply::new(ledger, &loaded, serde_json::Value::Null, text));
             };

@@ -1,6 +1,6 @@
 use super::output::{Failure, Instructions, Reply, to_value};
-use git_ledger::ledger::Ledger;
 use git_ledger::setup::{self, Action, Harness, Target};
+use git_ledger::store::Store;
 use git_ledger::view::memory::ContextReminder;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -58,14 +58,15 @@ pub fn run(dir: &Path, args: Args) -> Result<Reply, Failure> {
         Err(_) if args.user && args.harness != Harness::AgentsMd => dir.to_path_buf(),
         Err(e) => return Err(failure(e)),
     };
+    let env_dir = |name| {
+        std::env::var_os(name)
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+    };
     let target = Target {
         root: root.clone(),
-        home: std::env::var_os("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from),
-        codex_home: std::env::var_os("CODEX_HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from),
+        home: env_dir("HOME"),
+        codex_home: env_dir("CODEX_HOME"),
         user: args.user,
         agents_file: args.file,
     };
@@ -73,7 +74,9 @@ pub fn run(dir: &Path, args: Args) -> Result<Reply, Failure> {
     if !args.dry_run {
         setup::apply(&plan).map_err(failure)?;
     }
-    if !args.remove && Ledger::open(dir).is_err() {
+    // Asked of the store: opening the ledger would also record the commits noted since.
+    let initialised = Store::discover(dir).is_ok_and(|store| store.writer().is_ok());
+    if !args.remove && !initialised {
         plan.notes
             .push("this clone has no ledger yet: run `git ledger init`".into());
     }

@@ -133,7 +133,7 @@ impl Ledger {
                 if found.is_open() && here.is_some_and(|h| h.id == found.id) {
                     return Ok(found.id.clone());
                 }
-                return self.resume_here(state, batch, &found.id.clone(), &mut notices);
+                return self.resume_here(state, batch, &found.id, &mut notices);
             }
             match here {
                 Some(open) if open.harness_session.is_none() => Ok(open.id.clone()),
@@ -151,14 +151,14 @@ impl Ledger {
         self.context(loaded, id, notices)
     }
 
-    /// End the open session that records the harness session `key`; `None` when there is
-    /// none (it ended already, or was never recorded).
+    /// End the open session that records the harness session `key`, with the state after;
+    /// the session is `None` when there is none (it ended already, or was never recorded).
     pub fn session_end_for_harness(
         &self,
         key: &str,
         summary: Option<&str>,
         usage: &super::UsageInput,
-    ) -> Result<Option<(Loaded, Session)>, Error> {
+    ) -> Result<(Loaded, Option<Session>), Error> {
         let summary = optional_text("summary", summary)?;
         let usage = usage.parse()?;
         let (loaded, id) = self.record(|state, batch| {
@@ -177,10 +177,12 @@ impl Ledger {
             Ok(Some(found.id.clone()))
         })?;
         match id {
-            Some(id) => loaded
-                .entity(EntityKind::Session, id, |s, id| s.sessions.get(id))
-                .map(Some),
-            None => Ok(None),
+            Some(id) => {
+                let (loaded, session) =
+                    loaded.entity(EntityKind::Session, id, |s, id| s.sessions.get(id))?;
+                Ok((loaded, Some(session)))
+            }
+            None => Ok((loaded, None)),
         }
     }
 
