@@ -197,12 +197,11 @@ pub fn append(text: &str, container: &Node, key: Option<&str>, item: &Value) -> 
         Some(key) => format!("{}: {value}", Value::from(key)),
         None => value,
     };
-    let n = container.len();
-    if let (true, Some((first_start, _)), Some((_, last_end))) = (
-        n > 0,
-        container.item_span(0),
-        container.item_span(n.wrapping_sub(1)),
-    ) {
+    // An empty container has no first item.
+    let last = container.len().saturating_sub(1);
+    if let (Some((first_start, _)), Some((_, last_end))) =
+        (container.item_span(0), container.item_span(last))
+    {
         let item = if text[container.start + 1..first_start].contains('\n') {
             // One item a line: at the first item's indentation.
             let indent = line_indent(text, first_start);
