@@ -2,9 +2,9 @@
 //! dependencies, notes, completions, insights, decisions), deterministic from a seed, written
 //! in batched commits. Not part of the product's behaviour; benchmarks and fixtures use it.
 
-use crate::event::{EntityKind, Event, entity_id, kind};
+use crate::event::body::*;
+use crate::event::{Body, EntityKind, Event, entity_id};
 use crate::store::Store;
-use serde_json::json;
 
 /// xorshift64*: deterministic and good enough for sample data.
 struct Rng(u64);
@@ -46,93 +46,97 @@ pub fn generate(
         let time = chrono::DateTime::from_timestamp_millis(hlc as i64).unwrap_or(start);
         let roll = rng.below(100);
         let n = written;
-        let (kind, subject, body): (&str, String, serde_json::Value) = if let Some(open) =
-            session.as_ref().filter(|_| roll < 1)
-        {
-            // Sessions end before the next one starts, as an orchestrator's do.
-            let id = open.clone();
-            session = None;
-            (
-                kind::SESSION_ENDED,
-                id,
-                json!({"abandoned": false, "summary": format!("ended at {n}")}),
-            )
-        } else if session.is_none() {
-            let id = entity_id(EntityKind::Session, &writer, hlc, &n.to_string());
-            session = Some(id.clone());
-            (
-                kind::SESSION_STARTED,
-                id,
-                json!({"worktree": worktree, "title": format!("session {n}")}),
-            )
-        } else if objectives.is_empty() || roll < 3 {
-            let id = entity_id(EntityKind::Objective, &writer, hlc, &n.to_string());
-            objectives.push(id.clone());
-            (
-                kind::OBJECTIVE_CREATED,
-                id,
-                json!({"title": format!("Objective {n}: improve the system")}),
-            )
-        } else if open_tasks.len() < 20 || roll < 25 {
-            let id = entity_id(EntityKind::Task, &writer, hlc, &n.to_string());
-            let objective = &objectives[rng.below(objectives.len())];
-            let mut deps = Vec::new();
-            if !open_tasks.is_empty() && rng.below(3) == 0 {
-                deps.push(open_tasks[rng.below(open_tasks.len())].clone());
-            }
-            open_tasks.push(id.clone());
-            (
-                kind::TASK_CREATED,
-                id,
-                json!({
-                    "title": format!("Task {n}: implement part of the feature"),
-                    "objective": objective, "priority": rng.below(5), "depends_on": deps,
-                    "estimate_minutes": 30 + rng.below(8) * 30,
-                }),
-            )
-        } else if roll < 40 {
-            let id = open_tasks.swap_remove(rng.below(open_tasks.len()));
-            started.push(id.clone());
-            (kind::TASK_STARTED, id, json!({"worktree": worktree}))
-        } else if roll < 75 && !started.is_empty() {
-            let id = started[rng.below(started.len())].clone();
-            (
-                kind::TASK_NOTED,
-                id,
-                json!({"text": format!("progress note {n}: tried an approach, measured it, kept notes")}),
-            )
-        } else if roll < 88 && !started.is_empty() {
-            let id = started.swap_remove(rng.below(started.len()));
-            (
-                kind::TASK_COMPLETED,
-                id,
-                json!({"summary": format!("done in step {n}"), "forced": false}),
-            )
-        } else if roll < 94 {
-            let id = entity_id(EntityKind::Insight, &writer, hlc, &n.to_string());
-            (
-                kind::INSIGHT_ADDED,
-                id,
-                json!({"text": format!("insight {n}"), "tags": ["perf"], "knowledge": rng.below(4) == 0}),
-            )
-        } else if roll < 97 || decisions.is_empty() {
-            let id = entity_id(EntityKind::Decision, &writer, hlc, &n.to_string());
-            decisions.push(id.clone());
-            (
-                kind::DECISION_REQUESTED,
-                id,
-                json!({"question": format!("question {n}?"), "options": ["a", "b"]}),
-            )
-        } else {
-            let id = decisions.swap_remove(rng.below(decisions.len()));
-            (
-                kind::DECISION_MADE,
-                id,
-                json!({"choice": "a", "rationale": "simpler"}),
-            )
-        };
+        let (subject, body): (String, Body) =
+            if let Some(open) = session.as_ref().filter(|_| roll < 1) {
+                // Sessions end before the next one starts, as an orchestrator's do.
+                let id = open.clone();
+                session = None;
+                let ended = SessionEnded {
+                    summary: Some(format!("ended at {n}")),
+                    ..SessionEnded::default()
+                };
+                (id, ended.into())
+            } else if session.is_none() {
+                let id = entity_id(EntityKind::Session, &writer, hlc, &n.to_string());
+                session = Some(id.clone());
+                let started = SessionStarted {
+                    worktree: worktree.clone(),
+                    title: Some(format!("session {n}")),
+                    ..SessionStarted::default()
+                };
+                (id, started.into())
+            } else if objectives.is_empty() || roll < 3 {
+                let id = entity_id(EntityKind::Objective, &writer, hlc, &n.to_string());
+                objectives.push(id.clone());
+                let created = ObjectiveCreated {
+                    title: format!("Objective {n}: improve the system"),
+                    ..ObjectiveCreated::default()
+                };
+                (id, created.into())
+            } else if open_tasks.len() < 20 || roll < 25 {
+                let id = entity_id(EntityKind::Task, &writer, hlc, &n.to_string());
+                let objective = &objectives[rng.below(objectives.len())];
+                let mut deps = Vec::new();
+                if !open_tasks.is_empty() && rng.below(3) == 0 {
+                    deps.push(open_tasks[rng.below(open_tasks.len())].clone());
+                }
+                open_tasks.push(id.clone());
+                let created = TaskCreated {
+                    title: format!("Task {n}: implement part of the feature"),
+                    objective: Some(objective.clone()),
+                    priority: rng.below(5) as u8,
+                    depends_on: deps,
+                    estimate_minutes: Some(30 + rng.below(8) as u64 * 30),
+                    ..TaskCreated::default()
+                };
+                (id, created.into())
+            } else if roll < 40 {
+                let id = open_tasks.swap_remove(rng.below(open_tasks.len()));
+                started.push(id.clone());
+                let started = TaskStarted {
+                    worktree: Some(worktree.clone()),
+                    ..TaskStarted::default()
+                };
+                (id, started.into())
+            } else if roll < 75 && !started.is_empty() {
+                let id = started[rng.below(started.len())].clone();
+                let text = format!("progress note {n}: tried an approach, measured it, kept notes");
+                (id, TaskNoted { text }.into())
+            } else if roll < 88 && !started.is_empty() {
+                let id = started.swap_remove(rng.below(started.len()));
+                let completed = TaskCompleted {
+                    summary: Some(format!("done in step {n}")),
+                    ..TaskCompleted::default()
+                };
+                (id, completed.into())
+            } else if roll < 94 {
+                let id = entity_id(EntityKind::Insight, &writer, hlc, &n.to_string());
+                let added = InsightAdded {
+                    text: format!("insight {n}"),
+                    tags: vec!["perf".into()],
+                    knowledge: rng.below(4) == 0,
+                    ..InsightAdded::default()
+                };
+                (id, added.into())
+            } else if roll < 97 || decisions.is_empty() {
+                let id = entity_id(EntityKind::Decision, &writer, hlc, &n.to_string());
+                decisions.push(id.clone());
+                let requested = DecisionRequested {
+                    question: format!("question {n}?"),
+                    options: vec!["a".into(), "b".into()],
+                    ..DecisionRequested::default()
+                };
+                (id, requested.into())
+            } else {
+                let id = decisions.swap_remove(rng.below(decisions.len()));
+                let made = DecisionMade {
+                    choice: "a".into(),
+                    rationale: "simpler".into(),
+                };
+                (id, made.into())
+            };
         batch.push(Event::seal(
-            kind,
+            body.kind().unwrap_or("unknown"),
             crate::clock::format(time),
             hlc,
             &writer,

@@ -117,20 +117,24 @@ fn bad_events_fail_the_audit() {
     let repo = TestRepo::new();
     repo.task(&["good"]);
     let tip = repo.tip().expect("tip");
-    // A task.noted about a task that never existed, a task.created without a title, and a
-    // tampered line.
+    // A task.noted about a task that never existed, a task.created without a title, one with
+    // a priority out of range, and a tampered line.
     let orphan = with_id(
         serde_json::json!({"v":1,"kind":"task.noted","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_000u64,
         "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000ff","body":{"text":"lost"}}),
     );
     let untitled = with_id(
         serde_json::json!({"v":1,"kind":"task.created","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_001u64,
-        "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000aa","body":{"priority":9,"depends_on":[]}}),
+        "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000aa","body":{"priority":1,"depends_on":[]}}),
+    );
+    let too_low = with_id(
+        serde_json::json!({"v":1,"kind":"task.created","time":"2026-01-05T09:00:00.000Z","hlc":1_790_000_000_002u64,
+        "writer":WRITER,"actor":"human:Ann","subject":"t-00000000000000ab","body":{"title":"x","priority":9,"depends_on":[]}}),
     );
     let tampered = orphan.replace("lost", "LOST");
     let commit = hand_commit(
         &repo,
-        &format!("x\n\n{orphan}\n{untitled}\n{tampered}\n"),
+        &format!("x\n\n{orphan}\n{untitled}\n{too_low}\n{tampered}\n"),
         Some(&tip),
     );
     repo.git(&["update-ref", &writer_ref(), &commit]);
@@ -142,10 +146,13 @@ fn bad_events_fail_the_audit() {
     );
     let findings = report["data"]["checks"].to_string();
     assert!(
-        findings.contains("body.title is missing, expected a string"),
+        findings.contains("task.created (t-00000000000000aa): body: missing field `title`"),
         "{findings}"
     );
-    assert!(findings.contains("body.priority is above 4"), "{findings}");
+    assert!(
+        findings.contains("task.created (t-00000000000000ab): body: a priority above 4"),
+        "{findings}"
+    );
     assert!(
         findings.contains("t-00000000000000ff, which does not exist at that point"),
         "{findings}"

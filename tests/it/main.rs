@@ -45,6 +45,9 @@ mod snapshots;
 mod report;
 // The terminal dashboard, driven in tmux: panes, keys, the 80×24 screen pinned.
 mod dash;
+// The storage format: events an earlier version wrote read back byte for byte and written
+// the same way by the same commands.
+mod format;
 // Signed writers: SSH-signed ledger commits, a server that requires them, audit.
 mod signing;
 // Hostile values in every field of every kind, through the fold and every view.

@@ -1429,3 +1429,21 @@ async fn mcp_reads_answer_from_the_refs_when_the_cache_is_damaged() {
         "{envelope}"
     );
 }
+
+#[test]
+fn a_registered_signing_key_is_not_counted_as_an_unreadable_event() {
+    let repo = TestRepo::new();
+    let key = crate::signing::keygen(&repo, "writer");
+    crate::signing::sign_with(&repo, &repo.path, &key);
+    repo.ok(&["init"]);
+    repo.task(&["Signed work"]);
+    assert_eq!(repo.json(&["status"])["counts"]["unknown_events"], 0);
+    let status = repo.ok(&["status"]);
+    assert!(!status.contains("cannot read"), "{status}");
+    let audit = repo.json(&["audit"]);
+    assert_eq!(
+        audit["notices"]["unknown_kinds"],
+        serde_json::json!({}),
+        "{audit}"
+    );
+}

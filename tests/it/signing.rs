@@ -5,7 +5,7 @@ use crate::util::{TestRepo, WRITER, hand_commit, with_id};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-fn keygen(repo: &TestRepo, name: &str) -> PathBuf {
+pub(crate) fn keygen(repo: &TestRepo, name: &str) -> PathBuf {
     let key = repo.root().join(name);
     let status = repo
         .command("ssh-keygen", repo.root())
@@ -17,7 +17,7 @@ fn keygen(repo: &TestRepo, name: &str) -> PathBuf {
     key
 }
 
-fn sign_with(repo: &TestRepo, dir: &Path, key: &Path) {
+pub(crate) fn sign_with(repo: &TestRepo, dir: &Path, key: &Path) {
     repo.git_in(dir, &["config", "gpg.format", "ssh"]);
     repo.git_in(
         dir,

@@ -96,7 +96,7 @@ impl TestRepo {
     }
 
     /// A temporary root with a home directory; the repository path does not exist yet.
-    fn empty() -> TestRepo {
+    pub fn empty() -> TestRepo {
         let root = tempfile::tempdir().expect("temp dir");
         let home = root.path().join("home");
         let path = root.path().join("repo");

@@ -73,7 +73,7 @@ fn events(ops: &[Op]) -> Vec<Event> {
             None,
             "human:a",
             Some(subject),
-            body,
+            crate::event::Body::from_json(kind, body),
         ));
     };
     for o in 0..3 {

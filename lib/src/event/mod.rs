@@ -1,12 +1,15 @@
 //! Events: the immutable facts the ledger is made of, their canonical encoding and their ids.
 //!
 //! An [`Event`] is an envelope (format version, kind, time, clock, writer, session, actor,
-//! subject) around a kind-specific JSON body. Its id is the blake3 hash of its canonical bytes,
+//! subject) around a [`Body`], typed by its kind. Its id is the blake3 hash of its canonical bytes,
 //! so the same event always has the same id on every clone, and a re-imported event is
 //! recognised instead of duplicated. `ledger-format.md` is the reference for all of this.
 
+pub mod body;
 pub mod kind;
 pub mod money;
+
+pub use body::Body;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -20,8 +23,9 @@ pub const FORMAT_VERSION: u32 = 1;
 ///
 /// Read with a hand-written [`Deserialize`] (below): deriving it with the flattened `extra`
 /// made serde buffer every field of every event before reading it (measured in
-/// docs/performance.md).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// docs/performance.md), and the body can only be read once the kind is known, which comes
+/// after it in the canonical key order. Serialised as its stored JSON form.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Envelope format version.
     pub v: u32,
@@ -36,18 +40,23 @@ pub struct Event {
     /// Id of the clone that wrote the event.
     pub writer: String,
     /// Session the event belongs to, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
     /// Who did it: `human:<name>`, `agent:<id>` or `hook:<name>`.
     pub actor: String,
     /// The entity the event is about (task, objective, ...), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     /// Kind-specific payload.
-    pub body: Value,
+    pub body: Body,
+    /// Body fields a newer version added to a known kind: kept, hashed and written back as read.
+    pub body_extra: Map<String, Value>,
     /// Envelope fields added by a newer format version: kept, hashed and written back as read.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(serializer)
+    }
 }
 
 impl<'de> Deserialize<'de> for Event {
@@ -132,7 +141,11 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
                 Field::Session => once(&mut session, map.next_value()?, "session")?,
                 Field::Actor => once(&mut actor, map.next_value()?, "actor")?,
                 Field::Subject => once(&mut subject, map.next_value()?, "subject")?,
-                Field::Body => once(&mut body, map.next_value()?, "body")?,
+                Field::Body => once(
+                    &mut body,
+                    map.next_value::<Box<serde_json::value::RawValue>>()?,
+                    "body",
+                )?,
                 Field::Other(key) => {
                     let value = map.next_value()?;
                     if extra.insert(key, value).is_some() {
@@ -141,17 +154,23 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
                 }
             }
         }
+        let kind: String = kind.ok_or_else(|| A::Error::missing_field("kind"))?;
+        let (body, body_extra) = match body {
+            Some(raw) => Body::read(&kind, raw.get()).map_err(A::Error::custom)?,
+            None => (Body::Unknown(Value::Null), Map::new()),
+        };
         Ok(Event {
             v: v.ok_or_else(|| A::Error::missing_field("v"))?,
             id: id.ok_or_else(|| A::Error::missing_field("id"))?,
-            kind: kind.ok_or_else(|| A::Error::missing_field("kind"))?,
+            kind,
             time: time.ok_or_else(|| A::Error::missing_field("time"))?,
             hlc: hlc.ok_or_else(|| A::Error::missing_field("hlc"))?,
             writer: writer.ok_or_else(|| A::Error::missing_field("writer"))?,
             session: session.flatten(),
             actor: actor.ok_or_else(|| A::Error::missing_field("actor"))?,
             subject: subject.flatten(),
-            body: body.unwrap_or(Value::Null),
+            body,
+            body_extra,
             extra,
         })
     }
@@ -160,18 +179,21 @@ impl<'de> serde::de::Visitor<'de> for EventVisitor {
 /// Everything needed to make an event, before it gets its id.
 #[derive(Debug, Clone)]
 pub struct Draft {
-    pub kind: &'static str,
     pub subject: Option<String>,
-    pub body: Value,
+    pub body: Body,
 }
 
 impl Draft {
-    pub fn new(kind: &'static str, subject: Option<String>, body: Value) -> Self {
+    pub fn new(subject: Option<String>, body: impl Into<Body>) -> Self {
         Draft {
-            kind,
             subject,
-            body,
+            body: body.into(),
         }
+    }
+
+    /// The kind of event the draft makes (writers only make known kinds).
+    pub fn kind(&self) -> &'static str {
+        self.body.kind().unwrap_or("unknown")
     }
 }
 
@@ -195,7 +217,7 @@ impl Event {
         session: Option<String>,
         actor: &str,
         subject: Option<String>,
-        body: Value,
+        body: Body,
     ) -> Event {
         let mut event = Event {
             v: FORMAT_VERSION,
@@ -208,6 +230,7 @@ impl Event {
             actor: actor.to_string(),
             subject,
             body,
+            body_extra: Map::new(),
             extra: Map::new(),
         };
         event.id = event.compute_id();
@@ -274,7 +297,11 @@ impl Event {
         if let Some(subject) = &self.subject {
             map.insert("subject".into(), subject.clone().into());
         }
-        map.insert("body".into(), self.body.clone());
+        let mut body = self.body.to_value();
+        if let Value::Object(fields) = &mut body {
+            fields.extend(self.body_extra.clone());
+        }
+        map.insert("body".into(), body);
         Value::Object(map)
     }
 
@@ -290,11 +317,6 @@ impl Event {
             .unwrap_or_else(|_| {
                 chrono::DateTime::from_timestamp_millis(self.hlc as i64).unwrap_or_default()
             })
-    }
-
-    /// A string field of the body, if present.
-    pub fn body_str(&self, key: &str) -> Option<&str> {
-        self.body.get(key).and_then(Value::as_str)
     }
 }
 
@@ -379,7 +401,6 @@ pub fn entity_id(kind: EntityKind, writer: &str, hlc: u64, seed: &str) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn sample() -> Event {
         Event::seal(
@@ -390,7 +411,11 @@ mod tests {
             None,
             "human:ann",
             Some("t-0123456789abcdef".into()),
-            json!({"title": "x", "priority": 2}),
+            Body::TaskCreated(body::TaskCreated {
+                title: "x".into(),
+                priority: 2,
+                ..Default::default()
+            }),
         )
     }
 
@@ -410,7 +435,11 @@ mod tests {
     #[test]
     fn canonical_bytes_sort_keys() {
         let bytes = String::from_utf8(sample().canonical_bytes()).expect("utf8");
-        assert!(bytes.starts_with("{\"actor\":\"human:ann\",\"body\":{\"priority\":2,"));
+        assert!(
+            bytes.starts_with(
+                "{\"actor\":\"human:ann\",\"body\":{\"depends_on\":[],\"priority\":2,"
+            )
+        );
         assert!(!bytes.contains("\"id\""));
     }
 
@@ -424,7 +453,9 @@ mod tests {
             None,
             "a",
             None,
-            json!({"text": "a\nb\u{0}c"}),
+            Body::TaskNoted(body::TaskNoted {
+                text: "a\nb\u{0}c".into(),
+            }),
         );
         assert!(!event.to_line().contains('\n'));
         assert_eq!(Event::from_line(&event.to_line()).expect("ok"), event);

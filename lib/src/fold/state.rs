@@ -7,14 +7,13 @@
 
 use super::compaction::Compaction;
 use super::task;
-use crate::event::kind::{self, string_list};
-use crate::event::{EntityKind, Event, MIN_ABBREV};
+use crate::event::kind;
+use crate::event::{Body, EntityKind, Event, MIN_ABBREV};
 use crate::model::claims::Claims;
 use crate::model::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use crate::cache::brief::{self, TaskBrief};
 use crate::cache::kept::{self, Kept};
@@ -62,9 +61,11 @@ pub struct State {
     /// How many events were folded.
     pub event_count: usize,
     /// The newest events, oldest first (at most [`RECENT_EVENTS`]).
-    pub recent: std::collections::VecDeque<Event>,
+    #[serde(with = "lines")]
+    pub recent: VecDeque<Event>,
     /// Each session's newest events, oldest first (at most [`SESSION_RECENT`]).
-    session_recent: HashMap<String, std::collections::VecDeque<Event>>,
+    #[serde(with = "session_lines")]
+    session_recent: HashMap<String, VecDeque<Event>>,
     /// While folding every event at once: the positions [`State::session_recent`] will hold
     /// (copied once at the end instead of every event being copied on the way).
     #[serde(skip)]
@@ -363,57 +364,49 @@ impl State {
             // Every known kind is about an entity; one without a subject cannot be placed.
             return Applied::Orphan;
         }
-        let body = &event.body;
-        let text = |key: &str| event.body_str(key).map(str::to_string);
-        match event.kind.as_str() {
-            kind::OBJECTIVE_CREATED => self.objectives.insert(
+        match &event.body {
+            Body::ObjectiveCreated(b) => self.objectives.insert(
                 subject.to_string(),
                 Objective {
                     id: subject.to_string(),
-                    title: text("title").unwrap_or_default(),
-                    description: text("description"),
+                    title: b.title.clone(),
+                    description: b.description.clone(),
                     status: ObjectiveStatus::Active,
                     outcome: None,
                     created: time,
                     completed: None,
-                    budget_micros: body.get("budget_micros").and_then(Value::as_u64),
-                    plan: text("plan"),
+                    budget_micros: b.budget_micros,
+                    plan: b.plan.clone(),
                 },
             ),
-            kind::OBJECTIVE_BUDGET_SET => {
+            Body::ObjectiveBudgetSet(b) => {
                 let Some(objective) = self.objectives.get_mut(subject) else {
                     return Applied::Orphan;
                 };
-                objective.budget_micros = body.get("budget_micros").and_then(Value::as_u64);
+                objective.budget_micros = Some(b.budget_micros);
             }
-            kind::OBJECTIVE_COMPLETED => {
+            Body::ObjectiveCompleted(b) => {
                 let Some(objective) = self.objectives.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 objective.status = ObjectiveStatus::Done;
-                objective.outcome = text("outcome");
+                objective.outcome = b.outcome.clone();
                 objective.completed = Some(time);
             }
-            kind::TASK_CREATED => self.tasks.insert(
+            Body::TaskCreated(b) => self.tasks.insert(
                 subject.to_string(),
                 Task {
                     id: subject.to_string(),
-                    title: text("title").unwrap_or_default(),
-                    description: text("description"),
-                    objective: text("objective"),
-                    priority: body
-                        .get("priority")
-                        .and_then(Value::as_u64)
-                        .map_or(2, |p| p.min(4) as u8),
-                    estimate_minutes: body
-                        .get("estimate_minutes")
-                        .and_then(Value::as_u64)
-                        .filter(|m| *m <= MAX_ESTIMATE_MINUTES),
-                    depends_on: string_list(body, "depends_on"),
-                    role: text("role"),
-                    validation: Rule::list(body),
-                    stage: text("stage"),
-                    plan_key: text("plan_key"),
+                    title: b.title.clone(),
+                    description: b.description.clone(),
+                    objective: b.objective.clone(),
+                    priority: b.priority,
+                    estimate_minutes: b.estimate_minutes.filter(|m| *m <= MAX_ESTIMATE_MINUTES),
+                    depends_on: b.depends_on.clone(),
+                    role: b.role.clone(),
+                    validation: b.validation.clone().unwrap_or_default(),
+                    stage: b.stage.clone(),
+                    plan_key: b.plan_key.clone(),
                     status: TaskStatus::Open,
                     created: time,
                     created_by: event.actor.clone(),
@@ -436,9 +429,9 @@ impl State {
                     status_event: Some(StatusEvent::of(event)),
                 },
             ),
-            kind::TASK_STARTED => {
+            Body::TaskStarted(b) => {
                 // Starting a task moves the worktree's focus: the task it leaves pauses.
-                if let Some(worktree) = body.get("worktree").and_then(Value::as_str) {
+                if let Some(worktree) = &b.worktree {
                     let key = (event.writer.clone(), worktree.to_string());
                     if self
                         .focus
@@ -450,54 +443,54 @@ impl State {
                 }
                 return self.fold_task(event, subject, time, at);
             }
-            kind::TASK_DEPENDENCY_ADDED
-            | kind::TASK_NOTED
-            | kind::TASK_BLOCKED
-            | kind::TASK_COMPLETED
-            | kind::TASK_REOPENED
-            | kind::TASK_CANCELLED
-            | kind::TASK_UPDATED
-            | kind::TASK_CLAIMED
-            | kind::TASK_CLAIM_RENEWED
-            | kind::TASK_RELEASED
-            | kind::REVIEW_REQUESTED
-            | kind::REVIEW_APPROVED
-            | kind::REVIEW_REJECTED
-            | kind::CHECK_RECORDED => return self.fold_task(event, subject, time, at),
+            Body::TaskDependencyAdded(_)
+            | Body::TaskNoted(_)
+            | Body::TaskBlocked(_)
+            | Body::TaskCompleted(_)
+            | Body::TaskReopened(_)
+            | Body::TaskCancelled(_)
+            | Body::TaskUpdated(_)
+            | Body::TaskClaimed(_)
+            | Body::TaskClaimRenewed(_)
+            | Body::TaskReleased(_)
+            | Body::ReviewRequested(_)
+            | Body::ReviewApproved(_)
+            | Body::ReviewRejected(_)
+            | Body::CheckRecorded(_) => return self.fold_task(event, subject, time, at),
             // Hooks record what they saw: the task as named in a branch or trailer, which may
             // be an abbreviated id; it is resolved against the tasks known at this point.
-            kind::BRANCH_LINKED | kind::COMMIT_LINKED | kind::MERGE_RECORDED => {
+            Body::BranchLinked(_) | Body::CommitLinked(_) | Body::MergeRecorded(_) => {
                 let resolved = self.resolve(EntityKind::Task, subject).ok();
                 return match resolved {
                     Some(id) => self.fold_task(event, &id, time, at),
                     None => Applied::Orphan,
                 };
             }
-            kind::INSIGHT_ADDED => self.insights.insert(
+            Body::InsightAdded(b) => self.insights.insert(
                 subject.to_string(),
                 Insight {
                     id: subject.to_string(),
-                    text: text("text").unwrap_or_default(),
-                    tags: string_list(body, "tags"),
-                    knowledge: body.get("knowledge").and_then(Value::as_bool) == Some(true),
-                    task: text("task"),
+                    text: b.text.clone(),
+                    tags: b.tags.clone(),
+                    knowledge: b.knowledge,
+                    task: b.task.clone(),
                     created: time,
                     actor: event.actor.clone(),
                 },
             ),
-            kind::INSIGHT_PROMOTED => {
+            Body::InsightPromoted(_) => {
                 let Some(insight) = self.insights.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 insight.knowledge = true;
             }
-            kind::DECISION_REQUESTED => self.decisions.insert(
+            Body::DecisionRequested(b) => self.decisions.insert(
                 subject.to_string(),
                 Decision {
                     id: subject.to_string(),
-                    question: text("question").unwrap_or_default(),
-                    options: string_list(body, "options"),
-                    task: text("task"),
+                    question: b.question.clone(),
+                    options: b.options.clone(),
+                    task: b.task.clone(),
                     status: DecisionStatus::Open,
                     choice: None,
                     rationale: None,
@@ -505,24 +498,24 @@ impl State {
                     made: None,
                 },
             ),
-            kind::DECISION_MADE => {
+            Body::DecisionMade(b) => {
                 let Some(decision) = self.decisions.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 decision.status = DecisionStatus::Made;
-                decision.choice = text("choice");
-                decision.rationale = text("rationale");
+                decision.choice = Some(b.choice.clone());
+                decision.rationale = Some(b.rationale.clone());
                 decision.made = Some(time);
             }
-            kind::SESSION_STARTED => {
-                let worktree = text("worktree").unwrap_or_default();
+            Body::SessionStarted(b) => {
+                let worktree = b.worktree.clone();
                 // The task still in focus there from an earlier session counts again.
                 self.resume_focus(&(event.writer.clone(), worktree.clone()), time);
                 self.sessions.insert(
                     subject.to_string(),
                     Session {
                         id: subject.to_string(),
-                        title: text("title"),
+                        title: b.title.clone(),
                         writer: event.writer.clone(),
                         worktree,
                         actor: event.actor.clone(),
@@ -531,34 +524,34 @@ impl State {
                         summary: None,
                         abandoned: false,
                         resumes: 0,
-                        continues: text("continues"),
-                        harness_session: text("harness_session"),
+                        continues: b.continues.clone(),
+                        harness_session: b.harness_session.clone(),
                         usage: None,
                     },
                 );
             }
-            kind::SESSION_RESUMED => {
+            Body::SessionResumed(b) => {
                 let Some(session) = self.sessions.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 session.resumes += 1;
                 // Resuming from another worktree (or clone) moves the session there.
-                if let Some(worktree) = text("worktree") {
-                    session.worktree = worktree;
+                if let Some(worktree) = &b.worktree {
+                    session.worktree = worktree.clone();
                     session.writer = event.writer.clone();
                 }
                 let key = (session.writer.clone(), session.worktree.clone());
                 self.resume_focus(&key, time);
             }
-            kind::SESSION_ENDED => {
+            Body::SessionEnded(b) => {
                 let Some(session) = self.sessions.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 session.ended = Some(time);
-                session.summary = text("summary");
+                session.summary = b.summary.clone();
                 let key = (session.writer.clone(), session.worktree.clone());
-                session.abandoned = body.get("abandoned").and_then(Value::as_bool) == Some(true);
-                session.usage = Usage::from_body(body);
+                session.abandoned = b.abandoned;
+                session.usage = Usage::recorded(&b.model, b.tokens, b.cost_micros);
                 // Open sessions show their last actions, and the session that ended last in a
                 // worktree shows them to the next one there; the cache carries no others.
                 if let Some(old) = self.last_ended.insert(key.clone(), subject.to_string())
@@ -572,23 +565,20 @@ impl State {
                 // Work is counted in sessions: the task in focus there pauses.
                 self.pause_focus(&key, time);
             }
-            kind::AGENT_SPAWNED => self.agents.insert(
+            Body::AgentSpawned(b) => self.agents.insert(
                 subject.to_string(),
                 Agent {
                     id: subject.to_string(),
-                    role: text("role").unwrap_or_default(),
-                    mission: text("mission").unwrap_or_default(),
-                    task: text("task"),
-                    worktree: text("worktree"),
-                    branch: text("branch"),
-                    command: string_list(body, "command"),
-                    retry: body
-                        .get("retry")
-                        .and_then(Value::as_u64)
-                        .map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-                    fallback: string_list(body, "fallback"),
+                    role: b.role.clone(),
+                    mission: b.mission.clone(),
+                    task: b.task.clone(),
+                    worktree: b.worktree.clone(),
+                    branch: b.branch.clone(),
+                    command: b.command.clone().unwrap_or_default(),
+                    retry: b.retry.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+                    fallback: b.fallback.clone().unwrap_or_default(),
                     attempts: Vec::new(),
-                    source_id: text("source_id"),
+                    source_id: b.source_id.clone(),
                     spawned: time,
                     spawned_by: event.actor.clone(),
                     last_seen: Some(time),
@@ -602,21 +592,18 @@ impl State {
                     usage: None,
                 },
             ),
-            kind::AGENT_EXITED => {
+            Body::AgentExited(b) => {
                 let Some(agent) = self.agents.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 // Recorded once by the tool; if two clones disagree, the later event wins.
                 agent.exited = Some(time);
-                agent.outcome = text("outcome");
-                agent.status = body
-                    .get("status")
-                    .and_then(Value::as_i64)
-                    .and_then(|s| i32::try_from(s).ok());
-                agent.signal = text("signal");
-                agent.duration_ms = body.get("duration_ms").and_then(Value::as_u64);
-                agent.summary = text("summary");
-                agent.usage = Usage::from_body(body);
+                agent.outcome = Some(b.outcome.clone());
+                agent.status = b.status.and_then(|s| i32::try_from(s).ok());
+                agent.signal = b.signal.clone();
+                agent.duration_ms = Some(b.duration_ms);
+                agent.summary = b.summary.clone();
+                agent.usage = Usage::recorded(&b.model, b.tokens, b.cost_micros);
                 // Its run was its task's work time: the task pauses, unless someone still
                 // has it in focus elsewhere.
                 let (task, own) = (agent.task.clone(), agent.worktree.clone());
@@ -630,51 +617,47 @@ impl State {
                     }
                 }
             }
-            kind::AGENT_HEARTBEAT => {
+            Body::AgentHeartbeat(_) => {
                 let Some(agent) = self.agents.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 agent.seen(time);
             }
-            kind::AGENT_ATTEMPTED => {
+            Body::AgentAttempted(b) => {
                 let Some(agent) = self.agents.get_mut(subject) else {
                     return Applied::Orphan;
                 };
                 // The next attempt starts as this one ends: a sign of life.
                 agent.seen(time);
                 agent.attempts.push(Attempt {
-                    attempt: body.get("attempt").and_then(Value::as_u64).unwrap_or(0),
-                    command: string_list(body, "command"),
-                    status: body
-                        .get("status")
-                        .and_then(Value::as_i64)
-                        .and_then(|s| i32::try_from(s).ok()),
-                    signal: text("signal"),
-                    outcome: text("outcome").unwrap_or_default(),
-                    duration_ms: body.get("duration_ms").and_then(Value::as_u64).unwrap_or(0),
-                    summary: text("summary"),
+                    attempt: b.attempt,
+                    command: b.command.clone(),
+                    status: b.status.and_then(|s| i32::try_from(s).ok()),
+                    signal: b.signal.clone(),
+                    outcome: b.outcome.clone(),
+                    duration_ms: b.duration_ms,
+                    summary: b.summary.clone(),
                     time,
                 });
             }
-            kind::MEMORY_COMPACTED => {
-                let parsed_before = event
-                    .body_str("before")
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok());
-                let Some(before) = parsed_before else {
+            Body::MemoryCompacted(b) => {
+                let Ok(before) = DateTime::parse_from_rfc3339(&b.before) else {
                     return Applied::Orphan;
                 };
                 self.compactions.push(Compaction {
                     id: subject.to_string(),
                     before: before.with_timezone(&Utc),
-                    summary: text("summary").unwrap_or_default(),
-                    events: body.get("events").and_then(Value::as_u64).unwrap_or(0),
-                    from_event: text("from_event").unwrap_or_default(),
-                    to_event: text("to_event").unwrap_or_default(),
+                    summary: b.summary.clone(),
+                    events: b.events,
+                    from_event: b.from_event.clone(),
+                    to_event: b.to_event.clone(),
                     time,
                     actor: event.actor.clone(),
                 });
             }
-            _ => return Applied::UnknownKind,
+            // A writer's key is the signing module's; it changes no entity.
+            Body::WriterRegistered(_) => {}
+            Body::Unknown(_) => return Applied::UnknownKind,
         }
         Applied::Yes
     }
@@ -689,18 +672,18 @@ impl State {
         {
             self.conflicts.push(conflict);
         }
-        match event.kind.as_str() {
-            kind::TASK_STARTED => {
-                if let Some(worktree) = task::start(task, event, time) {
+        match &event.body {
+            Body::TaskStarted(started) => {
+                if let Some(worktree) = task::start(task, started, event, time) {
                     self.focus
                         .insert((event.writer.clone(), worktree), id.to_string());
                 }
             }
-            kind::TASK_COMPLETED | kind::TASK_CANCELLED => {
+            Body::TaskCompleted(_) | Body::TaskCancelled(_) => {
                 task::close(task, event, time);
                 self.focus.retain(|_, focused| focused != id);
             }
-            kind::TASK_BLOCKED | kind::TASK_REOPENED => task::close(task, event, time),
+            Body::TaskBlocked(_) | Body::TaskReopened(_) => task::close(task, event, time),
             _ => return task::apply(task, event, time),
         }
         Applied::Yes
@@ -1177,6 +1160,57 @@ mod pairs {
     }
 }
 
+/// Events in the cache as their stored lines: an event is read from its JSON text (its body's
+/// shape is known only once its kind is read).
+mod lines {
+    use crate::event::Event;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::VecDeque;
+
+    pub fn serialize<S: Serializer>(events: &VecDeque<Event>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(events.iter().map(Event::to_line))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<Event>, D::Error> {
+        let lines: Vec<String> = Vec::deserialize(d)?;
+        lines
+            .iter()
+            .map(|line| Event::from_line(line).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// [`lines`] for each session's events.
+mod session_lines {
+    use crate::event::Event;
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::collections::{HashMap, VecDeque};
+
+    type Map = HashMap<String, VecDeque<Event>>;
+
+    pub fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(map.iter().map(|(session, events)| {
+            (
+                session,
+                events.iter().map(Event::to_line).collect::<Vec<_>>(),
+            )
+        }))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
+        let map: HashMap<String, Vec<String>> = HashMap::deserialize(d)?;
+        map.into_iter()
+            .map(|(session, lines)| {
+                let events = lines
+                    .iter()
+                    .map(|line| Event::from_line(line).map_err(serde::de::Error::custom))
+                    .collect::<Result<VecDeque<Event>, D::Error>>()?;
+                Ok((session, events))
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1299,7 +1333,16 @@ mod tests {
                 None,
                 "human:a",
                 Some("t-abc123".into()),
-                serde_json::json!({"rule": {"command": "cargo test"}, "passed": passed, "commit": "c1"}),
+                crate::event::body::CheckRecorded {
+                    rule: Rule::Command("cargo test".into()),
+                    passed,
+                    commit: "c1".into(),
+                    duration_ms: None,
+                    output_digest: None,
+                    output_tail: None,
+                    exit_status: None,
+                }
+                .into(),
             )
         };
         state.apply(event(false, 1));

@@ -3,18 +3,13 @@
 //! [`super::state`], which calls these.
 
 use super::state::{Applied, Conflict};
-use crate::event::Event;
-use crate::event::kind::{self, string_list};
+use crate::event::body::{TaskStarted, TaskUpdated};
+use crate::event::{Body, Event};
 use crate::model::{
-    Approval, CheckResult, CommitLink, MAX_ESTIMATE_MINUTES, MergeLink, Note, Review, Rule,
-    StatusEvent, Task, TaskStatus,
+    Approval, CheckResult, CommitLink, MAX_ESTIMATE_MINUTES, MergeLink, Note, Review, StatusEvent,
+    Task, TaskStatus,
 };
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-
-fn text(event: &Event, key: &str) -> Option<String> {
-    event.body_str(key).map(str::to_string)
-}
 
 /// Record `event` as the task's newest status change; a conflict when its writer had not
 /// seen the one it replaces. A writer records the status event it saw last as `after`; a
@@ -26,7 +21,7 @@ pub(crate) fn status_change(
 ) -> Option<Conflict> {
     let before = task.status_event.take();
     task.status_event = Some(StatusEvent::of(event));
-    let after = event.body_str("after")?;
+    let after = event.body.after()?;
     (before.as_ref().map(|e| e.id.as_str()) != Some(after)).then(|| Conflict {
         task: task.id.clone(),
         event: event.id.clone(),
@@ -41,13 +36,18 @@ pub(crate) fn status_change(
 
 /// `task.started`: in progress, its clock running, its starter one of its workers; the
 /// worktree it is now in focus in, if the event names one.
-pub(crate) fn start(task: &mut Task, event: &Event, time: DateTime<Utc>) -> Option<String> {
+pub(crate) fn start(
+    task: &mut Task,
+    started: &TaskStarted,
+    event: &Event,
+    time: DateTime<Utc>,
+) -> Option<String> {
     // (Also a paused task in progress: started again, its clock runs again.)
     if task.in_progress_since.is_none() {
         task.in_progress_since = Some(time);
     }
     // An agent's spawn starts its task for it: the agent is who works on it.
-    let by = match text(event, "agent") {
+    let by = match &started.agent {
         Some(agent) => format!("agent:{agent}"),
         None => event.actor.clone(),
     };
@@ -60,31 +60,30 @@ pub(crate) fn start(task: &mut Task, event: &Event, time: DateTime<Utc>) -> Opti
     task.completed = None;
     task.summary = None;
     task.forced_over = None;
-    text(event, "worktree")
+    started.worktree.clone()
 }
 
 /// The events that stop a task's clock: blocked, completed, cancelled, reopened.
 pub(crate) fn close(task: &mut Task, event: &Event, time: DateTime<Utc>) {
     task.stop_clock(time);
     task.block_reason = None;
-    match event.kind.as_str() {
-        kind::TASK_BLOCKED => {
+    match &event.body {
+        Body::TaskBlocked(b) => {
             task.status = TaskStatus::Blocked;
-            task.block_reason = text(event, "reason");
+            task.block_reason = Some(b.reason.clone());
         }
-        kind::TASK_COMPLETED => {
+        Body::TaskCompleted(b) => {
             task.claims.apply(event, time);
             task.status = TaskStatus::Done;
-            task.summary = text(event, "summary");
+            task.summary = b.summary.clone();
             task.completed = Some(time);
-            task.forced_over = (event.body.get("forced").and_then(Value::as_bool) == Some(true))
-                .then(|| string_list(&event.body, "overridden"));
+            task.forced_over = b.forced.then(|| b.overridden.clone().unwrap_or_default());
         }
-        kind::TASK_CANCELLED => {
+        Body::TaskCancelled(_) => {
             task.claims.apply(event, time);
             task.status = TaskStatus::Cancelled;
         }
-        kind::TASK_REOPENED => {
+        Body::TaskReopened(_) => {
             task.status = TaskStatus::Open;
             task.completed = None;
             task.summary = None;
@@ -96,95 +95,94 @@ pub(crate) fn close(task: &mut Task, event: &Event, time: DateTime<Utc>) {
 
 /// Every other kind about a task: its fields, notes, claims, links, reviews and checks.
 pub(crate) fn apply(task: &mut Task, event: &Event, time: DateTime<Utc>) -> Applied {
-    match event.kind.as_str() {
-        kind::TASK_DEPENDENCY_ADDED => {
-            for dep in string_list(&event.body, "depends_on") {
-                if !task.depends_on.contains(&dep) {
-                    task.depends_on.push(dep);
+    match &event.body {
+        Body::TaskDependencyAdded(b) => {
+            for dep in &b.depends_on {
+                if !task.depends_on.contains(dep) {
+                    task.depends_on.push(dep.clone());
                 }
             }
         }
-        kind::TASK_NOTED => task.notes.push(Note {
+        Body::TaskNoted(b) => task.notes.push(Note {
             time,
             actor: event.actor.clone(),
-            text: text(event, "text").unwrap_or_default(),
+            text: b.text.clone(),
         }),
-        kind::TASK_CLAIMED | kind::TASK_CLAIM_RENEWED | kind::TASK_RELEASED => {
+        Body::TaskClaimed(_) | Body::TaskClaimRenewed(_) | Body::TaskReleased(_) => {
             task.claims.apply(event, time)
         }
-        kind::TASK_UPDATED => update(task, event),
-        kind::BRANCH_LINKED => {
-            if let Some(branch) = text(event, "branch")
-                && !task.branches.contains(&branch)
-            {
-                task.branches.push(branch);
-            }
+        Body::TaskUpdated(b) => update(task, b),
+        Body::BranchLinked(b) if !task.branches.contains(&b.branch) => {
+            task.branches.push(b.branch.clone());
         }
-        kind::COMMIT_LINKED => {
-            if let Some(commit) = text(event, "commit")
-                && !task.commits.iter().any(|c| c.commit == commit)
-            {
-                task.commits.push(CommitLink {
-                    commit,
-                    branch: text(event, "branch"),
-                    author: text(event, "author"),
-                    time,
-                });
-            }
+        Body::CommitLinked(b) if !task.commits.iter().any(|c| c.commit == b.commit) => {
+            task.commits.push(CommitLink {
+                commit: b.commit.clone(),
+                branch: b.branch.clone(),
+                author: b.author.clone(),
+                time,
+            });
         }
-        kind::MERGE_RECORDED => task.merges.push(MergeLink {
-            branch: text(event, "branch").unwrap_or_default(),
-            into: text(event, "into").unwrap_or_default(),
-            merge_commit: text(event, "merge_commit").unwrap_or_default(),
+        Body::MergeRecorded(b) => task.merges.push(MergeLink {
+            branch: b.branch.clone(),
+            into: b.into.clone(),
+            merge_commit: b.merge_commit.clone(),
             time,
         }),
-        kind::REVIEW_REQUESTED | kind::REVIEW_APPROVED | kind::REVIEW_REJECTED => {
+        Body::ReviewRequested(_) | Body::ReviewApproved(_) | Body::ReviewRejected(_) => {
             review(task, event)
         }
-        kind::CHECK_RECORDED => return check(task, event, time),
+        Body::CheckRecorded(b) => {
+            let result = CheckResult {
+                rule: b.rule.clone(),
+                commit: b.commit.clone(),
+                passed: b.passed,
+                time,
+                actor: event.actor.clone(),
+                duration_ms: b.duration_ms,
+                exit_status: b.exit_status.flatten(),
+                output_digest: b.output_digest.clone(),
+            };
+            check(task, result)
+        }
         _ => {}
     }
     Applied::Yes
 }
 
 /// `task.updated`: each field it carries replaces the task's.
-fn update(task: &mut Task, event: &Event) {
-    let body = &event.body;
-    if let Some(title) = text(event, "title") {
-        task.title = title;
+fn update(task: &mut Task, b: &TaskUpdated) {
+    if let Some(title) = &b.title {
+        task.title = title.clone();
     }
-    if let Some(description) = text(event, "description") {
-        task.description = Some(description);
+    if let Some(description) = &b.description {
+        task.description = Some(description.clone());
     }
-    if let Some(priority) = body.get("priority").and_then(Value::as_u64) {
-        task.priority = priority.min(4) as u8;
+    if let Some(priority) = b.priority {
+        task.priority = priority;
     }
-    if let Some(minutes) = body
-        .get("estimate_minutes")
-        .and_then(Value::as_u64)
-        .filter(|m| *m <= MAX_ESTIMATE_MINUTES)
-    {
+    if let Some(minutes) = b.estimate_minutes.filter(|m| *m <= MAX_ESTIMATE_MINUTES) {
         task.estimate_minutes = Some(minutes);
     }
-    if let Some(role) = text(event, "role") {
-        task.role = Some(role);
+    if let Some(role) = &b.role {
+        task.role = Some(role.clone());
     }
-    if body.get("validation").is_some() {
-        task.validation = Rule::list(body);
+    if let Some(validation) = &b.validation {
+        task.validation = validation.clone();
     }
-    if body.get("depends_on").is_some() {
-        task.depends_on = string_list(body, "depends_on");
+    if let Some(depends_on) = &b.depends_on {
+        task.depends_on = depends_on.clone();
     }
-    if let Some(stage) = text(event, "stage") {
-        task.stage = Some(stage);
+    if let Some(stage) = &b.stage {
+        task.stage = Some(stage.clone());
     }
 }
 
 /// A review requested, approved or rejected.
 fn review(task: &mut Task, event: &Event) {
-    task.review = match event.kind.as_str() {
-        kind::REVIEW_APPROVED => {
-            let commit = text(event, "commit").unwrap_or_default();
+    task.review = match &event.body {
+        Body::ReviewApproved(b) => {
+            let commit = b.commit.clone();
             // Approvals of the same commit add up (`ledger.gate.approvals`); one of another
             // commit starts over, and a reviewer's newest approval replaces theirs.
             task.approvals
@@ -200,43 +198,27 @@ fn review(task: &mut Task, event: &Event) {
                 by: event.actor.clone(),
             }
         }
-        kind::REVIEW_REJECTED => {
+        Body::ReviewRejected(b) => {
             task.approvals.clear();
             Review::Rejected {
-                commit: text(event, "commit"),
-                reason: text(event, "reason").unwrap_or_default(),
+                commit: b.commit.clone(),
+                reason: b.reason.clone(),
                 by: event.actor.clone(),
             }
         }
-        _ => {
+        Body::ReviewRequested(b) => {
             task.approvals.clear();
             Review::Requested {
-                commit: text(event, "commit"),
+                commit: b.commit.clone(),
             }
         }
+        _ => return,
     }
 }
 
 /// `check.recorded`: the latest result per (rule, commit) wins, so a rerun replaces the
-/// earlier one. Without a readable rule and commit it is an orphan.
-fn check(task: &mut Task, event: &Event, time: DateTime<Utc>) -> Applied {
-    let rule = event
-        .body
-        .get("rule")
-        .and_then(|r| serde_json::from_value::<Rule>(r.clone()).ok());
-    let (Some(rule), Some(commit)) = (rule, text(event, "commit")) else {
-        return Applied::Orphan;
-    };
-    let result = CheckResult {
-        rule,
-        commit,
-        passed: event.body.get("passed").and_then(Value::as_bool) == Some(true),
-        time,
-        actor: event.actor.clone(),
-        duration_ms: event.body.get("duration_ms").and_then(Value::as_u64),
-        exit_status: event.body.get("exit_status").and_then(Value::as_i64),
-        output_digest: text(event, "output_digest"),
-    };
+/// earlier one.
+fn check(task: &mut Task, result: CheckResult) {
     match task
         .checks
         .iter_mut()
@@ -245,5 +227,4 @@ fn check(task: &mut Task, event: &Event, time: DateTime<Utc>) -> Applied {
         Some(earlier) => *earlier = result,
         None => task.checks.push(result),
     }
-    Applied::Yes
 }

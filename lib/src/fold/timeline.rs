@@ -62,7 +62,7 @@ fn touches_task(event: &Event, task: &str) -> bool {
     let names = |id: Option<&str>| {
         id.is_some_and(|id| id == task || (id.len() >= 6 && task.starts_with(id)))
     };
-    names(event.subject.as_deref()) || names(event.body_str("task"))
+    names(event.subject.as_deref()) || names(event.body.task())
 }
 
 fn touches_objective(state: &State, event: &Event, objective: &str) -> bool {
@@ -71,7 +71,7 @@ fn touches_objective(state: &State, event: &Event, objective: &str) -> bool {
             .is_some_and(|t| t.objective.as_deref() == Some(objective))
     };
     event.subject.as_deref() == Some(objective)
-        || event.body_str("objective") == Some(objective)
+        || event.body.objective() == Some(objective)
         || of_objective(event.subject.as_deref())
-        || of_objective(event.body_str("task"))
+        || of_objective(event.body.task())
 }

@@ -5,12 +5,12 @@
 //! (pre-merge-commit, pre-push, pre-receive) fail closed, saying what to do.
 
 use super::CHAINED_SUFFIX;
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::MergeRecorded;
 use crate::fold::state::State;
 use crate::gate::{self, Verdict};
 use crate::ledger::{Error, Ledger};
 use git2::Oid;
-use serde_json::json;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -199,12 +199,12 @@ fn post_merge() -> Result<bool, Error> {
         return Ok(true);
     };
     let into = ledger.current_branch().unwrap_or_else(|| "HEAD".into());
-    let body = json!({
-        "branch": branch,
-        "into": into,
-        "merge_commit": entry.id_new().to_string(),
-    });
-    ledger.observe(kind::MERGE_RECORDED, &task, body)?;
+    let body = MergeRecorded {
+        branch: branch.to_string(),
+        into: into.clone(),
+        merge_commit: entry.id_new().to_string(),
+    };
+    ledger.observe(&task, body)?;
     crate::eprintln_safe!(
         "git-ledger: {branch} merged into {into}; when the work is finished: git ledger task done {task} --summary \"…\""
     );

@@ -3,14 +3,13 @@
 
 use super::claims;
 use super::supervise::{Renewal, Supervise, Termination, signal_name};
-use super::work::with_optional;
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{AgentAttempted, AgentExited, AgentHeartbeat, AgentSpawned, TaskStarted};
 use crate::fold::cost::Usage;
 use crate::fold::state::State;
 use crate::model::{Agent, TaskStatus};
 use crate::view::health::DEFAULT_STALL_AFTER_MINUTES;
-use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -143,8 +142,15 @@ impl Ledger {
                     .map(|t| t.id.clone()),
             };
             let id = batch.new_id(EntityKind::Agent, &format!("{role}\n{mission}"));
-            let mut body =
-                with_optional(json!({ "role": role, "mission": mission }), "task", &task);
+            let mut body = AgentSpawned {
+                role: role.clone(),
+                mission: mission.clone(),
+                task: task.clone(),
+                command: (!input.command.is_empty()).then(|| input.command.clone()),
+                retry: (input.retry > 0).then_some(u64::from(input.retry)),
+                fallback: (!fallback.is_empty()).then(|| fallback.clone()),
+                ..AgentSpawned::default()
+            };
             if let Some(dir) = &agents_dir {
                 // Agent ids are unique, and the short form is made unique against every id
                 // read (a concurrent spawn that won the race is among them after the retry),
@@ -155,20 +161,11 @@ impl Ledger {
                     }
                     None => format!("agent/{id}"),
                 };
-                body["worktree"] = dir.join(&id).to_string_lossy().into_owned().into();
-                body["branch"] = branch.into();
+                body.worktree = Some(dir.join(&id).to_string_lossy().into_owned());
+                body.branch = Some(branch);
             }
-            if !input.command.is_empty() {
-                body["command"] = json!(input.command);
-            }
-            if input.retry > 0 {
-                body["retry"] = input.retry.into();
-            }
-            if !fallback.is_empty() {
-                body["fallback"] = json!(fallback);
-            }
-            let agent_worktree = body.get("worktree").cloned();
-            batch.push(kind::AGENT_SPAWNED, &id, body);
+            let agent_worktree = body.worktree.clone();
+            batch.push(&id, body);
             // The agent holds its task while it runs: no other agent is sent to it. A done
             // task (an agent sent to review it) is not claimed.
             if let Some(task) = task
@@ -184,11 +181,12 @@ impl Ledger {
                     .get(task)
                     .filter(|t| t.status != TaskStatus::Blocked)
                 {
-                    let mut start = json!({ "agent": id });
-                    if let Some(worktree) = agent_worktree {
-                        start["worktree"] = worktree;
-                    }
-                    batch.push(kind::TASK_STARTED, task, super::work::after(open, start));
+                    let start = TaskStarted {
+                        worktree: agent_worktree,
+                        agent: Some(id.clone()),
+                        after: super::work::seen(open),
+                    };
+                    batch.push(task, start);
                 }
             }
             Ok(id)
@@ -231,18 +229,19 @@ impl Ledger {
             let duration_ms = end.duration_ms.unwrap_or_else(|| {
                 u64::try_from((batch.now - agent.spawned).num_milliseconds()).unwrap_or(0)
             });
-            let mut body = json!({
-                "status": end.status,
-                "outcome": end.outcome,
-                "duration_ms": duration_ms,
-            });
-            body = with_optional(body, "signal", &signal);
-            body = with_optional(body, "summary", &summary);
-            body = super::cost::with_usage(body, &end.usage);
-            if let Some(attempts) = end.attempts {
-                body["attempts"] = attempts.into();
-            }
-            batch.push(kind::AGENT_EXITED, &id, body);
+            let (model, tokens, cost_micros) = super::cost::usage_fields(&end.usage);
+            let body = AgentExited {
+                status: end.status.map(i64::from),
+                outcome: end.outcome.to_string(),
+                duration_ms,
+                signal: signal.clone(),
+                summary: summary.clone(),
+                model,
+                tokens,
+                cost_micros,
+                attempts: end.attempts,
+            };
+            batch.push(&id, body);
             let holder = format!("agent:{id}");
             if let Some(claim) = agent
                 .task
@@ -384,17 +383,17 @@ impl Ledger {
             Ok(termination) => AgentEnd::of(termination),
             Err(why) => AgentEnd::not_started(why.clone()),
         };
-        let mut body = json!({
-            "attempt": attempt,
-            "command": command,
-            "status": end.status,
-            "outcome": end.outcome,
-            "duration_ms": end.duration_ms.unwrap_or(0),
-        });
-        body = with_optional(body, "signal", &end.signal);
-        body = with_optional(body, "summary", &end.summary);
+        let body = AgentAttempted {
+            attempt,
+            command: command.to_vec(),
+            status: end.status.map(i64::from),
+            outcome: end.outcome.to_string(),
+            duration_ms: end.duration_ms.unwrap_or(0),
+            signal: end.signal.clone(),
+            summary: end.summary.clone(),
+        };
         let (loaded, ()) = self.record(|_, batch| {
-            batch.push(kind::AGENT_ATTEMPTED, id, body.clone());
+            batch.push(id, body.clone());
             Ok(())
         })?;
         Ok(loaded.state.agents.get(id).is_some_and(Agent::is_running))
@@ -411,7 +410,7 @@ impl Ledger {
                     outcome: agent.outcome.clone().unwrap_or_else(|| "exited".into()),
                 });
             }
-            batch.push(kind::AGENT_HEARTBEAT, &id, json!({}));
+            batch.push(&id, AgentHeartbeat {});
             Ok(id)
         })?;
         loaded.entity(EntityKind::Agent, id, |s, id| s.agents.get(id))

@@ -2,11 +2,11 @@
 //! confirm its checklist items, and record every result pinned to the commit it holds for.
 
 use super::{Error, Ledger, Loaded};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::CheckRecorded;
 use crate::fold::state::State;
 use crate::model::{Rule, RuleCheck, Task};
 use serde::Serialize;
-use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -196,23 +196,20 @@ impl Ledger {
     fn record_results(&self, run: CheckRun) -> Result<(Loaded, CheckRun), Error> {
         let (loaded, ()) = self.record(|_, batch| {
             for result in &run.results {
-                let mut body = json!({
-                    "rule": result.rule,
-                    "passed": result.passed,
-                    "commit": result.commit,
-                });
-                if let Some(ms) = result.duration_ms {
-                    body["duration_ms"] = json!(ms);
-                }
-                if let Some(digest) = &result.output_digest {
-                    body["output_digest"] = json!(digest);
-                    // Null when a signal ended the command.
-                    body["exit_status"] = json!(result.exit_status);
-                }
-                if let Some(tail) = result.output_tail.as_deref().filter(|t| !t.is_empty()) {
-                    body["output_tail"] = json!(tail);
-                }
-                batch.push(kind::CHECK_RECORDED, &run.task, body);
+                let body = CheckRecorded {
+                    rule: result.rule.clone(),
+                    passed: result.passed,
+                    commit: result.commit.clone(),
+                    duration_ms: result.duration_ms,
+                    output_digest: result.output_digest.clone(),
+                    output_tail: result.output_tail.clone().filter(|t| !t.is_empty()),
+                    // Recorded with the output; null when a signal ended the command.
+                    exit_status: result
+                        .output_digest
+                        .as_ref()
+                        .map(|_| result.exit_status.map(i64::from)),
+                };
+                batch.push(&run.task, body);
             }
             Ok(())
         })?;

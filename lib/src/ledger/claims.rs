@@ -5,12 +5,12 @@
 //! appends first and the others, retrying on the new tip, see its claim and are refused.
 
 use super::{Batch, Error, Ledger, Loaded, resolve};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{TaskClaimRenewed, TaskClaimed, TaskReleased};
 use crate::fold::state::State;
 use crate::model::Task;
 use crate::model::claims::Claim;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 /// How long a claim lasts when no lease is given, in seconds.
 pub const DEFAULT_LEASE_SECONDS: u64 = 30 * 60;
@@ -89,15 +89,12 @@ impl Ledger {
                 None => self.held_task(state, None, batch.now)?,
             };
             let claim = own_claim(state, &id, holder, self.writer(), batch.now)?;
-            batch.push(
-                kind::TASK_CLAIM_RENEWED,
-                &id,
-                json!({
-                    "holder": holder,
-                    "expires": crate::clock::format(expiry(batch.now, lease_seconds)),
-                    "epoch": claim.epoch,
-                }),
-            );
+            let renewed = TaskClaimRenewed {
+                holder: holder.to_string(),
+                expires: crate::clock::format(expiry(batch.now, lease_seconds)),
+                epoch: claim.epoch,
+            };
+            batch.push(&id, renewed);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
@@ -169,24 +166,18 @@ pub(super) fn push_claim(
         Some(c) if c.is_held_by(holder, writer) => c.epoch,
         _ => task.claims.epoch + 1,
     };
-    batch.push(
-        kind::TASK_CLAIMED,
-        id,
-        json!({
-            "holder": holder,
-            "expires": crate::clock::format(expiry(batch.now, lease_seconds)),
-            "epoch": epoch,
-        }),
-    );
+    let claimed = TaskClaimed {
+        holder: holder.to_string(),
+        expires: crate::clock::format(expiry(batch.now, lease_seconds)),
+        epoch,
+    };
+    batch.push(id, claimed);
     Ok(())
 }
 
 pub(super) fn push_release(batch: &mut Batch, id: &str, holder: &str, epoch: u64) {
-    batch.push(
-        kind::TASK_RELEASED,
-        id,
-        json!({ "holder": holder, "epoch": epoch }),
-    );
+    let holder = holder.to_string();
+    batch.push(id, TaskReleased { holder, epoch });
 }
 
 /// The refusal for a task another holder has claimed.

@@ -12,11 +12,11 @@
 
 use super::{Error, Ledger, next_hlc, task_trailer};
 use crate::clock;
+use crate::event::body::CommitLinked;
 use crate::event::{Event, kind};
 use crate::gate;
 use git2::{Oid, Repository};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::HashSet;
 use std::fs::{File, Metadata};
 use std::io::{Read, Write};
@@ -213,10 +213,11 @@ impl Ledger {
                     .filter(|f| !already_linked(&loaded.state, f))
                     .enumerate()
                     .map(|(i, f)| {
-                        let mut body = json!({ "commit": f.commit, "author": f.author });
-                        if let Some(branch) = &f.branch {
-                            body["branch"] = branch.as_str().into();
-                        }
+                        let body = CommitLinked {
+                            commit: f.commit.clone(),
+                            branch: f.branch.clone(),
+                            author: Some(f.author.clone()),
+                        };
                         Event::seal(
                             kind::COMMIT_LINKED,
                             time.clone(),
@@ -225,7 +226,7 @@ impl Ledger {
                             f.session.clone(),
                             NOTING_HOOK,
                             Some(f.task.clone()),
-                            body,
+                            body.into(),
                         )
                     })
                     .collect();

@@ -2,10 +2,9 @@
 //! views show the summary instead of the old items unless asked to expand them.
 
 use super::{Error, Ledger, Loaded, text};
-use crate::event::kind;
+use crate::event::body::MemoryCompacted;
 use crate::fold::compaction::Compaction;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::json;
 
 /// A time to compact before: RFC 3339, or a date (the start of that day, UTC).
 pub fn parse_before(input: &str) -> Result<DateTime<Utc>, Error> {
@@ -52,17 +51,14 @@ impl Ledger {
         let (loaded, id) = self.record(|_, batch| {
             let seed = format!("{}\n{}\n{before}\n{summary}", self.writer(), batch.base_hlc);
             let id = format!("m-{}", &blake3::hash(seed.as_bytes()).to_hex()[..16]);
-            batch.push(
-                kind::MEMORY_COMPACTED,
-                &id,
-                json!({
-                    "before": crate::clock::format(before),
-                    "summary": summary,
-                    "events": covered,
-                    "from_event": from,
-                    "to_event": to,
-                }),
-            );
+            let body = MemoryCompacted {
+                before: crate::clock::format(before),
+                summary: summary.clone(),
+                events: covered as u64,
+                from_event: from.clone(),
+                to_event: to.clone(),
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         let compaction = loaded

@@ -1,10 +1,10 @@
 //! Recording cost: what `session end`, `agent exit` and `objective budget` are given.
 
 use super::{Error, Ledger, Loaded, optional_text, resolve};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::ObjectiveBudgetSet;
 use crate::fold::cost::{Usage, parse_money};
 use crate::model::Objective;
-use serde_json::{Value, json};
 
 /// Model, tokens and cost as typed by a user or an agent.
 #[derive(Debug, Default, Clone)]
@@ -36,16 +36,16 @@ pub fn parse_cost(input: &str) -> Result<u64, Error> {
     parse_money(input).ok_or_else(|| Error::BadMoney(input.to_string()))
 }
 
-/// Add the usage fields to an event body.
-pub(super) fn with_usage(mut body: Value, usage: &Option<Usage>) -> Value {
-    if let Some(usage) = usage {
-        if let Some(model) = &usage.model {
-            body["model"] = json!(model);
-        }
-        body["tokens"] = json!(usage.tokens);
-        body["cost_micros"] = json!(usage.cost_micros);
+/// The usage fields of an event body: model, tokens and cost (the model only if known).
+pub(super) fn usage_fields(usage: &Option<Usage>) -> (Option<String>, Option<u64>, Option<u64>) {
+    match usage {
+        Some(usage) => (
+            usage.model.clone(),
+            Some(usage.tokens),
+            Some(usage.cost_micros),
+        ),
+        None => (None, None, None),
     }
-    body
 }
 
 impl Ledger {
@@ -57,11 +57,7 @@ impl Ledger {
     ) -> Result<(Loaded, Objective), Error> {
         let (loaded, id) = self.record(|state, batch| {
             let id = resolve(state, EntityKind::Objective, input)?;
-            batch.push(
-                kind::OBJECTIVE_BUDGET_SET,
-                &id,
-                json!({ "budget_micros": budget_micros }),
-            );
+            batch.push(&id, ObjectiveBudgetSet { budget_micros });
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))

@@ -1,10 +1,9 @@
 //! Decisions: a question with options, later made with a choice and its rationale.
 
-use super::work::with_optional;
 use super::{Error, Ledger, Loaded, resolve, text};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{DecisionMade, DecisionRequested};
 use crate::model::{Decision, DecisionStatus};
-use serde_json::json;
 
 impl Ledger {
     pub fn decision_request(
@@ -26,12 +25,13 @@ impl Ledger {
                 .map(|t| resolve(state, EntityKind::Task, t))
                 .transpose()?;
             let id = batch.new_id(EntityKind::Decision, &question);
-            let body = json!({ "question": question, "options": clean_options });
-            batch.push(
-                kind::DECISION_REQUESTED,
-                &id,
-                with_optional(body, "task", &task),
-            );
+            let body = DecisionRequested {
+                question: question.clone(),
+                options: clean_options.clone(),
+                task,
+                source_id: None,
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Decision, id, |s, id| s.decisions.get(id))
@@ -69,11 +69,11 @@ impl Ledger {
                     options: decision.options.clone(),
                 })?
             };
-            batch.push(
-                kind::DECISION_MADE,
-                &id,
-                json!({ "choice": chosen, "rationale": rationale }),
-            );
+            let body = DecisionMade {
+                choice: chosen.clone(),
+                rationale: rationale.clone(),
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Decision, id, |s, id| s.decisions.get(id))

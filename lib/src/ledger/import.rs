@@ -19,10 +19,14 @@
 
 use super::{Error, Ledger, Loaded, next_hlc};
 use crate::clock;
-use crate::event::{EntityKind, Event, entity_id, kind};
+use crate::event::body::{
+    AgentExited, AgentSpawned, DecisionRequested, InsightAdded, ObjectiveCompleted,
+    ObjectiveCreated, TaskBlocked, TaskCompleted, TaskCreated, TaskStarted,
+};
+use crate::event::{Body, EntityKind, Event, entity_id};
 use crate::fold::state::State;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::collections::{HashMap, HashSet};
 
 /// The most events one commit of an import holds.
@@ -91,16 +95,19 @@ struct Entry {
 impl Entry {
     /// What names it to a reader: a title, question, text or mission.
     fn headline(&self) -> Option<&str> {
-        let body = &self.events.first()?.body;
-        ["title", "question", "text", "mission"]
-            .iter()
-            .find_map(|key| body.get(*key).and_then(Value::as_str))
+        match &self.events.first()?.body {
+            Body::ObjectiveCreated(b) => Some(&b.title),
+            Body::TaskCreated(b) => Some(&b.title),
+            Body::DecisionRequested(b) => Some(&b.question),
+            Body::InsightAdded(b) => Some(&b.text),
+            Body::AgentSpawned(b) => Some(&b.mission),
+            _ => None,
+        }
     }
 }
 
 struct Planned {
-    kind: &'static str,
-    body: Value,
+    body: Body,
     /// The source's timestamp; `None`: the time of the import.
     time: Option<DateTime<Utc>>,
 }
@@ -161,9 +168,10 @@ impl Ledger {
                 same.then_some((e.subject.as_str(), legacy))
             })
             .collect();
-        let rename = |id: &Value| match id.as_str().and_then(|id| renamed.get(id)) {
-            Some(legacy) => Value::from(*legacy),
-            None => id.clone(),
+        let rename = |id: &mut String| {
+            if let Some(legacy) = renamed.get(id.as_str()) {
+                *id = legacy.to_string();
+            }
         };
         let mut seen = HashSet::new();
         let mut events = Vec::new();
@@ -178,16 +186,12 @@ impl Ledger {
             }
             for planned in &entry.events {
                 let mut body = planned.body.clone();
-                if let Some(objective) = body.get_mut("objective") {
-                    *objective = rename(objective);
-                }
-                if let Some(Value::Array(ids)) = body.get_mut("depends_on") {
-                    for id in ids.iter_mut() {
-                        *id = rename(id);
-                    }
+                if let Body::TaskCreated(task) = &mut body {
+                    task.objective.iter_mut().for_each(rename);
+                    task.depends_on.iter_mut().for_each(rename);
                 }
                 events.push(Event::seal(
-                    planned.kind,
+                    body.kind().unwrap_or("unknown"),
                     clock::format(planned.time.unwrap_or(loaded.now)),
                     base + events.len() as u64,
                     &self.writer,
@@ -451,16 +455,16 @@ impl<'a> Item<'a> {
     }
 
     /// Priority 0 (highest) … 4: a number (clamped), `p1`, or a word; 2 when absent.
-    fn priority(&self) -> u64 {
+    fn priority(&self) -> u8 {
         match self.map.get("priority") {
             Some(Value::Number(n)) => n
                 .as_i64()
                 .or_else(|| n.as_f64().map(|f| f as i64))
-                .map_or(2, |p| p.clamp(0, 4) as u64),
+                .map_or(2, |p| p.clamp(0, 4) as u8),
             Some(Value::String(s)) => {
                 let s = s.trim().to_lowercase();
                 match s.trim_start_matches('p').parse::<i64>() {
-                    Ok(p) => p.clamp(0, 4) as u64,
+                    Ok(p) => p.clamp(0, 4) as u8,
                     Err(_) => match s.as_str() {
                         "critical" | "urgent" => 0,
                         "high" => 1,
@@ -505,16 +509,20 @@ fn parse_time(input: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-fn planned(kind: &'static str, body: Value, time: Option<DateTime<Utc>>) -> Planned {
-    Planned { kind, body, time }
+/// An imported task started at the time of the import, in this worktree.
+fn started_in(worktree: &str) -> TaskStarted {
+    TaskStarted {
+        worktree: Some(worktree.to_string()),
+        agent: None,
+        after: None,
+    }
 }
 
-/// Add `key` to a JSON object when the value is present.
-fn with(mut body: Value, key: &str, value: Option<impl Into<Value>>) -> Value {
-    if let Some(value) = value {
-        body[key] = value.into();
+fn planned(body: impl Into<Body>, time: Option<DateTime<Utc>>) -> Planned {
+    Planned {
+        body: body.into(),
+        time,
     }
-    body
 }
 
 /// An imported entity's id, the same on every import: from `seed` (the source's identity and
@@ -638,15 +646,19 @@ fn orchestrator_objective(
     let (title, source_id) = title_and_source_id(item)?;
     let (id, legacy) = project_ids(EntityKind::Objective, project, &source_id);
     objective_ids.insert(source_id.clone(), id.clone());
-    let mut events = vec![planned(
-        kind::OBJECTIVE_CREATED,
-        json!({ "title": title, "source_id": source_id }),
-        item.time(&["created", "created_date"]),
-    )];
+    let created = ObjectiveCreated {
+        title,
+        source_id: Some(source_id),
+        ..ObjectiveCreated::default()
+    };
+    let mut events = vec![planned(created, item.time(&["created", "created_date"]))];
     if matches!(item.status().as_str(), "completed" | "done" | "complete") {
+        let completed = ObjectiveCompleted {
+            outcome: item.text(&["outcome"]),
+            forced: None,
+        };
         events.push(planned(
-            kind::OBJECTIVE_COMPLETED,
-            with(json!({}), "outcome", item.text(&["outcome"])),
+            completed,
             item.time(&["completed", "completed_date"]),
         ));
     }
@@ -677,47 +689,40 @@ fn orchestrator_task(
     worktree: &str,
 ) -> Result<Entry, Error> {
     let (title, source_id) = title_and_source_id(item)?;
-    let body = json!({
-        "title": title,
-        "priority": item.priority(),
-        "depends_on": [],
-        "source_id": source_id,
-    });
+    let body = TaskCreated {
+        title,
+        priority: item.priority(),
+        source_id: Some(source_id.clone()),
+        objective,
+        ..TaskCreated::default()
+    };
     let completed = item.time(&["completed", "completed_date"]);
     let created = item
         .time(&["created", "created_date"])
         .or(if done { completed } else { None });
-    let mut events = vec![planned(
-        kind::TASK_CREATED,
-        with(body, "objective", objective),
-        created,
-    )];
+    let mut events = vec![planned(body, created)];
     if done {
-        let body = json!({ "forced": false, "imported": true });
-        events.push(planned(
-            kind::TASK_COMPLETED,
-            with(body, "summary", item.text(&["outcome", "summary"])),
-            completed,
-        ));
+        let body = TaskCompleted {
+            imported: Some(true),
+            summary: item.text(&["outcome", "summary"]),
+            ..TaskCompleted::default()
+        };
+        events.push(planned(body, completed));
     } else if matches!(
         item.status().as_str(),
         "in_progress" | "inprogress" | "started" | "working"
     ) {
         // At the time of the import: the work clock counts from when the ledger knows.
-        events.push(planned(
-            kind::TASK_STARTED,
-            json!({ "worktree": worktree }),
-            None,
-        ));
+        events.push(planned(started_in(worktree), None));
     } else if item.status() == "blocked" {
         let reason = item
             .text(&["blocked_reason", "block_reason", "reason"])
             .unwrap_or_else(|| "imported as blocked".into());
-        events.push(planned(
-            kind::TASK_BLOCKED,
-            json!({ "reason": reason }),
-            None,
-        ));
+        let blocked = TaskBlocked {
+            reason,
+            after: None,
+        };
+        events.push(planned(blocked, None));
     }
     let (subject, legacy) = project_ids(EntityKind::Task, project, &source_id);
     Ok(Entry {
@@ -745,17 +750,18 @@ fn orchestrator_decision(entry: TextOrItem, project: Option<&str>) -> Result<Ent
         }
     };
     let source_id = source_id.unwrap_or_else(|| question.clone());
-    let body = json!({
-        "question": question,
-        "options": options,
-        "source_id": source_id,
-    });
+    let body = DecisionRequested {
+        question,
+        options,
+        task: None,
+        source_id: Some(source_id.clone()),
+    };
     let (subject, legacy) = project_ids(EntityKind::Decision, project, &source_id);
     Ok(Entry {
         kind: EntityKind::Decision,
         subject,
         legacy,
-        events: vec![planned(kind::DECISION_REQUESTED, body, time)],
+        events: vec![planned(body, time)],
     })
 }
 
@@ -791,16 +797,18 @@ fn orchestrator_insight(entry: TextOrItem, project: Option<&str>) -> Result<Entr
         project,
         source_id.as_deref().unwrap_or(&text),
     );
-    let body = json!({ "text": text, "tags": tags, "knowledge": false });
+    let body = InsightAdded {
+        text,
+        tags,
+        knowledge: false,
+        task: None,
+        source_id,
+    };
     Ok(Entry {
         kind: EntityKind::Insight,
         subject,
         legacy,
-        events: vec![planned(
-            kind::INSIGHT_ADDED,
-            with(body, "source_id", source_id),
-            time,
-        )],
+        events: vec![planned(body, time)],
     })
 }
 
@@ -810,11 +818,14 @@ fn orchestrator_agent(item: &Item, project: Option<&str>) -> Result<Entry, Error
     let source_id = item.id().ok_or_else(|| item.missing("id"))?;
     // Role and mission are required of `agent.spawned`: an entry without them still records
     // that an agent ran, as a plain "agent" with no mission text.
-    let body = json!({
-        "source_id": source_id,
-        "role": item.text(&["type", "role"]).unwrap_or_else(|| "agent".into()),
-        "mission": item.text(&["mission", "description"]).unwrap_or_default(),
-    });
+    let body = AgentSpawned {
+        source_id: Some(source_id.clone()),
+        role: item
+            .text(&["type", "role"])
+            .unwrap_or_else(|| "agent".into()),
+        mission: item.text(&["mission", "description"]).unwrap_or_default(),
+        ..AgentSpawned::default()
+    };
     let (subject, legacy) = project_ids(EntityKind::Agent, project, &source_id);
     let spawned = item.time(&["spawned", "created", "created_date"]);
     let ended = item.time(&["completed", "finished", "ended"]).or(spawned);
@@ -827,19 +838,18 @@ fn orchestrator_agent(item: &Item, project: Option<&str>) -> Result<Entry, Error
         (Some(s), Some(e)) => u64::try_from((e - s).num_milliseconds()).unwrap_or(0),
         _ => 0,
     };
-    let end = json!({ "status": null, "outcome": outcome, "duration_ms": duration_ms });
+    let end = AgentExited {
+        status: None,
+        outcome: outcome.to_string(),
+        duration_ms,
+        summary: item.text(&["outcome", "summary", "result"]),
+        ..AgentExited::default()
+    };
     Ok(Entry {
         kind: EntityKind::Agent,
         subject,
         legacy,
-        events: vec![
-            planned(kind::AGENT_SPAWNED, body, spawned),
-            planned(
-                kind::AGENT_EXITED,
-                with(end, "summary", item.text(&["outcome", "summary", "result"])),
-                ended,
-            ),
-        ],
+        events: vec![planned(body, spawned), planned(end, ended)],
     })
 }
 
@@ -927,41 +937,37 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
                 depends_on.push(on);
             }
         }
-        let mut body = json!({
-            "title": title,
-            "priority": item.priority(),
-            "depends_on": depends_on,
-            "source_id": source_id,
-        });
-        body = with(body, "description", item.text(&["description"]));
-        body = with(body, "issue_type", item.text(&["issue_type"]));
         let labels = item.strings("labels");
-        if !labels.is_empty() {
-            body["labels"] = json!(labels);
-        }
+        let body = TaskCreated {
+            title,
+            priority: item.priority(),
+            depends_on,
+            source_id: Some(source_id.clone()),
+            description: item.text(&["description"]),
+            issue_type: item.text(&["issue_type"]),
+            labels: (!labels.is_empty()).then_some(labels),
+            ..TaskCreated::default()
+        };
         let updated = item.time(&["updated_at"]);
-        let mut events = vec![planned(
-            kind::TASK_CREATED,
-            body,
-            item.time(&["created_at"]),
-        )];
+        let mut events = vec![planned(body, item.time(&["created_at"]))];
         match item.status().as_str() {
             // At the time of the import, as for an orchestrator's task in progress.
-            "in_progress" => events.push(planned(
-                kind::TASK_STARTED,
-                json!({ "worktree": worktree }),
-                None,
-            )),
-            "blocked" => events.push(planned(
-                kind::TASK_BLOCKED,
-                json!({ "reason": "imported from beads as blocked" }),
-                updated,
-            )),
-            "closed" => events.push(planned(
-                kind::TASK_COMPLETED,
-                json!({ "forced": false, "imported": true, "summary": "closed in beads" }),
-                item.time(&["closed_at"]).or(updated),
-            )),
+            "in_progress" => events.push(planned(started_in(worktree), None)),
+            "blocked" => {
+                let blocked = TaskBlocked {
+                    reason: "imported from beads as blocked".into(),
+                    after: None,
+                };
+                events.push(planned(blocked, updated))
+            }
+            "closed" => {
+                let closed = TaskCompleted {
+                    imported: Some(true),
+                    summary: Some("closed in beads".into()),
+                    ..TaskCompleted::default()
+                };
+                events.push(planned(closed, item.time(&["closed_at"]).or(updated)))
+            }
             _ => {}
         }
         entries.push(Entry {
@@ -977,6 +983,7 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn times_with_and_without_zone() {

@@ -1,10 +1,9 @@
 //! Insights, and their promotion into the knowledge base.
 
-use super::work::with_optional;
 use super::{Error, Ledger, Loaded, resolve, text};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{InsightAdded, InsightPromoted};
 use crate::model::Insight;
-use serde_json::json;
 
 impl Ledger {
     pub fn insight_add(
@@ -27,8 +26,14 @@ impl Ledger {
                 .map(|t| resolve(state, EntityKind::Task, t))
                 .transpose()?;
             let id = batch.new_id(EntityKind::Insight, &insight);
-            let body = json!({ "text": insight, "tags": clean_tags, "knowledge": knowledge });
-            batch.push(kind::INSIGHT_ADDED, &id, with_optional(body, "task", &task));
+            let body = InsightAdded {
+                text: insight.clone(),
+                tags: clean_tags.clone(),
+                knowledge,
+                task,
+                source_id: None,
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Insight, id, |s, id| s.insights.get(id))
@@ -39,7 +44,7 @@ impl Ledger {
         let (loaded, id) = self.record(|state, batch| {
             let id = resolve(state, EntityKind::Insight, input)?;
             if state.insights.get(&id).is_some_and(|i| !i.knowledge) {
-                batch.push(kind::INSIGHT_PROMOTED, &id, json!({}));
+                batch.push(&id, InsightPromoted {});
             }
             Ok(id)
         })?;

@@ -44,13 +44,12 @@ pub use work::{MAX_ESTIMATE_MINUTES, TaskEdit, TaskInput, parse_estimate, parse_
 
 use crate::cache::table;
 use crate::clock;
-use crate::event::{Draft, EntityKind, Event, entity_id};
+use crate::event::{Body, Draft, EntityKind, Event, entity_id};
 use crate::fold::point;
 use crate::fold::state::{Resolve, State};
 use crate::store::{self, Problem, Store};
 use crate::view::memory::Scope;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -163,9 +162,10 @@ impl Ledger {
                     // The first registration is the one that counts (see store::signing).
                     let ledger = Ledger::open(dir)?;
                     ledger.observe(
-                        crate::event::kind::WRITER_REGISTERED,
                         &writer,
-                        serde_json::json!({ "signing_key": key }),
+                        crate::event::body::WriterRegistered {
+                            signing_key: key.clone(),
+                        },
                     )?;
                     key_registered = true;
                 }
@@ -584,21 +584,15 @@ impl Batch<'_> {
         )
     }
 
-    pub fn push(&mut self, kind: &'static str, subject: &str, body: Value) {
+    pub fn push(&mut self, subject: &str, body: impl Into<Body>) {
         let session = self.session.clone();
-        self.push_in(kind, subject, body, session);
+        self.push_in(subject, body, session);
     }
 
     /// Push an event recorded in a given session (a session's own start and end).
-    pub fn push_in(
-        &mut self,
-        kind: &'static str,
-        subject: &str,
-        body: Value,
-        session: Option<String>,
-    ) {
+    pub fn push_in(&mut self, subject: &str, body: impl Into<Body>, session: Option<String>) {
         self.drafts
-            .push((Draft::new(kind, Some(subject.to_string()), body), session));
+            .push((Draft::new(Some(subject.to_string()), body), session));
     }
 
     pub fn worktree(&self) -> String {
@@ -621,7 +615,7 @@ impl Batch<'_> {
             .enumerate()
             .map(|(i, (draft, session))| {
                 Event::seal(
-                    draft.kind,
+                    draft.kind(),
                     time.clone(),
                     self.base_hlc.saturating_add(i as u64),
                     self.writer,

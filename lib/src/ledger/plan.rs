@@ -25,15 +25,17 @@
 //!         triggers_on: [encoder]   # a task key, `stage <name>` or `all of <name>`
 //! ```
 
-use super::work::{after, parse_estimate, parse_priority};
+use super::work::{parse_estimate, parse_priority, seen};
 use super::{Batch, Error, Ledger, Loaded, optional_text, text};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{
+    ObjectiveBudgetSet, ObjectiveCreated, TaskCancelled, TaskCreated, TaskReopened, TaskUpdated,
+};
 use crate::fold::cost::parse_money;
 use crate::fold::state::State;
 use crate::model::{Rule, Task, TaskStatus};
 use crate::view::plan::{PlanView, plan_names, plan_view};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest plan file read.
@@ -592,24 +594,21 @@ fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
             if o.budget_micros != plan.budget_micros
                 && let Some(budget) = plan.budget_micros
             {
-                batch.push(
-                    kind::OBJECTIVE_BUDGET_SET,
-                    &o.id,
-                    json!({ "budget_micros": budget }),
-                );
+                let budget_micros = budget;
+                batch.push(&o.id, ObjectiveBudgetSet { budget_micros });
             }
             o.id.clone()
         }
         None => {
             let id = batch.new_id(EntityKind::Objective, &plan.name);
-            let mut body = json!({ "title": plan.name, "plan": plan.name });
-            if let Some(description) = &plan.description {
-                body["description"] = json!(description);
-            }
-            if let Some(budget) = plan.budget_micros {
-                body["budget_micros"] = json!(budget);
-            }
-            batch.push(kind::OBJECTIVE_CREATED, &id, body);
+            let body = ObjectiveCreated {
+                title: plan.name.clone(),
+                description: plan.description.clone(),
+                budget_micros: plan.budget_micros,
+                plan: Some(plan.name.clone()),
+                source_id: None,
+            };
+            batch.push(&id, body);
             id
         }
     };
@@ -636,74 +635,58 @@ fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
         .collect();
     for planned in &plan.tasks {
         let id = &ids[planned.key.as_str()];
-        let depends_on: Vec<&String> = planned
+        let depends_on: Vec<String> = planned
             .depends_on
             .iter()
-            .filter_map(|key| ids.get(key.as_str()))
+            .filter_map(|key| ids.get(key.as_str()).cloned())
             .collect();
         match by_key.get(planned.key.as_str()) {
             None => {
-                let mut body = json!({
-                    "title": planned.title,
-                    "priority": planned.priority,
-                    "depends_on": depends_on,
-                    "objective": objective,
-                    "stage": planned.stage,
-                    "plan_key": planned.key,
-                });
-                set(
-                    &mut body,
-                    "description",
-                    planned.description.as_ref().map(|d| json!(d)),
-                );
-                set(&mut body, "role", planned.role.as_ref().map(|r| json!(r)));
-                set(
-                    &mut body,
-                    "estimate_minutes",
-                    planned.estimate_minutes.map(|m| json!(m)),
-                );
-                if !planned.validation.is_empty() {
-                    body["validation"] = json!(planned.validation);
-                }
-                batch.push(kind::TASK_CREATED, id, body);
+                let body = TaskCreated {
+                    title: planned.title.clone(),
+                    priority: planned.priority,
+                    depends_on,
+                    objective: Some(objective.clone()),
+                    stage: Some(planned.stage.clone()),
+                    plan_key: Some(planned.key.clone()),
+                    description: planned.description.clone(),
+                    role: planned.role.clone(),
+                    estimate_minutes: planned.estimate_minutes,
+                    validation: (!planned.validation.is_empty())
+                        .then(|| planned.validation.clone()),
+                    ..TaskCreated::default()
+                };
+                batch.push(id, body);
                 report.created.push(id.clone());
             }
             Some(task) => {
                 if task.status == TaskStatus::Cancelled {
-                    let body = after(task, json!({ "reason": "back in the plan" }));
-                    batch.push(kind::TASK_REOPENED, id, body);
+                    let body = TaskReopened {
+                        reason: Some("back in the plan".into()),
+                        after: seen(task),
+                    };
+                    batch.push(id, body);
                     report.reopened.push(id.clone());
                 }
-                let mut changes = json!({});
-                if task.title != planned.title {
-                    changes["title"] = json!(planned.title);
-                }
-                if planned.description.is_some() && task.description != planned.description {
-                    changes["description"] = json!(planned.description);
-                }
-                if task.priority != planned.priority {
-                    changes["priority"] = json!(planned.priority);
-                }
-                if planned.estimate_minutes.is_some()
-                    && task.estimate_minutes != planned.estimate_minutes
-                {
-                    changes["estimate_minutes"] = json!(planned.estimate_minutes);
-                }
-                if planned.role.is_some() && task.role != planned.role {
-                    changes["role"] = json!(planned.role);
-                }
-                if task.validation != planned.validation {
-                    changes["validation"] = json!(planned.validation);
-                }
-                if task.stage.as_deref() != Some(planned.stage.as_str()) {
-                    changes["stage"] = json!(planned.stage);
-                }
-                let current: Vec<&String> = task.depends_on.iter().collect();
-                if current != depends_on {
-                    changes["depends_on"] = json!(depends_on);
-                }
-                if changes.as_object().is_some_and(|c| !c.is_empty()) {
-                    batch.push(kind::TASK_UPDATED, id, changes);
+                let changes = TaskUpdated {
+                    title: (task.title != planned.title).then(|| planned.title.clone()),
+                    description: planned
+                        .description
+                        .clone()
+                        .filter(|_| task.description != planned.description),
+                    priority: (task.priority != planned.priority).then_some(planned.priority),
+                    estimate_minutes: planned
+                        .estimate_minutes
+                        .filter(|_| task.estimate_minutes != planned.estimate_minutes),
+                    role: planned.role.clone().filter(|_| task.role != planned.role),
+                    validation: (task.validation != planned.validation)
+                        .then(|| planned.validation.clone()),
+                    stage: (task.stage.as_deref() != Some(planned.stage.as_str()))
+                        .then(|| planned.stage.clone()),
+                    depends_on: (task.depends_on != depends_on).then_some(depends_on),
+                };
+                if changes != TaskUpdated::default() {
+                    batch.push(id, changes);
                     report.updated.push(id.clone());
                 } else if task.status != TaskStatus::Cancelled {
                     report.unchanged += 1;
@@ -715,19 +698,16 @@ fn diff(state: &State, batch: &mut Batch, plan: &Plan) -> PlanReport {
     for (key, task) in &by_key {
         if !ids.contains_key(key) && !task.status.is_closed() {
             let reason = format!("dropped from plan '{}'", plan.name);
-            let body = after(task, json!({ "reason": reason }));
-            batch.push(kind::TASK_CANCELLED, &task.id, body);
+            let body = TaskCancelled {
+                reason: Some(reason),
+                after: seen(task),
+            };
+            batch.push(&task.id, body);
             report.cancelled.push(task.id.clone());
         }
     }
     report.events = batch.len();
     report
-}
-
-fn set(body: &mut Value, key: &str, value: Option<Value>) {
-    if let Some(value) = value {
-        body[key] = value;
-    }
 }
 
 #[cfg(test)]

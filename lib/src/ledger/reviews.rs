@@ -1,14 +1,13 @@
 //! Reviews bound to commits, the merge gate's inputs, and the facts hooks record.
 
-use super::work::with_optional;
 use super::{Error, Ledger, Loaded, backoff, text};
 use crate::clock;
-use crate::event::{EntityKind, Event, kind};
+use crate::event::body::{BranchLinked, ReviewApproved, ReviewRejected, ReviewRequested};
+use crate::event::{Body, EntityKind, Event};
 use crate::fold::state::State;
 use crate::gate::{self, TaskFacts};
 use crate::model::{Review, Task, TaskStatus};
 use crate::store::{self, Store};
-use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// The branches protected when `ledger.protect` is not set.
@@ -32,7 +31,9 @@ impl Ledger {
 
     /// Record a fact a hook observed, without reading the whole ledger: the fact is checked
     /// when the ledger is folded (an unknown task makes it an orphan), so a hook stays cheap.
-    pub fn observe(&self, kind: &'static str, subject: &str, body: Value) -> Result<(), Error> {
+    pub fn observe(&self, subject: &str, body: impl Into<Body>) -> Result<(), Error> {
+        let body = body.into();
+        let kind = body.kind().unwrap_or("unknown");
         self.store.writer()?;
         let mut attempt = 0;
         loop {
@@ -65,12 +66,7 @@ impl Ledger {
     }
 
     pub fn review_request(&self, input: Option<&str>) -> Result<(Loaded, Task), Error> {
-        self.review_event(input, None, |commit| {
-            Ok((
-                kind::REVIEW_REQUESTED,
-                with_optional(json!({}), "commit", &commit),
-            ))
-        })
+        self.review_event(input, None, |commit| Ok(ReviewRequested { commit }.into()))
     }
 
     /// Approve a task at one exact commit: `commit` (any revision), else the tip of its branch.
@@ -80,7 +76,7 @@ impl Ledger {
         commit: Option<&str>,
     ) -> Result<(Loaded, Task), Error> {
         self.review_event(Some(input), commit, |commit| match commit {
-            Some(commit) => Ok((kind::REVIEW_APPROVED, json!({ "commit": commit }))),
+            Some(commit) => Ok(ReviewApproved { commit }.into()),
             None => Err(Error::NoBranch),
         })
     }
@@ -93,10 +89,11 @@ impl Ledger {
     ) -> Result<(Loaded, Task), Error> {
         let reason = text("reason", reason)?;
         self.review_event(Some(input), commit, |commit| {
-            Ok((
-                kind::REVIEW_REJECTED,
-                with_optional(json!({ "reason": reason }), "commit", &commit),
-            ))
+            Ok(ReviewRejected {
+                commit,
+                reason: reason.clone(),
+            }
+            .into())
         })
     }
 
@@ -104,7 +101,7 @@ impl Ledger {
         &self,
         input: Option<&str>,
         revision: Option<&str>,
-        draft: impl Fn(Option<String>) -> Result<(&'static str, Value), Error>,
+        draft: impl Fn(Option<String>) -> Result<Body, Error>,
     ) -> Result<(Loaded, Task), Error> {
         let explicit = revision.map(|r| self.commit_of(r)).transpose()?;
         let (loaded, id) = self.record(|state, batch| {
@@ -116,8 +113,7 @@ impl Ledger {
             let commit = explicit
                 .clone()
                 .or_else(|| self.branch_tip(task).map(|(_, c)| c));
-            let (kind, body) = draft(commit)?;
-            batch.push(kind, &id, body);
+            batch.push(&id, draft(commit)?);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
@@ -194,7 +190,12 @@ impl Ledger {
         if known.lines().any(|line| line == branch) {
             return Ok(());
         }
-        self.observe(kind::BRANCH_LINKED, task, json!({ "branch": branch }))?;
+        self.observe(
+            task,
+            BranchLinked {
+                branch: branch.to_string(),
+            },
+        )?;
         if let Some(dir) = marker.parent() {
             let _ = std::fs::create_dir_all(dir);
         }

@@ -1,12 +1,11 @@
 //! Sessions (seed 004): start, resume with full context, end.
 
-use super::work::with_optional;
 use super::{Error, Ledger, Loaded, optional_text, resolve};
-use crate::event::{EntityKind, kind};
+use crate::event::EntityKind;
+use crate::event::body::{SessionEnded, SessionResumed, SessionStarted};
 use crate::model::Session;
 use crate::view::memory::{self, WorkingMemory};
 use serde::Serialize;
-use serde_json::json;
 
 /// What `session start` and `session resume` hand back to an agent: where it stands and what
 /// to do next, with the previous session's context.
@@ -111,11 +110,8 @@ impl Ledger {
             return Ok(new);
         }
         batch.session = Some(id.to_string());
-        batch.push(
-            kind::SESSION_RESUMED,
-            id,
-            json!({ "worktree": batch.worktree() }),
-        );
+        let worktree = Some(batch.worktree());
+        batch.push(id, SessionResumed { worktree });
         Ok(id.to_string())
     }
 
@@ -169,11 +165,7 @@ impl Ledger {
                 return Ok(None);
             };
             batch.session = Some(found.id.clone());
-            batch.push(
-                kind::SESSION_ENDED,
-                &found.id,
-                end_body(false, &summary, &usage),
-            );
+            batch.push(&found.id, end_body(false, summary.clone(), &usage));
             Ok(Some(found.id.clone()))
         })?;
         match id {
@@ -223,11 +215,7 @@ impl Ledger {
                 return Err(Error::SessionEnded(state.short(&id)));
             }
             batch.session = Some(id.clone());
-            batch.push(
-                kind::SESSION_ENDED,
-                &id,
-                end_body(abandoned, &summary, &usage),
-            );
+            batch.push(&id, end_body(abandoned, summary.clone(), &usage));
             Ok(id)
         })?;
         loaded.entity(EntityKind::Session, id, |s, id| s.sessions.get(id))
@@ -249,20 +237,28 @@ impl Ledger {
 /// A `session.ended` body.
 fn end_body(
     abandoned: bool,
-    summary: &Option<String>,
+    summary: Option<String>,
     usage: &Option<crate::fold::cost::Usage>,
-) -> serde_json::Value {
-    let body = with_optional(json!({ "abandoned": abandoned }), "summary", summary);
-    super::cost::with_usage(body, usage)
+) -> SessionEnded {
+    let (model, tokens, cost_micros) = super::cost::usage_fields(usage);
+    SessionEnded {
+        abandoned,
+        summary,
+        model,
+        tokens,
+        cost_micros,
+    }
 }
 
 /// End the open session `id`, handed over to the session `to` (a short id) in this worktree.
 fn hand_over(batch: &mut super::Batch, id: &str, to: &str) {
     batch.session = Some(id.to_string());
     batch.push(
-        kind::SESSION_ENDED,
         id,
-        json!({ "abandoned": false, "summary": format!("handed over to {to}") }),
+        SessionEnded {
+            summary: Some(format!("handed over to {to}")),
+            ..SessionEnded::default()
+        },
     );
 }
 
@@ -275,11 +271,13 @@ fn start(
     harness: Option<&str>,
 ) -> String {
     let id = batch.new_id(EntityKind::Session, title.unwrap_or(""));
-    let body = json!({ "worktree": batch.worktree() });
-    let body = with_optional(body, "title", &title.map(str::to_string));
-    let body = with_optional(body, "continues", &continues.map(str::to_string));
-    let body = with_optional(body, "harness_session", &harness.map(str::to_string));
+    let body = SessionStarted {
+        worktree: batch.worktree(),
+        title: title.map(str::to_string),
+        continues: continues.map(str::to_string),
+        harness_session: harness.map(str::to_string),
+    };
     batch.session = Some(id.clone());
-    batch.push(kind::SESSION_STARTED, &id, body);
+    batch.push(&id, body);
     id
 }

@@ -1,11 +1,13 @@
 //! Objectives and tasks.
 
 use super::{Error, Ledger, Loaded, optional_text, resolve, text};
-use crate::event::EntityKind;
-use crate::event::kind;
+use crate::event::body::{
+    ObjectiveCompleted, ObjectiveCreated, TaskBlocked, TaskCancelled, TaskCompleted, TaskCreated,
+    TaskDependencyAdded, TaskNoted, TaskReopened, TaskStarted, TaskUpdated,
+};
+use crate::event::{Body, EntityKind};
 use crate::fold::state::State;
 use crate::model::{Objective, ObjectiveStatus, Rule, Task, TaskStatus};
-use serde_json::{Value, json};
 
 /// What `task edit` changes (None: left as it is).
 #[derive(Debug, Default, Clone)]
@@ -94,11 +96,14 @@ impl Ledger {
         let description = optional_text("description", description)?;
         let (loaded, id) = self.record(|_, batch| {
             let id = batch.new_id(EntityKind::Objective, &title);
-            let mut body = with_optional(json!({ "title": title }), "description", &description);
-            if let Some(budget) = budget_micros {
-                body["budget_micros"] = json!(budget);
-            }
-            batch.push(kind::OBJECTIVE_CREATED, &id, body);
+            let body = ObjectiveCreated {
+                title: title.clone(),
+                description: description.clone(),
+                budget_micros,
+                plan: None,
+                source_id: None,
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))
@@ -128,11 +133,11 @@ impl Ledger {
                     open,
                 });
             }
-            let mut body = with_optional(json!({}), "outcome", &outcome);
-            if open > 0 {
-                body["forced"] = true.into();
-            }
-            batch.push(kind::OBJECTIVE_COMPLETED, &id, body);
+            let body = ObjectiveCompleted {
+                outcome: outcome.clone(),
+                forced: (open > 0).then_some(true),
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Objective, id, |s, id| s.objectives.get(id))
@@ -150,26 +155,19 @@ impl Ledger {
         let priority = edit.priority.as_deref().map(parse_priority).transpose()?;
         let estimate = edit.estimate.as_deref().map(parse_estimate).transpose()?;
         self.task_event(Some(input), |state, task| {
-            let mut body = json!({});
-            if let Some(title) = title.as_ref().filter(|t| **t != task.title) {
-                body["title"] = title.clone().into();
-            }
-            if let Some(d) = description
-                .as_ref()
-                .filter(|d| task.description.as_ref() != Some(d))
-            {
-                body["description"] = d.clone().into();
-            }
-            if let Some(p) = priority.filter(|p| *p != task.priority) {
-                body["priority"] = p.into();
-            }
-            if let Some(m) = estimate.filter(|m| task.estimate_minutes != Some(*m)) {
-                body["estimate_minutes"] = m.into();
-            }
-            if body.as_object().is_none_or(|b| b.is_empty()) {
+            let body = TaskUpdated {
+                title: title.clone().filter(|t| *t != task.title),
+                description: description
+                    .clone()
+                    .filter(|d| task.description.as_ref() != Some(d)),
+                priority: priority.filter(|p| *p != task.priority),
+                estimate_minutes: estimate.filter(|m| task.estimate_minutes != Some(*m)),
+                ..TaskUpdated::default()
+            };
+            if body == TaskUpdated::default() {
                 return Err(Error::NothingToChange(state.short(&task.id)));
             }
-            Ok(Some((kind::TASK_UPDATED, body)))
+            Ok(Some(body.into()))
         })
     }
 
@@ -203,21 +201,18 @@ impl Ledger {
                 .transpose()?;
             let depends_on = resolve_all(state, &input.depends_on)?;
             let id = batch.new_id(EntityKind::Task, &title);
-            let mut body = json!({
-                "title": title,
-                "priority": priority,
-                "depends_on": depends_on,
-            });
-            body = with_optional(body, "description", &description);
-            body = with_optional(body, "objective", &objective);
-            if let Some(minutes) = estimate {
-                body["estimate_minutes"] = minutes.into();
-            }
-            body = with_optional(body, "role", &role);
-            if !validation.is_empty() {
-                body["validation"] = json!(validation);
-            }
-            batch.push(kind::TASK_CREATED, &id, body);
+            let body = TaskCreated {
+                title: title.clone(),
+                priority,
+                depends_on,
+                description: description.clone(),
+                objective,
+                estimate_minutes: estimate,
+                role: role.clone(),
+                validation: (!validation.is_empty()).then(|| validation.clone()),
+                ..TaskCreated::default()
+            };
+            batch.push(&id, body);
             Ok(id)
         })?;
         loaded.entity(EntityKind::Task, id, |s, id| s.tasks.get(id))
@@ -233,10 +228,7 @@ impl Ledger {
                     cycle.iter().map(|id| state.short(id)).collect(),
                 ));
             }
-            Ok(Some((
-                kind::TASK_DEPENDENCY_ADDED,
-                json!({ "depends_on": depends_on }),
-            )))
+            Ok(Some(TaskDependencyAdded { depends_on }.into()))
         })
     }
 
@@ -251,10 +243,12 @@ impl Ledger {
             if let Some(claim) = task.claims.held_by_other(self.actor(), self.writer(), now) {
                 return Err(super::claims::claimed(state, &task.id, claim));
             }
-            Ok(Some((
-                kind::TASK_STARTED,
-                after(task, json!({ "worktree": worktree })),
-            )))
+            let started = TaskStarted {
+                worktree: Some(worktree.clone()),
+                agent: None,
+                after: seen(task),
+            };
+            Ok(Some(started.into()))
         })?;
         // A hint for the commit hooks, which must not fold the whole ledger on every commit.
         // It names the task as its branch does, so trailers name it one way.
@@ -281,7 +275,7 @@ impl Ledger {
     pub fn task_note(&self, input: Option<&str>, note: &str) -> Result<(Loaded, Task), Error> {
         let note = text("note", note)?;
         self.task_event(input, |_, _| {
-            Ok(Some((kind::TASK_NOTED, json!({ "text": note }))))
+            Ok(Some(TaskNoted { text: note.clone() }.into()))
         })
     }
 
@@ -291,10 +285,11 @@ impl Ledger {
             if task.status.is_closed() {
                 return Err(wrong_state(state, task, "blocked"));
             }
-            Ok(Some((
-                kind::TASK_BLOCKED,
-                after(task, json!({ "reason": reason })),
-            )))
+            let blocked = TaskBlocked {
+                reason: reason.clone(),
+                after: seen(task),
+            };
+            Ok(Some(blocked.into()))
         })
     }
 
@@ -324,14 +319,14 @@ impl Ledger {
                     reasons,
                 });
             }
-            let mut body = json!({ "forced": !reasons.is_empty() });
-            if !reasons.is_empty() {
-                body["overridden"] = json!(reasons);
-            }
-            Ok(Some((
-                kind::TASK_COMPLETED,
-                after(task, with_optional(body, "summary", &summary)),
-            )))
+            let completed = TaskCompleted {
+                forced: !reasons.is_empty(),
+                overridden: (!reasons.is_empty()).then_some(reasons),
+                summary: summary.clone(),
+                after: seen(task),
+                imported: None,
+            };
+            Ok(Some(completed.into()))
         })?;
         let hint = self.focus_hint_path();
         let short = loaded.state.short(&task.id);
@@ -349,9 +344,8 @@ impl Ledger {
         input: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(Loaded, Task), Error> {
-        self.status_change_with_reason(input, reason, kind::TASK_CANCELLED, "cancelled", |s| {
-            !s.is_closed()
-        })
+        let cancelled = |reason, after| TaskCancelled { reason, after }.into();
+        self.status_change_with_reason(input, reason, cancelled, "cancelled", |s| !s.is_closed())
     }
 
     pub fn task_reopen(
@@ -359,7 +353,8 @@ impl Ledger {
         input: Option<&str>,
         reason: Option<&str>,
     ) -> Result<(Loaded, Task), Error> {
-        self.status_change_with_reason(input, reason, kind::TASK_REOPENED, "reopened", |s| {
+        let reopened = |reason, after| TaskReopened { reason, after }.into();
+        self.status_change_with_reason(input, reason, reopened, "reopened", |s| {
             matches!(
                 s,
                 TaskStatus::Done | TaskStatus::Blocked | TaskStatus::Cancelled
@@ -372,7 +367,7 @@ impl Ledger {
         &self,
         input: Option<&str>,
         reason: Option<&str>,
-        kind: &'static str,
+        body: impl Fn(Option<String>, Option<String>) -> Body,
         action: &'static str,
         allowed: impl Fn(TaskStatus) -> bool,
     ) -> Result<(Loaded, Task), Error> {
@@ -381,10 +376,7 @@ impl Ledger {
             if !allowed(task.status) {
                 return Err(wrong_state(state, task, action));
             }
-            Ok(Some((
-                kind,
-                after(task, with_optional(json!({}), "reason", &reason)),
-            )))
+            Ok(Some(body(reason.clone(), seen(task))))
         })
     }
 
@@ -405,7 +397,7 @@ impl Ledger {
     fn task_event(
         &self,
         input: Option<&str>,
-        mut draft: impl FnMut(&State, &Task) -> Result<Option<(&'static str, Value)>, Error>,
+        mut draft: impl FnMut(&State, &Task) -> Result<Option<Body>, Error>,
     ) -> Result<(Loaded, Task), Error> {
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_task(state, input)?;
@@ -413,8 +405,8 @@ impl Ledger {
                 kind: EntityKind::Task,
                 input: id.clone(),
             })?;
-            if let Some((kind, body)) = draft(state, task)? {
-                batch.push(kind, &id, body);
+            if let Some(body) = draft(state, task)? {
+                batch.push(&id, body);
             }
             Ok(id)
         })?;
@@ -465,11 +457,8 @@ pub(super) fn slug(title: &str) -> String {
 /// Record in a status change which status event its writer saw last, so a change made
 /// without seeing a concurrent one is detected by every reader ("Concurrent edits" in
 /// `ledger-format.md`).
-pub(super) fn after(task: &Task, mut body: Value) -> Value {
-    if let Some(seen) = &task.status_event {
-        body["after"] = Value::String(seen.id.clone());
-    }
-    body
+pub(super) fn seen(task: &Task) -> Option<String> {
+    task.status_event.as_ref().map(|seen| seen.id.clone())
 }
 
 fn wrong_state(state: &State, task: &Task, action: &'static str) -> Error {
@@ -489,14 +478,6 @@ fn resolve_all(state: &State, inputs: &[String]) -> Result<Vec<String>, Error> {
         }
     }
     Ok(ids)
-}
-
-/// Add `key` to a JSON object when the value is present.
-pub(super) fn with_optional(mut body: Value, key: &str, value: &Option<String>) -> Value {
-    if let Some(value) = value {
-        body[key] = Value::String(value.clone());
-    }
-    body
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@
 //! stand while it is live by the reader's clock. When its holder renews it, the ledger records
 //! the claim from the future as lost.
 
-use crate::event::Event;
 use crate::event::kind;
+use crate::event::{Body, Event};
 use crate::model::time;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -143,10 +143,15 @@ impl Claims {
     /// Fold one claim event; the other events about the task do not concern claims, except a
     /// completion, which ends any claim.
     pub(crate) fn apply(&mut self, event: &Event, time: DateTime<Utc>) {
-        let holder = event.body_str("holder").unwrap_or("").to_string();
+        let (holder, expires) = match &event.body {
+            Body::TaskClaimed(b) => (b.holder.as_str(), Some(b.expires.as_str())),
+            Body::TaskClaimRenewed(b) => (b.holder.as_str(), Some(b.expires.as_str())),
+            Body::TaskReleased(b) => (b.holder.as_str(), None),
+            _ => ("", None),
+        };
+        let holder = holder.to_string();
         let writer = event.writer.clone();
-        let expires = event
-            .body_str("expires")
+        let expires = expires
             .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or(time);

@@ -8,7 +8,6 @@ use crate::event::{Event, kind};
 use chrono::{DateTime, Utc};
 use claims::Claims;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -110,30 +109,9 @@ pub struct MergeLink {
     pub time: DateTime<Utc>,
 }
 
-/// A validation rule of a task: a command whose success is evidence (run by `check run`),
-/// or a checklist item someone confirms. Stored as `{"command": "cargo test"}` or
-/// `{"item": "docs updated"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Rule {
-    Command(String),
-    Item(String),
-}
+pub use crate::event::body::Rule;
 
 impl Rule {
-    /// The rules of an event body's `validation` list; entries of other shapes are skipped.
-    pub fn list(body: &Value) -> Vec<Rule> {
-        body.get("validation")
-            .and_then(Value::as_array)
-            .map(|rules| {
-                rules
-                    .iter()
-                    .filter_map(|r| serde_json::from_value(r.clone()).ok())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
     /// The command or the item, as written.
     pub fn text(&self) -> &str {
         match self {
@@ -596,14 +574,13 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// The usage fields of an event body (`model`, `tokens`, `cost_micros`), if any is there.
-    pub fn from_body(body: &serde_json::Value) -> Option<Usage> {
-        let tokens = body.get("tokens").and_then(serde_json::Value::as_u64);
-        let cost = body.get("cost_micros").and_then(serde_json::Value::as_u64);
-        let model = body
-            .get("model")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_string);
+    /// The usage an event body records (`model`, `tokens`, `cost_micros`), if any of it.
+    pub fn recorded(
+        model: &Option<String>,
+        tokens: Option<u64>,
+        cost: Option<u64>,
+    ) -> Option<Usage> {
+        let model = model.clone();
         (tokens.is_some() || cost.is_some() || model.is_some()).then(|| Usage {
             model,
             tokens: tokens.unwrap_or(0),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Changes when the cached state's layout changes, so an old cache is never misread.
-const CACHE_FORMAT: &str = "git-ledger cache 16";
+const CACHE_FORMAT: &str = "git-ledger cache 17";
 
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
 /// `payload_start` in the file's bytes (mapped, not read: see `cache::table`).

@@ -8,7 +8,7 @@
 //! a new commit on a writer ref only when that key signed it.
 
 use super::{Error, REF_PREFIX, Store, decode_line, parse_commit};
-use crate::event::kind;
+use crate::event::{Body, kind};
 use git2::Oid;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -224,11 +224,10 @@ impl Store {
             });
             for line in candidates {
                 if let Ok(event) = decode_line(line, self.horizon)
-                    && event.kind == kind::WRITER_REGISTERED
                     && event.writer == writer
-                    && let Some(key) = event.body_str("signing_key")
+                    && let Body::WriterRegistered(registered) = &event.body
                 {
-                    walk.key = Some((walk.chain.len(), key.to_string()));
+                    walk.key = Some((walk.chain.len(), registered.signing_key.clone()));
                 }
             }
             next = parent;

@@ -21,7 +21,8 @@ pub struct Blame {
 
 /// The fields an event sets on its subject (the body decides for optional ones).
 pub fn fields_set(event: &Event) -> Vec<&'static str> {
-    let has = |key: &str| event.body.get(key).is_some();
+    let body = event.body.to_value();
+    let has = |key: &str| body.get(key).is_some();
     let mut fields: Vec<&'static str> = match event.kind.as_str() {
         kind::OBJECTIVE_CREATED => vec!["title", "status"],
         kind::OBJECTIVE_COMPLETED => vec!["status", "outcome"],

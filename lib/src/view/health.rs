@@ -129,7 +129,7 @@ mod tests {
             None,
             actor,
             Some(subject.to_string()),
-            json!({ "role": "dev", "mission": "m" }),
+            crate::event::Body::from_json(kind, json!({ "role": "dev", "mission": "m" })),
         )
     }
 

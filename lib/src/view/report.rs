@@ -231,10 +231,11 @@ impl<'a> Index<'a> {
                     .as_deref()
                     .filter(|s| state.objectives.contains(s)),
                 event
-                    .body_str("objective")
+                    .body
+                    .objective()
                     .filter(|s| state.objectives.contains(s)),
                 objective_of_task(event.subject.as_deref()),
-                objective_of_task(event.body_str("task")),
+                objective_of_task(event.body.task()),
             ];
             found.sort_unstable();
             let mut last = None;

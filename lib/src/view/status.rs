@@ -508,7 +508,7 @@ impl Status {
             doc.section(
                 "Warnings",
                 vec![format!(
-                    "{} event(s) of unknown kinds (kept, from a newer version), {} about missing entities",
+                    "{} event(s) this version cannot read (kept; `git ledger audit` says why), {} about missing entities",
                     c.unknown_events, c.orphan_events
                 )],
                 "",
