@@ -36,11 +36,11 @@ pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
         args.file.display().to_string()
     };
     let bytes = read(&args.file, from_stdin).map_err(|e| {
-        Failure::from(ledger::Error::Import {
+        Failure::from(ledger::Error::File(ledger::FileError {
             line: None,
             message: format!("cannot read {source}: {e}"),
-            hint: "check the path; `-` reads standard input",
-        })
+            fix: ledger::Fix::Path,
+        }))
     })?;
     let format = match args.format {
         Format::Auto => ImportFormat::Auto,

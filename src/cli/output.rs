@@ -49,9 +49,9 @@ pub struct Failure {
 impl From<ledger::Error> for Failure {
     fn from(e: ledger::Error) -> Self {
         Failure {
-            code: e.code().to_string(),
+            code: git_ledger::explain::code(&e).to_string(),
             message: one_line(&e.to_string()),
-            hint: e.hint(),
+            hint: git_ledger::explain::hint(&e),
         }
     }
 }

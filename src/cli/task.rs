@@ -249,10 +249,12 @@ fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
     let state = &loaded.state;
     let id = ledger.find_task(state, id.as_deref())?;
     let Some(task) = state.tasks.get(&id) else {
-        return Err(Failure::from(git_ledger::ledger::Error::UnknownId {
-            kind: EntityKind::Task,
-            input: id,
-        }));
+        return Err(Failure::from(git_ledger::ledger::Error::Input(
+            git_ledger::ledger::InputError::UnknownId {
+                kind: EntityKind::Task,
+                input: id,
+            },
+        )));
     };
     let tip = if task.validation.is_empty() {
         None

@@ -61,16 +61,16 @@ pub fn serve(dir: &Path) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Io(format!("cannot start the MCP server: {e}")))?;
+        .map_err(Error::io("cannot start the MCP server"))?;
     runtime.block_on(async {
         let service = Server::new(dir)
             .serve(rmcp::transport::stdio())
             .await
-            .map_err(|e| Error::Io(format!("MCP initialisation failed: {e}")))?;
+            .map_err(|e| Error::io("MCP initialisation failed")(std::io::Error::other(e)))?;
         service
             .waiting()
             .await
-            .map_err(|e| Error::Io(format!("the MCP server stopped: {e}")))?;
+            .map_err(|e| Error::io("the MCP server stopped")(std::io::Error::other(e)))?;
         Ok(())
     })
 }
@@ -189,7 +189,10 @@ impl Server {
             Some("short") => ViewName::Short,
             Some("long") => ViewName::Long,
             Some("knowledge") => ViewName::Knowledge,
-            _ => return Err(Error::Io(format!("no resource {uri}"))),
+            _ => {
+                let missing = std::io::ErrorKind::NotFound.into();
+                return Err(Error::io(format!("no resource {uri}"))(missing));
+            }
         };
         Ok(view(ledger, &loaded, name, None, false)?
             .1
@@ -272,7 +275,7 @@ fn success(instructions: Instructions, data: Value, text: String) -> CallToolRes
 fn failure(error: &Error) -> CallToolResult {
     let envelope = json!({ "ok": false, "error": error_json(error) });
     let mut text = format!("error: {error}");
-    if let Some(hint) = error.hint() {
+    if let Some(hint) = crate::explain::hint(error) {
         text.push_str(&format!("\nhint: {hint}"));
     }
     let mut result = CallToolResult::error(vec![
@@ -284,8 +287,8 @@ fn failure(error: &Error) -> CallToolResult {
 }
 
 fn error_json(error: &Error) -> Value {
-    let mut json = json!({ "code": error.code(), "message": error.to_string() });
-    if let Some(hint) = error.hint() {
+    let mut json = json!({ "code": crate::explain::code(error), "message": error.to_string() });
+    if let Some(hint) = crate::explain::hint(error) {
         json["hint"] = hint.into();
     }
     json

@@ -1,6 +1,7 @@
 //! MCP tools for objectives, plans and the status overview.
 
 use super::*;
+use crate::ledger::{FileError, Fix};
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct PlanApplyArgs {
@@ -95,11 +96,11 @@ impl Server {
                 (Some(file), None) => read_plan(&self.dir.join(file).to_string_lossy())?,
                 (None, Some(text)) => text.clone(),
                 _ => {
-                    return Err(Error::Import {
+                    return Err(Error::File(FileError {
                         line: None,
                         message: "give the plan as `file` or as `text`, one of the two".into(),
-                        hint: "see `git ledger plan apply --help` for the plan format",
-                    });
+                        fix: Fix::PlanFormat,
+                    }));
                 }
             };
             let (loaded, report) = ledger.plan_apply(&source)?;

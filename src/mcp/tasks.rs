@@ -1,6 +1,7 @@
 //! MCP tools for tasks: add, start, claim, note, block, done, checks, and what is ready.
 
 use super::*;
+use crate::ledger::InputError;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 pub struct TaskIdArgs {
@@ -134,14 +135,12 @@ impl Server {
             // The history takes every event.
             let loaded = ledger.load_full()?;
             let id = ledger.find_task(&loaded.state, args.0.id.as_deref())?;
-            let task = loaded
-                .state
-                .tasks
-                .get(&id)
-                .ok_or_else(|| Error::UnknownId {
+            let task = loaded.state.tasks.get(&id).ok_or_else(|| {
+                Error::Input(InputError::UnknownId {
                     kind: EntityKind::Task,
                     input: id.clone(),
-                })?;
+                })
+            })?;
             let tip = if task.validation.is_empty() {
                 None
             } else {

@@ -9,7 +9,7 @@
 
 use crate::gate;
 use crate::ledger::commits::{CommitNote, leave_note};
-use crate::ledger::{AGENT_ENV, SESSION_ENV, env_value};
+use crate::ledger::{AGENT_ENV, Error, SESSION_ENV, env_value};
 use std::path::{Path, PathBuf};
 
 /// `GIT_LEDGER_AGENT`, when set: an agent is committing.
@@ -43,7 +43,7 @@ pub fn run_commit_hook(args: &[String], hooks_dir: &Path) -> i32 {
 /// Add `Ledger-Task: <id>` to the message of a commit on a task branch or with a task in
 /// focus, and leave a note for the next ledger command to record the commit. Returns the
 /// task, if there is one.
-pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
+pub fn note_commit(args: &[String]) -> Result<Option<String>, Error> {
     let Some(file) = args.first() else {
         return Ok(None);
     };
@@ -53,13 +53,13 @@ pub fn note_commit(args: &[String]) -> Result<Option<String>, String> {
     let Some(glance) = task_at_a_glance() else {
         return Ok(None);
     };
-    let message = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
+    let message = std::fs::read(file).map_err(Error::io(file.as_str()))?;
     // A message that is not UTF-8 is left as it is; the commit is still noted (and linked by
     // its branch, if it is on the task's own).
     if let Ok(message) = std::str::from_utf8(&message)
         && let Some(updated) = with_trailer(message, &glance.task)
     {
-        write_message(file, message, &updated).map_err(|e| format!("{file}: {e}"))?;
+        write_message(file, message, &updated).map_err(Error::io(file.as_str()))?;
     }
     leave_note(
         &glance.common_dir,

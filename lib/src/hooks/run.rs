@@ -113,7 +113,7 @@ fn prepare_commit_msg(args: &[String]) -> Result<bool, Error> {
     {
         return Ok(false);
     }
-    let task = super::commit::note_commit(args).map_err(Error::Io)?;
+    let task = super::commit::note_commit(args)?;
     if let Some(task) = task
         && super::commit::agent_env().is_some()
         && let Some(ledger) = ledger("prepare-commit-msg")?

@@ -2,6 +2,7 @@
 //! running a command; their end recorded once, with its exit status.
 
 use super::claims;
+use super::error::{AgentError, InputError};
 use super::supervise::{Renewal, Supervise, Termination, signal_name};
 use super::{AGENT_ENV, Error, Ledger, Loaded, SESSION_ENV, optional_text, resolve, text};
 use crate::event::EntityKind;
@@ -120,10 +121,10 @@ impl Ledger {
         let role = text("role", &input.role)?;
         let mission = text("mission", &input.mission)?;
         if input.command.first().is_some_and(|p| p.trim().is_empty()) {
-            return Err(Error::Empty { what: "command" });
+            return Err(Error::Input(InputError::Empty { what: "command" }));
         }
         if input.command.is_empty() && (input.retry > 0 || !input.fallback.is_empty()) {
-            return Err(Error::NothingToRetry);
+            return Err(Error::Agent(AgentError::NothingToRetry));
         }
         let fallback = input
             .fallback
@@ -216,15 +217,17 @@ impl Ledger {
         let signal = optional_text("signal", end.signal.as_deref())?;
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_agent(state, input, "exit")?;
-            let agent = state.agents.get(&id).ok_or_else(|| Error::UnknownId {
-                kind: EntityKind::Agent,
-                input: id.clone(),
+            let agent = state.agents.get(&id).ok_or_else(|| {
+                Error::Input(InputError::UnknownId {
+                    kind: EntityKind::Agent,
+                    input: id.clone(),
+                })
             })?;
             if !agent.is_running() {
-                return Err(Error::AgentExited {
+                return Err(Error::Agent(AgentError::Exited {
                     id: state.short(&id),
                     outcome: agent.outcome.clone().unwrap_or_else(|| "exited".into()),
-                });
+                }));
             }
             let duration_ms = end.duration_ms.unwrap_or_else(|| {
                 u64::try_from((batch.now - agent.spawned).num_milliseconds()).unwrap_or(0)
@@ -294,7 +297,7 @@ impl Ledger {
         ));
         let not_started = |why: String| {
             let _ = self.agent_exit(Some(&agent.id), &AgentEnd::not_started(why.clone()));
-            Err(Error::Io(why))
+            Err(Error::Agent(AgentError::NotStarted(why)))
         };
         let mut supervisor = match supervisor(renewal) {
             Ok(supervisor) => supervisor,
@@ -359,7 +362,7 @@ impl Ledger {
         let (loaded, agent) = match self.agent_exit(Some(&agent.id), &end) {
             Ok(done) => done,
             // The agent ran `git ledger agent exit` itself: its own account stands.
-            Err(Error::AgentExited { .. }) => {
+            Err(Error::Agent(AgentError::Exited { .. })) => {
                 self.load()?
                     .entity(EntityKind::Agent, agent.id.clone(), |s, id| {
                         s.agents.get(id)
@@ -405,10 +408,10 @@ impl Ledger {
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_agent(state, input, "heartbeat")?;
             if let Some(agent) = state.agents.get(&id).filter(|a| !a.is_running()) {
-                return Err(Error::AgentExited {
+                return Err(Error::Agent(AgentError::Exited {
                     id: state.short(&id),
                     outcome: agent.outcome.clone().unwrap_or_else(|| "exited".into()),
-                });
+                }));
             }
             batch.push(&id, AgentHeartbeat {});
             Ok(id)
@@ -422,11 +425,13 @@ impl Ledger {
     pub fn stall_after_minutes(&self) -> Result<u64, Error> {
         match self.store.config_string(STALL_AFTER_CONFIG) {
             None => Ok(DEFAULT_STALL_AFTER_MINUTES),
-            Some(value) => super::parse_estimate(&value).map_err(|_| Error::BadConfig {
-                key: STALL_AFTER_CONFIG,
-                value,
-                expected: "a duration like 10m, 2h or 1h30m",
-                example: "15m",
+            Some(value) => super::parse_estimate(&value).map_err(|_| {
+                Error::Input(InputError::BadConfig {
+                    key: STALL_AFTER_CONFIG,
+                    value,
+                    expected: "a duration like 10m, 2h or 1h30m",
+                    example: "15m",
+                })
             }),
         }
     }
@@ -446,7 +451,7 @@ impl Ledger {
     ) -> Result<String, Error> {
         match input.or(self.agent_name()) {
             Some(input) => resolve(state, EntityKind::Agent, input),
-            None => Err(Error::NoAgent { command }),
+            None => Err(Error::Agent(AgentError::NoAgent { command })),
         }
     }
 
@@ -483,7 +488,7 @@ impl Ledger {
     fn add_worktree(&self, path: &Path, branch: &str) -> Result<(), Error> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| Error::Io(format!("cannot create {}: {e}", parent.display())))?;
+                .map_err(Error::io(format!("cannot create {}", parent.display())))?;
         }
         let status = Command::new("git")
             .args(["worktree", "add", "--quiet", "-b", branch])
@@ -494,10 +499,10 @@ impl Ledger {
             // to standard error.
             .stdout(stderr_as_stdio())
             .status()
-            .map_err(|e| Error::Io(format!("cannot run git: {e}")))?;
+            .map_err(Error::io("cannot run git"))?;
         if !status.success() {
-            return Err(Error::Io(format!(
-                "git worktree add -b {branch} {} failed",
+            return Err(Error::Git(format!(
+                "git worktree add -b {branch} {}",
                 path.display()
             )));
         }

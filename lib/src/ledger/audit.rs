@@ -46,7 +46,7 @@ impl Ledger {
             // Only an intact ledger moves the checkpoint, so a detected rewrite keeps failing.
             self.store
                 .write_checkpoint(loaded.tips())
-                .map_err(|e| Error::Io(format!("cannot write the audit checkpoint: {e}")))?;
+                .map_err(Error::io("cannot write the audit checkpoint"))?;
         }
         Ok(report)
     }

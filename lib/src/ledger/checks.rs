@@ -1,6 +1,7 @@
 //! Validation rules as checks: run a task's command rules where its branch is checked out,
 //! confirm its checklist items, and record every result pinned to the commit it holds for.
 
+use super::error::{CheckError, InputError};
 use super::{Error, Ledger, Loaded};
 use crate::event::EntityKind;
 use crate::event::body::CheckRecorded;
@@ -80,14 +81,18 @@ impl Ledger {
             .cloned()
             .collect();
         if task.validation.is_empty() {
-            return Err(Error::NoRules(loaded.state.short(&id)));
+            return Err(Error::Check(CheckError::NoRules(loaded.state.short(&id))));
         }
         if commands.is_empty() {
-            return Err(Error::NoCommands(loaded.state.short(&id)));
+            return Err(Error::Check(CheckError::NoCommands(
+                loaded.state.short(&id),
+            )));
         }
         let (worktree, commit) = self.check_place(task)?;
         if has_changes(&worktree) {
-            return Err(Error::DirtyWorktree(worktree.display().to_string()));
+            return Err(Error::Check(CheckError::DirtyWorktree(
+                worktree.display().to_string(),
+            )));
         }
         let mut results = Vec::new();
         for rule in commands {
@@ -132,7 +137,7 @@ impl Ledger {
             })
             .collect();
         if task.validation.is_empty() {
-            return Err(Error::NoRules(short));
+            return Err(Error::Check(CheckError::NoRules(short)));
         }
         let wanted = item.trim();
         let by_number = wanted
@@ -147,14 +152,16 @@ impl Ledger {
         let rule = match rule {
             Some(rule @ Rule::Item(_)) => rule.clone(),
             _ => {
-                return Err(Error::UnknownItem {
+                return Err(Error::Check(CheckError::UnknownItem {
                     id: short,
                     item: wanted.to_string(),
                     items: items.iter().map(|s| s.to_string()).collect(),
-                });
+                }));
             }
         };
-        let commit = self.check_tip(task).ok_or(Error::NoCommit)?;
+        let commit = self
+            .check_tip(task)
+            .ok_or(Error::Check(CheckError::NoCommit))?;
         let run = CheckRun {
             task: id,
             commit: commit.clone(),
@@ -178,7 +185,7 @@ impl Ledger {
         let id = self.find_task(&loaded.state, input)?;
         let task = task(&loaded.state, &id)?;
         if task.validation.is_empty() {
-            return Err(Error::NoRules(loaded.state.short(&id)));
+            return Err(Error::Check(CheckError::NoRules(loaded.state.short(&id))));
         }
         let commit = self.check_tip(task);
         // Without a commit nothing can pass; an empty id matches no result.
@@ -223,11 +230,12 @@ impl Ledger {
             Some((branch, commit)) => {
                 let worktree = self
                     .worktree_with_branch(&branch)
-                    .ok_or(Error::NotCheckedOut(branch))?;
+                    .ok_or(Error::Check(CheckError::NotCheckedOut(branch)))?;
                 Ok((worktree, commit))
             }
             None => {
-                let commit = head_commit(self.store().repo()).ok_or(Error::NoCommit)?;
+                let commit =
+                    head_commit(self.store().repo()).ok_or(Error::Check(CheckError::NoCommit))?;
                 Ok((self.worktree().to_path_buf(), commit))
             }
         }
@@ -269,9 +277,11 @@ impl Ledger {
 }
 
 fn task<'a>(state: &'a State, id: &str) -> Result<&'a Task, Error> {
-    state.tasks.get(id).ok_or_else(|| Error::UnknownId {
-        kind: EntityKind::Task,
-        input: id.to_string(),
+    state.tasks.get(id).ok_or_else(|| {
+        Error::Input(InputError::UnknownId {
+            kind: EntityKind::Task,
+            input: id.to_string(),
+        })
     })
 }
 
@@ -309,7 +319,10 @@ struct Ran {
 /// Run one command with `sh -c` in `dir`, its standard output and error combined into one
 /// stream, hashed as it is read; only the tail is kept in memory.
 fn run_command(command: &str, dir: &Path) -> Result<Ran, Error> {
-    let io = |e: std::io::Error| Error::Io(format!("cannot run `{command}`: {e}"));
+    let io = |source| Error::Io {
+        what: format!("cannot run `{command}`"),
+        source,
+    };
     let (mut reader, writer) = std::io::pipe().map_err(io)?;
     let started = Instant::now();
     let mut child = {

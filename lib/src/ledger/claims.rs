@@ -4,6 +4,7 @@
 //! append compares-and-swaps against: of several processes claiming one task at once, one
 //! appends first and the others, retrying on the new tip, see its claim and are refused.
 
+use super::error::{InputError, WorkError};
 use super::{Batch, Error, Ledger, Loaded, resolve};
 use crate::event::EntityKind;
 use crate::event::body::{TaskClaimRenewed, TaskClaimed, TaskReleased};
@@ -34,7 +35,7 @@ pub fn parse_lease(input: &str) -> Result<u64, Error> {
     };
     match seconds {
         Some(s) if (MIN_LEASE_SECONDS..=MAX_LEASE_SECONDS).contains(&s) => Ok(s),
-        _ => Err(Error::BadLease(input.to_string())),
+        _ => Err(Error::Input(InputError::BadLease(input.to_string()))),
     }
 }
 
@@ -59,7 +60,7 @@ impl Ledger {
                             .is_none()
                     })
                     .map(|t| t.id.clone())
-                    .ok_or(Error::NothingReady)?,
+                    .ok_or(Error::Work(WorkError::NothingReady))?,
             };
             push_claim(state, batch, &id, &holder, self.writer(), lease_seconds)?;
             Ok(id)
@@ -130,10 +131,10 @@ impl Ledger {
         match held[..] {
             [task] => Ok(task.id.clone()),
             [] => self.find_task(state, None),
-            _ => Err(Error::SeveralClaims {
+            _ => Err(Error::Work(WorkError::SeveralClaims {
                 holder: self.actor().to_string(),
                 tasks: held.iter().map(|t| state.short(&t.id)).collect(),
-            }),
+            })),
         }
     }
 }
@@ -148,16 +149,18 @@ pub(super) fn push_claim(
     writer: &str,
     lease_seconds: u64,
 ) -> Result<(), Error> {
-    let task = state.tasks.get(id).ok_or_else(|| Error::UnknownId {
-        kind: EntityKind::Task,
-        input: id.to_string(),
+    let task = state.tasks.get(id).ok_or_else(|| {
+        Error::Input(InputError::UnknownId {
+            kind: EntityKind::Task,
+            input: id.to_string(),
+        })
     })?;
     if task.status.is_closed() {
-        return Err(Error::WrongState {
+        return Err(Error::Work(WorkError::WrongState {
             id: state.short(id),
             status: task.status.label(),
             action: "claimed",
-        });
+        }));
     }
     if let Some(claim) = task.claims.held_by_other(holder, writer, batch.now) {
         return Err(claimed(state, id, claim));
@@ -182,11 +185,11 @@ pub(super) fn push_release(batch: &mut Batch, id: &str, holder: &str, epoch: u64
 
 /// The refusal for a task another holder has claimed.
 pub(super) fn claimed(state: &State, id: &str, claim: &Claim) -> Error {
-    Error::Claimed {
+    Error::Work(WorkError::Claimed {
         id: state.short(id),
         holder: claim.holder.clone(),
         until: claim.expires.format("%Y-%m-%d %H:%M UTC").to_string(),
-    }
+    })
 }
 
 /// This holder's claim on the task, which it must still hold (even if its lease ran out,
@@ -198,19 +201,21 @@ fn own_claim(
     writer: &str,
     now: DateTime<Utc>,
 ) -> Result<Claim, Error> {
-    let task = state.tasks.get(id).ok_or_else(|| Error::UnknownId {
-        kind: EntityKind::Task,
-        input: id.to_string(),
+    let task = state.tasks.get(id).ok_or_else(|| {
+        Error::Input(InputError::UnknownId {
+            kind: EntityKind::Task,
+            input: id.to_string(),
+        })
     })?;
     if let Some(claim) = task.claims.held_by_other(holder, writer, now) {
         return Err(claimed(state, id, claim));
     }
     match task.claims.standing(now) {
         Some(claim) if claim.is_held_by(holder, writer) => Ok(claim.clone()),
-        _ => Err(Error::NotClaimed {
+        _ => Err(Error::Work(WorkError::NotClaimed {
             id: state.short(id),
             holder: holder.to_string(),
-        }),
+        })),
     }
 }
 

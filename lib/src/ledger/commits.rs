@@ -65,10 +65,13 @@ pub struct CommitNote {
 ///
 /// Notes are lines appended to one file, under its lock: appending costs far less than
 /// creating a file per note.
-pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
+pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), Error> {
     let path = common_dir.join(NOTES_FILE);
-    let io = |e: std::io::Error| format!("{}: {e}", path.display());
-    let mut line = serde_json::to_vec(note).map_err(|e| e.to_string())?;
+    let io = |source| Error::Io {
+        what: path.display().to_string(),
+        source,
+    };
+    let mut line = serde_json::to_vec(note).map_err(|e| io(std::io::Error::other(e)))?;
     line.push(b'\n');
     for _ in 0..10 {
         let opened = crate::store::open_regular(&path, true);
@@ -87,7 +90,7 @@ pub fn leave_note(common_dir: &Path, note: &CommitNote) -> Result<(), String> {
             return file.write_all(&line).map_err(io);
         }
     }
-    Err(format!("{}: replaced again and again", path.display()))
+    Err(io(std::io::Error::other("replaced again and again")))
 }
 
 /// Whether `file` is (still) the file at `path`.
@@ -117,7 +120,10 @@ struct NotesRead {
 
 /// Read the notes file under its lock; `None` when there is none (the usual case).
 fn read_notes(path: &Path) -> Result<Option<NotesRead>, Error> {
-    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+    let io = |source| Error::Io {
+        what: path.display().to_string(),
+        source,
+    };
     let mut file = match crate::store::open_regular(path, false) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -133,7 +139,10 @@ fn read_notes(path: &Path) -> Result<Option<NotesRead>, Error> {
 /// Replace the notes that `read` saw by `kept`, keeping whatever hooks appended since; remove
 /// the file when nothing is left. Another command that replaced the file first has done it.
 fn replace_notes(path: &Path, read: &NotesRead, kept: &[u8]) -> Result<(), Error> {
-    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+    let io = |source| Error::Io {
+        what: path.display().to_string(),
+        source,
+    };
     let mut file = match crate::store::open_regular(path, false) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),

@@ -1,6 +1,7 @@
 //! `memory compact`: record a summary of the events before a time. Nothing is deleted; the
 //! views show the summary instead of the old items unless asked to expand them.
 
+use super::error::{CompactionError, InputError};
 use super::{Error, Ledger, Loaded, text};
 use crate::event::body::MemoryCompacted;
 use crate::fold::compaction::Compaction;
@@ -16,7 +17,7 @@ pub fn parse_before(input: &str) -> Result<DateTime<Utc>, Error> {
         .ok()
         .and_then(|date| date.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
-        .ok_or_else(|| Error::BadTime(input.to_string()))
+        .ok_or_else(|| Error::Input(InputError::BadTime(input.to_string())))
 }
 
 impl Ledger {
@@ -30,9 +31,9 @@ impl Ledger {
         // The range needs every event; the append below re-reads only what came since.
         let full = self.load_full()?;
         if before > full.now {
-            return Err(Error::BeforeInFuture(
+            return Err(Error::Compaction(CompactionError::BeforeInFuture(
                 before.format("%Y-%m-%d %H:%M").to_string(),
-            ));
+            )));
         }
         let limit = before.timestamp_millis().max(0) as u64;
         let covered = full.state.events.partition_point(|e| e.hlc < limit);
@@ -42,9 +43,9 @@ impl Ledger {
                 .checked_sub(1)
                 .and_then(|i| full.state.events.get(i)),
         ) else {
-            return Err(Error::NothingToCompact(
+            return Err(Error::Compaction(CompactionError::NothingToCompact(
                 before.format("%Y-%m-%d %H:%M").to_string(),
-            ));
+            )));
         };
         let (from, to) = (first.id.clone(), last.id.clone());
         drop(full);
@@ -68,7 +69,7 @@ impl Ledger {
             .rev()
             .find(|c| c.id == id)
             .cloned()
-            .ok_or_else(|| Error::Io(format!("compaction {id} was not folded")))?;
+            .ok_or_else(|| CompactionError::NotFolded(id.clone()))?;
         Ok((loaded, compaction))
     }
 }

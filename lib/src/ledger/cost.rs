@@ -1,5 +1,6 @@
 //! Recording cost: what `session end`, `agent exit` and `objective budget` are given.
 
+use super::error::InputError;
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::EntityKind;
 use crate::event::body::ObjectiveBudgetSet;
@@ -33,7 +34,7 @@ impl UsageInput {
 
 /// Money as micro-units, or the error that says how to write it.
 pub fn parse_cost(input: &str) -> Result<u64, Error> {
-    parse_money(input).ok_or_else(|| Error::BadMoney(input.to_string()))
+    parse_money(input).ok_or_else(|| Error::Input(InputError::BadMoney(input.to_string())))
 }
 
 /// The usage fields of an event body: model, tokens and cost (the model only if known).

@@ -1,5 +1,6 @@
 //! Decisions: a question with options, later made with a choice and its rationale.
 
+use super::error::{InputError, WorkError};
 use super::{Error, Ledger, Loaded, resolve, text};
 use crate::event::EntityKind;
 use crate::event::body::{DecisionMade, DecisionRequested};
@@ -49,24 +50,28 @@ impl Ledger {
         let rationale = text("rationale", rationale)?;
         let (loaded, id) = self.record(|state, batch| {
             let id = resolve(state, EntityKind::Decision, input)?;
-            let decision = state.decisions.get(&id).ok_or_else(|| Error::UnknownId {
-                kind: EntityKind::Decision,
-                input: id.clone(),
+            let decision = state.decisions.get(&id).ok_or_else(|| {
+                Error::Input(InputError::UnknownId {
+                    kind: EntityKind::Decision,
+                    input: id.clone(),
+                })
             })?;
             if decision.status == DecisionStatus::Made {
-                return Err(Error::WrongState {
+                return Err(Error::Work(WorkError::WrongState {
                     id: state.short(&id),
                     status: "already made",
                     action: "made again",
-                });
+                }));
             }
             let chosen = if decision.options.is_empty() {
                 choice.clone()
             } else {
-                pick_option(&decision.options, &choice).ok_or_else(|| Error::UnknownChoice {
-                    id: state.short(&id),
-                    choice: choice.clone(),
-                    options: decision.options.clone(),
+                pick_option(&decision.options, &choice).ok_or_else(|| {
+                    Error::Input(InputError::UnknownChoice {
+                        id: state.short(&id),
+                        choice: choice.clone(),
+                        options: decision.options.clone(),
+                    })
                 })?
             };
             let body = DecisionMade {

@@ -17,6 +17,7 @@
 //! so the work clock does not count the time before the import); `hlc` is the import's clock,
 //! as for any append, so imported events order after everything the ledger had.
 
+use super::error::{FileError, Fix};
 use super::{Error, Ledger, Loaded, next_hlc};
 use crate::clock;
 use crate::event::body::{
@@ -39,9 +40,6 @@ const ORCHESTRATOR_KEYS: &[&str] = &[
     "active_tasks",
     "key_insights",
 ];
-
-const HINT_FIX: &str = "nothing was imported; fix the input and run the import again";
-const HINT_FORMAT: &str = "name the format with --format jsonl (from `git ledger export`), orchestrator (orchestrator_context.json) or beads (issues JSONL)";
 
 /// What the input is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -242,12 +240,12 @@ fn new_events(state: &State, events: &[Event]) -> (Vec<Event>, usize) {
     (fresh, skipped)
 }
 
-fn import_error(line: Option<usize>, message: impl Into<String>, hint: &'static str) -> Error {
-    Error::Import {
+fn import_error(line: Option<usize>, message: impl Into<String>, fix: Fix) -> Error {
+    Error::File(FileError {
         line,
         message: message.into(),
-        hint,
-    }
+        fix,
+    })
 }
 
 /// The input as text: UTF-8, a leading byte order mark dropped.
@@ -260,11 +258,7 @@ fn decode(input: &[u8]) -> Result<&str, Error> {
                 .filter(|&&b| b == b'\n')
                 .count()
                 + 1;
-            Err(import_error(
-                Some(line),
-                "not valid UTF-8",
-                "convert the input to UTF-8; nothing was imported",
-            ))
+            Err(import_error(Some(line), "not valid UTF-8", Fix::Utf8))
         }
     }
 }
@@ -291,7 +285,7 @@ fn json_error(e: &serde_json::Error, line: usize, column: bool) -> Error {
     } else {
         format!("not valid JSON: {}", json_reason(e))
     };
-    import_error(Some(line), message, HINT_FIX)
+    import_error(Some(line), message, Fix::Content)
 }
 
 fn parse(
@@ -315,11 +309,11 @@ fn detect(text: &str) -> Result<ImportFormat, Error> {
         import_error(
             None,
             format!("cannot tell the format of the input: {why}"),
-            HINT_FORMAT,
+            Fix::ImportFormat,
         )
     };
     let Some((first_line, first)) = lines(text).next() else {
-        return Err(import_error(None, "the input is empty", HINT_FORMAT));
+        return Err(import_error(None, "the input is empty", Fix::ImportFormat));
     };
     let first_alone = serde_json::from_str::<Value>(first);
     if text.trim_start().starts_with('{') {
@@ -361,10 +355,10 @@ fn parse_export(text: &str) -> Result<Vec<Event>, Error> {
     lines(text)
         .map(|(n, line)| {
             let event = Event::from_line(line.trim())
-                .map_err(|e| import_error(Some(n), e.to_string(), HINT_FIX))?;
+                .map_err(|e| import_error(Some(n), e.to_string(), Fix::Content))?;
             // What readers would skip is refused here, before anything is written.
             crate::event::kind::shape_errors(&event)
-                .map_err(|e| import_error(Some(n), e, HINT_FIX))?;
+                .map_err(|e| import_error(Some(n), e, Fix::Content))?;
             let now = crate::clock::now()
                 .unwrap_or_else(|_| chrono::Utc::now())
                 .max(chrono::Utc::now());
@@ -374,7 +368,7 @@ fn parse_export(text: &str) -> Result<Vec<Event>, Error> {
                 return Err(import_error(
                     Some(n),
                     "the event's clock is more than 24 h ahead of this clone's".to_string(),
-                    HINT_FIX,
+                    Fix::Content,
                 ));
             }
             Ok(event)
@@ -395,7 +389,7 @@ impl<'a> Item<'a> {
             _ => Err(import_error(
                 line,
                 format!("{place} is not a JSON object"),
-                HINT_FIX,
+                Fix::Content,
             )),
         }
     }
@@ -479,7 +473,7 @@ impl<'a> Item<'a> {
     }
 
     fn missing(&self, what: &str) -> Error {
-        import_error(None, format!("{} has no {what}", self.place), HINT_FIX)
+        import_error(None, format!("{} has no {what}", self.place), Fix::Content)
     }
 }
 
@@ -572,7 +566,7 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
         return Err(import_error(
             None,
             "an orchestrator context is one JSON object",
-            HINT_FORMAT,
+            Fix::ImportFormat,
         ));
     };
     let section = |key: &'static str| -> Result<Vec<Item<'_>>, Error> {
@@ -586,7 +580,7 @@ fn orchestrator(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             Some(_) => Err(import_error(
                 None,
                 format!("\"{key}\" is not a list"),
-                HINT_FIX,
+                Fix::Content,
             )),
         }
     };
@@ -862,7 +856,11 @@ enum TextOrItem<'a> {
 fn text_or_item(place: String, value: &Value) -> Result<TextOrItem<'_>, Error> {
     match value {
         Value::String(s) if !s.trim().is_empty() => Ok(TextOrItem::Text(s.trim().to_string())),
-        Value::String(_) => Err(import_error(None, format!("{place} is empty"), HINT_FIX)),
+        Value::String(_) => Err(import_error(
+            None,
+            format!("{place} is empty"),
+            Fix::Content,
+        )),
         other => Ok(TextOrItem::Item(Item::new(place, other, None)?)),
     }
 }
@@ -875,7 +873,7 @@ fn raw_list<'a>(root: &'a Map<String, Value>, key: &str) -> Result<Vec<&'a Value
         Some(_) => Err(import_error(
             None,
             format!("\"{key}\" is not a list"),
-            HINT_FIX,
+            Fix::Content,
         )),
     }
 }
@@ -892,7 +890,11 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
     for (n, value) in &values {
         let item = Item::new("the issue".into(), value, Some(*n))?;
         let Some(source_id) = item.id() else {
-            return Err(import_error(Some(*n), "the issue has no \"id\"", HINT_FIX));
+            return Err(import_error(
+                Some(*n),
+                "the issue has no \"id\"",
+                Fix::Content,
+            ));
         };
         issues.push((*n, item, source_id));
     }
@@ -916,7 +918,7 @@ fn beads(text: &str, worktree: &str) -> Result<Vec<Entry>, Error> {
             return Err(import_error(
                 Some(*n),
                 "the issue has no \"title\"",
-                HINT_FIX,
+                Fix::Content,
             ));
         };
         let mut depends_on: Vec<String> = Vec::new();

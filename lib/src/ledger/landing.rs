@@ -3,6 +3,7 @@
 //! gathered here (which commits land, which task each belongs to, which approvals contain
 //! them); the policy is [`crate::gate::decide`].
 
+use super::error::InputError;
 use super::reviews::{facts, task_trailer};
 use super::{Error, Ledger, resolve};
 use crate::event::EntityKind;
@@ -107,12 +108,12 @@ impl Ledger {
             None => Ok(1),
             Some(value) => match value.trim().parse::<usize>() {
                 Ok(n) if n >= 1 => Ok(n),
-                _ => Err(Error::BadConfig {
+                _ => Err(Error::Input(InputError::BadConfig {
                     key: KEY,
                     value,
                     expected: "a number of reviewers, 1 or more",
                     example: "2",
-                }),
+                })),
             },
         }
     }

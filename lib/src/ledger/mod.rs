@@ -32,7 +32,10 @@ pub use checks::{CheckList, CheckOutcome, CheckRun, OUTPUT_TAIL_BYTES};
 pub use claims::{DEFAULT_LEASE_SECONDS, parse_lease};
 pub use compaction::parse_before;
 pub use cost::{UsageInput, parse_cost};
-pub use error::Error;
+pub use error::{
+    AgentError, CheckError, CompactionError, Error, FileError, Fix, InputError, SessionError,
+    WorkError,
+};
 pub use import::{IMPORT_EVENTS_PER_COMMIT, ImportFormat, ImportReport};
 pub use instructions::Instructions;
 pub use plan::{PlanReport, plan_views, read_plan};
@@ -124,7 +127,7 @@ impl Loaded {
     ) -> Result<(Loaded, T), Error> {
         match get(&self.state, &id).cloned() {
             Some(entity) => Ok((self, entity)),
-            None => Err(Error::UnknownId { kind, input: id }),
+            None => Err(Error::Input(InputError::UnknownId { kind, input: id })),
         }
     }
 }
@@ -632,15 +635,15 @@ impl Batch<'_> {
 /// Resolve a user-typed id against the state.
 pub fn resolve(state: &State, kind: EntityKind, input: &str) -> Result<String, Error> {
     state.resolve(kind, input).map_err(|e| match e {
-        Resolve::Unknown => Error::UnknownId {
+        Resolve::Unknown => Error::Input(InputError::UnknownId {
             kind,
             input: input.to_string(),
-        },
-        Resolve::Malformed => Error::MalformedId {
+        }),
+        Resolve::Malformed => Error::Input(InputError::MalformedId {
             kind,
             input: input.to_string(),
-        },
-        Resolve::Ambiguous(ids) => Error::AmbiguousId {
+        }),
+        Resolve::Ambiguous(ids) => Error::Input(InputError::AmbiguousId {
             kind,
             input: input.to_string(),
             candidates: ids
@@ -656,7 +659,7 @@ pub fn resolve(state: &State, kind: EntityKind, input: &str) -> Result<String, E
                     )
                 })
                 .collect(),
-        },
+        }),
     })
 }
 
@@ -664,14 +667,14 @@ pub fn resolve(state: &State, kind: EntityKind, input: &str) -> Result<String, E
 pub fn text(what: &'static str, value: &str) -> Result<String, Error> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err(Error::Empty { what });
+        return Err(Error::Input(InputError::Empty { what }));
     }
     if trimmed.len() > MAX_TEXT_BYTES {
-        return Err(Error::TooLarge {
+        return Err(Error::Input(InputError::TooLarge {
             what,
             size: trimmed.len(),
             limit: MAX_TEXT_BYTES,
-        });
+        }));
     }
     Ok(trimmed.to_string())
 }

@@ -25,6 +25,7 @@
 //!         triggers_on: [encoder]   # a task key, `stage <name>` or `all of <name>`
 //! ```
 
+use super::error::{FileError, Fix, InputError, WorkError};
 use super::work::{parse_estimate, parse_priority, seen};
 use super::{Batch, Error, Ledger, Loaded, optional_text, text};
 use crate::event::EntityKind;
@@ -262,7 +263,10 @@ pub fn plan_views(state: &State, name: Option<&str>) -> Result<Vec<PlanView>, Er
     };
     names
         .iter()
-        .map(|name| plan_view(state, name).ok_or_else(|| Error::UnknownPlan(name.clone())))
+        .map(|name| {
+            plan_view(state, name)
+                .ok_or_else(|| Error::Input(InputError::UnknownPlan(name.clone())))
+        })
         .collect()
 }
 
@@ -287,10 +291,12 @@ fn candidates<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
 
 /// Read and check a plan file: YAML (JSON is YAML too).
 fn parse(source: &str) -> Result<Plan, Error> {
-    let bad = |message: String| Error::Import {
-        line: None,
-        message,
-        hint: "see `git ledger plan apply --help` for the plan format",
+    let bad = |message: String| {
+        Error::from(FileError {
+            line: None,
+            message,
+            fix: Fix::PlanFormat,
+        })
     };
     let mut file: PlanFile = yaml_serde::from_str(source).map_err(|e| bad(format!("plan: {e}")))?;
     let name = text("plan name", file.name.as_deref().unwrap_or("workflow"))?;
@@ -325,9 +331,10 @@ fn parse(source: &str) -> Result<Plan, Error> {
     };
     let description = optional_text("plan description", file.description.as_deref())?;
     let budget_micros = match &file.budget {
-        Some(budget) => {
-            Some(parse_money(&budget.text()).ok_or_else(|| Error::BadMoney(budget.text()))?)
-        }
+        Some(budget) => Some(
+            parse_money(&budget.text())
+                .ok_or_else(|| Error::Input(InputError::BadMoney(budget.text())))?,
+        ),
         None => None,
     };
     let mut stage_keys: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -488,7 +495,7 @@ fn parse(source: &str) -> Result<Plan, Error> {
         }
     }
     if let Some(cycle) = cycle(&tasks) {
-        return Err(Error::Cycle(cycle));
+        return Err(Error::Work(WorkError::Cycle(cycle)));
     }
     Ok(Plan {
         name,
@@ -552,21 +559,23 @@ pub fn read_plan(path: &str) -> Result<String, Error> {
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_PLAN_BYTES + 1).read_to_end(&mut bytes))
     };
-    result.map_err(|e| Error::Io(format!("cannot read {path}: {e}")))?;
+    result.map_err(Error::io(format!("cannot read {path}")))?;
     if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(Error::TooLarge {
+        return Err(Error::Input(InputError::TooLarge {
             what: "plan file",
             size: bytes.len(),
             limit: MAX_PLAN_BYTES as usize,
-        });
+        }));
     }
-    String::from_utf8(bytes).map_err(|e| Error::Import {
-        line: None,
-        message: format!(
-            "{path} is not valid UTF-8 (at byte {})",
-            e.utf8_error().valid_up_to()
-        ),
-        hint: "save the plan as UTF-8",
+    String::from_utf8(bytes).map_err(|e| {
+        Error::from(FileError {
+            line: None,
+            message: format!(
+                "{path} is not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            fix: Fix::Utf8,
+        })
     })
 }
 

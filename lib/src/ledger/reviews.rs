@@ -1,5 +1,6 @@
 //! Reviews bound to commits, the merge gate's inputs, and the facts hooks record.
 
+use super::error::{InputError, WorkError};
 use super::{Error, Ledger, Loaded, backoff, text};
 use crate::clock;
 use crate::event::body::{BranchLinked, ReviewApproved, ReviewRejected, ReviewRequested};
@@ -77,7 +78,7 @@ impl Ledger {
     ) -> Result<(Loaded, Task), Error> {
         self.review_event(Some(input), commit, |commit| match commit {
             Some(commit) => Ok(ReviewApproved { commit }.into()),
-            None => Err(Error::NoBranch),
+            None => Err(Error::Work(WorkError::NoBranch)),
         })
     }
 
@@ -106,9 +107,11 @@ impl Ledger {
         let explicit = revision.map(|r| self.commit_of(r)).transpose()?;
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_task(state, input)?;
-            let task = state.tasks.get(&id).ok_or_else(|| Error::UnknownId {
-                kind: EntityKind::Task,
-                input: id.clone(),
+            let task = state.tasks.get(&id).ok_or_else(|| {
+                Error::Input(InputError::UnknownId {
+                    kind: EntityKind::Task,
+                    input: id.clone(),
+                })
             })?;
             let commit = explicit
                 .clone()
@@ -126,7 +129,7 @@ impl Ledger {
             .revparse_single(revision)
             .and_then(|o| o.peel_to_commit())
             .map(|c| c.id().to_string())
-            .map_err(|_| Error::UnknownRevision(revision.to_string()))
+            .map_err(|_| Error::Input(InputError::UnknownRevision(revision.to_string())))
     }
 
     /// The newest existing branch linked to the task (or named after it), and its tip.

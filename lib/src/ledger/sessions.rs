@@ -1,5 +1,6 @@
 //! Sessions (seed 004): start, resume with full context, end.
 
+use super::error::SessionError;
 use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::EntityKind;
 use crate::event::body::{SessionEnded, SessionResumed, SessionStarted};
@@ -42,7 +43,7 @@ impl Ledger {
         let title = optional_text("title", title)?;
         let (loaded, id) = self.record(|state, batch| {
             if let Some(open) = state.open_session(self.writer(), self.worktree()) {
-                return Err(Error::SessionOpen(state.short(&open.id)));
+                return Err(Error::Session(SessionError::Open(state.short(&open.id))));
             }
             Ok(start(batch, title.as_deref(), None, None))
         })?;
@@ -64,7 +65,7 @@ impl Ledger {
                     None => state
                         .previous_session(self.writer(), self.worktree(), None)
                         .map(|s| s.id.clone())
-                        .ok_or(Error::NoSession)?,
+                        .ok_or(Error::Session(SessionError::NoSession))?,
                 },
             };
             self.resume_here(state, batch, &id, &mut notices)
@@ -82,7 +83,7 @@ impl Ledger {
         notices: &mut Vec<String>,
     ) -> Result<String, Error> {
         let Some(session) = state.sessions.get(id) else {
-            return Err(Error::NoSession);
+            return Err(Error::Session(SessionError::NoSession));
         };
         if let Some(open) = state
             .open_session(self.writer(), self.worktree())
@@ -212,7 +213,7 @@ impl Ledger {
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_session(state, input)?;
             if state.sessions.get(&id).is_some_and(|s| !s.is_open()) {
-                return Err(Error::SessionEnded(state.short(&id)));
+                return Err(Error::Session(SessionError::Ended(state.short(&id))));
             }
             batch.session = Some(id.clone());
             batch.push(&id, end_body(abandoned, summary.clone(), &usage));
@@ -229,7 +230,9 @@ impl Ledger {
     ) -> Result<String, Error> {
         match input {
             Some(input) => resolve(state, EntityKind::Session, input),
-            None => self.current_session(state)?.ok_or(Error::NoSession),
+            None => self
+                .current_session(state)?
+                .ok_or(Error::Session(SessionError::NoSession)),
         }
     }
 }

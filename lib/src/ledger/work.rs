@@ -1,5 +1,6 @@
 //! Objectives and tasks.
 
+use super::error::{InputError, WorkError};
 use super::{Error, Ledger, Loaded, optional_text, resolve, text};
 use crate::event::body::{
     ObjectiveCompleted, ObjectiveCreated, TaskBlocked, TaskCancelled, TaskCompleted, TaskCreated,
@@ -42,7 +43,7 @@ pub fn parse_priority(input: &str) -> Result<u8, Error> {
         .as_bytes();
     match digit {
         [d @ b'0'..=b'4'] => Ok(d - b'0'),
-        _ => Err(Error::BadPriority(input.to_string())),
+        _ => Err(Error::Input(InputError::BadPriority(input.to_string()))),
     }
 }
 
@@ -51,7 +52,7 @@ pub fn parse_priority(input: &str) -> Result<u8, Error> {
 pub fn parse_estimate(input: &str) -> Result<u64, Error> {
     minutes_of(input)
         .filter(|m| *m <= MAX_ESTIMATE_MINUTES)
-        .ok_or_else(|| Error::BadEstimate(input.to_string()))
+        .ok_or_else(|| Error::Input(InputError::BadEstimate(input.to_string())))
 }
 
 pub use crate::model::MAX_ESTIMATE_MINUTES;
@@ -119,19 +120,19 @@ impl Ledger {
         let (loaded, id) = self.record(|state, batch| {
             let id = resolve(state, EntityKind::Objective, input)?;
             if state.objectives.get(&id).map(|o| o.status) == Some(ObjectiveStatus::Done) {
-                return Err(Error::WrongState {
+                return Err(Error::Work(WorkError::WrongState {
                     id: state.short(&id),
                     status: "done",
                     action: "completed again",
-                });
+                }));
             }
             let (done, total) = state.objective_progress(&id);
             let open = total.saturating_sub(done);
             if open > 0 && !force {
-                return Err(Error::OpenTasks {
+                return Err(Error::Work(WorkError::OpenTasks {
                     id: state.short(&id),
                     open,
-                });
+                }));
             }
             let body = ObjectiveCompleted {
                 outcome: outcome.clone(),
@@ -165,7 +166,9 @@ impl Ledger {
                 ..TaskUpdated::default()
             };
             if body == TaskUpdated::default() {
-                return Err(Error::NothingToChange(state.short(&task.id)));
+                return Err(Error::Work(WorkError::NothingToChange(
+                    state.short(&task.id),
+                )));
             }
             Ok(Some(body.into()))
         })
@@ -224,9 +227,9 @@ impl Ledger {
         self.task_event(Some(input), |state, task| {
             let depends_on = resolve_all(state, deps)?;
             if let Some(cycle) = state.dependency_cycle(&task.id, &depends_on) {
-                return Err(Error::Cycle(
+                return Err(Error::Work(WorkError::Cycle(
                     cycle.iter().map(|id| state.short(id)).collect(),
-                ));
+                )));
             }
             Ok(Some(TaskDependencyAdded { depends_on }.into()))
         })
@@ -264,9 +267,9 @@ impl Ledger {
             .args(["switch", "--quiet", "-c", &branch])
             .current_dir(self.worktree())
             .status()
-            .map_err(|e| Error::Io(format!("cannot run git: {e}")))?;
+            .map_err(Error::io("cannot run git"))?;
         if !status.success() {
-            return Err(Error::Io(format!("git switch -c {branch} failed")));
+            return Err(Error::Git(format!("git switch -c {branch}")));
         }
         self.link_branch(&branch, &task.id)?;
         Ok(branch)
@@ -314,10 +317,10 @@ impl Ledger {
             };
             let reasons = close_validation(task, summary.is_some(), tip.as_deref());
             if !reasons.is_empty() && !force {
-                return Err(Error::NotReadyToClose {
+                return Err(Error::Work(WorkError::NotReadyToClose {
                     id: state.short(&task.id),
                     reasons,
-                });
+                }));
             }
             let completed = TaskCompleted {
                 forced: !reasons.is_empty(),
@@ -389,7 +392,7 @@ impl Ledger {
                 .focus(self.writer(), self.worktree())
                 .map(|t| t.id.clone())
                 .or_else(|| self.agent_task(state).map(str::to_string))
-                .ok_or(Error::NoFocus),
+                .ok_or(Error::Work(WorkError::NoFocus)),
         }
     }
 
@@ -401,9 +404,11 @@ impl Ledger {
     ) -> Result<(Loaded, Task), Error> {
         let (loaded, id) = self.record(|state, batch| {
             let id = self.find_task(state, input)?;
-            let task = state.tasks.get(&id).ok_or_else(|| Error::UnknownId {
-                kind: EntityKind::Task,
-                input: id.clone(),
+            let task = state.tasks.get(&id).ok_or_else(|| {
+                Error::Input(InputError::UnknownId {
+                    kind: EntityKind::Task,
+                    input: id.clone(),
+                })
             })?;
             if let Some(body) = draft(state, task)? {
                 batch.push(&id, body);
@@ -462,11 +467,11 @@ pub(super) fn seen(task: &Task) -> Option<String> {
 }
 
 fn wrong_state(state: &State, task: &Task, action: &'static str) -> Error {
-    Error::WrongState {
+    Error::Work(WorkError::WrongState {
         id: state.short(&task.id),
         status: task.status.label(),
         action,
-    }
+    })
 }
 
 fn resolve_all(state: &State, inputs: &[String]) -> Result<Vec<String>, Error> {

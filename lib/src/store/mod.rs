@@ -13,7 +13,7 @@ mod sync;
 mod upkeep;
 
 pub use cache::Cached;
-pub use sync::{RefUpdate, SyncError, SyncReport};
+pub use sync::{RefUpdate, SYNC_ATTEMPTS, SyncError, SyncReport};
 pub use upkeep::GC_EVERY_COMMITS;
 
 use crate::event::Event;

@@ -22,7 +22,7 @@ const INCOMING_PREFIX: &str = "refs/ledger-incoming/";
 /// A namespace this old belongs to a sync that was killed before it could remove it.
 const STALE_INCOMING: Duration = Duration::from_secs(3600);
 /// Rounds of fetch, take in and push before a sync whose push keeps racing gives up.
-const SYNC_ATTEMPTS: u32 = 5;
+pub const SYNC_ATTEMPTS: u32 = 5;
 
 /// One ref that moved: created (`old` absent) or fast-forwarded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,45 +85,6 @@ pub enum SyncError {
         refs: Vec<String>,
         message: String,
     },
-}
-
-impl SyncError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            SyncError::BadRemote(_) => "bad_remote",
-            SyncError::Git { .. } => "git_failed",
-            SyncError::RewrittenRemoteRef { .. } => "rewritten_remote_ref",
-            SyncError::OwnRefNotAncestor { .. } => "own_ref_not_ancestor",
-            SyncError::MergeOnWriterRef { .. } => "merge_on_writer_ref",
-            SyncError::PushRejected { .. } => "push_rejected",
-        }
-    }
-
-    pub fn hint(&self) -> String {
-        match self {
-            SyncError::BadRemote(_) => {
-                "name a remote (see `git remote -v`) or give its URL or path".into()
-            }
-            SyncError::Git { .. } => {
-                "check the remote's name or URL (`git remote -v`) and that you can reach it".into()
-            }
-            SyncError::RewrittenRemoteRef { remote, .. } => format!(
-                "ledger refs are append-only; run `git ledger audit` here to confirm our copy is intact, then restore {remote}'s copy from a clone that has the full history (an admin must allow the non-fast-forward push)"
-            ),
-            SyncError::OwnRefNotAncestor { remote, reference } => format!(
-                "another clone writes with this clone's writer id (a copied .git?), or {remote}'s copy was rewritten; to restore a lost local ref run `git fetch {remote} {reference}:{reference}`, otherwise give this clone a new id with `git config --unset ledger.writer && git ledger init`"
-            ),
-            SyncError::MergeOnWriterRef { remote, reference, .. } => format!(
-                "a merge commit on a writer ref hides the history behind its second parent (a forged ref?); restore {remote}'s copy of {reference} from the clone that writes it, and install the server hook (`git ledger hooks install --server`) to refuse such pushes"
-            ),
-            SyncError::PushRejected { message, .. } if message.contains("hook declined") => {
-                "the remote's hook refused these events: its message says which and why; `git ledger audit` here checks this clone's copy".into()
-            }
-            SyncError::PushRejected { .. } => format!(
-                "the remote's refs kept moving while this sync pushed ({SYNC_ATTEMPTS} tries): other syncs are running; run `git ledger sync` again when they are done"
-            ),
-        }
-    }
 }
 
 /// How one incoming writer ref relates to ours.
