@@ -4,7 +4,7 @@
 //! reaches both, so the two cannot drift apart.
 
 use crate::fold::state::READY_LIMIT;
-use crate::ledger::TaskInput;
+use crate::ledger::{AgentEnd, Error, TaskInput, UsageInput};
 use crate::model::Rule;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer};
@@ -67,19 +67,20 @@ impl From<TaskAdd> for TaskInput {
     }
 }
 
-/// A priority as a client sends it: `1` or `"p1"`; the ledger checks the value either way,
-/// as it does the command line's text.
+/// A number as a client sends it: `1`, `12.5` or `"p1"`; the ledger checks the value either
+/// way, as it does the command line's text. A number is taken as its shortest decimal (1.25,
+/// not 1.2500000001).
 fn number_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Priority {
-        Number(u64),
+    enum NumberOrText {
+        Number(serde_json::Number),
         Text(String),
     }
     Ok(
-        Option::<Priority>::deserialize(deserializer)?.map(|p| match p {
-            Priority::Number(n) => n.to_string(),
-            Priority::Text(t) => t,
+        Option::<NumberOrText>::deserialize(deserializer)?.map(|p| match p {
+            NumberOrText::Number(n) => n.to_string(),
+            NumberOrText::Text(t) => t,
         }),
     )
 }
@@ -243,6 +244,116 @@ pub struct TaskClaim {
 pub struct TaskRelease {
     /// Task id or unique prefix.
     pub id: Option<String>,
+}
+
+/// Start a task and put it in focus for this worktree.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskStart {
+    /// Task id or unique prefix (t-3f9a2c).
+    pub id: String,
+}
+
+/// A task, by id, or the one in focus (`task show`, `check run`).
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct TaskRef {
+    /// Task id or unique prefix (t-3f9a2c); default: the task in focus.
+    pub id: Option<String>,
+}
+
+/// Resume a session and get its context, last actions and next steps.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct SessionResume {
+    /// Session id or unique prefix (s-3f9a2c); default: this worktree's open session, else
+    /// the one that ended last here.
+    pub id: Option<String>,
+}
+
+/// What a session or an agent spent.
+#[derive(Debug, Clone, Default, clap::Args, Deserialize, JsonSchema)]
+pub struct Usage {
+    /// The model used (claude-sonnet-4, gpt-5, …).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Tokens used, input and output together.
+    #[arg(long)]
+    pub tokens: Option<u64>,
+    /// What it cost, in currency units (1.25, 0.003).
+    #[arg(long, allow_hyphen_values = true)]
+    #[serde(default, deserialize_with = "number_or_text")]
+    #[schemars(with = "Option<f64>")]
+    pub cost: Option<String>,
+}
+
+impl From<Usage> for UsageInput {
+    fn from(usage: Usage) -> UsageInput {
+        UsageInput {
+            model: usage.model,
+            tokens: usage.tokens,
+            cost: usage.cost,
+        }
+    }
+}
+
+/// End a session (default: this worktree's open one) with what it achieved.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct SessionEnd {
+    /// Session id or unique prefix; default: this worktree's open session.
+    pub id: Option<String>,
+    /// What the session achieved.
+    #[arg(long, short = 'm')]
+    pub summary: Option<String>,
+    /// Mark it abandoned rather than finished.
+    #[arg(long)]
+    #[serde(default)]
+    pub abandoned: bool,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
+/// Record that an agent is alive, during a long stretch in which it records nothing else.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct AgentHeartbeat {
+    /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
+    pub id: Option<String>,
+}
+
+/// Record the end of an agent run elsewhere (once).
+///
+/// A signal records it as killed, a non-zero status as failed; with neither it is recorded as
+/// succeeded, without a status.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct AgentExit {
+    /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
+    pub id: Option<String>,
+    /// Its exit status.
+    #[arg(long, value_parser = clap::value_parser!(i32).range(0..=255))]
+    pub status: Option<i32>,
+    /// The signal that ended it: TERM, SIGKILL, 9, …
+    #[arg(long)]
+    pub signal: Option<String>,
+    /// What it achieved.
+    #[arg(long, short = 'm')]
+    pub summary: Option<String>,
+    #[command(flatten)]
+    #[serde(flatten)]
+    pub usage: Usage,
+}
+
+impl AgentExit {
+    /// The end it records; refused when the usage does not parse.
+    pub fn end(self) -> Result<AgentEnd, Error> {
+        let mut end = AgentEnd::reported(self.status, self.signal, self.summary);
+        end.usage = UsageInput::from(self.usage).parse()?;
+        Ok(end)
+    }
+}
+
+/// Draw a plan's stages and the state of their tasks.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct PlanShow {
+    /// The plan's name; default: every plan.
+    pub name: Option<String>,
 }
 
 /// A claim's lease when none is given.

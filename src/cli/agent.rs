@@ -1,11 +1,12 @@
 use super::output::{self, Failure, Reply};
 use git_ledger::fold::state::State;
-use git_ledger::ledger::{AgentEnd, AgentInput, Ledger};
+use git_ledger::ledger::{AgentInput, Ledger};
 use git_ledger::model::Agent;
 use git_ledger::view::data;
 use git_ledger::view::doc::{Doc, Format};
 use git_ledger::view::health;
 use git_ledger::view::memory::{agent_line, agent_line_with};
+use git_ledger::view::reply;
 use std::path::Path;
 
 /// Agents: spawn (in a worktree of their own, running a command), list, exit.
@@ -60,29 +61,12 @@ pub enum Command {
     ///
     /// Any event an agent writes counts as a sign of life; `agent list` and `status` flag a
     /// running agent silent for longer than ledger.agents.stallAfter (default 10m) as stalled.
-    Heartbeat {
-        /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
-        id: Option<String>,
-    },
+    Heartbeat(git_ledger::request::AgentHeartbeat),
     /// Record the end of an agent run elsewhere (once).
     ///
     /// A signal records it as killed, a non-zero status as failed; with neither it is
     /// recorded as succeeded, without a status.
-    Exit {
-        /// Agent id or unique prefix (a-3f9a2c); default: GIT_LEDGER_AGENT.
-        id: Option<String>,
-        /// Its exit status.
-        #[arg(long, value_parser = clap::value_parser!(i32).range(0..=255))]
-        status: Option<i32>,
-        /// The signal that ended it: TERM, SIGKILL, 9, …
-        #[arg(long)]
-        signal: Option<String>,
-        /// What it achieved.
-        #[arg(long, short = 'm')]
-        summary: Option<String>,
-        #[command(flatten)]
-        usage: super::input::UsageArgs,
-    },
+    Exit(git_ledger::request::AgentExit),
 }
 
 /// `None` when the reply was printed here: a spawn that ran a command exits with its status.
@@ -122,7 +106,7 @@ pub fn run(
             let (loaded, agent, termination) = ledger.agent_run(&agent, dir, json, |renewal| {
                 Ok(Box::new(super::supervisor::Supervisor::new(renewal)?))
             })?;
-            let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
+            let text = format!("{}\n", reply::agent_exited(&loaded.state, &agent));
             let reply = Reply::new(ledger, &loaded, data::agent(&loaded.state, &agent), text);
             output::print_reply(&reply, json);
             std::process::exit(termination.exit_code());
@@ -159,23 +143,16 @@ pub fn run(
                 doc.render(Format::Text),
             )))
         }
-        Command::Heartbeat { id } => {
-            let (loaded, agent) = ledger.agent_heartbeat(id.as_deref())?;
-            let text = format!("Alive: {}\n", agent_line(&loaded.state, &agent));
+        Command::Heartbeat(heartbeat) => {
+            let (loaded, agent) = ledger.agent_heartbeat(heartbeat.id.as_deref())?;
+            let text = format!("{}\n", reply::agent_alive(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);
             Ok(Some(Reply::new(ledger, &loaded, data, text)))
         }
-        Command::Exit {
-            id,
-            status,
-            signal,
-            summary,
-            usage,
-        } => {
-            let mut end = AgentEnd::reported(status, signal, summary);
-            end.usage = git_ledger::ledger::UsageInput::from(usage).parse()?;
-            let (loaded, agent) = ledger.agent_exit(id.as_deref(), &end)?;
-            let text = format!("Exited: {}\n", agent_line(&loaded.state, &agent));
+        Command::Exit(exit) => {
+            let id = exit.id.clone();
+            let (loaded, agent) = ledger.agent_exit(id.as_deref(), &exit.end()?)?;
+            let text = format!("{}\n", reply::agent_exited(&loaded.state, &agent));
             let data = data::agent(&loaded.state, &agent);
             Ok(Some(Reply::new(ledger, &loaded, data, text)))
         }

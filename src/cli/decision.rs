@@ -2,6 +2,7 @@ use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::model::DecisionStatus;
 use git_ledger::view::memory::decision_line;
+use git_ledger::view::reply;
 
 /// Decisions: questions with options, made with a choice and a rationale.
 #[derive(Debug, clap::Subcommand)]
@@ -26,13 +27,13 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
                 &request.options,
                 request.task.as_deref(),
             )?;
-            let text = format!("Requested: {}\n", decision_line(&loaded.state, &decision));
+            let text = format!("{}\n", reply::decision_requested(&loaded.state, &decision));
             Ok(Reply::new(ledger, &loaded, &decision, text))
         }
         Command::Make(make) => {
             let (loaded, decision) =
                 ledger.decision_make(&make.id, &make.choice, &make.rationale)?;
-            let text = format!("Decided: {}\n", decision_line(&loaded.state, &decision));
+            let text = format!("{}\n", reply::decision_made(&loaded.state, &decision));
             Ok(Reply::new(ledger, &loaded, &decision, text))
         }
         Command::List { open } => {

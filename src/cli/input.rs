@@ -1,5 +1,5 @@
 //! Input helpers shared by subcommands: long text from standard input (the kernel caps one
-//! argument at 128 KiB), and the usage flags of `session end` and `agent exit`.
+//! argument at 128 KiB), and the JSON a harness's hook gets on standard input.
 
 use super::output::Failure;
 use git_ledger::ledger::MAX_TEXT_BYTES;
@@ -53,30 +53,6 @@ fn read_text(source: impl Read, what: &str) -> Result<String, Failure> {
         ),
         hint: Some("the ledger stores text; convert the input to UTF-8".into()),
     })
-}
-
-/// What a session or an agent spent, as `session end` and `agent exit` take it.
-#[derive(Debug, Clone, clap::Args)]
-pub struct UsageArgs {
-    /// The model used (claude-sonnet-4, gpt-5, …).
-    #[arg(long)]
-    pub model: Option<String>,
-    /// Tokens used, input and output together.
-    #[arg(long)]
-    pub tokens: Option<u64>,
-    /// What it cost, in currency units (1.25, 0.003).
-    #[arg(long, allow_hyphen_values = true)]
-    pub cost: Option<String>,
-}
-
-impl From<UsageArgs> for git_ledger::ledger::UsageInput {
-    fn from(args: UsageArgs) -> Self {
-        git_ledger::ledger::UsageInput {
-            model: args.model,
-            tokens: args.tokens,
-            cost: args.cost,
-        }
-    }
 }
 
 /// The harnesses whose hooks run ledger commands (`setup` installs them).

@@ -1,6 +1,7 @@
 use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::view::memory::insight_line;
+use git_ledger::view::reply;
 
 /// Insights: what was learned; promoted ones form the knowledge base.
 #[derive(Debug, clap::Subcommand)]
@@ -26,15 +27,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let text = super::input::text_arg(add.text)?;
             let (loaded, insight) =
                 ledger.insight_add(&text, &add.tags, add.knowledge, add.task.as_deref())?;
-            let where_ = if insight.knowledge {
-                " (knowledge base)"
-            } else {
-                ""
-            };
-            let text = format!(
-                "Recorded{where_}: {}\n",
-                insight_line(&loaded.state, &insight)
-            );
+            let text = format!("{}\n", reply::insight_recorded(&loaded.state, &insight));
             Ok(Reply::new(ledger, &loaded, &insight, text))
         }
         Command::Promote { id } => {

@@ -4,6 +4,7 @@ use git_ledger::event::kind::one_line;
 use git_ledger::fold::cost::money;
 use git_ledger::ledger::{Ledger, parse_cost, resolve};
 use git_ledger::view::memory::{objective_line, objectives_text, task_line};
+use git_ledger::view::reply;
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).
@@ -89,7 +90,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
         Command::Done(done) => {
             let (loaded, objective) =
                 ledger.objective_done(&done.id, done.outcome.as_deref(), done.force)?;
-            let text = format!("Done: {}\n", objective_line(&loaded.state, &objective));
+            let text = format!("{}\n", reply::objective_done(&loaded.state, &objective));
             Ok(Reply::new(ledger, &loaded, &objective, text))
         }
     }

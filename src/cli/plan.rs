@@ -24,10 +24,7 @@ pub enum Command {
         file: String,
     },
     /// Draw a plan's stages and the state of their tasks (default: every plan).
-    Show {
-        /// The plan's name.
-        name: Option<String>,
-    },
+    Show(git_ledger::request::PlanShow),
 }
 
 pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
@@ -38,7 +35,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             let text = report.summary(&loaded.state);
             Ok(Reply::new(ledger, &loaded, &report, text))
         }
-        Command::Show { name } => {
+        Command::Show(git_ledger::request::PlanShow { name }) => {
             let loaded = ledger.load()?;
             let views = plan_views(&loaded.state, name.as_deref())?;
             let text = plans_text(&loaded.state, loaded.now, &views, Format::Text);

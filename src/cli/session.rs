@@ -2,6 +2,7 @@ use super::output::{Failure, Reply};
 use git_ledger::ledger::Ledger;
 use git_ledger::view::doc::Format;
 use git_ledger::view::memory::{action, session_line};
+use git_ledger::view::reply;
 use serde_json::json;
 
 /// Sessions: resumable stretches of work in one worktree.
@@ -18,24 +19,16 @@ pub enum Command {
     /// With an id from another worktree, the session moves here, and the session open here (a
     /// worktree has one) ends. An ended session is continued in a new session linked to it.
     Resume {
-        /// Session id or unique prefix (s-3f9a2c).
-        id: Option<String>,
+        #[command(flatten)]
+        session: git_ledger::request::SessionResume,
         /// Print the context as markdown, ready for an agent's prompt.
         #[arg(long)]
         markdown: bool,
     },
     /// End a session (default: this worktree's).
     End {
-        /// Session id or unique prefix.
-        id: Option<String>,
-        /// What the session achieved.
-        #[arg(long, short = 'm')]
-        summary: Option<String>,
-        /// Mark it abandoned rather than finished.
-        #[arg(long)]
-        abandoned: bool,
         #[command(flatten)]
-        usage: super::input::UsageArgs,
+        end: git_ledger::request::SessionEnd,
         /// Run as the harness's session-end hook: end the ledger session of the harness
         /// session named in its JSON on standard input (nothing to do when there is none).
         #[arg(long, value_enum, value_name = "HARNESS", conflicts_with_all = ["id", "abandoned"])]
@@ -54,18 +47,18 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Start(start) => {
             let (loaded, context) = ledger.session_start(start.title.as_deref())?;
-            let text = format!(
-                "Started session {}\n\n{}",
-                session_line(&loaded.state, &context.session),
-                context
-                    .working
-                    .doc(&loaded.state, loaded.now)
-                    .render(Format::Text)
+            let (state, now) = (&loaded.state, loaded.now);
+            let text = reply::session_started(
+                state,
+                &context.session,
+                &context.working,
+                now,
+                Format::Text,
             );
             Ok(Reply::new(ledger, &loaded, context.started(), text))
         }
-        Command::Resume { id, markdown } => {
-            let (loaded, context) = ledger.session_resume(id.as_deref())?;
+        Command::Resume { session, markdown } => {
+            let (loaded, context) = ledger.session_resume(session.id.as_deref())?;
             for notice in &context.notices {
                 git_ledger::eprintln_safe!("{notice}");
             }
@@ -81,31 +74,27 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             Ok(Reply::new(ledger, &loaded, &context, text))
         }
         Command::End {
-            summary,
-            usage,
+            end,
             hook: Some(hook),
-            ..
         } => {
             let key = super::input::hook_session_key(hook)?;
             let (loaded, ended) =
-                ledger.session_end_for_harness(&key, summary.as_deref(), &usage.into())?;
+                ledger.session_end_for_harness(&key, end.summary.as_deref(), &end.usage.into())?;
             let Some(session) = ended else {
                 let text = "No open session records this harness session\n".to_string();
                 return Ok(Reply::new(ledger, &loaded, serde_json::Value::Null, text));
             };
-            let text = format!("Ended session {}\n", session_line(&loaded.state, &session));
+            let text = format!("{}\n", reply::session_ended(&loaded.state, &session));
             Ok(Reply::new(ledger, &loaded, &session, text))
         }
-        Command::End {
-            id,
-            summary,
-            abandoned,
-            usage,
-            hook: None,
-        } => {
-            let (loaded, session) =
-                ledger.session_end(id.as_deref(), summary.as_deref(), abandoned, &usage.into())?;
-            let text = format!("Ended session {}\n", session_line(&loaded.state, &session));
+        Command::End { end, hook: None } => {
+            let (loaded, session) = ledger.session_end(
+                end.id.as_deref(),
+                end.summary.as_deref(),
+                end.abandoned,
+                &end.usage.into(),
+            )?;
+            let text = format!("{}\n", reply::session_ended(&loaded.state, &session));
             Ok(Reply::new(ledger, &loaded, &session, text))
         }
         Command::Show { id } => {

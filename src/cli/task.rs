@@ -24,14 +24,11 @@ pub enum Command {
         objective: Option<String>,
     },
     /// Show a task: state, notes, time, history (default: the task in focus).
-    Show {
-        /// Task id or unique prefix (t-3f9a2c).
-        id: Option<String>,
-    },
+    Show(git_ledger::request::TaskRef),
     /// Start a task and put it in focus for this worktree.
     Start {
-        /// Task id or unique prefix.
-        id: String,
+        #[command(flatten)]
+        task: git_ledger::request::TaskStart,
         /// Also create the branch task/<id>-<slug> here, switch to it and link it.
         #[arg(long)]
         branch: bool,
@@ -122,9 +119,9 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
             (loaded, task, "Added")
         }
         Command::List { status, objective } => return list(ledger, status, objective),
-        Command::Show { id } => return show(ledger, id),
-        Command::Start { id, branch } => {
-            let (loaded, task) = ledger.task_start(Some(&id))?;
+        Command::Show(task) => return show(ledger, task.id),
+        Command::Start { task, branch } => {
+            let (loaded, task) = ledger.task_start(Some(&task.id))?;
             if branch {
                 let name = ledger.task_branch(&loaded.state, &task)?;
                 git_ledger::eprintln_safe!("Switched to a new branch '{name}'");

@@ -3,28 +3,6 @@
 use super::*;
 
 #[derive(Debug, Deserialize, JsonSchema)]
-pub struct AgentExitArgs {
-    /// Agent id or unique prefix; default: the agent this server runs for (GIT_LEDGER_AGENT).
-    pub id: Option<String>,
-    /// Its exit status.
-    pub status: Option<i32>,
-    /// What it achieved.
-    pub summary: Option<String>,
-    /// The model the agent used.
-    pub model: Option<String>,
-    /// Tokens the agent used.
-    pub tokens: Option<u64>,
-    /// What the agent cost, in currency units (1.25).
-    pub cost: Option<f64>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct AgentHeartbeatArgs {
-    /// Agent id or unique prefix; default: the agent this server runs for (GIT_LEDGER_AGENT).
-    pub id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
 pub struct AgentSpawnArgs {
     /// What kind of agent: researcher, developer, tester, …
     pub role: String,
@@ -71,14 +49,12 @@ impl Server {
     )]
     async fn agent_exit(
         &self,
-        args: Parameters<AgentExitArgs>,
+        args: Parameters<crate::request::AgentExit>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
-            let mut end = AgentEnd::reported(args.status, None, args.summary.clone());
-            end.usage = usage_input(args.model.clone(), args.tokens, args.cost).parse()?;
-            let (loaded, agent) = ledger.agent_exit(args.id.as_deref(), &end)?;
-            let text = format!("Exited: {}", agent_line(&loaded.state, &agent));
+            let (loaded, agent) = ledger.agent_exit(args.id.as_deref(), &args.clone().end()?)?;
+            let text = reply::agent_exited(&loaded.state, &agent);
             let data = data::agent(&loaded.state, &agent);
             Ok((loaded, data, text))
         }))
@@ -92,12 +68,12 @@ impl Server {
     )]
     async fn agent_heartbeat(
         &self,
-        args: Parameters<AgentHeartbeatArgs>,
+        args: Parameters<crate::request::AgentHeartbeat>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
         Ok(self.call(|ledger| {
             let (loaded, agent) = ledger.agent_heartbeat(args.id.as_deref())?;
-            let text = format!("Alive: {}", agent_line(&loaded.state, &agent));
+            let text = reply::agent_alive(&loaded.state, &agent);
             let data = data::agent(&loaded.state, &agent);
             Ok((loaded, data, text))
         }))

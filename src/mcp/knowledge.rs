@@ -38,7 +38,7 @@ impl Server {
         Ok(self.call(|ledger| {
             let (loaded, insight) =
                 ledger.insight_add(&args.text, &args.tags, args.knowledge, args.task.as_deref())?;
-            let text = format!("Recorded: {}", insight_line(&loaded.state, &insight));
+            let text = reply::insight_recorded(&loaded.state, &insight);
             Ok((loaded, json!(insight), text))
         }))
     }
@@ -52,7 +52,7 @@ impl Server {
         Ok(self.call(|ledger| {
             let (loaded, decision) =
                 ledger.decision_request(&args.question, &args.options, args.task.as_deref())?;
-            let text = format!("Requested: {}", decision_line(&loaded.state, &decision));
+            let text = reply::decision_requested(&loaded.state, &decision);
             Ok((loaded, json!(decision), text))
         }))
     }
@@ -69,7 +69,7 @@ impl Server {
         Ok(self.call(|ledger| {
             let (loaded, decision) =
                 ledger.decision_make(&args.id, &args.choice, &args.rationale)?;
-            let text = format!("Decided: {}", decision_line(&loaded.state, &decision));
+            let text = reply::decision_made(&loaded.state, &decision);
             Ok((loaded, json!(decision), text))
         }))
     }

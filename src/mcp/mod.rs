@@ -25,8 +25,8 @@ mod tasks;
 use crate::event::EntityKind;
 use crate::fold::compaction::Summaries;
 use crate::ledger::{
-    AgentEnd, AgentInput, Error, Instructions, Ledger, Loaded, UsageInput, parse_before,
-    parse_cost, parse_lease, plan_views, read_plan,
+    AgentInput, Error, Instructions, Ledger, Loaded, parse_before, parse_cost, parse_lease,
+    plan_views, read_plan,
 };
 use crate::model::Task;
 use crate::request::{
@@ -36,11 +36,11 @@ use crate::view::data;
 use crate::view::doc::{Doc, Format};
 use crate::view::health;
 use crate::view::memory::{
-    self, View, agent_line, agent_line_with, decision_line, insight_line, objective_line,
-    objectives_text, session_line, task_line,
+    self, View, agent_line, agent_line_with, objective_line, objectives_text, task_line,
 };
 use crate::view::plan::plans_text;
 use crate::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use crate::view::reply;
 use crate::view::status;
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -110,16 +110,6 @@ const RESOURCES: &[(&str, &str, &str)] = &[
         "Who you are, your mission and task, where the work stands, and the commands you need",
     ),
 ];
-
-/// The usage fields of a tool call, as the CLI takes them.
-fn usage_input(model: Option<String>, tokens: Option<u64>, cost: Option<f64>) -> UsageInput {
-    UsageInput {
-        model,
-        tokens,
-        // The shortest decimal that reads back as the same number: 1.25, not 1.2500000001.
-        cost: cost.map(|c| c.to_string()),
-    }
-}
 
 /// A memory view.
 #[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]

@@ -11,12 +11,6 @@ pub struct PlanApplyArgs {
     pub text: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct PlanShowArgs {
-    /// The plan's name; default: every plan.
-    pub name: Option<String>,
-}
-
 #[tool_router(router = plan_router, vis = "pub(super)")]
 impl Server {
     #[tool(description = "Add an objective: what a set of tasks is for.")]
@@ -60,7 +54,7 @@ impl Server {
         Ok(self.call(|ledger| {
             let (loaded, objective) =
                 ledger.objective_done(&args.id, args.outcome.as_deref(), args.force)?;
-            let text = format!("Done: {}", objective_line(&loaded.state, &objective));
+            let text = reply::objective_done(&loaded.state, &objective);
             Ok((loaded, json!(objective), text))
         }))
     }
@@ -112,7 +106,10 @@ impl Server {
     #[tool(
         description = "Draw a plan's stages and the state of their tasks (default: every plan)."
     )]
-    async fn plan_show(&self, args: Parameters<PlanShowArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn plan_show(
+        &self,
+        args: Parameters<crate::request::PlanShow>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let loaded = ledger.load()?;
             let views = plan_views(&loaded.state, args.0.name.as_deref())?;

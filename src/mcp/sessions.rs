@@ -2,29 +2,6 @@
 
 use super::*;
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SessionArgs {
-    /// Session id or unique prefix (s-3f9a2c); default: this worktree's open session.
-    pub id: Option<String>,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct SessionEndArgs {
-    /// Session id or unique prefix; default: this worktree's open session.
-    pub id: Option<String>,
-    /// What the session achieved.
-    pub summary: Option<String>,
-    /// Mark it abandoned rather than finished.
-    #[serde(default)]
-    pub abandoned: bool,
-    /// The model the session used.
-    pub model: Option<String>,
-    /// Tokens the session used.
-    pub tokens: Option<u64>,
-    /// What the session cost, in currency units (1.25).
-    pub cost: Option<f64>,
-}
-
 #[tool_router(router = session_router, vis = "pub(super)")]
 impl Server {
     #[tool(
@@ -37,13 +14,13 @@ impl Server {
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, context) = ledger.session_start(args.0.title.as_deref())?;
-            let text = context
-                .working
-                .doc(&loaded.state, loaded.now)
-                .render(Format::Markdown);
-            let text = format!(
-                "Started session {}\n\n{text}",
-                session_line(&loaded.state, &context.session)
+            let (state, now) = (&loaded.state, loaded.now);
+            let text = reply::session_started(
+                state,
+                &context.session,
+                &context.working,
+                now,
+                Format::Markdown,
             );
             Ok((loaded, json!(context.started()), text))
         }))
@@ -56,7 +33,7 @@ impl Server {
     )]
     async fn session_resume(
         &self,
-        args: Parameters<SessionArgs>,
+        args: Parameters<crate::request::SessionResume>,
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, context) = ledger.session_resume(args.0.id.as_deref())?;
@@ -77,10 +54,10 @@ impl Server {
     )]
     async fn session_end(
         &self,
-        args: Parameters<SessionEndArgs>,
+        args: Parameters<crate::request::SessionEnd>,
     ) -> Result<CallToolResult, ErrorData> {
         let args = args.0;
-        let usage = usage_input(args.model, args.tokens, args.cost);
+        let usage = args.usage.clone().into();
         Ok(self.call(|ledger| {
             let (loaded, session) = ledger.session_end(
                 args.id.as_deref(),
@@ -88,7 +65,7 @@ impl Server {
                 args.abandoned,
                 &usage,
             )?;
-            let text = format!("Ended session {}", session_line(&loaded.state, &session));
+            let text = reply::session_ended(&loaded.state, &session);
             Ok((loaded, json!(session), text))
         }))
     }

@@ -3,18 +3,6 @@
 use super::*;
 use crate::ledger::InputError;
 
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskIdArgs {
-    /// Task id or unique prefix (t-3f9a2c).
-    pub id: String,
-}
-
-#[derive(Debug, Deserialize, JsonSchema)]
-pub struct TaskShowArgs {
-    /// Task id or unique prefix; default: the task in focus.
-    pub id: Option<String>,
-}
-
 #[tool_router(router = task_router, vis = "pub(super)")]
 impl Server {
     #[tool(
@@ -28,7 +16,10 @@ impl Server {
     }
 
     #[tool(description = "Start a task and put it in focus for this worktree.")]
-    async fn task_start(&self, args: Parameters<TaskIdArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn task_start(
+        &self,
+        args: Parameters<crate::request::TaskStart>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(self
             .call(|ledger| task_reply("Started (in focus)", ledger.task_start(Some(&args.0.id))?)))
     }
@@ -108,7 +99,10 @@ impl Server {
                           result at that commit. `task_done` refuses while a rule has no \
                           passing result at the task's tip."
     )]
-    async fn check_run(&self, args: Parameters<TaskShowArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn check_run(
+        &self,
+        args: Parameters<crate::request::TaskRef>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, run) = ledger.check_run(args.0.id.as_deref())?;
             let short: String = run.commit.chars().take(10).collect();
@@ -130,7 +124,10 @@ impl Server {
         description = "Show a task: state, notes, time, branches, commits, review and \
                           history (default: the task in focus)."
     )]
-    async fn task_show(&self, args: Parameters<TaskShowArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn task_show(
+        &self,
+        args: Parameters<crate::request::TaskRef>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             // The history takes every event.
             let loaded = ledger.load_full()?;

@@ -1447,3 +1447,22 @@ fn a_registered_signing_key_is_not_counted_as_an_unreadable_event() {
         "{audit}"
     );
 }
+
+#[tokio::test]
+async fn mcp_objective_add_takes_a_budget_with_decimals() {
+    use rmcp::model::CallToolRequestParams;
+    let repo = TestRepo::new();
+    let client = crate::util::mcp_client(&repo).await;
+    let Value::Object(args) = json!({ "title": "Ship it", "budget": 12.5 }) else {
+        unreachable!()
+    };
+    let result = client
+        .call_tool(CallToolRequestParams::new("objective_add").with_arguments(args))
+        .await
+        .expect("objective_add");
+    let envelope = result.structured_content.expect("structured content");
+    assert_eq!(result.is_error, Some(false), "{envelope}");
+    client.cancel().await.expect("close");
+    let objectives = repo.json(&["objective", "list"]);
+    assert_eq!(objectives[0]["budget_micros"], 12_500_000, "{objectives}");
+}

@@ -7,6 +7,7 @@ pub mod health;
 pub mod memory;
 pub mod plan;
 pub mod prime;
+pub mod reply;
 pub mod report;
 pub mod status;
 pub mod task;
