@@ -549,7 +549,7 @@ pub struct WorkingMemory {
     pub next_steps: NextSteps,
     /// Claims this actor made here that lost to another holder's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub lost_claims: Vec<super::status::LostClaimNotice>,
+    pub lost_claims: Vec<super::claims::LostClaimNotice>,
     /// The session that ended last in this worktree: where the work stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<PreviousSession>,
@@ -625,7 +625,7 @@ pub fn working(state: &State, scope: &Scope) -> WorkingMemory {
         open_decisions: brief::open(&state.decisions).cloned().collect(),
         last_actions,
         next_steps: next_steps(state, scope),
-        lost_claims: super::status::lost_claims(state, scope.actor, scope.writer),
+        lost_claims: super::claims::lost_claims(state, scope.actor, scope.writer),
         previous: previous_session(state, scope),
     }
 }
@@ -650,7 +650,7 @@ impl WorkingMemory {
                 "Lost claims",
                 self.lost_claims
                     .iter()
-                    .map(|n| super::status::lost_claim_line(state, n))
+                    .map(|n| super::claims::lost_claim_line(state, n))
                     .collect(),
                 "",
             );

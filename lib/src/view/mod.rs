@@ -1,6 +1,7 @@
 //! Views: what commands show, computed from the folded state. Nothing here writes.
 
 pub mod blame;
+pub mod claims;
 pub mod data;
 pub mod doc;
 pub mod health;
