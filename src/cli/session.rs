@@ -47,14 +47,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Start(start) => {
             let (loaded, context) = ledger.session_start(start.title.as_deref())?;
-            let (state, now) = (&loaded.state, loaded.now);
-            let text = reply::session_started(
-                state,
-                &context.session,
-                &context.working,
-                now,
-                Format::Text,
-            );
+            let text = context.started_text(&loaded, Format::Text);
             Ok(Reply::new(ledger, &loaded, context.started(), text))
         }
         Command::Resume { session, markdown } => {

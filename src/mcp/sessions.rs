@@ -14,14 +14,7 @@ impl Server {
     ) -> Result<CallToolResult, ErrorData> {
         Ok(self.call(|ledger| {
             let (loaded, context) = ledger.session_start(args.0.title.as_deref())?;
-            let (state, now) = (&loaded.state, loaded.now);
-            let text = reply::session_started(
-                state,
-                &context.session,
-                &context.working,
-                now,
-                Format::Markdown,
-            );
+            let text = context.started_text(&loaded, Format::Markdown);
             Ok((loaded, json!(context.started()), text))
         }))
     }

@@ -3,40 +3,14 @@
 //! wrote it. This version must read those events back byte for byte, and write the same
 //! events when it runs the same commands.
 
-use crate::util::{BIN, TestRepo};
+use crate::util::TestRepo;
 use git_ledger::event::kind::KNOWN;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
 
 const GOLDEN: &str = include_str!("../../fixtures/format-ledger.jsonl");
 /// Where the golden ledger was built (its worktree is in its events).
 const GOLDEN_REPO: &str = "/tmp/git-ledger-format/repo";
-
-/// The format ledger, built by this version in a test repository.
-fn format_ledger() -> TestRepo {
-    let repo = TestRepo::empty();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/format-ledger.sh");
-    let bin_dir = Path::new(BIN).parent().expect("bin dir");
-    let path = format!(
-        "{}:{}",
-        bin_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = repo
-        .command("bash", repo.root())
-        .env("PATH", path)
-        .arg(script)
-        .arg(&repo.path)
-        .output()
-        .expect("run the fixture script");
-    assert!(
-        output.status.success(),
-        "fixture failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    repo
-}
 
 /// An event line as JSON without its id, its measured durations set to 0.
 fn comparable(line: &str) -> Value {
@@ -71,7 +45,7 @@ fn the_golden_events_read_back_byte_for_byte() {
 
 #[test]
 fn the_same_commands_write_the_same_events() {
-    let repo = format_ledger();
+    let repo = TestRepo::from_script("format-ledger.sh");
     let ours = repo.ok(&["export"]);
     let ours: Vec<&str> = ours.lines().collect();
     let golden: Vec<&str> = GOLDEN.lines().collect();

@@ -49,8 +49,18 @@ impl TestRepo {
 
     /// The sample ledger of `fixtures/sample-ledger.sh`, with the clock at its end.
     pub fn sample() -> TestRepo {
+        let repo = TestRepo::from_script("sample-ledger.sh");
+        repo.at(Some(SAMPLE_END));
+        repo
+    }
+
+    /// The repository a script of `fixtures/` builds (given its path), with this binary on
+    /// `PATH`.
+    pub fn from_script(script: &str) -> TestRepo {
         let repo = TestRepo::empty();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample-ledger.sh");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(script);
         let bin_dir = Path::new(BIN).parent().expect("bin dir");
         let path = format!(
             "{}:{}",
@@ -69,7 +79,6 @@ impl TestRepo {
             "fixture failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        repo.at(Some(SAMPLE_END));
         repo
     }
 

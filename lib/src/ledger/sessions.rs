@@ -5,7 +5,9 @@ use super::{Error, Ledger, Loaded, optional_text, resolve};
 use crate::event::EntityKind;
 use crate::event::body::{SessionEnded, SessionResumed, SessionStarted};
 use crate::model::Session;
+use crate::view::doc::Format;
 use crate::view::memory::{self, WorkingMemory};
+use crate::view::reply;
 use serde::Serialize;
 
 /// What `session start` and `session resume` hand back to an agent: where it stands and what
@@ -29,6 +31,12 @@ pub struct Started<'a> {
 }
 
 impl ResumeContext {
+    /// What `session start` says: the session, and the working memory it starts with.
+    pub fn started_text(&self, loaded: &Loaded, format: Format) -> String {
+        let (state, now) = (&loaded.state, loaded.now);
+        reply::session_started(state, &self.session, &self.working, now, format)
+    }
+
     pub fn started(&self) -> Started<'_> {
         Started {
             session: &self.session,

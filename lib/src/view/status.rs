@@ -1,5 +1,6 @@
 //! The project dashboard behind `git ledger status`.
 
+use super::claims::{LostClaimNotice, lost_claim_line, lost_claims};
 use super::doc::Doc;
 use super::health::{self, Stall};
 use super::memory::{
@@ -11,7 +12,6 @@ use crate::cache::brief::TaskBrief;
 use crate::fold::cost::{self, Costs};
 use crate::fold::state::{Conflict, State};
 use crate::model::TaskStatus;
-use super::claims::{LostClaimNotice, lost_claim_line, lost_claims};
 use crate::model::claims::Claim;
 use serde::Serialize;
 
