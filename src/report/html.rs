@@ -1,4 +1,5 @@
-//! The pages of the static report, as strings. Every piece of ledger text is escaped here:
+//! The pages of the static report, as maud templates: maud escapes every interpolated value
+//! unless it is marked `PreEscaped`, which only the stylesheet is. That matters because
 //! titles, notes and rationales are written by whoever can append to the ledger. The pages
 //! need no script, load nothing from outside (a content security policy says so), and carry
 //! their few lines of CSS inline.
@@ -6,13 +7,14 @@
 use crate::fold::state::State;
 use crate::ledger::AuditReport;
 use crate::model::{DecisionStatus, ObjectiveStatus, TaskStatus};
-use crate::view::memory::{Action, KnowledgeBase, insight_line};
+use crate::view::memory::{Action, KnowledgeBase, insight_line, minutes_text};
 use crate::view::report::{
-    AgentRow, Index, Limits, ObjectiveDetail, ObjectiveRow, Overview, TaskDetail, TaskGroup,
-    TaskRow, Timeline, objective_detail, objective_row, task_detail, task_row,
+    AgentRow, Index, LaneKind, Limits, ObjectiveDetail, ObjectiveRow, Overview, TASK_GROUPS,
+    TaskDetail, TaskGroup, TaskRow, Timeline, objective_detail, objective_row, task_detail,
+    task_row,
 };
 use chrono::{DateTime, Utc};
-use std::fmt::Write;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 /// One page: where it goes in the site, and its text.
 pub struct Page {
@@ -69,58 +71,48 @@ font-size:11px;line-height:14px;white-space:nowrap;color:#102040}.agents .span{b
 .axis{display:flex;justify-content:space-between;margin-left:170px;font-size:11px;color:#667}\
 dl{display:grid;grid-template-columns:130px 1fr;gap:2px 10px}dt{color:#667}dd{margin:0}";
 
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+const NAV: [(&str, &str); 7] = [
+    ("index.html", "Overview"),
+    ("timeline.html", "Timeline"),
+    ("objectives.html", "Objectives"),
+    ("tasks.html", "Tasks"),
+    ("decisions.html", "Decisions"),
+    ("knowledge.html", "Knowledge"),
+    ("audit.html", "Audit"),
+];
 
 fn when(time: DateTime<Utc>) -> String {
     time.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// A page around `body`; `root` is the way back to the site's top (`""` or `"../"`).
-fn page(site: &Site, root: &str, title: &str, body: &str) -> String {
-    let nav = [
-        ("index.html", "Overview"),
-        ("timeline.html", "Timeline"),
-        ("objectives.html", "Objectives"),
-        ("tasks.html", "Tasks"),
-        ("decisions.html", "Decisions"),
-        ("knowledge.html", "Knowledge"),
-        ("audit.html", "Audit"),
-    ]
-    .iter()
-    .map(|(href, name)| format!("<a href=\"{root}{href}\">{name}</a>"))
-    .collect::<String>();
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\
-<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
-<title>{} · git ledger</title><style>{CSS}</style></head>\n<body><nav>{nav}</nav><main>\n<h1>{}</h1>\n{body}</main>\
-<footer>git ledger report · {} event(s) · as of {}</footer></body></html>\n",
-        esc(title),
-        esc(title),
-        site.state.event_count,
-        when(site.now),
-    )
-}
-
-fn task_href(root: &str, id: &str) -> String {
-    format!("{root}{}", task_path(id))
-}
-
-fn objective_href(root: &str, id: &str) -> String {
-    format!("{root}{}", objective_path(id))
+fn page(site: &Site, root: &str, title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta http-equiv="Content-Security-Policy"
+                    content="default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                link rel="icon" href="data:,";
+                title { (title) " · git ledger" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                nav { @for (href, name) in NAV { a href={ (root) (href) } { (name) } } }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+                footer {
+                    "git ledger report · " (site.state.event_count) " event(s) · as of "
+                    (when(site.now))
+                }
+            }
+        }
+    }
+    .into_string()
 }
 
 /// Where a task's page goes, relative to the site's top.
@@ -146,48 +138,47 @@ fn file_name(id: &str) -> String {
     }
 }
 
-fn list(items: impl IntoIterator<Item = String>, empty: &str) -> String {
-    let items: String = items
-        .into_iter()
-        .map(|item| format!("<li>{item}</li>\n"))
-        .collect();
-    if items.is_empty() {
-        format!("<p class=\"muted\">{}</p>\n", esc(empty))
-    } else {
-        format!("<ul>\n{items}</ul>\n")
+/// A bulleted list, or `empty` in grey when there is nothing to list.
+fn list(items: impl IntoIterator<Item = Markup>, empty: &str) -> Markup {
+    let items: Vec<Markup> = items.into_iter().collect();
+    html! {
+        @if items.is_empty() {
+            p.muted { (empty) }
+        } @else {
+            ul { @for item in items { li { (item) } } }
+        }
     }
 }
 
-fn more(shown: usize, total: usize, what: &str) -> String {
-    if total > shown {
-        format!(
-            "<p class=\"muted\">{} more {what} not shown.</p>\n",
-            total - shown
-        )
-    } else {
-        String::new()
+/// A list of plain texts.
+fn text_list<'t>(items: impl IntoIterator<Item = &'t String>, empty: &str) -> Markup {
+    list(items.into_iter().map(|text| html! { (text) }), empty)
+}
+
+fn more(shown: usize, total: usize, what: &str) -> Markup {
+    html! {
+        @if total > shown {
+            p.muted { (total - shown) " more " (what) " not shown." }
+        }
     }
 }
 
-fn bar(fraction: f64) -> String {
-    format!(
-        "<div class=\"bar\"><i style=\"width:{:.0}%\"></i></div>",
-        (fraction * 100.0).clamp(0.0, 100.0)
-    )
+fn bar(fraction: f64) -> Markup {
+    let width = format!("width:{:.0}%", (fraction * 100.0).clamp(0.0, 100.0));
+    html! { div.bar { i style=(width) {} } }
 }
 
-fn task_link(root: &str, row: &TaskRow) -> String {
-    format!(
-        "<a href=\"{}\">{}</a> <span class=\"s-{}\">[{}]</span> {}",
-        task_href(root, &row.id),
-        esc(&row.short_id),
-        status_class(row.status),
-        row.status.label(),
-        esc(row
-            .line
-            .split_once("] ")
-            .map_or(&row.line, |(_, rest)| rest))
-    )
+fn task_link(root: &str, row: &TaskRow) -> Markup {
+    let text = row
+        .line
+        .split_once("] ")
+        .map_or(row.line.as_str(), |(_, rest)| rest);
+    html! {
+        a href={ (root) (task_path(&row.id)) } { (row.short_id) }
+        " "
+        span class={ "s-" (status_class(row.status)) } { "[" (row.status.label()) "]" }
+        " " (text)
+    }
 }
 
 fn status_class(status: TaskStatus) -> &'static str {
@@ -200,36 +191,36 @@ fn status_class(status: TaskStatus) -> &'static str {
     }
 }
 
-fn objectives_table(root: &str, rows: &[ObjectiveRow]) -> String {
-    if rows.is_empty() {
-        return "<p class=\"muted\">no objective yet</p>\n".into();
+fn objective_status(status: ObjectiveStatus) -> &'static str {
+    match status {
+        ObjectiveStatus::Active => "active",
+        ObjectiveStatus::Done => "done",
     }
-    let mut out = String::from(
-        "<table><tr><th>objective</th><th>status</th><th>progress</th><th>tasks</th><th>time</th></tr>\n",
-    );
-    for o in rows {
-        let status = match o.status {
-            ObjectiveStatus::Active => "active",
-            ObjectiveStatus::Done => "done",
-        };
-        let _ = writeln!(
-            out,
-            "<tr><td><a href=\"{}\">{}</a> {}</td><td class=\"s-{status}\">{status}</td><td>{}</td><td>{}/{}</td><td>{}</td></tr>",
-            objective_href(root, &o.id),
-            esc(&o.short_id),
-            esc(&o.title),
-            bar(o.progress()),
-            o.tasks_done,
-            o.tasks_total,
-            esc(&time_text(o.actual_minutes, o.estimate_minutes)),
-        );
+}
+
+fn objectives_table(root: &str, rows: &[ObjectiveRow]) -> Markup {
+    html! {
+        @if rows.is_empty() {
+            p.muted { "no objective yet" }
+        } @else {
+            table {
+                tr { th { "objective" } th { "status" } th { "progress" } th { "tasks" } th { "time" } }
+                @for o in rows {
+                    @let status = objective_status(o.status);
+                    tr {
+                        td { a href={ (root) (objective_path(&o.id)) } { (o.short_id) } " " (o.title) }
+                        td class={ "s-" (status) } { (status) }
+                        td { (bar(o.progress())) }
+                        td { (o.tasks_done) "/" (o.tasks_total) }
+                        td { (time_text(o.actual_minutes, o.estimate_minutes)) }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</table>\n");
-    out
 }
 
 fn time_text(actual: u64, estimate: u64) -> String {
-    use crate::view::memory::minutes_text;
     if estimate == 0 {
         minutes_text(actual)
     } else {
@@ -237,60 +228,63 @@ fn time_text(actual: u64, estimate: u64) -> String {
     }
 }
 
-fn task_groups(root: &str, groups: &[TaskGroup]) -> String {
-    let mut out = String::new();
-    for group in groups {
-        let _ = writeln!(out, "<h3>{} ({})</h3>", group.label, group.total);
-        out.push_str(&list(
-            group.tasks.iter().map(|t| task_link(root, t)),
-            "none",
-        ));
-        out.push_str(&more(group.tasks.len(), group.total, "task(s)"));
+fn task_groups(root: &str, groups: &[TaskGroup]) -> Markup {
+    html! {
+        @for group in groups {
+            h3 { (group.label) " (" (group.total) ")" }
+            (list(group.tasks.iter().map(|t| task_link(root, t)), "none"))
+            (more(group.tasks.len(), group.total, "task(s)"))
+        }
     }
-    out
 }
 
-fn agent_item(agent: &AgentRow) -> String {
-    format!(
-        "<span class=\"s-{}\">[{}]</span> {}",
-        agent.state.label(),
-        agent.state.label(),
-        esc(&agent.line)
-    )
+fn agent_item(agent: &AgentRow) -> Markup {
+    let state = agent.state.label();
+    html! { span class={ "s-" (state) } { "[" (state) "]" } " " (agent.line) }
 }
 
-/// Events as a table; `page_of` is the entity whose page this is (not linked to itself).
-fn action_rows(root: &str, actions: &[Action], state: &State, page_of: Option<&str>) -> String {
-    if actions.is_empty() {
-        return "<p class=\"muted\">no event</p>\n".into();
+/// A link to an entity's page if it has one; `page_of` is the entity whose page this is
+/// (not linked to itself).
+fn subject(root: &str, id: Option<&str>, state: &State, page_of: Option<&str>) -> Markup {
+    html! {
+        @match id {
+            Some(id) if Some(id) == page_of => {}
+            Some(id) if state.tasks.contains(id) => {
+                a href={ (root) (task_path(id)) } { (state.short(id)) } " "
+            }
+            Some(id) if state.objectives.contains(id) => {
+                a href={ (root) (objective_path(id)) } { (state.short(id)) } " "
+            }
+            Some(id) => { (state.short(id)) " " }
+            None => {}
+        }
     }
-    let mut out = String::from("<table><tr><th>time</th><th>actor</th><th>what</th></tr>\n");
-    for a in actions {
-        let subject = match &a.subject {
-            Some(id) if Some(id.as_str()) == page_of => String::new(),
-            Some(id) if state.tasks.contains(id) => format!(
-                "<a href=\"{}\">{}</a> ",
-                task_href(root, id),
-                esc(&state.short(id))
-            ),
-            Some(id) if state.objectives.contains(id) => format!(
-                "<a href=\"{}\">{}</a> ",
-                objective_href(root, id),
-                esc(&state.short(id))
-            ),
-            Some(id) => format!("{} ", esc(&state.short(id))),
-            None => String::new(),
-        };
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{subject}{}</td></tr>",
-            when(a.time),
-            esc(&a.actor),
-            esc(&a.what)
-        );
+}
+
+/// Events as a table.
+fn action_rows(root: &str, actions: &[Action], state: &State, page_of: Option<&str>) -> Markup {
+    html! {
+        @if actions.is_empty() {
+            p.muted { "no event" }
+        } @else {
+            table {
+                tr { th { "time" } th { "actor" } th { "what" } }
+                @for a in actions {
+                    tr {
+                        td { (when(a.time)) }
+                        td { (a.actor) }
+                        td { (subject(root, a.subject.as_deref(), state, page_of)) (a.what) }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</table>\n");
-    out
+}
+
+fn verdict(intact: bool) -> Markup {
+    html! {
+        @if intact { span.ok { "intact" } } @else { span.fail { "NOT intact" } }
+    }
 }
 
 pub fn index(site: &Site) -> String {
@@ -310,127 +304,87 @@ pub fn index(site: &Site) -> String {
         ("agents running", c.agents_running),
         ("of them stalled", o.agents_stalled),
         ("events", c.events),
-    ]
-    .iter()
-    .map(|(name, n)| format!("<div class=\"stat\"><b>{n}</b>{name}</div>"))
-    .collect::<String>();
-    let verdict = if site.audit.intact {
-        "<span class=\"ok\">intact</span>"
-    } else {
-        "<span class=\"fail\">NOT intact</span>"
+    ];
+    let body = html! {
+        div.stats { @for (name, n) in stats { div.stat { b { (n) } (name) } } }
+        p {
+            "Time: " (o.time.line()) ". Audit: "
+            a href="audit.html" { (verdict(site.audit.intact)) } "."
+        }
+        @if !o.cost.is_empty() {
+            h2 { "Cost" }
+            (text_list(&o.cost, ""))
+        }
+        @if !o.budget_warnings.is_empty() {
+            h2 { "Budget" }
+            (list(o.budget_warnings.iter().map(|l| html! { span.fail { (l) } }), ""))
+        }
+        h2 { "Objectives" }
+        (objectives_table("", &o.objectives))
+        (more(o.objectives.len(), c.objectives_active + c.objectives_done,
+            "objective(s), see the objectives page"))
+        h2 { "Tasks by state" }
+        (task_groups("", &o.task_groups))
+        h2 { "Agents" }
+        (list(o.agents.iter().map(agent_item), "no agent spawned"))
+        h2 { "Open decisions" }
+        (text_list(o.open_decisions.iter().map(|d| &d.line), "none"))
+        h2 { "Latest events" }
+        (action_rows("", &o.feed, site.state, None))
     };
-    let mut body = format!(
-        "<div class=\"stats\">{stats}</div>\n<p>Time: {}. Audit: <a href=\"audit.html\">{verdict}</a>.</p>\n",
-        esc(&o.time.line())
-    );
-    if !o.cost.is_empty() {
-        body.push_str("<h2>Cost</h2>\n");
-        body.push_str(&list(o.cost.iter().map(|l| esc(l)), ""));
-    }
-    if !o.budget_warnings.is_empty() {
-        body.push_str("<h2>Budget</h2>\n");
-        body.push_str(&list(
-            o.budget_warnings
-                .iter()
-                .map(|l| format!("<span class=\"fail\">{}</span>", esc(l))),
-            "",
-        ));
-    }
-    body.push_str("<h2>Objectives</h2>\n");
-    body.push_str(&objectives_table("", &o.objectives));
-    body.push_str(&more(
-        o.objectives.len(),
-        c.objectives_active + c.objectives_done,
-        "objective(s), see the objectives page",
-    ));
-    body.push_str("<h2>Tasks by state</h2>\n");
-    body.push_str(&task_groups("", &o.task_groups));
-    body.push_str("<h2>Agents</h2>\n");
-    body.push_str(&list(o.agents.iter().map(agent_item), "no agent spawned"));
-    body.push_str("<h2>Open decisions</h2>\n");
-    body.push_str(&list(o.open_decisions.iter().map(|d| esc(&d.line)), "none"));
-    body.push_str("<h2>Latest events</h2>\n");
-    body.push_str(&action_rows("", &o.feed, site.state, None));
-    page(site, "", "Project overview", &body)
+    page(site, "", "Project overview", body)
 }
 
 pub fn timeline(site: &Site) -> String {
     let t = site.timeline;
-    let mut body = format!(
-        "<p>The newest {} of {} event(s), from {} to {}: sessions and agent runs as bars (overlapping ones in parallel lanes), and each actor's events as marks.</p>\n",
-        t.events_shown,
-        t.events_total,
-        when(t.from),
-        when(t.to)
-    );
     let span = (t.to - t.from).num_milliseconds();
-    let ticks: String = (0..5)
-        .map(|k| {
-            let at = t.from + chrono::Duration::milliseconds(span * k / 4);
-            format!("<span>{}</span>", when(at))
-        })
-        .collect();
-    let _ = writeln!(
-        body,
-        "<div class=\"axis\">{ticks}</div>\n<div class=\"lanes\">"
-    );
-    for lane in &t.lanes {
-        let class = match lane.kind {
-            crate::view::report::LaneKind::Sessions => "sessions",
-            crate::view::report::LaneKind::Agents => "agents",
-            crate::view::report::LaneKind::Actor => "actor",
-        };
-        let _ = write!(
-            body,
-            "<div class=\"lane {class}\"><b title=\"{}\">{}</b><div class=\"track\">",
-            esc(&lane.name),
-            esc(&lane.name)
-        );
-        for s in &lane.spans {
-            let _ = write!(
-                body,
-                "<div class=\"span{}\" style=\"left:{:.2}%;width:{:.2}%\" title=\"{} {} ({})\">{}</div>",
-                if s.open { " open" } else { "" },
-                s.start * 100.0,
-                ((s.end - s.start) * 100.0).max(0.3),
-                esc(&s.short_id),
-                esc(&s.label),
-                esc(&s.detail),
-                esc(&s.label)
-            );
-        }
-        for m in &lane.marks {
-            let _ = write!(
-                body,
-                "<i class=\"mark\" style=\"left:{:.2}%\" title=\"{}\"></i>",
-                m.at * 100.0,
-                esc(&m.what)
-            );
-        }
-        body.push_str("</div></div>\n");
-    }
-    body.push_str("</div>\n");
-    let sessions: Vec<String> = t
+    let ticks = (0..5).map(|k| when(t.from + chrono::Duration::milliseconds(span * k / 4)));
+    let runs: Vec<String> = t
         .lanes
         .iter()
-        .filter(|l| l.kind != crate::view::report::LaneKind::Actor)
+        .filter(|l| l.kind != LaneKind::Actor)
         .flat_map(|l| &l.spans)
-        .map(|s| {
-            format!(
-                "{} {} — {}",
-                esc(&s.short_id),
-                esc(&s.label),
-                esc(&s.detail)
-            )
-        })
+        .map(|s| format!("{} {} — {}", s.short_id, s.label, s.detail))
         .collect();
-    body.push_str("<h2>Sessions and agents in this window</h2>\n");
-    body.push_str(&list(sessions, "none"));
-    body.push_str("<h2>Events, newest first</h2>\n");
     let shown = t.events.len().min(TIMELINE_TABLE);
-    body.push_str(&action_rows("", &t.events[..shown], site.state, None));
-    body.push_str(&more(shown, t.events_total, "event(s)"));
-    page(site, "", "Timeline", &body)
+    let body = html! {
+        p {
+            "The newest " (t.events_shown) " of " (t.events_total) " event(s), from "
+            (when(t.from)) " to " (when(t.to))
+            ": sessions and agent runs as bars (overlapping ones in parallel lanes), and each actor's events as marks."
+        }
+        div.axis { @for tick in ticks { span { (tick) } } }
+        div.lanes {
+            @for lane in &t.lanes {
+                @let class = match lane.kind {
+                    LaneKind::Sessions => "sessions",
+                    LaneKind::Agents => "agents",
+                    LaneKind::Actor => "actor",
+                };
+                div class={ "lane " (class) } {
+                    b title=(lane.name) { (lane.name) }
+                    div.track {
+                        @for s in &lane.spans {
+                            div.span.open[s.open]
+                                style=(format!("left:{:.2}%;width:{:.2}%", s.start * 100.0,
+                                    ((s.end - s.start) * 100.0).max(0.3)))
+                                title={ (s.short_id) " " (s.label) " (" (s.detail) ")" }
+                            { (s.label) }
+                        }
+                        @for m in &lane.marks {
+                            i.mark style=(format!("left:{:.2}%", m.at * 100.0)) title=(m.what) {}
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Sessions and agents in this window" }
+        (text_list(&runs, "none"))
+        h2 { "Events, newest first" }
+        (action_rows("", &t.events[..shown], site.state, None))
+        (more(shown, t.events_total, "event(s)"))
+    };
+    page(site, "", "Timeline", body)
 }
 
 pub fn objectives(site: &Site) -> String {
@@ -443,14 +397,16 @@ pub fn objectives(site: &Site) -> String {
         .map(|o| objective_row(state, site.index, &o.id, site.now))
         .collect();
     rows.sort_by_key(|o| o.status != ObjectiveStatus::Active);
-    let mut body = objectives_table("", &rows);
-    body.push_str(&more(rows.len(), state.objectives.len(), "objective(s)"));
-    page(site, "", "Objectives", &body)
+    let body = html! {
+        (objectives_table("", &rows))
+        (more(rows.len(), state.objectives.len(), "objective(s)"))
+    };
+    page(site, "", "Objectives", body)
 }
 
 pub fn tasks(site: &Site) -> String {
     let state = site.state;
-    let groups: Vec<TaskGroup> = crate::view::report::TASK_GROUPS
+    let groups: Vec<TaskGroup> = TASK_GROUPS
         .iter()
         .map(|&status| {
             let all: Vec<_> = state.tasks.iter().filter(|t| t.status == status).collect();
@@ -467,119 +423,80 @@ pub fn tasks(site: &Site) -> String {
             }
         })
         .collect();
-    page(site, "", "Tasks", &task_groups("", &groups))
+    page(site, "", "Tasks", task_groups("", &groups))
 }
 
 pub fn decisions(site: &Site) -> String {
     let state = site.state;
     let mut decisions: Vec<_> = state.decisions.iter().rev().collect();
     decisions.sort_by_key(|d| d.status != DecisionStatus::Open);
-    let mut body = String::new();
-    for d in decisions.iter().take(LIST_LIMIT) {
-        let status = match d.status {
-            DecisionStatus::Open => "open".to_string(),
-            DecisionStatus::Made => format!("decided {}", d.made.map(when).unwrap_or_default()),
-        };
-        let _ = writeln!(
-            body,
-            "<h3>{} {}</h3>\n<dl><dt>status</dt><dd>{status}</dd><dt>requested</dt><dd>{}</dd>",
-            esc(&state.short(&d.id)),
-            esc(&d.question),
-            when(d.requested)
-        );
-        if !d.options.is_empty() {
-            let options: Vec<String> = d.options.iter().map(|o| esc(o)).collect();
-            let _ = write!(body, "<dt>options</dt><dd>{}</dd>", options.join(" | "));
+    let body = html! {
+        @for d in decisions.iter().take(LIST_LIMIT) {
+            h3 { (state.short(&d.id)) " " (d.question) }
+            dl {
+                dt { "status" }
+                dd {
+                    @match d.status {
+                        DecisionStatus::Open => "open",
+                        DecisionStatus::Made => { "decided " (d.made.map(when).unwrap_or_default()) }
+                    }
+                }
+                dt { "requested" } dd { (when(d.requested)) }
+                @if !d.options.is_empty() {
+                    dt { "options" } dd { (d.options.join(" | ")) }
+                }
+                @if let Some(choice) = &d.choice {
+                    dt { "choice" } dd { (choice) }
+                }
+                @if let Some(rationale) = &d.rationale {
+                    dt { "rationale" } dd { (rationale) }
+                }
+                @if let Some(task) = d.task.as_deref() {
+                    dt { "task" }
+                    dd {
+                        a href=(task_path(task)) { (state.short(task)) } " "
+                        (state.title_of(task).unwrap_or(""))
+                    }
+                }
+            }
         }
-        if let Some(choice) = &d.choice {
-            let _ = write!(body, "<dt>choice</dt><dd>{}</dd>", esc(choice));
+        @if decisions.is_empty() {
+            p.muted { "no decision yet" }
         }
-        if let Some(rationale) = &d.rationale {
-            let _ = write!(body, "<dt>rationale</dt><dd>{}</dd>", esc(rationale));
-        }
-        if let Some(task) = d.task.as_deref() {
-            let _ = write!(
-                body,
-                "<dt>task</dt><dd><a href=\"{}\">{}</a> {}</dd>",
-                task_href("", task),
-                esc(&state.short(task)),
-                esc(state.title_of(task).unwrap_or(""))
-            );
-        }
-        body.push_str("</dl>\n");
-    }
-    if decisions.is_empty() {
-        body.push_str("<p class=\"muted\">no decision yet</p>\n");
-    }
-    body.push_str(&more(
-        decisions.len().min(LIST_LIMIT),
-        decisions.len(),
-        "decision(s)",
-    ));
-    page(site, "", "Decisions", &body)
+        (more(decisions.len().min(LIST_LIMIT), decisions.len(), "decision(s)"))
+    };
+    page(site, "", "Decisions", body)
 }
 
 pub fn knowledge(site: &Site) -> String {
-    let mut body = String::from("<p>Insights promoted for reuse, by tag.</p>\n");
-    if site.knowledge.by_tag.is_empty() {
-        body.push_str("<p class=\"muted\">nothing promoted yet</p>\n");
-    }
-    for (tag, insights) in &site.knowledge.by_tag {
-        let _ = writeln!(body, "<h2>#{}</h2>", esc(tag));
-        body.push_str(&list(
-            insights
-                .iter()
-                .rev()
-                .take(LIST_LIMIT)
-                .map(|i| esc(&insight_line(site.state, i))),
-            "none",
-        ));
-        body.push_str(&more(
-            insights.len().min(LIST_LIMIT),
-            insights.len(),
-            "insight(s)",
-        ));
-    }
-    page(site, "", "Knowledge base", &body)
+    let by_tag = &site.knowledge.by_tag;
+    let body = html! {
+        p { "Insights promoted for reuse, by tag." }
+        @if by_tag.is_empty() {
+            p.muted { "nothing promoted yet" }
+        }
+        @for (tag, insights) in by_tag {
+            h2 { "#" (tag) }
+            (list(
+                insights.iter().rev().take(LIST_LIMIT)
+                    .map(|i| html! { (insight_line(site.state, i)) }),
+                "none",
+            ))
+            (more(insights.len().min(LIST_LIMIT), insights.len(), "insight(s)"))
+        }
+    };
+    page(site, "", "Knowledge base", body)
 }
 
 pub fn audit(site: &Site) -> String {
     let a = site.audit;
-    let mut body = format!(
-        "<p>{} event(s) from {} writer(s): {}</p>\n<table><tr><th>check</th><th>result</th><th>findings</th></tr>\n",
-        a.events,
-        a.writers,
-        if a.intact {
-            "<b class=\"ok\">intact</b>"
-        } else {
-            "<b class=\"fail\">NOT intact</b>"
-        }
-    );
-    for check in &a.checks {
-        let findings: Vec<String> = check
-            .findings
-            .iter()
-            .take(HISTORY_LIMIT)
-            .map(|f| esc(f))
-            .collect();
-        let _ = writeln!(
-            body,
-            "<tr><td>{}</td><td class=\"{}\">{}</td><td>{}{}</td></tr>",
-            esc(check.name),
-            if check.passed { "ok" } else { "fail" },
-            if check.passed { "ok" } else { "FAIL" },
-            findings.join("<br>"),
-            more(findings.len(), check.findings.len(), "finding(s)")
-        );
-    }
-    body.push_str("</table>\n");
     let n = &a.notices;
     let unknown: Vec<String> = n
         .unknown_kinds
         .iter()
         .map(|(k, count)| format!("{k}: {count} event(s), kept"))
         .collect();
-    for (title, items) in [
+    let notices = [
         ("Forced completions", &n.forced_completions),
         ("Gate overrides", &n.gate_overrides),
         ("Open sessions", &n.open_sessions),
@@ -588,75 +505,74 @@ pub fn audit(site: &Site) -> String {
             &n.conflicts,
         ),
         ("Kinds unknown to this version", &unknown),
-    ] {
-        if !items.is_empty() {
-            let _ = writeln!(body, "<h2>{title}</h2>");
-            body.push_str(&list(items.iter().take(LIST_LIMIT).map(|i| esc(i)), "none"));
-            body.push_str(&more(items.len().min(LIST_LIMIT), items.len(), "item(s)"));
+    ];
+    let body = html! {
+        p {
+            (a.events) " event(s) from " (a.writers) " writer(s): "
+            @if a.intact { b.ok { "intact" } } @else { b.fail { "NOT intact" } }
         }
-    }
-    body.push_str("<p class=\"muted\">This page shows the verdict; it does not move the checkpoint that <code>git ledger audit</code> keeps.</p>\n");
-    page(site, "", "Audit", &body)
+        table {
+            tr { th { "check" } th { "result" } th { "findings" } }
+            @for check in &a.checks {
+                @let shown = check.findings.len().min(HISTORY_LIMIT);
+                tr {
+                    td { (check.name) }
+                    @if check.passed { td.ok { "ok" } } @else { td.fail { "FAIL" } }
+                    td {
+                        @for (i, finding) in check.findings[..shown].iter().enumerate() {
+                            @if i > 0 { br; }
+                            (finding)
+                        }
+                        (more(shown, check.findings.len(), "finding(s)"))
+                    }
+                }
+            }
+        }
+        @for (title, items) in notices {
+            @if !items.is_empty() {
+                h2 { (title) }
+                (text_list(items.iter().take(LIST_LIMIT), "none"))
+                (more(items.len().min(LIST_LIMIT), items.len(), "item(s)"))
+            }
+        }
+        p.muted {
+            "This page shows the verdict; it does not move the checkpoint that "
+            code { "git ledger audit" } " keeps."
+        }
+    };
+    page(site, "", "Audit", body)
 }
 
 pub fn objective(site: &Site, detail: &ObjectiveDetail) -> String {
     let root = "../";
     let o = &detail.row;
-    let mut body = format!(
-        "<dl><dt>status</dt><dd>{}</dd><dt>progress</dt><dd>{} {}/{} task(s) done</dd><dt>time</dt><dd>{}</dd>",
-        match o.status {
-            ObjectiveStatus::Active => "active",
-            ObjectiveStatus::Done => "done",
-        },
-        bar(o.progress()),
-        o.tasks_done,
-        o.tasks_total,
-        esc(&time_text(o.actual_minutes, o.estimate_minutes))
-    );
-    if let Some(d) = &detail.description {
-        let _ = write!(body, "<dt>description</dt><dd>{}</dd>", esc(d));
-    }
-    if let Some(outcome) = &detail.outcome {
-        let _ = write!(body, "<dt>outcome</dt><dd>{}</dd>", esc(outcome));
-    }
-    body.push_str("</dl>\n<h2>Tasks</h2>\n");
-    body.push_str(&list(
-        detail.tasks.iter().map(|t| task_link(root, t)),
-        "no task",
-    ));
-    body.push_str("<h2>History, newest first</h2>\n");
-    body.push_str(&action_rows(root, &detail.history, site.state, Some(&o.id)));
-    body.push_str(&more(
-        detail.history.len(),
-        detail.history_total,
-        "event(s)",
-    ));
-    let title = format!("{} {}", o.short_id, o.title);
-    page(site, root, &title, &body)
+    let body = html! {
+        dl {
+            dt { "status" } dd { (objective_status(o.status)) }
+            dt { "progress" }
+            dd { (bar(o.progress())) " " (o.tasks_done) "/" (o.tasks_total) " task(s) done" }
+            dt { "time" } dd { (time_text(o.actual_minutes, o.estimate_minutes)) }
+            @if let Some(d) = &detail.description {
+                dt { "description" } dd { (d) }
+            }
+            @if let Some(outcome) = &detail.outcome {
+                dt { "outcome" } dd { (outcome) }
+            }
+        }
+        h2 { "Tasks" }
+        (list(detail.tasks.iter().map(|t| task_link(root, t)), "no task"))
+        h2 { "History, newest first" }
+        (action_rows(root, &detail.history, site.state, Some(&o.id)))
+        (more(detail.history.len(), detail.history_total, "event(s)"))
+    };
+    page(site, root, &format!("{} {}", o.short_id, o.title), body)
 }
 
 pub fn task(site: &Site, detail: &TaskDetail) -> String {
     let root = "../";
-    let mut body = String::from("<dl>");
-    for (name, value) in &detail.facts {
-        let _ = write!(body, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(value));
-    }
-    if let Some(o) = &detail.objective {
-        let _ = write!(
-            body,
-            "<dt>objective</dt><dd><a href=\"{}\">{}</a> {}</dd>",
-            objective_href(root, &o.id),
-            esc(&o.short_id),
-            esc(&o.title)
-        );
-    }
-    if let Some(d) = &detail.description {
-        let _ = write!(body, "<dt>description</dt><dd>{}</dd>", esc(d));
-    }
-    let _ = writeln!(body, "<dt>review</dt><dd>{}</dd></dl>", esc(&detail.review));
     // Notes and commits are what a reader looks for, so their absence is said; the other
     // sections only appear when they have something (most tasks have none of them).
-    for (title, items, empty) in [
+    let sections = [
         ("Depends on", &detail.depends_on, None),
         ("Notes", &detail.notes, Some("no note")),
         ("Commits", &detail.commits, Some("no commit linked")),
@@ -664,22 +580,32 @@ pub fn task(site: &Site, detail: &TaskDetail) -> String {
         ("Decisions", &detail.decisions, None),
         ("Insights", &detail.insights, None),
         ("Agents", &detail.agents, None),
-    ] {
-        if items.is_empty() && empty.is_none() {
-            continue;
+    ];
+    let body = html! {
+        dl {
+            @for (name, value) in &detail.facts {
+                dt { (name) } dd { (value) }
+            }
+            @if let Some(o) = &detail.objective {
+                dt { "objective" }
+                dd { a href={ (root) (objective_path(&o.id)) } { (o.short_id) } " " (o.title) }
+            }
+            @if let Some(d) = &detail.description {
+                dt { "description" } dd { (d) }
+            }
+            dt { "review" } dd { (detail.review) }
         }
-        let _ = writeln!(body, "<h2>{title}</h2>");
-        body.push_str(&list(items.iter().map(|i| esc(i)), empty.unwrap_or("")));
-    }
-    body.push_str("<h2>History</h2>\n");
-    body.push_str(&action_rows(
-        root,
-        &detail.history,
-        site.state,
-        Some(&detail.row.id),
-    ));
+        @for (title, items, empty) in sections {
+            @if !items.is_empty() || empty.is_some() {
+                h2 { (title) }
+                (text_list(items, empty.unwrap_or("")))
+            }
+        }
+        h2 { "History" }
+        (action_rows(root, &detail.history, site.state, Some(&detail.row.id)))
+    };
     let title = format!("{} {}", detail.row.short_id, detail.row.title);
-    page(site, root, &title, &body)
+    page(site, root, &title, body)
 }
 
 /// Every page of the site, one at a time (a big ledger has tens of thousands).
@@ -733,10 +659,13 @@ mod tests {
     }
 
     #[test]
-    fn text_is_escaped_for_elements_and_attributes() {
+    fn ledger_text_is_escaped_in_elements_and_attributes() {
+        let hostile = "<b onclick=\"x\">&</b>";
+        let markup = html! { b title=(hostile) { (hostile) } }.into_string();
         assert_eq!(
-            esc("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+            markup,
+            "<b title=\"&lt;b onclick=&quot;x&quot;&gt;&amp;&lt;/b&gt;\">\
+             &lt;b onclick=&quot;x&quot;&gt;&amp;&lt;/b&gt;</b>"
         );
     }
 }
