@@ -97,7 +97,7 @@ impl Store {
         let short = crate::event::short_hex(&oid.to_string()).to_string();
         let signed = Signed::extract(self, oid)
             .map_err(|e| e.unwrap_or_else(|| format!("commit {short} is not signed")))?;
-        let allowed = signed.dir.0.join("allowed");
+        let allowed = signed.dir.join("allowed");
         std::fs::write(
             &allowed,
             format!("ledger namespaces=\"{NAMESPACE}\" {public_key}\n"),
@@ -154,7 +154,7 @@ impl Store {
             .args(["-Y", "find-principals", "-f"])
             .arg(allowed_signers)
             .arg("-s")
-            .arg(signed.dir.0.join("sig"))
+            .arg(signed.dir.join("sig"))
             .stdin(Stdio::null())
             .stderr(Stdio::null())
             .output()
@@ -269,7 +269,7 @@ impl Signed {
         let (signature, data) = store.repo.extract_signature(&oid, None).map_err(|_| None)?;
         let problem = |e: std::io::Error| Some(format!("cannot verify commit {oid}: {e}"));
         let dir = Scratch::new().map_err(problem)?;
-        std::fs::write(dir.0.join("sig"), &*signature).map_err(problem)?;
+        std::fs::write(dir.join("sig"), &*signature).map_err(problem)?;
         Ok(Signed {
             dir,
             data: data.to_vec(),
@@ -282,7 +282,7 @@ impl Signed {
             .args(["-Y", "verify", "-n", NAMESPACE, "-I", principal, "-f"])
             .arg(allowed)
             .arg("-s")
-            .arg(self.dir.0.join("sig"))
+            .arg(self.dir.join("sig"))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -298,25 +298,19 @@ impl Signed {
 }
 
 /// A private directory for the files `ssh-keygen -Y verify` reads, removed when dropped.
-struct Scratch(PathBuf);
+/// Its name is random and it is created mode 0700, so another local user can neither
+/// guess it in advance (and make verification fail by taking the name) nor read into it.
+struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     fn new() -> std::io::Result<Scratch> {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "git-ledger-verify-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = std::env::temp_dir().join(name);
-        std::fs::create_dir(&dir)?;
-        Ok(Scratch(dir))
+        tempfile::Builder::new()
+            .prefix("git-ledger-verify-")
+            .tempdir()
+            .map(Scratch)
     }
-}
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+    fn join(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
     }
 }
