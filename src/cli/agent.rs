@@ -1,6 +1,6 @@
-use super::output::{self, Failure, Reply};
+use super::output::{self, Cx, Failure, Reply};
 use git_ledger::fold::state::State;
-use git_ledger::ledger::{AgentInput, Ledger};
+use git_ledger::ledger::AgentInput;
 use git_ledger::model::Agent;
 use git_ledger::view::data;
 use git_ledger::view::doc::{Doc, Format};
@@ -13,7 +13,7 @@ use std::path::Path;
 ///
 /// An agent has a role, a mission and maybe a task; what it records is attributed to it
 /// (GIT_LEDGER_AGENT), and its end is recorded once, with its exit status.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Record an agent and, given a command after `--`, run it to its end.
     ///
@@ -70,12 +70,8 @@ pub enum Command {
 }
 
 /// `None` when the reply was printed here: a spawn that ran a command exits with its status.
-pub fn run(
-    ledger: &Ledger,
-    dir: &Path,
-    command: Command,
-    json: bool,
-) -> Result<Option<Reply>, Failure> {
+pub fn run(ledger: &Cx, dir: &Path, command: Command) -> Result<Option<Reply>, Failure> {
+    let json = ledger.json;
     match command {
         Command::Spawn {
             role,

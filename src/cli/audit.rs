@@ -1,15 +1,14 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 
 /// Verify the ledger: event ids, append-only refs, schema, references, cycles, sessions.
 ///
 /// Exits 0 only when the ledger is intact. An intact audit records the writer tips in
 /// .git/ledger/audit-checkpoint, so the next audit detects a ledger ref that was rewritten or
 /// force-pushed in between.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {}
 
-pub fn run(ledger: &Ledger, _args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, _args: Args) -> Result<Reply, Failure> {
     let report = ledger.audit()?;
     let loaded = ledger.load()?;
     let mut text = format!(

@@ -1,6 +1,6 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::EntityKind;
-use git_ledger::ledger::{Ledger, resolve};
+use git_ledger::ledger::resolve;
 use git_ledger::view::blame::blame;
 
 /// Who set each field of an entity, with which event and when (like `git blame`).
@@ -8,7 +8,7 @@ use git_ledger::view::blame::blame;
 /// For a task, objective, decision or insight: the last event that gave each field its value,
 /// with its session and actor. A field cleared later (a block reason once the task restarts) still names the event that
 /// last set it.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The entity: t-…, o-…, d-… or i-… (any unique prefix; a bare prefix means a task).
     id: String,
@@ -16,7 +16,7 @@ pub struct Args {
     field: Option<String>,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let kind = match args.id.trim().get(..2) {

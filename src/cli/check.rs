@@ -1,6 +1,6 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::kind::one_line;
-use git_ledger::ledger::{CheckRun, Ledger};
+use git_ledger::ledger::CheckRun;
 use git_ledger::model::{CheckState, Rule};
 
 /// Validation rules as checks: results pinned to the commit they hold for.
@@ -10,7 +10,7 @@ use git_ledger::model::{CheckState, Rule};
 /// refuses while a rule has no passing result at the task's tip (the tip of its branch, else
 /// HEAD), and so does the merge gate with `ledger.gate.requireChecks=true`. A new commit makes
 /// every result stale again.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Run the task's command rules on its tip and record each result (default: the task in
     /// focus, or the agent's task).
@@ -41,7 +41,7 @@ pub enum Command {
     },
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Run { task } => {
             let (loaded, run) = ledger.check_run(task.as_deref())?;

@@ -1,7 +1,6 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::dash;
 use git_ledger::fold::timeline::Filter;
-use git_ledger::ledger::Ledger;
 use git_ledger::view::report::{Limits, overview};
 
 /// A live dashboard in the terminal, refreshed when the ledger moves.
@@ -11,10 +10,11 @@ use git_ledger::view::report::{Limits, overview};
 /// objective (notes, commits, review, history), Esc closes it; s and a cycle the session and
 /// agent filters, c clears them, r reloads, q quits. It fits an 80×24 terminal (over ssh too)
 /// and only reads the ledger. With --json, prints the dashboard's data once instead.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {}
 
-pub fn run(ledger: &Ledger, _args: Args, json: bool) -> Result<Option<Reply>, Failure> {
+pub fn run(ledger: &Cx, _args: Args) -> Result<Option<Reply>, Failure> {
+    let json = ledger.json;
     if json {
         let loaded = ledger.load_full()?;
         let session = ledger.current_session(&loaded.state)?;

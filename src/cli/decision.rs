@@ -1,11 +1,10 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::model::DecisionStatus;
 use git_ledger::view::memory::decision_line;
 use git_ledger::view::reply;
 
 /// Decisions: questions with options, made with a choice and a rationale.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Ask for a decision.
     Request(git_ledger::request::DecisionRequest),
@@ -19,7 +18,7 @@ pub enum Command {
     },
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Request(request) => {
             let (loaded, decision) = ledger.decision_request(

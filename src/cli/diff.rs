@@ -1,7 +1,7 @@
 use super::memory::ViewArg;
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::fold::point::{self, SessionEnd};
-use git_ledger::ledger::{Error, Ledger};
+use git_ledger::ledger::Error;
 use git_ledger::view::doc::Format;
 use git_ledger::view::memory;
 use serde_json::json;
@@ -10,7 +10,7 @@ use serde_json::json;
 ///
 /// A point is a time (2026-01-05, 2026-01-05T09:00:00Z), an event id, or a session id: the
 /// session's start as FROM, its end as TO. With only a session id, the diff spans that session.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The earlier point.
     from: String,
@@ -24,7 +24,7 @@ pub struct Args {
     days: u32,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let from = point::resolve(state, &args.from, SessionEnd::Start).map_err(Error::from)?;

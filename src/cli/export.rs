@@ -1,5 +1,4 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use serde_json::json;
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,14 +8,15 @@ use std::path::PathBuf;
 /// The output is what `git ledger import` reads back, here or in another repository: events
 /// keep their ids, writers and clocks, so importing the same export twice adds nothing.
 /// Without --output the events go to standard output and a summary to standard error.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Write to this file instead of standard output (required with --json).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Option<PathBuf>,
 }
 
-pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Option<Reply>, Failure> {
+    let json = ledger.json;
     if json && args.output.is_none() {
         return Err(Failure {
             code: "usage".into(),

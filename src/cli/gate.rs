@@ -1,8 +1,7 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 
 /// The merge gate: may a revision land on a protected branch?
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Print the verdict and every reason; exits non-zero when the merge is refused.
     ///
@@ -46,7 +45,7 @@ fn annotation(level: &str, message: &str) -> String {
     format!("::{level} title=git ledger gate::{data}\n")
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     let Command::Check {
         revision,
         into,

@@ -10,7 +10,7 @@ use std::path::Path;
 /// task work is noted by the hook and recorded by the next ledger command. A hook already
 /// present is kept as <name>.ledger-chained and still runs first; uninstall restores it byte
 /// for byte.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Install the hooks (safe to run again).
     Install {

@@ -1,5 +1,5 @@
-use super::output::{Failure, Reply, to_value};
-use git_ledger::ledger::{self, ImportFormat, Ledger};
+use super::output::{Cx, Failure, Reply, to_value};
+use git_ledger::ledger::{self, ImportFormat};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// The whole input is checked before anything is written; a bad line refuses it. Events are
 /// appended in commits of at most 1000. Importing the same input again adds nothing: exported
 /// events keep their ids, and entries of other tools get ids derived from their source ids.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The file to read; `-` reads standard input.
     file: PathBuf,
@@ -28,7 +28,7 @@ enum Format {
     Beads,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let from_stdin = args.file.as_os_str() == "-";
     let source = if from_stdin {
         "standard input".to_string()

@@ -7,7 +7,7 @@ use std::path::Path;
 ///
 /// Gives this clone a writer id (kept in the repository's git config as ledger.writer); its
 /// events go to refs/ledger/v1/writers/<id>. Nothing outside .git is touched.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {}
 
 pub fn run(dir: &Path, _args: Args) -> Result<Reply, Failure> {

@@ -1,10 +1,9 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::view::memory::insight_line;
 use git_ledger::view::reply;
 
 /// Insights: what was learned; promoted ones form the knowledge base.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Record an insight.
     Add(git_ledger::request::InsightAdd),
@@ -21,7 +20,7 @@ pub enum Command {
     },
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Add(add) => {
             let text = super::input::text_arg(add.text)?;

@@ -1,16 +1,15 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::kind::describe;
-use git_ledger::ledger::Ledger;
 
 /// The event log, newest first, like `git log`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Show at most this many events (0: all).
     #[arg(long = "max-count", short = 'n', default_value_t = 20)]
     max_count: usize,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let limit = if args.max_count == 0 {
         usize::MAX
     } else {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// the page to share/man/man1/git-ledger.1 beside the binary's directory (man-db finds pages
 /// there for every directory on PATH: ~/.cargo/bin gives ~/.cargo/share/man), or under
 /// `--dir`. `git ledger -h` and `git ledger <command> --help` need no page.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Write the page instead of printing it.
     #[arg(long)]

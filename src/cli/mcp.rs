@@ -7,7 +7,7 @@ use std::path::Path;
 /// data and `instructions` as `--json`; the memory views also as resources
 /// (ledger://memory/working …) and the agent brief as ledger://prime. Register it with the
 /// agent as the command `git` with the arguments `ledger mcp`.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {}
 
 pub fn run(dir: &Path, _args: Args) -> Result<Option<Reply>, Failure> {

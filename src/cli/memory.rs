@@ -1,6 +1,6 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::fold::compaction::Summaries;
-use git_ledger::ledger::{Ledger, parse_before};
+use git_ledger::ledger::parse_before;
 use git_ledger::view::doc::Format;
 use git_ledger::view::memory::{self, View};
 
@@ -9,7 +9,7 @@ use git_ledger::view::memory::{self, View};
 /// Old periods can be summarised (`memory compact`): the short- and long-term views then show
 /// the summary instead of the items it covers, and `--expand` shows them all again. Nothing is
 /// ever deleted.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// This session's focus, tasks in progress, open decisions, last actions, next steps.
     Working(ViewArgs),
@@ -47,7 +47,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct ViewArgs {
     /// Text for people, or markdown to paste into an agent's prompt.
     #[arg(long, value_enum, default_value = "text")]
@@ -58,7 +58,7 @@ pub struct ViewArgs {
     at: Option<String>,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct HistoryArgs {
     /// Keep the text within this many bytes, leaving out the oldest lines of the longest
     /// sections first (the --json data is not trimmed).
@@ -95,7 +95,7 @@ enum OutputFormat {
     Markdown,
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     let none = HistoryArgs {
         max_bytes: None,
         expand: false,
@@ -134,7 +134,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
     Ok(Reply::new(ledger, &loaded, data, text))
 }
 
-fn compact(ledger: &Ledger, before: &str, summary_file: &str) -> Result<Reply, Failure> {
+fn compact(ledger: &Cx, before: &str, summary_file: &str) -> Result<Reply, Failure> {
     let before = parse_before(before)?;
     let summary = super::input::file_arg(summary_file)?;
     let (loaded, compaction) = ledger.memory_compact(before, &summary)?;

@@ -36,7 +36,7 @@ mod task;
 
 use clap::{Parser, Subcommand};
 use git_ledger::ledger::Ledger;
-use output::{Failure, Reply};
+use output::{Cx, Failure, Reply};
 use std::cell::OnceCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,7 +46,7 @@ use std::process::ExitCode;
 /// Every change is an event appended as a commit on this clone's ledger ref
 /// (refs/ledger/v1/writers/<id>); views such as working memory are computed from the events.
 /// Run `git ledger init` once per clone, then `git ledger session start`.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "git-ledger", bin_name = "git ledger", version)]
 pub struct Cli {
     /// Print one JSON object: {"ok":true,"data":…,"instructions":…} or {"ok":false,"error":…}
@@ -57,7 +57,7 @@ pub struct Cli {
     command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 enum Command {
     Init(init::Args),
     #[command(subcommand)]
@@ -142,9 +142,10 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     let json = cli.json;
-    output::JSON_OUTPUT.store(json, std::sync::atomic::Ordering::Relaxed);
     let short_lived = !matches!(cli.command, Command::Mcp(_) | Command::Dash(_));
     let opened = OnceCell::new();
+    // Kept to run the command again should the projection cache turn out damaged.
+    let again = cli.command.clone();
     let mut result = dispatch(cli.command, json, &opened, short_lived);
     if let Some(ledger) = opened.get().filter(|l| l.damage_seen()) {
         // An entity read from the cache failed its check, so the answer may lack it: remove
@@ -152,14 +153,13 @@ pub fn run() -> ExitCode {
         // the refs; any other says so.
         let appended = ledger.appended();
         ledger.discard_damaged_cache();
-        match Cli::try_parse_from(&raw) {
-            Ok(again) if !appended && !matches!(result, Ok(None)) => {
-                result = dispatch(again.command, json, &OnceCell::new(), short_lived);
-            }
-            _ => git_ledger::eprintln_safe!(
+        if !appended && !matches!(result, Ok(None)) {
+            result = dispatch(again, json, &OnceCell::new(), short_lived);
+        } else {
+            git_ledger::eprintln_safe!(
                 "warning: the projection cache was damaged and is rebuilt on the next \
                  command; this output may be incomplete"
-            ),
+            );
         }
     }
     match result {
@@ -196,36 +196,42 @@ fn dispatch(
         };
         opened.get_or_init(|| ledger)
     };
-    let open = || Ledger::open(&dir).map(keep).map_err(Failure::from);
+    let cx = |ledger| Cx::new(ledger, json);
+    let open = || Ledger::open(&dir).map(keep).map(cx).map_err(Failure::from);
     // Commands that only read also work in a bare repository (a server's).
-    let read = || Ledger::open_to_read(&dir).map(keep).map_err(Failure::from);
+    let read = || {
+        Ledger::open_to_read(&dir)
+            .map(keep)
+            .map(cx)
+            .map_err(Failure::from)
+    };
     let reply = match command {
         Command::Init(a) => init::run(&dir, a),
-        Command::Objective(c) => objective::run(open()?, c),
-        Command::Plan(c) => plan::run(open()?, c),
-        Command::Task(c) => task::run(open()?, c),
-        Command::Ready(a) => ready::run(read()?, a),
-        Command::Insight(c) => insight::run(open()?, c),
-        Command::Decision(c) => decision::run(open()?, c),
-        Command::Session(c) => session::run(open()?, c),
-        Command::Agent(c) => return agent::run(open()?, &dir, c, json),
-        Command::Memory(a) => memory::run(read()?, a),
-        Command::Prime(a) => prime::run(open()?, a),
-        Command::Status(a) => status::run(read()?, a),
-        Command::Dash(a) => return dash::run(open()?, a, json),
-        Command::Log(a) => log::run(read()?, a),
-        Command::Replay(a) => return replay::run(read()?, a, json),
-        Command::Report(a) => report::run(read()?, a),
-        Command::Diff(a) => diff::run(read()?, a),
-        Command::Audit(a) => audit::run(read()?, a),
-        Command::Blame(a) => blame::run(read()?, a),
-        Command::Export(a) => return export::run(read()?, a, json),
-        Command::Import(a) => import::run(open()?, a),
-        Command::Sync(a) => sync::run(open()?, a),
+        Command::Objective(c) => objective::run(&open()?, c),
+        Command::Plan(c) => plan::run(&open()?, c),
+        Command::Task(c) => task::run(&open()?, c),
+        Command::Ready(a) => ready::run(&read()?, a),
+        Command::Insight(c) => insight::run(&open()?, c),
+        Command::Decision(c) => decision::run(&open()?, c),
+        Command::Session(c) => session::run(&open()?, c),
+        Command::Agent(c) => return agent::run(&open()?, &dir, c),
+        Command::Memory(a) => memory::run(&read()?, a),
+        Command::Prime(a) => prime::run(&open()?, a),
+        Command::Status(a) => status::run(&read()?, a),
+        Command::Dash(a) => return dash::run(&open()?, a),
+        Command::Log(a) => log::run(&read()?, a),
+        Command::Replay(a) => return replay::run(&read()?, a),
+        Command::Report(a) => report::run(&read()?, a),
+        Command::Diff(a) => diff::run(&read()?, a),
+        Command::Audit(a) => audit::run(&read()?, a),
+        Command::Blame(a) => blame::run(&read()?, a),
+        Command::Export(a) => return export::run(&read()?, a),
+        Command::Import(a) => import::run(&open()?, a),
+        Command::Sync(a) => sync::run(&open()?, a),
         Command::Hooks(c) => hooks::run(&dir, c),
-        Command::Review(c) => review::run(open()?, c),
-        Command::Gate(c) => gate::run(read()?, c),
-        Command::Check(c) => check::run(open()?, c),
+        Command::Review(c) => review::run(&open()?, c),
+        Command::Gate(c) => gate::run(&read()?, c),
+        Command::Check(c) => check::run(&open()?, c),
         Command::Mcp(a) => return mcp::run(&dir, a),
         Command::Setup(a) => setup::run(&dir, a),
         Command::Man(a) => return man::run(a).map(|()| None),

@@ -1,14 +1,14 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::EntityKind;
 use git_ledger::event::kind::one_line;
 use git_ledger::fold::cost::money;
-use git_ledger::ledger::{Ledger, parse_cost, resolve};
+use git_ledger::ledger::{parse_cost, resolve};
 use git_ledger::view::memory::{objective_line, objectives_text, task_line};
 use git_ledger::view::reply;
 use serde_json::json;
 
 /// Objectives: what the work is for (add, list, show, done).
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Add an objective.
     Add(git_ledger::request::ObjectiveAdd),
@@ -30,7 +30,7 @@ pub enum Command {
     Done(git_ledger::request::ObjectiveDone),
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Add(add) => {
             let budget = add.budget.as_deref().map(parse_cost).transpose()?;

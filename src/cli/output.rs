@@ -4,7 +4,7 @@ pub use git_ledger::ledger::Instructions;
 use git_ledger::ledger::{self, Ledger, Loaded};
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ops::Deref;
 
 /// What a command produced: data for `--json`, text for people, and what to do next.
 pub struct Reply {
@@ -16,11 +16,33 @@ pub struct Reply {
     pub failure: Option<Failure>,
 }
 
+/// What a command runs with: the opened ledger, and whether its reply is printed as JSON
+/// (`--json`). It derefs to the ledger, so a command calls the library through it.
+pub struct Cx<'a> {
+    ledger: &'a Ledger,
+    pub json: bool,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(ledger: &'a Ledger, json: bool) -> Cx<'a> {
+        Cx { ledger, json }
+    }
+}
+
+impl Deref for Cx<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        self.ledger
+    }
+}
+
 impl Reply {
     /// A reply with instructions computed from the ledger's state after the command.
-    pub fn new(ledger: &Ledger, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
+    pub fn new(cx: &Cx, loaded: &Loaded, data: impl Serialize, text: String) -> Reply {
         // Text output shows neither the data nor the instructions: skip working them out.
-        let json = json_wanted();
+        let json = cx.json;
+        let ledger = cx.ledger;
         Reply {
             data: if json { to_value(data) } else { Value::Null },
             text,
@@ -58,14 +80,6 @@ impl From<ledger::Error> for Failure {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Whether this process prints JSON (`--json`), set once the arguments are parsed.
-pub static JSON_OUTPUT: AtomicBool = AtomicBool::new(false);
-
-/// Whether this reply is printed as JSON.
-pub fn json_wanted() -> bool {
-    JSON_OUTPUT.load(Ordering::Relaxed)
 }
 
 pub fn print_reply(reply: &Reply, json: bool) {

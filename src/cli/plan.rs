@@ -1,10 +1,10 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::{Ledger, plan_views, read_plan};
+use super::output::{Cx, Failure, Reply};
+use git_ledger::ledger::{plan_views, read_plan};
 use git_ledger::view::doc::Format;
 use git_ledger::view::plan::plans_text;
 
 /// Plans: stages of tasks with roles, triggers and validation rules, from a file.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Record a plan file (YAML or JSON): its objective, tasks and dependencies, in one commit.
     ///
@@ -27,7 +27,7 @@ pub enum Command {
     Show(git_ledger::request::PlanShow),
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Apply { file } => {
             let source = read_plan(&file)?;

@@ -1,6 +1,5 @@
 use super::input::{Hook, hook_session_key};
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 
 /// A compact markdown brief to start an agent's context with.
@@ -8,7 +7,7 @@ use git_ledger::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
 /// Who the agent is (GIT_LEDGER_AGENT) with its mission and task, working memory, ready tasks,
 /// open decisions, knowledge about its area and the commands it needs. Lower-priority sections
 /// are trimmed (saying how many items they left out) to stay within --max-bytes.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The most bytes the brief may take.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
@@ -19,7 +18,7 @@ pub struct Args {
     hook: Option<Hook>,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     // As a hook, the state after opening the session is the one to brief from.
     let loaded = match args.hook {
         Some(hook) => {

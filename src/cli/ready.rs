@@ -1,10 +1,9 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::view::memory::task_line;
 
 pub type Args = git_ledger::request::Ready;
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load()?;
     let state = &loaded.state;
     let role = args.role.as_deref().map(str::trim);

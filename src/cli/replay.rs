@@ -1,16 +1,16 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::kind::describe;
 use git_ledger::event::{EntityKind, Event};
 use git_ledger::fold::point::{self, SessionEnd};
 use git_ledger::fold::state::State;
 use git_ledger::fold::timeline::Filter;
-use git_ledger::ledger::{Error, Ledger, resolve};
+use git_ledger::ledger::{Error, resolve};
 use std::io::{BufRead, IsTerminal, Write};
 
 /// Replay the event timeline, oldest first, with session boundaries marked.
 ///
 /// With --json, one canonical event per line (JSONL), as stored.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// Only events of this session.
     #[arg(long)]
@@ -35,7 +35,8 @@ pub struct Args {
     step: bool,
 }
 
-pub fn run(ledger: &Ledger, args: Args, json: bool) -> Result<Option<Reply>, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Option<Reply>, Failure> {
+    let json = ledger.json;
     let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let filter = Filter {

@@ -1,5 +1,4 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::report;
 use std::path::PathBuf;
 
@@ -10,14 +9,14 @@ use std::path::PathBuf;
 /// base and the audit verdict (the audit checkpoint is left alone). The pages need no
 /// script and load nothing from outside; long lists are cut to the newest items, with a note
 /// of how many were left out. Existing pages in DIR are overwritten, nothing else is touched.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The directory to write the site into (created if missing).
     #[arg(long, value_name = "DIR", required = true)]
     html: PathBuf,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let loaded = ledger.load_full()?;
     for problem in &loaded.problems {
         git_ledger::eprintln_safe!("warning: {}: {}", problem.reference, problem.message);

@@ -1,9 +1,8 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::view::memory::task_line;
 
 /// Reviews bound to commits: an approval holds for one exact commit only.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Ask for a review of a task (default: the task in focus) at its branch's tip.
     Request {
@@ -31,7 +30,7 @@ pub enum Command {
     },
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     let (loaded, task) = match command {
         Command::Request { task } => ledger.review_request(task.as_deref())?,
         Command::Approve { task, commit } => ledger.review_approve(&task, commit.as_deref())?,

@@ -1,5 +1,4 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::view::doc::Format;
 use git_ledger::view::memory::{action, session_line};
 use git_ledger::view::reply;
@@ -9,7 +8,7 @@ use serde_json::json;
 ///
 /// Events recorded while a session is open belong to it; `session resume` brings back its
 /// context after a crash or in a new process.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Start a session in this worktree.
     Start(git_ledger::request::SessionStart),
@@ -43,7 +42,7 @@ pub enum Command {
     List,
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     match command {
         Command::Start(start) => {
             let (loaded, context) = ledger.session_start(start.title.as_deref())?;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 ///
 /// Files are merged, never overwritten: every key and line that is not ours stays as it is,
 /// running it again changes nothing, and --remove takes out exactly what was added.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     #[arg(value_enum)]
     harness: Harness,

@@ -1,5 +1,4 @@
-use super::output::{Failure, Reply};
-use git_ledger::ledger::Ledger;
+use super::output::{Cx, Failure, Reply};
 use git_ledger::store::RefUpdate;
 
 /// Exchange events with a remote: take in other clones' ledger refs, push this clone's.
@@ -10,7 +9,7 @@ use git_ledger::store::RefUpdate;
 /// (force-pushed) is refused with nothing changed. Then pushes the writer refs, never forced.
 /// Plain git moves the same refs without these checks:
 /// git fetch origin 'refs/ledger/*:refs/ledger/*' and git push origin 'refs/ledger/*:refs/ledger/*'
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The remote: a name (see `git remote -v`), a URL or a path.
     #[arg(default_value = "origin")]
@@ -20,7 +19,7 @@ pub struct Args {
     no_push: bool,
 }
 
-pub fn run(ledger: &Ledger, args: Args) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
     let (loaded, outcome) = ledger.sync(&args.remote, !args.no_push)?;
     let refs = &outcome.refs;
     let mut text = format!(

@@ -1,6 +1,6 @@
-use super::output::{Failure, Reply};
+use super::output::{Cx, Failure, Reply};
 use git_ledger::event::EntityKind;
-use git_ledger::ledger::{Ledger, TaskEdit, parse_lease, resolve};
+use git_ledger::ledger::{TaskEdit, parse_lease, resolve};
 use git_ledger::model::{Task, TaskStatus};
 use git_ledger::view::data;
 use git_ledger::view::memory::task_line;
@@ -10,7 +10,7 @@ use git_ledger::view::task::detail_text;
 ///
 /// `task start` puts a task in focus for this worktree; `note`, `block` and `done` then apply
 /// to it when no id is given.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Add a task.
     Add(git_ledger::request::TaskAdd),
@@ -112,7 +112,7 @@ pub enum StatusFilter {
     Active,
 }
 
-pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
+pub fn run(ledger: &Cx, command: Command) -> Result<Reply, Failure> {
     let (loaded, task, verb) = match command {
         Command::Add(request) => {
             let (loaded, task) = ledger.task_add(&request.into())?;
@@ -204,7 +204,7 @@ pub fn run(ledger: &Ledger, command: Command) -> Result<Reply, Failure> {
 }
 
 fn list(
-    ledger: &Ledger,
+    ledger: &Cx,
     status: Option<StatusFilter>,
     objective: Option<String>,
 ) -> Result<Reply, Failure> {
@@ -241,7 +241,7 @@ fn list(
     Ok(Reply::new(ledger, &loaded, data, text))
 }
 
-fn show(ledger: &Ledger, id: Option<String>) -> Result<Reply, Failure> {
+fn show(ledger: &Cx, id: Option<String>) -> Result<Reply, Failure> {
     let loaded = ledger.load_full()?;
     let state = &loaded.state;
     let id = ledger.find_task(state, id.as_deref())?;
