@@ -23,6 +23,8 @@ pub fn code(error: &Error) -> &'static str {
             InputError::AmbiguousId { .. } => "ambiguous_id",
             InputError::MalformedId { .. } => "malformed_id",
             InputError::Empty { .. } => "empty_text",
+            InputError::NoSearchWords(_) => "empty_text",
+            InputError::BadSearchKind(_) => "bad_kind",
             InputError::TooLarge { .. } => "too_large",
             InputError::BadPriority(_) => "bad_priority",
             InputError::BadEstimate(_) => "bad_estimate",
@@ -73,7 +75,7 @@ pub fn code(error: &Error) -> &'static str {
             CompactionError::NotFolded(_) => "io",
         },
         Error::Busy(_) => "busy",
-        Error::Io { .. } | Error::Git(_) => "io",
+        Error::Io { .. } | Error::Git(_) | Error::Index(_) => "io",
     }
 }
 
@@ -120,6 +122,10 @@ fn input_hint(error: &InputError) -> Option<String> {
         }
         InputError::AmbiguousId { .. } => "type more characters of the id".into(),
         InputError::Empty { .. } => "give some text; whitespace alone does not count".into(),
+        InputError::NoSearchWords(_) => {
+            "search for words, like `git ledger search oauth token`".into()
+        }
+        InputError::BadSearchKind(_) => "use --kind task, objective, insight or decision".into(),
         InputError::TooLarge { .. } => {
             "commit large content to the repository and refer to its path".into()
         }

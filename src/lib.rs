@@ -7,8 +7,8 @@
 //! `docs/architecture.md`.
 
 pub use git_ledger_lib::{
-    cache, clock, eprintln_safe, event, fold, gate, hooks, ledger, model, sample, store, terminal,
-    view,
+    cache, clock, eprintln_safe, event, fold, gate, hooks, index, ledger, model, sample, store,
+    terminal, view,
 };
 
 pub mod dash;

@@ -373,3 +373,43 @@ mod tests {
         );
     }
 }
+
+/// Find tasks, objectives, insights and decisions by their words.
+///
+/// Every word must start a word of the entity's text: a task's title, description, notes and
+/// block reason; an objective's title, description and outcome; an insight's text and tags;
+/// a decision's question, options, choice and rationale. Best matches (BM25) first.
+#[derive(Debug, Clone, clap::Args, Deserialize, JsonSchema)]
+pub struct Search {
+    /// The words to look for (in MCP, one string).
+    #[arg(required = true, num_args = 1.., value_name = "WORD")]
+    #[serde(deserialize_with = "words")]
+    #[schemars(with = "String")]
+    pub query: Vec<String>,
+    /// Only this kind of entity.
+    #[arg(long, value_parser = crate::index::KINDS)]
+    pub kind: Option<String>,
+    /// Show at most this many (0: all).
+    #[arg(long, short = 'n', default_value_t = SEARCH_LIMIT)]
+    #[serde(default = "search_limit")]
+    pub limit: usize,
+}
+
+/// How many matches a search shows unless told otherwise.
+pub const SEARCH_LIMIT: usize = 10;
+
+fn search_limit() -> usize {
+    SEARCH_LIMIT
+}
+
+/// A query given as one string (MCP) is kept whole; the command line gives it word by word.
+fn words<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(vec![String::deserialize(deserializer)?])
+}
+
+impl Search {
+    /// The words, as one query.
+    pub fn text(&self) -> String {
+        self.query.join(" ")
+    }
+}

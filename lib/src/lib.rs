@@ -4,7 +4,7 @@
 //! Layers, from the bottom: [`event`] (what is recorded and how it is encoded), [`store`] (the
 //! only code that touches `refs/ledger/*`), [`model`] (the entities), [`cache`] (the folded
 //! state's on-disk encoding), [`fold`] (events folded into the state of every entity),
-//! [`view`] (what commands show), [`gate`] (the merge gate's policy, pure), [`ledger`]
+//! [`view`] (what commands show), [`index`] (the local search index, SQLite), [`gate`] (the merge gate's policy, pure), [`ledger`]
 //! (validated operations that append events) and [`hooks`] (what the git hooks do). No
 //! terminal, async runtime, MCP or HTML here: those are the `git-ledger` crate's. See
 //! `docs/architecture.md`.
@@ -15,6 +15,7 @@ pub mod event;
 pub mod fold;
 pub mod gate;
 pub mod hooks;
+pub mod index;
 pub mod ledger;
 pub mod model;
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod ready;
 mod replay;
 mod report;
 mod review;
+mod search;
 mod session;
 mod setup;
 mod status;
@@ -77,6 +78,7 @@ enum Command {
     Agent(agent::Command),
     #[command(subcommand)]
     Memory(memory::Command),
+    Search(search::Args),
     Prime(prime::Args),
     Status(status::Args),
     Dash(dash::Args),
@@ -211,6 +213,7 @@ fn dispatch(
         Command::Plan(c) => plan::run(&open()?, c),
         Command::Task(c) => task::run(&open()?, c),
         Command::Ready(a) => ready::run(&read()?, a),
+        Command::Search(a) => search::run(&read()?, a),
         Command::Insight(c) => insight::run(&open()?, c),
         Command::Decision(c) => decision::run(&open()?, c),
         Command::Session(c) => session::run(&open()?, c),

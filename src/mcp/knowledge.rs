@@ -30,6 +30,23 @@ pub struct MemoryCompactArgs {
 #[tool_router(router = knowledge_router, vis = "pub(super)")]
 impl Server {
     #[tool(
+        description = "Find tasks, objectives, insights and decisions by their words (each \
+                          word a prefix, all required), best match first; `kind` keeps one \
+                          kind. Use it before starting work to find what is known about it."
+    )]
+    async fn search(
+        &self,
+        args: Parameters<crate::request::Search>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = args.0;
+        Ok(self.call(|ledger| {
+            let (loaded, hits) = ledger.search(&args.text(), args.kind.as_deref(), args.limit)?;
+            let text = reply::search_hits(&loaded.state, &hits);
+            Ok((loaded, json!(hits), text))
+        }))
+    }
+
+    #[tool(
         description = "Record an insight, with tags; knowledge=true promotes it into the \
                           knowledge base."
     )]

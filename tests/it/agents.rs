@@ -449,6 +449,7 @@ const TOOLS: &[&str] = &[
     "plan_apply",
     "plan_show",
     "ready",
+    "search",
     "session_end",
     "session_resume",
     "session_start",
@@ -621,6 +622,9 @@ async fn mcp_serves_the_ledger_with_the_data_and_instructions_of_the_cli() {
     assert_eq!(done["instructions"], cli["instructions"]);
     let ready = ok(&client, "ready", json!({})).await;
     assert_eq!(ready, cli_envelope(&repo, &["ready"]));
+    let found = ok(&client, "search", json!({ "query": "parser wait" })).await;
+    assert_eq!(found["data"][0]["id"], docs.as_str());
+    assert_eq!(found, cli_envelope(&repo, &["search", "parser", "wait"]));
 
     // Insights and decisions.
     let insight = ok(

@@ -35,6 +35,8 @@ mod checks;
 mod claims;
 // Lossless compaction: summaries in the history views, budgets, --expand.
 mod compaction;
+// Search: ranked full-text search, its index kept up and rebuilt when damaged.
+mod search;
 // Cost and effort: usage roll-ups and budget warnings.
 mod cost;
 // Sync between clones through a remote; concurrent edits; rewritten remote refs.

@@ -10,7 +10,7 @@ const B: &str = "bbbbbbbbbbbb";
 const C: &str = "cccccccccccc";
 
 /// A bare remote made from a repository with one commit; the first value keeps it alive.
-fn remote() -> (TestRepo, PathBuf) {
+pub fn remote() -> (TestRepo, PathBuf) {
     let seed = TestRepo::bare_git();
     seed.git_in(
         seed.root(),

@@ -41,6 +41,9 @@ pub enum Error {
     /// A git command the operation ran failed; what it printed went to standard error.
     #[error("{0} failed")]
     Git(String),
+    /// Not even a search index in memory could be built.
+    #[error("cannot search: {0}")]
+    Index(#[source] rusqlite::Error),
 }
 
 impl Error {
@@ -66,6 +69,10 @@ pub enum InputError {
     MalformedId { kind: EntityKind, input: String },
     #[error("the {what} is empty")]
     Empty { what: &'static str },
+    #[error("'{0}' has no word to search for (letters or digits)")]
+    NoSearchWords(String),
+    #[error("'{0}' is not a kind to search: task, objective, insight or decision")]
+    BadSearchKind(String),
     #[error("the {what} is {size} bytes; the limit is {limit} bytes")]
     TooLarge {
         what: &'static str,

@@ -21,6 +21,7 @@ mod landing;
 mod plan;
 mod retry;
 mod reviews;
+mod search;
 mod sessions;
 mod supervise;
 mod sync;

@@ -75,6 +75,31 @@ impl Store {
         self.clear_recent();
     }
 
+    /// Where the search index lives (`crate::index`), made safe to open: SQLite follows
+    /// links and would block on a FIFO, so anything there or beside it (its journal files)
+    /// that is not a regular file is removed first.
+    pub fn search_index_path(&self) -> std::io::Result<PathBuf> {
+        let dir = self.repo.commondir().join("ledger");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("index.sqlite");
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.is_file()) {
+                super::remove_damage(&file);
+            }
+        }
+        Ok(path)
+    }
+
+    /// Remove the search index and its journal files, so the next search builds it anew.
+    pub fn remove_search_index(&self) {
+        if let Ok(path) = self.search_index_path() {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+
     /// Replace the cache (write a temporary file, then rename: readers never see half a file).
     /// The payload comes in pieces, written one after another.
     pub fn write_cache<'a>(

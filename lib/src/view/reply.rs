@@ -56,3 +56,26 @@ pub fn agent_alive(state: &State, agent: &Agent) -> String {
 pub fn agent_exited(state: &State, agent: &Agent) -> String {
     format!("Exited: {}", agent_line(state, agent))
 }
+
+/// Search results, one entity a line with where the words matched beneath when that is not
+/// its title.
+pub fn search_hits(state: &State, hits: &[crate::index::Hit]) -> String {
+    if hits.is_empty() {
+        return "Nothing matches".into();
+    }
+    let mut text = String::new();
+    for hit in hits {
+        text.push_str(&format!(
+            "{} [{}] {}\n",
+            state.short(&hit.id),
+            hit.kind,
+            hit.title
+        ));
+        let snippet = hit.snippet.replace(['\n', '\r'], " ");
+        if snippet.replace(['[', ']'], "") != hit.title {
+            text.push_str(&format!("    {snippet}\n"));
+        }
+    }
+    text.pop();
+    text
+}

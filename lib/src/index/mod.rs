@@ -1,0 +1,320 @@
+//! The local search index: the text of every task, objective, insight and decision in an
+//! SQLite database with a full-text (FTS5) table, ranked by BM25.
+//!
+//! Like the projection cache it is a disposable copy, keyed by the writer tips it was built
+//! from, and never part of the ledger's format: the refs are the only source of truth. The
+//! caller (`Ledger::search`) brings it up to the refs and, on any error that means the file
+//! cannot be trusted (not a database, corrupt, truncated, a schema this version does not
+//! know), deletes it and builds it again.
+
+use crate::fold::state::State;
+use git2::Oid;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use std::path::Path;
+
+/// The layout of the database and the text kept per entity. A database with any other
+/// `user_version` is rebuilt, never read.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The kinds of entity the index holds, as `--kind` names them.
+pub const KINDS: [&str; 4] = ["task", "objective", "insight", "decision"];
+
+/// One result of a search.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub kind: String,
+    /// The entity's title (a task's or objective's title, an insight's text, a decision's
+    /// question).
+    pub title: String,
+    /// Where the words matched, the matches in `[` `]`.
+    pub snippet: String,
+    /// BM25 rank, a match in the title weighing ten times one elsewhere: lower is better.
+    pub rank: f64,
+}
+
+/// The text one entity is found by.
+pub struct Doc {
+    pub id: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub body: String,
+}
+
+/// The document of the entity `id`, if it is one the index holds.
+pub fn doc_of(state: &State, id: &str) -> Option<Doc> {
+    let join = |parts: Vec<&str>| parts.join("\n");
+    if let Some(t) = state.tasks.get(id) {
+        let mut body: Vec<&str> = t.description.iter().map(String::as_str).collect();
+        body.extend(t.notes.iter().map(|n| n.text.as_str()));
+        body.extend(t.block_reason.as_deref());
+        return Some(Doc {
+            id: t.id.clone(),
+            kind: "task",
+            title: t.title.clone(),
+            body: join(body),
+        });
+    }
+    if let Some(o) = state.objectives.get(id) {
+        let body = o.description.iter().chain(&o.outcome).map(String::as_str);
+        return Some(Doc {
+            id: o.id.clone(),
+            kind: "objective",
+            title: o.title.clone(),
+            body: join(body.collect()),
+        });
+    }
+    if let Some(i) = state.insights.get(id) {
+        return Some(Doc {
+            id: i.id.clone(),
+            kind: "insight",
+            title: i.text.clone(),
+            body: i.tags.join(" "),
+        });
+    }
+    if let Some(d) = state.decisions.get(id) {
+        let mut body: Vec<&str> = d.options.iter().map(String::as_str).collect();
+        body.extend(d.choice.as_deref());
+        body.extend(d.rationale.as_deref());
+        return Some(Doc {
+            id: d.id.clone(),
+            kind: "decision",
+            title: d.question.clone(),
+            body: join(body),
+        });
+    }
+    None
+}
+
+/// Every document of the state.
+pub fn all_docs(state: &State) -> impl Iterator<Item = Doc> + '_ {
+    let ids = state
+        .tasks
+        .iter()
+        .map(|t| &t.id)
+        .chain(state.objectives.iter().map(|o| &o.id))
+        .chain(state.insights.iter().map(|i| &i.id))
+        .chain(state.decisions.iter().map(|d| &d.id));
+    ids.filter_map(|id| doc_of(state, id))
+}
+
+/// The FTS5 query for what a person typed: each word, quoted (so no character of the input
+/// is FTS5 syntax) and taken as a prefix; every word must match. `None` when the input has
+/// no word.
+pub fn match_expression(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// An open index.
+pub struct SearchIndex {
+    conn: Connection,
+}
+
+impl SearchIndex {
+    /// The database at `path`, created when there is none. An error means the file cannot be
+    /// used as it is (the caller removes it and opens again); a database of another schema
+    /// version is such an error.
+    pub fn open(path: &Path) -> rusqlite::Result<SearchIndex> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Rebuilt from the refs when lost, so durability is not worth an fsync per update.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        SearchIndex::prepare(conn)
+    }
+
+    /// An index that lives in memory only: for when no file can be written.
+    pub fn in_memory() -> rusqlite::Result<SearchIndex> {
+        SearchIndex::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(conn: Connection) -> rusqlite::Result<SearchIndex> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version == 0 {
+            conn.execute_batch(&format!(
+                "BEGIN;
+                 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                 CREATE TABLE entity(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+                                     kind TEXT NOT NULL);
+                 CREATE VIRTUAL TABLE text USING fts5(title, body,
+                                     tokenize = 'unicode61 remove_diacritics 2');
+                 PRAGMA user_version = {SCHEMA_VERSION};
+                 COMMIT;"
+            ))?;
+        } else if version != SCHEMA_VERSION {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+                Some(format!("search index schema {version}")),
+            ));
+        }
+        // A file that merely starts like a database fails here rather than mid-search.
+        conn.query_row("SELECT count(*) FROM entity", [], |_| Ok(()))?;
+        Ok(SearchIndex { conn })
+    }
+
+    /// The writer tips the index was last brought up to; `None` for a new index.
+    pub fn tips(&self) -> rusqlite::Result<Option<Vec<(String, Oid)>>> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'tips'", [], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let mut tips = Vec::new();
+        for line in text.lines() {
+            let parsed = line
+                .split_once(' ')
+                .and_then(|(name, oid)| Some((name.to_string(), Oid::from_str(oid).ok()?)));
+            match parsed {
+                Some(tip) => tips.push(tip),
+                // Tips that do not read mean a damaged index: say so, it is rebuilt.
+                None => return Err(rusqlite::Error::InvalidQuery),
+            }
+        }
+        Ok(Some(tips))
+    }
+
+    /// Replace the documents given (all of them when `full`), and record the tips they
+    /// stand for, in one transaction.
+    pub fn update(
+        &mut self,
+        full: bool,
+        docs: impl Iterator<Item = Doc>,
+        tips: &[(String, Oid)],
+    ) -> rusqlite::Result<()> {
+        let tx = self.conn.transaction()?;
+        if full {
+            tx.execute_batch("DELETE FROM entity; DELETE FROM text;")?;
+        }
+        {
+            let mut find = tx.prepare_cached("SELECT rowid FROM entity WHERE id = ?1")?;
+            let mut add_entity =
+                tx.prepare_cached("INSERT INTO entity(id, kind) VALUES (?1, ?2)")?;
+            let mut remove_text = tx.prepare_cached("DELETE FROM text WHERE rowid = ?1")?;
+            let mut add_text =
+                tx.prepare_cached("INSERT INTO text(rowid, title, body) VALUES (?1, ?2, ?3)")?;
+            for doc in docs {
+                let existing: Option<i64> = if full {
+                    None
+                } else {
+                    find.query_row([&doc.id], |row| row.get(0)).optional()?
+                };
+                let rowid = match existing {
+                    Some(rowid) => {
+                        remove_text.execute([rowid])?;
+                        rowid
+                    }
+                    None => {
+                        add_entity.execute(params![doc.id, doc.kind])?;
+                        tx.last_insert_rowid()
+                    }
+                };
+                add_text.execute(params![rowid, doc.title, doc.body])?;
+            }
+        }
+        let tips_text: String = tips
+            .iter()
+            .map(|(name, oid)| format!("{name} {oid}\n"))
+            .collect();
+        tx.execute(
+            "INSERT INTO meta(key, value) VALUES ('tips', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [tips_text],
+        )?;
+        tx.commit()
+    }
+
+    /// The best `limit` matches of an FTS5 expression (see [`match_expression`]), best
+    /// first, of one kind or of every kind.
+    pub fn search(
+        &self,
+        expression: &str,
+        kind: Option<&str>,
+        limit: usize,
+    ) -> rusqlite::Result<Vec<Hit>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT entity.id, entity.kind, text.title,
+                    snippet(text, -1, '[', ']', '…', 12), bm25(text, 10.0, 1.0) AS score
+             FROM text JOIN entity ON entity.rowid = text.rowid
+             WHERE text MATCH ?1 AND (?2 IS NULL OR entity.kind = ?2)
+             ORDER BY score LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = query.query_map(params![expression, kind, limit], |row| {
+            Ok(Hit {
+                id: row.get(0)?,
+                kind: row.get(1)?,
+                title: row.get(2)?,
+                snippet: row.get(3)?,
+                rank: row.get(4)?,
+            })
+        })?;
+        rows.collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_query_becomes_quoted_prefix_words() {
+        assert_eq!(
+            match_expression("OAuth2 \"token\" NEAR(x)"),
+            Some("\"OAuth2\"* \"token\"* \"NEAR\"* \"x\"*".into())
+        );
+        assert_eq!(match_expression("  -- ? "), None);
+    }
+
+    #[test]
+    fn documents_are_found_replaced_and_ranked() {
+        let mut index = SearchIndex::in_memory().expect("index");
+        let doc = |id: &str, title: &str, body: &str| Doc {
+            id: id.into(),
+            kind: "task",
+            title: title.into(),
+            body: body.into(),
+        };
+        let tips = [("refs/ledger/w".to_string(), Oid::zero())];
+        index
+            .update(
+                true,
+                [
+                    doc("t-1", "Rotate the signing keys", "keys expire yearly"),
+                    doc("t-2", "Write docs", "mention the signing flow"),
+                ]
+                .into_iter(),
+                &tips,
+            )
+            .expect("update");
+        let ids = |index: &SearchIndex, q: &str| -> Vec<String> {
+            let expression = match_expression(q).expect("words");
+            let hits = index.search(&expression, None, 10).expect("search");
+            hits.into_iter().map(|h| h.id).collect()
+        };
+        assert_eq!(
+            ids(&index, "signing"),
+            ["t-1", "t-2"],
+            "a title match ranks first"
+        );
+        assert_eq!(ids(&index, "expir"), ["t-1"], "words are prefixes");
+        index
+            .update(
+                false,
+                [doc("t-1", "Rotate the keys", "")].into_iter(),
+                &tips,
+            )
+            .expect("update");
+        assert_eq!(ids(&index, "signing"), ["t-2"], "the old text is gone");
+        assert_eq!(index.tips().expect("tips"), Some(tips.to_vec()));
+    }
+}

@@ -1,0 +1,83 @@
+//! Search: the local index (`crate::index`) brought up to the refs, then queried.
+
+use super::{Error, InputError, Ledger, Loaded};
+use crate::index::{self, Hit, SearchIndex};
+use std::collections::BTreeSet;
+
+impl Ledger {
+    /// The entities whose text has every word of `query` (as word prefixes), best match
+    /// first: at most `limit` (0: all), of one kind (`index::KINDS`) or of all.
+    ///
+    /// The index on disk is only a copy: when it cannot be read or updated it is removed and
+    /// built again from the refs, and when not even that works (a read-only repository, a
+    /// full disk) the search runs on an index built in memory. So damage to it costs time,
+    /// never a wrong or missing answer.
+    pub fn search(
+        &self,
+        query: &str,
+        kind: Option<&str>,
+        limit: usize,
+    ) -> Result<(Loaded, Vec<Hit>), Error> {
+        if let Some(kind) = kind.filter(|k| !index::KINDS.contains(k)) {
+            return Err(InputError::BadSearchKind(kind.to_string()).into());
+        }
+        let limit = if limit == 0 { usize::MAX } else { limit };
+        let expression = index::match_expression(query)
+            .ok_or_else(|| InputError::NoSearchWords(query.to_string()))?;
+        let loaded = self.load()?;
+        let search = |index: &mut SearchIndex| -> rusqlite::Result<Vec<Hit>> {
+            self.bring_up(index, &loaded)?;
+            index.search(&expression, kind, limit)
+        };
+        let on_disk = || -> rusqlite::Result<Vec<Hit>> {
+            let path = self
+                .store
+                .search_index_path()
+                .map_err(|_| rusqlite::Error::InvalidPath(Default::default()))?;
+            search(&mut SearchIndex::open(&path)?)
+        };
+        let hits = match on_disk() {
+            Ok(hits) => hits,
+            Err(_) => {
+                self.store.remove_search_index();
+                match on_disk() {
+                    Ok(hits) => hits,
+                    Err(_) => SearchIndex::in_memory()
+                        .and_then(|mut index| search(&mut index))
+                        .map_err(Error::Index)?,
+                }
+            }
+        };
+        Ok((loaded, hits))
+    }
+
+    /// Make the index hold the text of `loaded`: only the entities that events since its
+    /// tips touched, or everything when those tips are not behind the refs (a new index, a
+    /// ref rewritten or deleted, an import).
+    fn bring_up(&self, index: &mut SearchIndex, loaded: &Loaded) -> rusqlite::Result<()> {
+        let newer = match index.tips()? {
+            Some(tips) if tips == loaded.tips => return Ok(()),
+            Some(tips) => self.store.snapshot_since(&tips).ok().flatten(),
+            None => None,
+        };
+        let state = &loaded.state;
+        match newer {
+            Some(newer) => {
+                let touched: BTreeSet<&str> = newer
+                    .events
+                    .iter()
+                    .flat_map(|e| {
+                        let body = &e.body;
+                        [e.subject.as_deref(), body.task(), body.objective()]
+                    })
+                    .flatten()
+                    .collect();
+                let docs = touched
+                    .into_iter()
+                    .filter_map(|id| index::doc_of(state, id));
+                index.update(false, docs, &loaded.tips)
+            }
+            None => index.update(true, index::all_docs(state), &loaded.tips),
+        }
+    }
+}
