@@ -121,8 +121,37 @@ fn main() {
             ratio(add_json, plumbing)
         );
         eprintln!("  (generated {size} events in {})", ms(generated));
+        search_figures(&env, &repo, runs);
         let _ = std::fs::remove_dir_all(&repo);
     }
+}
+
+/// `search`: the first (which builds the index), warm ones, one after an append (which folds
+/// the new entity in), and the index's size on disk.
+fn search_figures(env: &Env, repo: &Path, runs: usize) {
+    let index = repo.join(".git/ledger/index.sqlite");
+    let _ = std::fs::remove_file(&index);
+    // One that few entities match, and one that every task with a note matches (ranking
+    // them all is the work).
+    let query = ["search", "task", "4242"];
+    let first = time(env, repo, &query);
+    let warm = median(runs, || time(env, repo, &query));
+    let broad = median(runs, || time(env, repo, &["search", "approach"]));
+    let after_append = median(runs, || {
+        run(env, repo, &["task", "add", "bench search task"]);
+        time(env, repo, &query)
+    });
+    let size = std::fs::metadata(&index).map(|m| m.len()).unwrap_or(0)
+        + std::fs::metadata(repo.join(".git/ledger/index.sqlite-wal")).map_or(0, |m| m.len());
+    println!(
+        "{:>9}   search: first (builds the index) {}, warm {}, warm broad {}, after an append {}; index {} MB",
+        "",
+        ms(first),
+        ms(warm),
+        ms(broad),
+        ms(after_append),
+        size / 1_000_000
+    );
 }
 
 struct Env {
