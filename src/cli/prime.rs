@@ -1,6 +1,6 @@
 use super::input::{Hook, hook_session_key};
 use super::output::{Cx, Failure, Reply};
-use git_ledger::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use git_ledger::view::prime::{DEFAULT_MAX_BYTES, Reader};
 
 /// A compact markdown brief to start an agent's context with.
 ///
@@ -36,7 +36,7 @@ pub fn run(ledger: &Cx, args: Args) -> Result<Reply, Failure> {
         actor: ledger.actor(),
         agent: ledger.agent_name(),
     };
-    let brief = prime(&loaded.state, &scope, reader, args.max_bytes);
+    let brief = ledger.prime(&loaded, &scope, reader, args.max_bytes);
     let text = brief.markdown.clone();
     Ok(Reply::new(ledger, &loaded, &brief, text))
 }

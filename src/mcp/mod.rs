@@ -39,7 +39,7 @@ use crate::view::memory::{
     self, View, agent_line, agent_line_with, objective_line, objectives_text, task_line,
 };
 use crate::view::plan::plans_text;
-use crate::view::prime::{DEFAULT_MAX_BYTES, Reader, prime};
+use crate::view::prime::{DEFAULT_MAX_BYTES, Reader};
 use crate::view::reply;
 use crate::view::status;
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -172,7 +172,9 @@ impl Server {
                 actor: ledger.actor(),
                 agent: ledger.agent_name(),
             };
-            return Ok(prime(&loaded.state, &scope, reader, DEFAULT_MAX_BYTES).markdown);
+            return Ok(ledger
+                .prime(&loaded, &scope, reader, DEFAULT_MAX_BYTES)
+                .markdown);
         }
         let name = match uri.strip_prefix("ledger://memory/") {
             Some("working") => ViewName::Working,

@@ -262,3 +262,38 @@ fn a_damaged_index_is_rebuilt_from_the_refs() {
         "a link is replaced, never written through"
     );
 }
+
+#[test]
+fn prime_puts_the_insights_about_the_task_first() {
+    let repo = TestRepo::new();
+    let about = id_of(&repo.json(&[
+        "insight",
+        "add",
+        "Signing keys are rotated with ssh-keygen -Y",
+        "--knowledge",
+    ]));
+    let newer = id_of(&repo.json(&[
+        "insight",
+        "add",
+        "The cache must be invalidated on writes",
+        "--knowledge",
+    ]));
+    let task = repo.task(&["Rotate the signing keys"]);
+    let knowledge = |repo: &TestRepo| -> Vec<String> {
+        let brief = repo.ok(&["prime"]);
+        let section = brief
+            .split("## Knowledge\n")
+            .nth(1)
+            .expect("a knowledge section");
+        section
+            .lines()
+            .take_while(|l| !l.starts_with("## "))
+            .filter_map(|l| l.strip_prefix("- "))
+            .map(|l| l.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    };
+    // Without a task the newest comes first; with one in focus, the one about it.
+    assert_eq!(knowledge(&repo), [short(&newer), short(&about)]);
+    repo.ok(&["task", "start", &task]);
+    assert_eq!(knowledge(&repo), [short(&about), short(&newer)]);
+}

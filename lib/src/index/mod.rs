@@ -111,6 +111,21 @@ pub fn match_expression(query: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The FTS5 query for "about the same thing as `text`": any of its words of four or more
+/// letters (shorter ones are mostly "the", "and", "to"), at most 16 of them; BM25 ranks the
+/// entities with more and rarer ones first. `None` when no word is long enough.
+pub fn match_any(text: &str) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let word = word.to_lowercase();
+        if word.chars().count() >= 4 && !words.contains(&word) && words.len() < 16 {
+            words.push(word);
+        }
+    }
+    let words: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    (!words.is_empty()).then(|| words.join(" OR "))
+}
+
 /// An open index.
 pub struct SearchIndex {
     conn: Connection,
@@ -273,6 +288,11 @@ mod tests {
             Some("\"OAuth2\"* \"token\"* \"NEAR\"* \"x\"*".into())
         );
         assert_eq!(match_expression("  -- ? "), None);
+        assert_eq!(
+            match_any("Rotate the signing keys, rotate it"),
+            Some("\"rotate\" OR \"signing\" OR \"keys\"".into())
+        );
+        assert_eq!(match_any("a to be"), None);
     }
 
     #[test]

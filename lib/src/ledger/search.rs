@@ -2,6 +2,8 @@
 
 use super::{Error, InputError, Ledger, Loaded};
 use crate::index::{self, Hit, SearchIndex};
+use crate::view::memory::Scope;
+use crate::view::prime::{self, Prime, Reader};
 use std::collections::BTreeSet;
 
 impl Ledger {
@@ -25,9 +27,44 @@ impl Ledger {
         let expression = index::match_expression(query)
             .ok_or_else(|| InputError::NoSearchWords(query.to_string()))?;
         let loaded = self.load()?;
+        let hits = self.search_loaded(&loaded, &expression, kind, limit)?;
+        Ok((loaded, hits))
+    }
+
+    /// The brief `git ledger prime` prints: with the knowledge-base insights whose words
+    /// match the reader's task first (best first), when the index can say.
+    pub fn prime(&self, loaded: &Loaded, scope: &Scope, reader: Reader, max_bytes: usize) -> Prime {
+        let state = &loaded.state;
+        let about = prime::task_of(state, scope, reader)
+            .and_then(|task| {
+                let text = format!(
+                    "{} {}",
+                    task.title,
+                    task.description.as_deref().unwrap_or("")
+                );
+                index::match_any(&text)
+            })
+            // A brief is never refused for want of an index: it only loses the ordering.
+            .and_then(|expression| {
+                self.search_loaded(loaded, &expression, Some("insight"), 50)
+                    .ok()
+            })
+            .unwrap_or_default();
+        let matching: Vec<String> = about.into_iter().map(|hit| hit.id).collect();
+        prime::prime(state, scope, reader, max_bytes, &matching)
+    }
+
+    /// Search the index brought up to `loaded`: the file, else a new file, else memory.
+    fn search_loaded(
+        &self,
+        loaded: &Loaded,
+        expression: &str,
+        kind: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Hit>, Error> {
         let search = |index: &mut SearchIndex| -> rusqlite::Result<Vec<Hit>> {
-            self.bring_up(index, &loaded)?;
-            index.search(&expression, kind, limit)
+            self.bring_up(index, loaded)?;
+            index.search(expression, kind, limit)
         };
         let on_disk = || -> rusqlite::Result<Vec<Hit>> {
             let path = self
@@ -36,19 +73,16 @@ impl Ledger {
                 .map_err(|_| rusqlite::Error::InvalidPath(Default::default()))?;
             search(&mut SearchIndex::open(&path)?)
         };
-        let hits = match on_disk() {
-            Ok(hits) => hits,
-            Err(_) => {
-                self.store.remove_search_index();
-                match on_disk() {
-                    Ok(hits) => hits,
-                    Err(_) => SearchIndex::in_memory()
-                        .and_then(|mut index| search(&mut index))
-                        .map_err(Error::Index)?,
-                }
-            }
-        };
-        Ok((loaded, hits))
+        if let Ok(hits) = on_disk() {
+            return Ok(hits);
+        }
+        self.store.remove_search_index();
+        if let Ok(hits) = on_disk() {
+            return Ok(hits);
+        }
+        SearchIndex::in_memory()
+            .and_then(|mut index| search(&mut index))
+            .map_err(Error::Index)
     }
 
     /// Make the index hold the text of `loaded`: only the entities that events since its

@@ -68,15 +68,18 @@ impl Part {
 /// sections lose their last items first (knowledge, then decisions, ready tasks, working
 /// memory and finally the commands), each saying how many it left out; the identity is kept
 /// whole unless the budget cannot even hold it, and then the text is cut.
-pub fn prime(state: &State, scope: &Scope, reader: Reader, max_bytes: usize) -> Prime {
-    let agent = reader
-        .agent
-        .and_then(|name| state.resolve(EntityKind::Agent, name).ok())
-        .and_then(|id| state.agents.get(&id));
-    let task = agent
-        .and_then(|a| a.task.as_deref())
-        .and_then(|t| state.tasks.get(t))
-        .or_else(|| state.focus(scope.writer, scope.worktree));
+///
+/// `matching` are insights about the task, best first (what `Ledger::prime` found by search):
+/// the knowledge section starts with those.
+pub fn prime(
+    state: &State,
+    scope: &Scope,
+    reader: Reader,
+    max_bytes: usize,
+    matching: &[String],
+) -> Prime {
+    let agent = agent_of(state, reader);
+    let task = task_of(state, scope, reader);
 
     let title = match (agent, reader.agent) {
         (Some(agent), _) => format!("Ledger brief for agent {}", state.short(&agent.id)),
@@ -111,7 +114,7 @@ pub fn prime(state: &State, scope: &Scope, reader: Reader, max_bytes: usize) -> 
     );
     let knowledge = Part::new(
         "Knowledge",
-        relevant_knowledge(state, task)
+        relevant_knowledge(state, task, matching)
             .iter()
             .map(|i| insight_line(state, i))
             .collect(),
@@ -249,9 +252,30 @@ fn working(state: &State, scope: &Scope) -> Vec<String> {
     lines
 }
 
-/// Knowledge-base insights, those about the task's area first (tagged like the insights of
-/// the task and of its objective's tasks, or recorded on one of them), then the most recent.
-fn relevant_knowledge<'s>(state: &'s State, task: Option<&Task>) -> Vec<&'s Insight> {
+/// The agent the brief is for, if the reader acts for one the ledger knows.
+fn agent_of<'s>(state: &'s State, reader: Reader) -> Option<&'s Agent> {
+    reader
+        .agent
+        .and_then(|name| state.resolve(EntityKind::Agent, name).ok())
+        .and_then(|id| state.agents.get(&id))
+}
+
+/// The task the brief is about: its agent's, else the one in focus in this worktree.
+pub fn task_of<'s>(state: &'s State, scope: &Scope, reader: Reader) -> Option<&'s Task> {
+    agent_of(state, reader)
+        .and_then(|a| a.task.as_deref())
+        .and_then(|t| state.tasks.get(t))
+        .or_else(|| state.focus(scope.writer, scope.worktree))
+}
+
+/// Knowledge-base insights: those whose words match the task's first (`matching`, best
+/// first), then those about the task's area (tagged like the insights of the task and of its
+/// objective's tasks, or recorded on one of them), then the most recent.
+fn relevant_knowledge<'s>(
+    state: &'s State,
+    task: Option<&Task>,
+    matching: &[String],
+) -> Vec<&'s Insight> {
     let area: HashSet<&str> = match task {
         Some(task) => state
             .tasks
@@ -276,7 +300,8 @@ fn relevant_knowledge<'s>(state: &'s State, task: Option<&Task>) -> Vec<&'s Insi
     let mut insights: Vec<&Insight> = state.insights.iter().filter(|i| i.knowledge).collect();
     // Most recent first, then the relevant ones ahead (a stable sort keeps recency within).
     insights.reverse();
-    insights.sort_by_key(|i| !relevant(i));
+    let rank = |i: &Insight| matching.iter().position(|id| *id == i.id);
+    insights.sort_by_key(|i| (rank(i).unwrap_or(usize::MAX), !relevant(i)));
     insights
 }
 
