@@ -8,6 +8,7 @@
 //! know), deletes it and builds it again.
 
 use crate::fold::state::State;
+use crate::model::{Decision, Insight, Objective, Task};
 use git2::Oid;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -42,61 +43,59 @@ pub struct Doc {
     pub body: String,
 }
 
-/// The document of the entity `id`, if it is one the index holds.
-pub fn doc_of(state: &State, id: &str) -> Option<Doc> {
-    let join = |parts: Vec<&str>| parts.join("\n");
-    if let Some(t) = state.tasks.get(id) {
+impl Doc {
+    fn new(id: &str, kind: &'static str, title: &str, body: Vec<&str>) -> Doc {
+        Doc {
+            id: id.to_string(),
+            kind,
+            title: title.to_string(),
+            body: body.join("\n"),
+        }
+    }
+
+    fn task(t: &Task) -> Doc {
         let mut body: Vec<&str> = t.description.iter().map(String::as_str).collect();
         body.extend(t.notes.iter().map(|n| n.text.as_str()));
         body.extend(t.block_reason.as_deref());
-        return Some(Doc {
-            id: t.id.clone(),
-            kind: "task",
-            title: t.title.clone(),
-            body: join(body),
-        });
+        Doc::new(&t.id, "task", &t.title, body)
     }
-    if let Some(o) = state.objectives.get(id) {
+
+    fn objective(o: &Objective) -> Doc {
         let body = o.description.iter().chain(&o.outcome).map(String::as_str);
-        return Some(Doc {
-            id: o.id.clone(),
-            kind: "objective",
-            title: o.title.clone(),
-            body: join(body.collect()),
-        });
+        Doc::new(&o.id, "objective", &o.title, body.collect())
     }
-    if let Some(i) = state.insights.get(id) {
-        return Some(Doc {
-            id: i.id.clone(),
-            kind: "insight",
-            title: i.text.clone(),
-            body: i.tags.join(" "),
-        });
+
+    fn insight(i: &Insight) -> Doc {
+        Doc::new(
+            &i.id,
+            "insight",
+            &i.text,
+            i.tags.iter().map(String::as_str).collect(),
+        )
     }
-    if let Some(d) = state.decisions.get(id) {
+
+    fn decision(d: &Decision) -> Doc {
         let mut body: Vec<&str> = d.options.iter().map(String::as_str).collect();
         body.extend(d.choice.as_deref());
         body.extend(d.rationale.as_deref());
-        return Some(Doc {
-            id: d.id.clone(),
-            kind: "decision",
-            title: d.question.clone(),
-            body: join(body),
-        });
+        Doc::new(&d.id, "decision", &d.question, body)
     }
-    None
 }
 
-/// Every document of the state.
+/// The document of the entity `id`, if it is one the index holds.
+pub fn doc_of(state: &State, id: &str) -> Option<Doc> {
+    (state.tasks.get(id).map(Doc::task))
+        .or_else(|| state.objectives.get(id).map(Doc::objective))
+        .or_else(|| state.insights.get(id).map(Doc::insight))
+        .or_else(|| state.decisions.get(id).map(Doc::decision))
+}
+
+/// Every document of the state, each built from the entity as the tables give it.
 pub fn all_docs(state: &State) -> impl Iterator<Item = Doc> + '_ {
-    let ids = state
-        .tasks
-        .iter()
-        .map(|t| &t.id)
-        .chain(state.objectives.iter().map(|o| &o.id))
-        .chain(state.insights.iter().map(|i| &i.id))
-        .chain(state.decisions.iter().map(|d| &d.id));
-    ids.filter_map(|id| doc_of(state, id))
+    (state.tasks.iter().map(Doc::task))
+        .chain(state.objectives.iter().map(Doc::objective))
+        .chain(state.insights.iter().map(Doc::insight))
+        .chain(state.decisions.iter().map(Doc::decision))
 }
 
 /// The FTS5 query for what a person typed: each word, quoted (so no character of the input

@@ -35,7 +35,10 @@ impl Ledger {
     /// match the reader's task first (best first), when the index can say.
     pub fn prime(&self, loaded: &Loaded, scope: &Scope, reader: Reader, max_bytes: usize) -> Prime {
         let state = &loaded.state;
-        let about = prime::task_of(state, scope, reader)
+        // With nothing in the knowledge base there is nothing to order: no index work (a
+        // first search builds the index, seconds on a big ledger, at the start of a session).
+        let has_knowledge = state.insights.iter().any(|i| i.knowledge);
+        let about = (prime::task_of(state, scope, reader).filter(|_| has_knowledge))
             .and_then(|task| {
                 let text = format!(
                     "{} {}",

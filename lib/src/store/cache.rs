@@ -13,6 +13,9 @@ use std::time::Duration;
 /// Changes when the cached state's layout changes, so an old cache is never misread.
 const CACHE_FORMAT: &str = "git-ledger cache 17";
 
+/// The search index's file and the journal files SQLite keeps beside it, by suffix.
+const INDEX_FILES: [&str; 4] = ["", "-wal", "-shm", "-journal"];
+
 /// A cache file as read: the tips it was computed from and the encoded state, which starts at
 /// `payload_start` in the file's bytes (mapped, not read: see `cache::table`).
 pub struct Cached {
@@ -82,7 +85,7 @@ impl Store {
         let dir = self.repo.commondir().join("ledger");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("index.sqlite");
-        for suffix in ["", "-wal", "-shm", "-journal"] {
+        for suffix in INDEX_FILES {
             let file = PathBuf::from(format!("{}{suffix}", path.display()));
             if std::fs::symlink_metadata(&file).is_ok_and(|m| !m.is_file()) {
                 super::remove_damage(&file);
@@ -94,7 +97,7 @@ impl Store {
     /// Remove the search index and its journal files, so the next search builds it anew.
     pub fn remove_search_index(&self) {
         if let Ok(path) = self.search_index_path() {
-            for suffix in ["", "-wal", "-shm", "-journal"] {
+            for suffix in INDEX_FILES {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }
