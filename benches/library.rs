@@ -1,5 +1,5 @@
 //! In-process benchmarks of the library (criterion): folding events into the state, writing
-//! and opening the projection cache, and the scans that warm commands run. The whole-process
+//! and opening the projection index, and the scans that warm commands run. The whole-process
 //! figures (what a user waits for, with ratios to git itself) are in `benches/cli.rs`.
 //!
 //!     cargo bench --bench library
@@ -7,14 +7,13 @@
 //! The sample ledgers come from `git_ledger::sample` (seed 42), as in the CLI benchmarks.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use git_ledger::cache::table::SharedBytes;
+use git_ledger::cache::db;
 use git_ledger::event::Event;
 use git_ledger::fold::state::State;
 use git_ledger::view::memory::Scope;
 use git_ledger::view::status::status;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// A scratch repository holding a sample ledger of `size` events.
@@ -38,19 +37,31 @@ fn sample(size: usize) -> (tempfile::TempDir, git_ledger::store::Store) {
     (dir, store)
 }
 
-/// A state opened from cache bytes, as a warm command opens it.
-fn warm(bytes: &SharedBytes) -> State {
-    State::from_cache::<()>(bytes.clone(), 0, &Default::default())
-        .expect("cache")
+/// Write `state` in full into the index at `path`.
+fn write(state: &State, path: &Path) {
+    let mut conn = db::open(path).expect("open");
+    let tx = conn.transaction().expect("transaction");
+    state.write_index(&tx, &()).expect("write");
+    db::set_tips(&tx, db::STATE_TIPS, &[]).expect("tips");
+    tx.commit().expect("commit");
+}
+
+/// A state opened from the index, as a warm command opens it.
+fn warm(path: &Path) -> State {
+    let conn = db::open(path).expect("open");
+    State::read_index::<()>(conn, &Default::default())
+        .expect("read")
+        .expect("a state")
         .0
 }
 
 fn benches(c: &mut Criterion) {
     for size in [10_000, 100_000] {
-        let (_dir, store) = sample(size);
+        let (dir, store) = sample(size);
         let events: Vec<Event> = store.snapshot().expect("snapshot").events;
         let full = State::from_events(events.clone());
-        let bytes: SharedBytes = Arc::new(full.to_cache(&()).expect("encode").to_vec());
+        let index = dir.path().join("bench-index.sqlite");
+        write(&full, &index);
         let label = format!("{}k", size / 1000);
 
         let mut group = c.benchmark_group(format!("ledger {label}"));
@@ -63,12 +74,12 @@ fn benches(c: &mut Criterion) {
         group.bench_function("fold every event", |b| {
             b.iter_batched(|| events.clone(), State::from_events, BatchSize::LargeInput)
         });
-        group.bench_function("open the cache", |b| b.iter(|| warm(&bytes)));
-        group.bench_function("rewrite the cache, nothing decoded", |b| {
-            let state = warm(&bytes);
-            b.iter(|| state.to_cache(&()).expect("encode").to_vec())
+        group.bench_function("open the index", |b| b.iter(|| warm(&index)));
+        group.bench_function("write the index in full", |b| {
+            let scratch = dir.path().join("scratch-index.sqlite");
+            b.iter(|| write(&full, &scratch))
         });
-        let state = warm(&bytes);
+        let state = warm(&index);
         let scope = Scope {
             writer: "0a1b2c3d4e5f",
             actor: "human:bench",

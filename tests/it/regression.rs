@@ -97,9 +97,8 @@ fn concurrent_first_appends_of_a_fresh_clone_lose_no_write() {
 fn a_fifo_at_the_cache_path_does_not_hang_commands() {
     let repo = TestRepo::new();
     repo.task(&["before the fifo"]);
-    let cache = repo.path.join(".git/ledger/cache/state");
-    std::fs::create_dir_all(cache.parent().expect("dir")).expect("dir");
-    let _ = std::fs::remove_file(&cache);
+    let cache = repo.path.join(".git/ledger/index.sqlite");
+    repo.remove_index();
     let made = repo
         .command("mkfifo", repo.root())
         .arg(&cache)
@@ -113,7 +112,7 @@ fn a_fifo_at_the_cache_path_does_not_hang_commands() {
     );
     assert!(
         std::fs::symlink_metadata(&cache).is_ok_and(|m| m.is_file()),
-        "the FIFO is replaced by a cache file"
+        "the FIFO is replaced by an index file"
     );
     assert_eq!(repo.event_count(), 1);
 }
@@ -1398,10 +1397,10 @@ async fn mcp_reads_answer_from_the_refs_when_the_cache_is_damaged() {
     let repo = TestRepo::new();
     let needle = repo.task(&["needle in the cache"]);
     let other = repo.task(&["another"]);
-    // A cache written by a full fold holds both tasks.
-    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    // An index written by a full fold holds both tasks.
+    repo.remove_index();
     repo.ok(&["status"]);
-    let cache = repo.path.join(".git/ledger/cache/state");
+    let cache = repo.index_file();
     let mut bytes = std::fs::read(&cache).expect("a cache");
     let at = bytes
         .windows(b"needle in the cache".len())

@@ -192,7 +192,7 @@ fn indexed(path: &PathBuf) -> (i64, i64) {
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .expect("version");
     let count = db
-        .query_row("SELECT count(*) FROM entity", [], |row| row.get(0))
+        .query_row("SELECT count(*) FROM search_entity", [], |row| row.get(0))
         .expect("count");
     (version, count)
 }
@@ -251,7 +251,7 @@ fn a_damaged_index_is_rebuilt_from_the_refs() {
         );
         assert_eq!(
             indexed(&path),
-            (1, 5),
+            (2, 5),
             "{name}: and a database of every entity"
         );
         assert_eq!(repo.ok(&["search", "sign"]), expected, "{name}, again");

@@ -208,7 +208,7 @@ fn views(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
 }
 
 fn without_cache(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
-    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    repo.remove_index();
     views(repo)
 }
 
@@ -220,7 +220,8 @@ fn commits_kept_beside_the_cache_are_used_only_if_they_hash_to_their_id() {
     repo.task(&["second"]);
     repo.task(&["third"]);
     let dir = repo.path.join(".git/ledger/cache");
-    let cache = std::fs::read(dir.join("state")).expect("a cache");
+    let index = repo.index_file();
+    let stored = std::fs::read(&index).expect("an index");
     let kept = std::fs::read(dir.join("recent")).expect("appended commits are kept");
     let expected = without_cache(&repo);
     let mut tampered = kept.clone();
@@ -232,8 +233,10 @@ fn commits_kept_beside_the_cache_are_used_only_if_they_hash_to_their_id() {
     tampered[at + 1..at + 7].copy_from_slice(b"sekond");
     let cut = kept[..kept.len() - 20].to_vec();
     for bytes in [kept.clone(), tampered, cut, b"garbage".to_vec()] {
-        // The cache from before the two appends, and the commits kept since, maybe damaged.
-        std::fs::write(dir.join("state"), &cache).expect("the cache");
+        // The index from before the two appends, and the commits kept since, maybe damaged.
+        repo.remove_index();
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(&index, &stored).expect("the index");
         std::fs::write(dir.join("recent"), &bytes).expect("the kept commits");
         let run = repo.run(&["task", "list", "--json"]);
         assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -243,27 +246,37 @@ fn commits_kept_beside_the_cache_are_used_only_if_they_hash_to_their_id() {
 }
 
 #[test]
-fn temporary_cache_files_left_by_killed_processes_are_removed() {
+fn the_index_is_updated_in_place_not_rewritten() {
     let repo = TestRepo::new();
     repo.task(&["first"]);
-    let dir = repo.path.join(".git/ledger/cache");
-    let stale = dir.join("state.tmp-4000001");
-    let young = dir.join("state.tmp-4000002");
-    for path in [&stale, &young] {
-        std::fs::write(path, b"half a cache").expect("write");
-    }
-    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&stale)
-        .and_then(|f| f.set_modified(an_hour_ago))
-        .expect("age the file");
-    // A full read writes the cache, and sweeps what killed writers left.
-    let _ = std::fs::remove_file(dir.join("state"));
     repo.ok(&["status"]);
-    assert!(dir.join("state").exists());
-    assert!(!stale.exists(), "an old temporary file is removed");
-    assert!(young.exists(), "one that may be being written is kept");
+    let db = rusqlite::Connection::open(repo.index_file()).expect("open");
+    db.execute_batch(
+        "CREATE TABLE removed(key INTEGER);
+         CREATE TRIGGER note_removed AFTER DELETE ON entity
+         BEGIN INSERT INTO removed VALUES (old.key); END;",
+    )
+    .expect("watch the rows");
+    drop(db);
+    // Past the update threshold: the next read brings the index up to the refs.
+    for n in 0..40 {
+        repo.task(&[&format!("more {n}")]);
+    }
+    repo.ok(&["status"]);
+    let db = rusqlite::Connection::open(repo.index_file()).expect("open");
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |row| row.get(0)).expect("count") };
+    // Written when a read found it more than the threshold behind (by the 33rd append).
+    assert!(
+        count("SELECT count(*) FROM entity") > 30,
+        "the new tasks were added"
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM removed"),
+        0,
+        "and no row was written again"
+    );
+    drop(db);
+    assert_eq!(views(&repo), without_cache(&repo));
 }
 
 #[test]
@@ -273,9 +286,9 @@ fn a_damaged_cache_is_rebuilt_not_trusted() {
         repo.task(&[title]);
     }
     let expected = without_cache(&repo);
-    let cache = repo.path.join(".git/ledger/cache/state");
-    assert!(cache.exists(), "a full read leaves a cache");
-    let good = std::fs::read(&cache).expect("cache");
+    let index = repo.index_file();
+    assert!(index.exists(), "a full read leaves an index");
+    let good = std::fs::read(&index).expect("index");
     let damaged: Vec<Vec<u8>> = vec![
         good[..good.len() / 2].to_vec(),
         b"garbage".to_vec(),
@@ -291,7 +304,8 @@ fn a_damaged_cache_is_rebuilt_not_trusted() {
             .collect(),
     ];
     for bytes in damaged {
-        std::fs::write(&cache, &bytes).expect("damage the cache");
+        repo.remove_index();
+        std::fs::write(&index, &bytes).expect("damage the index");
         let run = repo.run(&["status", "--json"]);
         assert_eq!(run.code, Some(0), "{}", run.stderr);
         assert!(run.stderr.is_empty(), "rebuilt silently: {}", run.stderr);
@@ -408,7 +422,7 @@ fn views_from_the_lazy_cache_match_a_full_fold() {
         cached[4][0]["id"], objective,
         "the objective list reads through the cache"
     );
-    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    repo.remove_index();
     assert_eq!(cached, hot_views(&repo));
 }
 
@@ -467,40 +481,25 @@ fn status_text_shows_the_first_of_each_list_and_json_lists_every_id() {
     assert_eq!(json["counts"]["tasks_ready"], 1);
 }
 
-/// Flip one byte of `needle` where it last appears in the cache file: inside an entity's bytes
-/// (the newest events, which hold it too, come first).
+/// Flip one byte of `needle` where it last appears in the index file: inside an entity's
+/// bytes, or the newest events kept beside the tables (which hold it too).
 fn damage_entity(repo: &TestRepo, needle: &[u8]) {
-    let cache = repo.path.join(".git/ledger/cache/state");
-    let mut bytes = std::fs::read(&cache).expect("a cache");
+    let index = repo.index_file();
+    let mut bytes = std::fs::read(&index).expect("an index");
     let at = bytes
         .windows(needle.len())
         .rposition(|w| w == needle)
-        .expect("the entity is in the cache");
+        .expect("the entity is in the index");
     bytes[at] ^= 0x20;
-    std::fs::write(&cache, bytes).expect("damage the cache");
+    std::fs::write(&index, bytes).expect("damage the index");
 }
 
-/// Change the first copy of `id` after the cache's small state: the one in the tasks' index
-/// (the entity's own copy comes after the index).
-fn damage_index(repo: &TestRepo, id: &str) {
-    let cache = repo.path.join(".git/ledger/cache/state");
-    let mut bytes = std::fs::read(&cache).expect("a cache");
-    let payload = bytes
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .expect("a header")
-        + 2;
-    let core_len: [u8; 8] = bytes[payload + 16..payload + 24]
-        .try_into()
-        .expect("8 bytes");
-    let after_core = payload + 24 + u64::from_le_bytes(core_len) as usize;
-    let at = bytes[after_core..]
-        .windows(id.len())
-        .position(|w| w == id.as_bytes())
-        .expect("the id is in the index")
-        + after_core;
-    bytes[at + id.len() - 1] = b'z';
-    std::fs::write(&cache, bytes).expect("damage the cache");
+/// Change what the index says of a task beside its bytes (its brief), or leave it out of a
+/// key set, as a program writing into the database would.
+fn damage_rows(repo: &TestRepo, id: &str, sql: &str) {
+    let db = rusqlite::Connection::open(repo.index_file()).expect("open");
+    let changed = db.execute(sql, [id]).expect("damage the index");
+    assert!(changed > 0, "{sql}");
 }
 
 /// Damage that a command meets in the cache: a read runs again from the refs, silently; an
@@ -518,7 +517,7 @@ fn damage_is_met_by_reading_the_refs(damage: fn(&TestRepo, &str)) {
     assert_eq!(listed["data"][0]["title"], "needle in the cache");
     assert_eq!(listed["data"][0]["id"], task.as_str());
     assert_eq!(views(&repo), expected);
-    let _ = std::fs::remove_dir_all(repo.path.join(".git/ledger/cache"));
+    repo.remove_index();
     repo.ok(&["status"]);
     damage(&repo, &task);
     repo.ok(&["task", "note", "found it", "--task", &task]);
@@ -533,6 +532,24 @@ fn a_damaged_entity_in_the_cache_is_read_from_the_refs_instead() {
 }
 
 #[test]
-fn a_damaged_index_in_the_cache_is_read_from_the_refs_instead() {
-    damage_is_met_by_reading_the_refs(damage_index);
+fn a_changed_brief_in_the_index_is_read_from_the_refs_instead() {
+    damage_is_met_by_reading_the_refs(|repo, id| {
+        damage_rows(
+            repo,
+            id,
+            "UPDATE entity SET brief = x'00' || brief WHERE id = ?1",
+        )
+    });
+}
+
+#[test]
+fn a_key_set_changed_in_the_index_is_read_from_the_refs_instead() {
+    damage_is_met_by_reading_the_refs(|repo, id| {
+        damage_rows(
+            repo,
+            id,
+            "DELETE FROM keyed WHERE pos = (SELECT key & 4294967295 FROM entity WHERE id = ?1)
+             AND kind = 1",
+        )
+    });
 }

@@ -318,6 +318,26 @@ impl TestRepo {
     }
 
     /// Number of events in the ledger.
+    /// The local index database, with what its write-ahead log holds moved into the file
+    /// (so that the file's bytes are all there is to damage).
+    pub fn index_file(&self) -> PathBuf {
+        let path = self.path.join(".git/ledger/index.sqlite");
+        let db = rusqlite::Connection::open(&path).expect("open the index");
+        db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .expect("checkpoint");
+        path
+    }
+
+    /// Remove the local index and the commits kept beside it: the next command folds the
+    /// refs.
+    pub fn remove_index(&self) {
+        let dir = self.path.join(".git/ledger");
+        let _ = std::fs::remove_dir_all(dir.join("cache"));
+        for name in ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm"] {
+            let _ = std::fs::remove_file(dir.join(name));
+        }
+    }
+
     pub fn event_count(&self) -> usize {
         self.json(&["status"])["counts"]["events"]
             .as_u64()

@@ -4,9 +4,8 @@
 //! changed, not what the ledger holds.
 
 use super::brief::TaskBrief;
-use super::table::{SharedBytes, Table};
+use super::table::Table;
 use crate::model::{Objective, Task, TaskStatus};
-use std::ops::Range;
 use std::sync::OnceLock;
 
 /// The ready list and the objectives' progress, as stored and as of now.
@@ -19,12 +18,12 @@ pub(crate) struct Kept {
     stored: Option<Stored>,
 }
 
-/// Where the cache holds what it kept.
+/// What the index held: the ready list (priority, then position, 5 bytes each) and each
+/// objective's progress (tasks done, tasks in all: 8 bytes each).
 #[derive(Clone)]
 struct Stored {
-    bytes: SharedBytes,
-    ready: Range<usize>,
-    progress: Range<usize>,
+    ready: Vec<u8>,
+    progress: Vec<u8>,
 }
 
 impl std::fmt::Debug for Kept {
@@ -122,57 +121,37 @@ impl Kept {
             .map_or((0, 0), |&(done, all)| (done as usize, all as usize))
     }
 
-    /// Appends the two sections the cache stores (each its length, then its bytes) and
-    /// returns the ranges of `out` they fill.
-    pub fn encode(&self, of: &Of, out: &mut Vec<u8>) -> [Range<usize>; 2] {
-        let ready = self.ready(of);
-        let ready_at = section(out, 5 * ready.len(), |out| {
-            for (priority, position) in ready {
-                out.push(*priority);
-                out.extend_from_slice(&position.to_le_bytes());
-            }
-        });
-        let objectives = of.objectives.len();
-        let progress_at = section(out, 8 * objectives, |out| {
-            for i in 0..objectives {
-                let (done, all) = self.progress(of, i);
-                out.extend_from_slice(&(done as u32).to_le_bytes());
-                out.extend_from_slice(&(all as u32).to_le_bytes());
-            }
-        });
-        [ready_at, progress_at]
+    /// The ready list and the progress, as the index stores them.
+    pub fn encode(&self, of: &Of) -> (Vec<u8>, Vec<u8>) {
+        let mut ready = Vec::new();
+        for (priority, position) in self.ready(of) {
+            ready.push(*priority);
+            ready.extend_from_slice(&position.to_le_bytes());
+        }
+        let mut progress = Vec::new();
+        for i in 0..of.objectives.len() {
+            let (done, all) = self.progress(of, i);
+            progress.extend_from_slice(&(done as u32).to_le_bytes());
+            progress.extend_from_slice(&(all as u32).to_le_bytes());
+        }
+        (ready, progress)
     }
 
-    /// What a cache stored in these sections (which the cache's checksum covers).
-    pub fn stored(bytes: SharedBytes, ready: Range<usize>, progress: Range<usize>) -> Option<Kept> {
+    /// What the index stored; `None` when the bytes do not have that shape.
+    pub fn stored(ready: Vec<u8>, progress: Vec<u8>) -> Option<Kept> {
         if !ready.len().is_multiple_of(5) || !progress.len().is_multiple_of(8) {
             return None;
         }
         Some(Kept {
-            stored: Some(Stored {
-                bytes,
-                ready,
-                progress,
-            }),
+            stored: Some(Stored { ready, progress }),
             ..Kept::default()
         })
     }
 }
 
-fn section(out: &mut Vec<u8>, len: usize, write: impl FnOnce(&mut Vec<u8>)) -> Range<usize> {
-    out.extend_from_slice(&(len as u64).to_le_bytes());
-    let start = out.len();
-    write(out);
-    start..out.len()
-}
-
 impl Stored {
-    fn part(&self, range: &Range<usize>) -> &[u8] {
-        (*self.bytes).as_ref().get(range.clone()).unwrap_or(&[])
-    }
-
     fn ready(&self) -> Vec<(u8, u32)> {
-        self.part(&self.ready)
+        self.ready
             .chunks_exact(5)
             .map(|b| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]])))
             .collect()
@@ -180,7 +159,7 @@ impl Stored {
 
     fn progress(&self) -> Vec<(u32, u32)> {
         let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        self.part(&self.progress)
+        self.progress
             .chunks_exact(8)
             .map(|b| (word(&b[..4]), word(&b[4..])))
             .collect()

@@ -1,8 +1,9 @@
-//! The projection cache's encoding: the folded state as tables of entities with their
-//! briefs (the few bytes hot views filter on), read lazily from one memory-mapped file.
-//! A disposable copy: the refs are the source of truth.
+//! The projection: the folded state's tables of entities with their briefs (the few bytes
+//! hot views filter on), kept in the local index database and read lazily from it. A
+//! disposable copy: the refs are the source of truth.
 
 pub mod brief;
+pub mod db;
 pub(crate) mod kept;
 #[cfg(test)]
 mod kept_tests;

@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 
 use crate::cache::brief::{self, TaskBrief};
+use crate::cache::db::{self, STATE_TIPS, Snapshot};
 use crate::cache::kept::{self, Kept};
 pub use crate::cache::table::Table;
-use crate::cache::table::{Damage, Encoded, Ids};
+use crate::cache::table::{Damage, Ids, KEYS};
 use std::path::Path;
 
 /// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
@@ -111,133 +112,116 @@ pub struct State {
     /// The ready list and the objectives' progress (`cache::kept`).
     #[serde(skip)]
     kept: Kept,
+    /// The tips of the index the state was read from (see [`State::index_tips`]).
+    #[serde(skip)]
+    index_tips: Option<Vec<(String, git2::Oid)>>,
 }
 
-/// Encode one table as a section of the cache: its length, then the section. Returns the
-/// range of `out` the cache's checksum covers: the section's counts and chunk sums (the
-/// lengths are checked by the sections having to end exactly where the file does).
-fn put_section<'a, T: Serialize + brief::Briefed + serde::de::DeserializeOwned>(
-    out: &mut Encoded<'a>,
-    table: &'a Table<T>,
-) -> Result<std::ops::Range<usize>, rmp_serde::encode::Error> {
-    let (start, length_at) = (out.len(), out.own().len());
-    out.own().extend_from_slice(&[0; 8]);
-    let summed = table.encode(out)?;
-    let len = (out.len() - start - 8) as u64;
-    out.own()[length_at..length_at + 8].copy_from_slice(&len.to_le_bytes());
-    Ok(summed)
-}
+/// The index's names for the state's six tables, in the order `State::tables_written` and
+/// `State::read_index` take them.
+const TABLE_KINDS: [u8; 6] = [0, 1, 2, 3, 4, 5];
 
-/// The range of the length-prefixed section at `at`, moving `at` past it.
-fn take_section(bytes: &[u8], at: &mut usize) -> Option<std::ops::Range<usize>> {
-    let len: [u8; 8] = bytes.get(*at..at.checked_add(8)?)?.try_into().ok()?;
-    let start = *at + 8;
-    let end = start.checked_add(usize::try_from(u64::from_le_bytes(len)).ok()?)?;
-    if end > bytes.len() {
-        return None;
+/// What the index stores of each table beside its rows: how many entities, and how many in
+/// each key set.
+type TableCounts = Vec<(usize, [usize; KEYS])>;
+
+/// XXH3-128 of the parts of `meta` a state is read from, each with its length.
+fn meta_sum(parts: [&[u8]; 4]) -> [u8; 16] {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    for part in parts {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
     }
-    *at = end;
-    Some(start..end)
-}
-
-/// The table in the section at `at`, moving `at` past it.
-fn take_table<T: brief::Briefed + Serialize + serde::de::DeserializeOwned>(
-    bytes: &crate::cache::table::SharedBytes,
-    at: &mut usize,
-    damage: &Damage,
-) -> Option<Table<T>> {
-    let section = take_section((**bytes).as_ref(), at)?;
-    Table::decode(bytes.clone(), section, damage)
+    hasher.digest128().to_le_bytes()
 }
 
 impl State {
-    /// The state as the projection cache stores it, with `extra` beside it: a checksum, the
-    /// small fields in one MessagePack value, then each table as a section read lazily
-    /// (`cache::table`). The checksum covers the small fields and each section's counts
-    /// and chunk sums; the index is checked a chunk at a time where it is read, and each
-    /// entity's bytes carry their own hash.
-    pub fn to_cache<E: Serialize>(
+    /// Write the state into the index (`cache::db`) in the caller's transaction: the small
+    /// fields with `extra` beside them as one MessagePack value, each table's rows (only
+    /// those changed or added when the state was read from the index), the counts and the
+    /// kept lists.
+    pub fn write_index<E: Serialize>(
         &self,
+        conn: &rusqlite::Connection,
         extra: &E,
-    ) -> Result<Encoded<'_>, rmp_serde::encode::Error> {
-        let mut out = Encoded::default();
-        let core = out.own();
-        core.resize(16 + 8, 0);
-        rmp_serde::encode::write_named(core, &(self, extra))?;
-        let len = (core.len() - 24) as u64;
-        core[16..24].copy_from_slice(&len.to_le_bytes());
-        let mut checked = vec![
-            24..core.len(),
-            put_section(&mut out, &self.objectives)?,
-            put_section(&mut out, &self.tasks)?,
-            put_section(&mut out, &self.insights)?,
-            put_section(&mut out, &self.decisions)?,
-            put_section(&mut out, &self.sessions)?,
-            put_section(&mut out, &self.agents)?,
+    ) -> rusqlite::Result<()> {
+        let encode =
+            |e: rmp_serde::encode::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let core = rmp_serde::to_vec_named(&(self, extra)).map_err(encode)?;
+        let [o, t, i, d, s, a] = TABLE_KINDS;
+        let counts: TableCounts = vec![
+            (self.objectives.len(), self.objectives.write(conn, o)?),
+            (self.tasks.len(), self.tasks.write(conn, t)?),
+            (self.insights.len(), self.insights.write(conn, i)?),
+            (self.decisions.len(), self.decisions.write(conn, d)?),
+            (self.sessions.len(), self.sessions.write(conn, s)?),
+            (self.agents.len(), self.agents.write(conn, a)?),
         ];
-        checked.extend(self.kept.encode(&self.of(), out.own()));
-        let own = out.own();
-        let sum = checksum(own, &checked).to_le_bytes();
-        own[..16].copy_from_slice(&sum);
-        Ok(out)
+        let (ready, progress) = self.kept.encode(&self.of());
+        let counts = rmp_serde::to_vec(&counts).map_err(encode)?;
+        let sum = meta_sum([&core, &counts, &ready, &progress]);
+        db::set_meta(conn, "state", &core)?;
+        db::set_meta(conn, "counts", &counts)?;
+        db::set_meta(conn, "ready", &ready)?;
+        db::set_meta(conn, "progress", &progress)?;
+        db::set_meta(conn, "sum", &sum)
     }
 
-    /// A state read back from [`State::to_cache`]'s bytes, which start at `start` in `bytes`;
-    /// `None` when they do not have that shape or fail the checksum. Entities are decoded
-    /// (and checked) when first used.
-    pub fn from_cache<E: serde::de::DeserializeOwned>(
-        bytes: crate::cache::table::SharedBytes,
-        start: usize,
+    /// The state the index holds, with the `extra` written beside it and the writer tips it
+    /// stands for; `None` when it holds none (or not in this shape). Entities are read (and
+    /// checked) when first used, all through one read transaction on `conn`.
+    pub fn read_index<E: serde::de::DeserializeOwned>(
+        conn: rusqlite::Connection,
         damage: &Damage,
-    ) -> Option<(State, E)> {
-        let all = (*bytes).as_ref();
-        let sum: [u8; 16] = all.get(start..start.checked_add(16)?)?.try_into().ok()?;
-        let mut at = start + 16;
-        let core = take_section(all, &mut at)?;
-        let objectives = take_table(&bytes, &mut at, damage)?;
-        let tasks = take_table(&bytes, &mut at, damage)?;
-        let insights = take_table(&bytes, &mut at, damage)?;
-        let decisions = take_table(&bytes, &mut at, damage)?;
-        let sessions = take_table(&bytes, &mut at, damage)?;
-        let agents = take_table(&bytes, &mut at, damage)?;
-        let ready = take_section(all, &mut at)?;
-        let progress = take_section(all, &mut at)?;
-        if at != all.len() {
-            return None;
+    ) -> rusqlite::Result<Option<(State, E)>> {
+        let (snapshot, parts) = Snapshot::begin(conn, damage, |conn| {
+            Ok((
+                db::tips(conn, STATE_TIPS)?,
+                db::meta(conn, "state")?,
+                db::meta(conn, "counts")?,
+                db::meta(conn, "ready")?,
+                db::meta(conn, "progress")?,
+                db::meta(conn, "sum")?,
+            ))
+        })?;
+        let (Some(tips), Some(core), Some(counts), Some(ready), Some(progress), Some(sum)) = parts
+        else {
+            return Ok(None);
+        };
+        if meta_sum([&core, &counts, &ready, &progress]) != sum.as_slice() {
+            // Changed behind our back: damage, like any other.
+            return Err(rusqlite::Error::InvalidQuery);
         }
-        let checked = [
-            core.clone(),
-            objectives.checked()?,
-            tasks.checked()?,
-            insights.checked()?,
-            decisions.checked()?,
-            sessions.checked()?,
-            agents.checked()?,
-            ready.clone(),
-            progress.clone(),
-        ];
-        if checksum(all, &checked) != u128::from_le_bytes(sum) {
-            return None;
-        }
-        let (mut state, extra): (State, E) = rmp_serde::from_slice(all.get(core)?).ok()?;
-        state.objectives = objectives;
-        state.tasks = tasks;
-        state.insights = insights;
-        state.decisions = decisions;
-        state.sessions = sessions;
-        state.agents = agents;
-        state.kept = Kept::stored(bytes.clone(), ready, progress)?;
-        Some((state, extra))
+        let Ok((mut state, extra)) = rmp_serde::from_slice::<(State, E)>(&core) else {
+            return Ok(None);
+        };
+        let Ok(counts) = rmp_serde::from_slice::<TableCounts>(&counts) else {
+            return Ok(None);
+        };
+        let ([o, t, i, d, s, a], [co, ct, ci, cd, cs, ca]) = (TABLE_KINDS, counts.as_slice())
+        else {
+            return Ok(None);
+        };
+        state.objectives = Table::stored(&snapshot, o, co.0, co.1);
+        state.tasks = Table::stored(&snapshot, t, ct.0, ct.1);
+        state.insights = Table::stored(&snapshot, i, ci.0, ci.1);
+        state.decisions = Table::stored(&snapshot, d, cd.0, cd.1);
+        state.sessions = Table::stored(&snapshot, s, cs.0, cs.1);
+        state.agents = Table::stored(&snapshot, a, ca.0, ca.1);
+        let Some(kept) = Kept::stored(ready, progress) else {
+            return Ok(None);
+        };
+        state.kept = kept;
+        state.index_tips = Some(tips);
+        Ok(Some((state, extra)))
     }
-}
 
-/// XXH3-128 of some ranges of `bytes`, in order.
-fn checksum(bytes: &[u8], ranges: &[std::ops::Range<usize>]) -> u128 {
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    for range in ranges {
-        hasher.update(bytes.get(range.clone()).unwrap_or(&[]));
+    /// The writer tips of the index this state was read from (`None` for a state folded
+    /// from the events): an update of the index in place is only right while it still
+    /// holds them.
+    pub fn index_tips(&self) -> Option<&[(String, git2::Oid)]> {
+        self.index_tips.as_deref()
     }
-    hasher.digest128()
 }
 
 impl State {

@@ -7,16 +7,13 @@
 //! cannot be trusted (not a database, corrupt, truncated, a schema this version does not
 //! know), deletes it and builds it again.
 
+use crate::cache::db;
 use crate::fold::state::State;
 use crate::model::{Decision, Insight, Objective, Task};
 use git2::Oid;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::path::Path;
-
-/// The layout of the database and the text kept per entity. A database with any other
-/// `user_version` is rebuilt, never read.
-pub const SCHEMA_VERSION: i64 = 1;
 
 /// The kinds of entity the index holds, as `--kind` names them.
 pub const KINDS: [&str; 4] = ["task", "objective", "insight", "decision"];
@@ -131,70 +128,24 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// The database at `path`, created when there is none. An error means the file cannot be
-    /// used as it is (the caller removes it and opens again); a database of another schema
-    /// version is such an error.
+    /// The index database at `path` (`cache::db::open`: created when there is none). An
+    /// error means the file cannot be used as it is (the caller removes it and opens again).
     pub fn open(path: &Path) -> rusqlite::Result<SearchIndex> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        // Rebuilt from the refs when lost, so durability is not worth an fsync per update.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        SearchIndex::prepare(conn)
+        Ok(SearchIndex {
+            conn: db::open(path)?,
+        })
     }
 
     /// An index that lives in memory only: for when no file can be written.
     pub fn in_memory() -> rusqlite::Result<SearchIndex> {
-        SearchIndex::prepare(Connection::open_in_memory()?)
-    }
-
-    fn prepare(conn: Connection) -> rusqlite::Result<SearchIndex> {
-        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version == 0 {
-            conn.execute_batch(&format!(
-                "BEGIN;
-                 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-                 CREATE TABLE entity(rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
-                                     kind TEXT NOT NULL);
-                 CREATE VIRTUAL TABLE text USING fts5(title, body,
-                                     tokenize = 'unicode61 remove_diacritics 2');
-                 PRAGMA user_version = {SCHEMA_VERSION};
-                 COMMIT;"
-            ))?;
-        } else if version != SCHEMA_VERSION {
-            return Err(rusqlite::Error::SqliteFailure(
-                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
-                Some(format!("search index schema {version}")),
-            ));
-        }
-        // A file that merely starts like a database fails here rather than mid-search.
-        conn.query_row("SELECT count(*) FROM entity", [], |_| Ok(()))?;
-        Ok(SearchIndex { conn })
+        Ok(SearchIndex {
+            conn: db::in_memory()?,
+        })
     }
 
     /// The writer tips the index was last brought up to; `None` for a new index.
     pub fn tips(&self) -> rusqlite::Result<Option<Vec<(String, Oid)>>> {
-        let text: Option<String> = self
-            .conn
-            .query_row("SELECT value FROM meta WHERE key = 'tips'", [], |row| {
-                row.get(0)
-            })
-            .optional()?;
-        let Some(text) = text else {
-            return Ok(None);
-        };
-        let mut tips = Vec::new();
-        for line in text.lines() {
-            let parsed = line
-                .split_once(' ')
-                .and_then(|(name, oid)| Some((name.to_string(), Oid::from_str(oid).ok()?)));
-            match parsed {
-                Some(tip) => tips.push(tip),
-                // Tips that do not read mean a damaged index: say so, it is rebuilt.
-                None => return Err(rusqlite::Error::InvalidQuery),
-            }
-        }
-        Ok(Some(tips))
+        db::tips(&self.conn, db::SEARCH_TIPS)
     }
 
     /// Replace the documents given (all of them when `full`), and record the tips they
@@ -207,15 +158,16 @@ impl SearchIndex {
     ) -> rusqlite::Result<()> {
         let tx = self.conn.transaction()?;
         if full {
-            tx.execute_batch("DELETE FROM entity; DELETE FROM text;")?;
+            tx.execute_batch("DELETE FROM search_entity; DELETE FROM search_text;")?;
         }
         {
-            let mut find = tx.prepare_cached("SELECT rowid FROM entity WHERE id = ?1")?;
+            let mut find = tx.prepare_cached("SELECT rowid FROM search_entity WHERE id = ?1")?;
             let mut add_entity =
-                tx.prepare_cached("INSERT INTO entity(id, kind) VALUES (?1, ?2)")?;
-            let mut remove_text = tx.prepare_cached("DELETE FROM text WHERE rowid = ?1")?;
-            let mut add_text =
-                tx.prepare_cached("INSERT INTO text(rowid, title, body) VALUES (?1, ?2, ?3)")?;
+                tx.prepare_cached("INSERT INTO search_entity(id, kind) VALUES (?1, ?2)")?;
+            let mut remove_text = tx.prepare_cached("DELETE FROM search_text WHERE rowid = ?1")?;
+            let mut add_text = tx.prepare_cached(
+                "INSERT INTO search_text(rowid, title, body) VALUES (?1, ?2, ?3)",
+            )?;
             for doc in docs {
                 let existing: Option<i64> = if full {
                     None
@@ -235,15 +187,7 @@ impl SearchIndex {
                 add_text.execute(params![rowid, doc.title, doc.body])?;
             }
         }
-        let tips_text: String = tips
-            .iter()
-            .map(|(name, oid)| format!("{name} {oid}\n"))
-            .collect();
-        tx.execute(
-            "INSERT INTO meta(key, value) VALUES ('tips', ?1)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [tips_text],
-        )?;
+        db::set_tips(&tx, db::SEARCH_TIPS, tips)?;
         tx.commit()
     }
 
@@ -256,10 +200,11 @@ impl SearchIndex {
         limit: usize,
     ) -> rusqlite::Result<Vec<Hit>> {
         let mut query = self.conn.prepare_cached(
-            "SELECT entity.id, entity.kind, text.title,
-                    snippet(text, -1, '[', ']', '…', 12), bm25(text, 10.0, 1.0) AS score
-             FROM text JOIN entity ON entity.rowid = text.rowid
-             WHERE text MATCH ?1 AND (?2 IS NULL OR entity.kind = ?2)
+            "SELECT e.id, e.kind, search_text.title,
+                    snippet(search_text, -1, '[', ']', '…', 12),
+                    bm25(search_text, 10.0, 1.0) AS score
+             FROM search_text JOIN search_entity AS e ON e.rowid = search_text.rowid
+             WHERE search_text MATCH ?1 AND (?2 IS NULL OR e.kind = ?2)
              ORDER BY score LIMIT ?3",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

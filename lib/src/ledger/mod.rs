@@ -46,7 +46,7 @@ pub use supervise::{Renewal, Supervise, Termination, signal_name};
 pub use sync::SyncOutcome;
 pub use work::{MAX_ESTIMATE_MINUTES, TaskEdit, TaskInput, parse_estimate, parse_priority};
 
-use crate::cache::table;
+use crate::cache::{db, table};
 use crate::clock;
 use crate::event::{Body, Draft, EntityKind, Event, entity_id};
 use crate::fold::point;
@@ -74,9 +74,9 @@ pub fn env_value(name: &str) -> Option<String> {
 /// The largest text (title, note, summary, ...) one field may hold.
 pub const MAX_TEXT_BYTES: usize = 1 << 20;
 
-/// New events applied on top of the cache before it is rewritten (writing costs about as much
-/// as reading; small deltas are cheaper to re-apply from the refs).
-const CACHE_REWRITE_AFTER: usize = 32;
+/// New events applied on top of the index before it is brought up to them (a read applies
+/// a few events from the refs faster than a write of their entities costs).
+const INDEX_UPDATE_AFTER: usize = 32;
 
 /// How long an append keeps retrying a moving ref before it gives up.
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
@@ -335,21 +335,29 @@ impl Ledger {
         }
     }
 
-    /// The cached state brought up to the current refs, if the cache can be trusted.
+    /// The state the index holds brought up to the current refs, if the index can be
+    /// trusted. An index that cannot be opened or read is removed (the state is folded from
+    /// the refs and written into a new one).
     fn load_cached(&self) -> Result<Option<Loaded>, Error> {
-        let Some(cached) = self.store.read_cache() else {
-            return Ok(None);
+        let read = self
+            .store
+            .index_path()
+            .map_err(|_| rusqlite::Error::InvalidQuery);
+        let read = read.and_then(|path| {
+            let conn = db::open(&path)?;
+            State::read_index::<(Vec<Problem>, usize)>(conn, &self.damage)
+        });
+        let (state, (problems, own_commits)) = match read {
+            Ok(Some(read)) => read,
+            Ok(None) => return Ok(None),
+            Err(_) => {
+                self.store.remove_index();
+                return Ok(None);
+            }
         };
-        let Some((state, (problems, own_commits))) = State::from_cache::<(Vec<Problem>, usize)>(
-            cached.bytes,
-            cached.payload_start,
-            &self.damage,
-        ) else {
-            return Ok(None);
-        };
+        let tips = state.index_tips().map(<[_]>::to_vec).unwrap_or_default();
         let own = self.store.own_ref().ok();
-        let own_tip = cached
-            .tips
+        let own_tip = tips
             .iter()
             .find(|(name, _)| Some(name) == own.as_ref())
             .map(|(_, oid)| *oid);
@@ -358,14 +366,14 @@ impl Ledger {
             problems,
             now: clock::now()?,
             own_tip,
-            tips: cached.tips,
+            tips,
             own_commits,
         };
         let before = cached.state.event_count;
         let Some(loaded) = self.advance(cached)? else {
             return Ok(None);
         };
-        if loaded.state.event_count - before > CACHE_REWRITE_AFTER {
+        if loaded.state.event_count - before > INDEX_UPDATE_AFTER {
             self.save_cache(&loaded);
         }
         Ok(Some(loaded))
@@ -401,24 +409,44 @@ impl Ledger {
         Ok(Some(loaded))
     }
 
-    /// Remove a cache in which an entity failed its check, so the next read folds the refs.
+    /// Remove an index in which an entity failed its check, so the next read folds the refs.
     pub fn discard_damaged_cache(&self) {
-        self.store.remove_cache();
+        self.store.remove_index();
         self.damage.forget();
     }
 
-    /// Best effort: a cache that cannot be written only costs the next command a full fold.
+    /// Best effort: an index that cannot be written only costs the next command a full fold.
     fn save_cache(&self, loaded: &Loaded) {
-        let extra = (&loaded.problems, loaded.own_commits);
-        let encoded = loaded.state.to_cache(&extra);
-        // The state may lack something damaged, seen before or while encoding (which reads
-        // the whole index): never write it back.
+        // The state may lack something damaged: never write it back.
         if self.damage.seen() {
-            self.store.remove_cache();
+            self.store.remove_index();
             return;
         }
-        if let Ok(encoded) = encoded {
-            let _ = self.store.write_cache(&loaded.tips, encoded.slices());
+        let extra = (&loaded.problems, loaded.own_commits);
+        let written = self
+            .store
+            .index_path()
+            .map_err(|_| rusqlite::Error::InvalidQuery);
+        let written = written.and_then(|path| {
+            let mut conn = db::open(&path)?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // A state read from the index is written as what changed since: only over the
+            // index it was read from (another process may have moved it on meanwhile).
+            if let Some(base) = loaded.state.index_tips()
+                && db::tips(&tx, db::STATE_TIPS)?.as_deref() != Some(base)
+            {
+                return Ok(false);
+            }
+            loaded.state.write_index(&tx, &extra)?;
+            db::set_tips(&tx, db::STATE_TIPS, &loaded.tips)?;
+            tx.commit()?;
+            Ok(true)
+        });
+        match written {
+            Ok(_) if self.damage.seen() => self.store.remove_index(),
+            Ok(true) => self.store.index_written(),
+            Ok(false) => {}
+            Err(_) => self.store.remove_index(),
         }
     }
 

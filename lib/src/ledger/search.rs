@@ -72,14 +72,14 @@ impl Ledger {
         let on_disk = || -> rusqlite::Result<Vec<Hit>> {
             let path = self
                 .store
-                .search_index_path()
+                .index_path()
                 .map_err(|_| rusqlite::Error::InvalidPath(Default::default()))?;
             search(&mut SearchIndex::open(&path)?)
         };
         if let Ok(hits) = on_disk() {
             return Ok(hits);
         }
-        self.store.remove_search_index();
+        self.store.remove_index();
         if let Ok(hits) = on_disk() {
             return Ok(hits);
         }

@@ -12,7 +12,6 @@ mod signing;
 mod sync;
 mod upkeep;
 
-pub use cache::Cached;
 pub use sync::{RefUpdate, SYNC_ATTEMPTS, SyncError, SyncReport};
 pub use upkeep::GC_EVERY_COMMITS;
 

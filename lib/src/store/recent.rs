@@ -1,6 +1,6 @@
-//! Commits this clone appended since the cache was written, kept beside the cache as they
-//! were written: a command reads them from one small file instead of one loose object each
-//! (open, read, inflate). Disposable like the cache: a commit missing from the file, or one
+//! Commits this clone appended since the index was written, kept beside it as they were
+//! written: a command reads them from one small file instead of one loose object each
+//! (open, read, inflate). Disposable like the index: a commit missing from the file, or one
 //! whose bytes do not hash to its id, is read from the object database as before.
 //!
 //! Records, one after another: `<commit id> <length>\n<the raw commit object>\n`.
@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-/// Past this size the file is not appended to (the cache is not being written back, so it
+/// Past this size the file is not appended to (the index is not being written, so it
 /// would only grow); reads fall back to the object database.
 const MAX_BYTES: u64 = 1 << 20;
 
@@ -63,6 +63,9 @@ impl Store {
         if std::fs::metadata(&path).is_ok_and(|m| m.len() > MAX_BYTES) {
             return;
         }
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let mut records = Vec::new();
         for (oid, raw) in commits {
             records.extend_from_slice(format!("{oid} {}\n", raw.len()).as_bytes());
@@ -73,7 +76,7 @@ impl Store {
         let _ = super::open_regular(&path, true).and_then(|mut file| file.write_all(&records));
     }
 
-    /// Forget them: the cache just written holds their events.
+    /// Forget them: the index just written holds their events.
     pub(super) fn clear_recent(&self) {
         let _ = std::fs::remove_file(self.recent_path());
     }

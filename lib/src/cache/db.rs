@@ -1,0 +1,344 @@
+//! The local index database (`.git/ledger/index.sqlite`): the folded state's entities with
+//! the columns the hot views filter on, and the search text (`crate::index`). A disposable
+//! copy keyed by the writer tips it stands for; the refs are the only source of truth.
+//!
+//! Tables of the projection (a state's six entity tables, `kind` 0–5):
+//!
+//! - `entity(key = kind << 32 | position, id, brief, sum, hash, data)`: one row per entity,
+//!   `data` its MessagePack, `brief` what `Briefed` says of it, `sum` the XXH3 of id and
+//!   brief and `hash` that of `data`, checked where they are read (SQLite checks its pages'
+//!   structure, not their contents);
+//! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
+//! - `refs(kind, target, pos)`: the ids each entity refers to;
+//! - `meta`: the state's small fields, the counts, the kept lists (with one sum over them)
+//!   and the tips.
+
+use git2::Oid;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::table::Damage;
+
+/// The layout of the database. A database with any other `user_version` is rebuilt, never
+/// read.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The `meta` key of the writer tips the projection stands for.
+pub const STATE_TIPS: &str = "state_tips";
+/// The `meta` key of the writer tips the search text stands for.
+pub const SEARCH_TIPS: &str = "search_tips";
+
+/// Open (creating when there is none) the database at `path`. An error means the file
+/// cannot be used as it is (the caller removes it and opens again); a database of another
+/// schema version is such an error.
+pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Rebuilt from the refs when lost, so durability is not worth an fsync per update.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    prepare(conn)
+}
+
+/// A database in memory only: for when no file can be written.
+pub fn in_memory() -> rusqlite::Result<Connection> {
+    prepare(Connection::open_in_memory()?)
+}
+
+fn prepare(conn: Connection) -> rusqlite::Result<Connection> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version == 0 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL)
+                 WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS entity(key INTEGER PRIMARY KEY, id TEXT NOT NULL,
+                 brief BLOB NOT NULL, sum INTEGER NOT NULL, hash INTEGER NOT NULL,
+                 data BLOB NOT NULL);
+             CREATE UNIQUE INDEX IF NOT EXISTS entity_by_id ON entity(key >> 32, id);
+             CREATE TABLE IF NOT EXISTS keyed(kind INTEGER, key INTEGER, pos INTEGER,
+                 PRIMARY KEY(kind, key, pos)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS refs(kind INTEGER, target TEXT, pos INTEGER,
+                 PRIMARY KEY(kind, target, pos)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS search_entity(rowid INTEGER PRIMARY KEY,
+                 id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
+             CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(title, body,
+                 tokenize = 'unicode61 remove_diacritics 2');
+             PRAGMA user_version = {SCHEMA_VERSION};
+             COMMIT;"
+        ))?;
+    } else if version != SCHEMA_VERSION {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_NOTADB),
+            Some(format!("index schema {version}")),
+        ));
+    }
+    // A file that merely starts like a database fails here rather than mid-command.
+    conn.query_row("SELECT count(*) FROM meta", [], |_| Ok(()))?;
+    Ok(conn)
+}
+
+/// The writer tips stored under `key`; `None` when there are none.
+pub fn tips(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<(String, Oid)>>> {
+    let text: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let mut tips = Vec::new();
+    for line in String::from_utf8_lossy(&text).lines() {
+        let parsed = line
+            .split_once(' ')
+            .and_then(|(name, oid)| Some((name.to_string(), Oid::from_str(oid).ok()?)));
+        match parsed {
+            Some(tip) => tips.push(tip),
+            // Tips that do not read mean a damaged index: say so, it is rebuilt.
+            None => return Err(rusqlite::Error::InvalidQuery),
+        }
+    }
+    Ok(Some(tips))
+}
+
+/// Store `value` under `key` in `meta`.
+pub fn set_meta(conn: &Connection, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// Store the writer tips under `key`.
+pub fn set_tips(conn: &Connection, key: &str, tips: &[(String, Oid)]) -> rusqlite::Result<()> {
+    let text: String = tips
+        .iter()
+        .map(|(name, oid)| format!("{name} {oid}\n"))
+        .collect();
+    set_meta(conn, key, text.as_bytes())
+}
+
+/// The value under `key` in `meta`.
+pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |row| row.get(0))
+        .optional()
+}
+
+/// The row key of the entity at position `pos` of table `kind`.
+pub fn row_key(kind: u8, pos: usize) -> i64 {
+    (i64::from(kind) << 32) | (pos as i64 & 0xffff_ffff)
+}
+
+/// An entity's row as the hot views read it: its position, id and brief.
+pub type Row = (usize, String, Vec<u8>);
+
+/// The sum stored with a row's id and brief.
+pub fn row_sum(id: &str, brief: &[u8]) -> i64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&(id.len() as u64).to_le_bytes());
+    hasher.update(id.as_bytes());
+    hasher.update(brief);
+    hasher.digest() as i64
+}
+
+/// A row read as (key or position, id, brief, sum), checked against its sum.
+fn checked_row(row: &rusqlite::Row) -> rusqlite::Result<Row> {
+    let (at, id, brief, sum): (i64, String, Vec<u8>, i64) =
+        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    if row_sum(&id, &brief) != sum {
+        return Err(rusqlite::Error::InvalidQuery);
+    }
+    Ok(((at & 0xffff_ffff) as usize, id, brief))
+}
+
+/// The database as one read transaction saw it: every read through a snapshot sees the
+/// same state, whatever other processes write meanwhile (WAL keeps the pages it reads).
+/// Any error is noted as damage (the ledger then reads the refs) and reads as nothing.
+#[derive(Clone)]
+pub struct Snapshot {
+    conn: Arc<Mutex<Connection>>,
+    pub damage: Damage,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Snapshot")
+    }
+}
+
+impl Snapshot {
+    /// Start a read transaction on `conn`: what `read` gets (the state's small fields) and
+    /// every later read through the snapshot are of one moment.
+    pub fn begin<R>(
+        conn: Connection,
+        damage: &Damage,
+        read: impl FnOnce(&Connection) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<(Snapshot, R)> {
+        conn.execute_batch("BEGIN DEFERRED")?;
+        let first = read(&conn)?;
+        let snapshot = Snapshot {
+            conn: Arc::new(Mutex::new(conn)),
+            damage: damage.clone(),
+        };
+        Ok((snapshot, first))
+    }
+
+    /// Run a query; an error is damage and reads as `None`.
+    fn with<R>(&self, query: impl FnOnce(&Connection) -> rusqlite::Result<R>) -> Option<R> {
+        let result = match self.conn.lock() {
+            Ok(conn) => query(&conn),
+            Err(_) => Err(rusqlite::Error::InvalidQuery),
+        };
+        match result {
+            Ok(r) => Some(r),
+            Err(_) => {
+                self.damage.note();
+                None
+            }
+        }
+    }
+
+    /// The row of the entity `id` of table `kind`.
+    pub fn find(&self, kind: u8, id: &str) -> Option<Row> {
+        self.with(|conn| {
+            conn.prepare_cached(
+                "SELECT key, id, brief, sum FROM entity WHERE key >> 32 = ?1 AND id = ?2",
+            )?
+            .query_row(params![kind, id], checked_row)
+            .optional()
+        })?
+    }
+
+    /// The id and brief of the entity at `pos`.
+    pub fn row(&self, kind: u8, pos: usize) -> Option<Row> {
+        self.with(|conn| {
+            conn.prepare_cached("SELECT key, id, brief, sum FROM entity WHERE key = ?1")?
+                .query_row([row_key(kind, pos)], checked_row)
+        })
+    }
+
+    /// Every row of table `kind`, in position order.
+    pub fn rows(&self, kind: u8) -> Option<Vec<Row>> {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT key, id, brief, sum FROM entity WHERE key >= ?1 AND key < ?2
+                 ORDER BY key",
+            )?;
+            let rows = query.query_map(
+                [row_key(kind, 0), row_key(kind.saturating_add(1), 0)],
+                checked_row,
+            )?;
+            rows.collect()
+        })
+    }
+
+    /// The bytes of the entity at `pos`, if they hash to what was stored with them.
+    pub fn data(&self, kind: u8, pos: usize) -> Option<Vec<u8>> {
+        let (hash, data): (i64, Vec<u8>) = self.with(|conn| {
+            conn.prepare_cached("SELECT hash, data FROM entity WHERE key = ?1")?
+                .query_row([row_key(kind, pos)], |row| Ok((row.get(0)?, row.get(1)?)))
+        })?;
+        checked(&self.damage, hash, data)
+    }
+
+    /// Every entity's bytes of table `kind` with their positions; those that fail their
+    /// check are left out (and noted).
+    pub fn all_data(&self, kind: u8, mut each: impl FnMut(usize, Option<Vec<u8>>)) {
+        let damage = &self.damage;
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT key, hash, data FROM entity WHERE key >= ?1 AND key < ?2 ORDER BY key",
+            )?;
+            let mut rows = query.query([row_key(kind, 0), row_key(kind.saturating_add(1), 0)])?;
+            while let Some(row) = rows.next()? {
+                let pos = (row.get::<_, i64>(0)? & 0xffff_ffff) as usize;
+                each(pos, checked(damage, row.get(1)?, row.get(2)?));
+            }
+            Ok(())
+        });
+    }
+
+    /// The rows of table `kind` in key set `key`, in position order.
+    pub fn keyed(&self, kind: u8, key: usize) -> Option<Vec<Row>> {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT keyed.pos, entity.id, entity.brief, entity.sum FROM keyed
+                 JOIN entity ON entity.key = (keyed.kind << 32) | keyed.pos
+                 WHERE keyed.kind = ?1 AND keyed.key = ?2 ORDER BY keyed.pos",
+            )?;
+            let rows = query.query_map(params![kind, key as i64], checked_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The positions in table `kind` of the entities that refer to `target`, ascending.
+    pub fn referring(&self, kind: u8, target: &str) -> Option<Vec<u32>> {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT pos FROM refs WHERE kind = ?1 AND target = ?2 ORDER BY pos",
+            )?;
+            let rows = query.query_map(params![kind, target], |row| row.get::<_, i64>(0))?;
+            rows.map(|p| p.map(|p| p as u32)).collect()
+        })
+    }
+
+    /// The rows whose ids sort right before `id` and right from it (`id` itself included).
+    pub fn near(&self, kind: u8, id: &str) -> Vec<Row> {
+        self.with(|conn| {
+            let mut found = Vec::new();
+            for sql in [
+                "SELECT key, id, brief, sum FROM entity WHERE key >> 32 = ?1 AND id < ?2
+                 ORDER BY id DESC LIMIT 1",
+                "SELECT key, id, brief, sum FROM entity WHERE key >> 32 = ?1 AND id >= ?2
+                 ORDER BY id LIMIT 2",
+            ] {
+                let mut query = conn.prepare_cached(sql)?;
+                let rows = query.query_map(params![kind, id], checked_row)?;
+                for row in rows {
+                    found.push(row?);
+                }
+            }
+            Ok(found)
+        })
+        .unwrap_or_default()
+    }
+
+    /// The rows whose ids start with `prefix`, by id.
+    pub fn starting_with(&self, kind: u8, prefix: &str) -> Option<Vec<Row>> {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT key, id, brief, sum FROM entity WHERE key >> 32 = ?1 AND id >= ?2
+                 ORDER BY id",
+            )?;
+            let mut rows = query.query(params![kind, prefix])?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next()? {
+                let row = checked_row(row)?;
+                if !row.1.starts_with(prefix) {
+                    break;
+                }
+                found.push(row);
+            }
+            Ok(found)
+        })
+    }
+}
+
+/// The hash stored with an entity's bytes, as SQLite keeps it (a signed integer).
+pub fn hash_of(data: &[u8]) -> i64 {
+    xxhash_rust::xxh3::xxh3_64(data) as i64
+}
+
+fn checked(damage: &Damage, hash: i64, data: Vec<u8>) -> Option<Vec<u8>> {
+    if hash_of(&data) == hash {
+        Some(data)
+    } else {
+        damage.note();
+        None
+    }
+}
