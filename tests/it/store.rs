@@ -254,6 +254,8 @@ fn the_index_is_updated_in_place_not_rewritten() {
     db.execute_batch(
         "CREATE TABLE removed(key INTEGER);
          CREATE TRIGGER note_removed AFTER DELETE ON entity
+         BEGIN INSERT INTO removed VALUES (old.key); END;
+         CREATE TRIGGER note_removed_data AFTER DELETE ON entity_data
          BEGIN INSERT INTO removed VALUES (old.key); END;",
     )
     .expect("watch the rows");

@@ -251,6 +251,15 @@ pub fn open<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<It
     open_positions(table).filter_map(|i| table.at(i))
 }
 
+/// The first `n` open entities (see [`open_positions`]), decoded, oldest first.
+pub fn open_first<T: Briefed + DeserializeOwned>(
+    table: &Table<T>,
+    n: usize,
+) -> impl Iterator<Item = &T> {
+    let positions = table.keyed_first(OPEN, n);
+    positions.into_iter().filter_map(|i| table.at(i as usize))
+}
+
 /// The sessions and agents that reported usage, the objectives with a budget (their brief's
 /// second flag), decoded.
 pub fn with_usage<T: Briefed + DeserializeOwned>(table: &Table<T>) -> impl Iterator<Item = &T> {

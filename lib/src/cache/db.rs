@@ -4,10 +4,11 @@
 //!
 //! Tables of the projection (a state's six entity tables, `kind` 0–5):
 //!
-//! - `entity(key = kind << 32 | position, id, brief, sum, hash, data)`: one row per entity,
-//!   `data` its MessagePack, `brief` what `Briefed` says of it, `sum` the XXH3 of id and
-//!   brief and `hash` that of `data`, checked where they are read (SQLite checks its pages'
-//!   structure, not their contents);
+//! - `entity(key = kind << 32 | position, id, brief, sum)`: one row per entity, `brief` what
+//!   `Briefed` says of it, `sum` the XXH3 of id and brief; and `entity_data(key, hash,
+//!   data)`, its MessagePack and the XXH3 of that, apart so that the briefs the hot views
+//!   scan sit densely in few pages. Both sums are checked where they are read (SQLite checks
+//!   its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
 //! - `refs(kind, target, pos)`: the ids each entity refers to;
 //! - `meta`: the state's small fields, the counts, the kept lists (with one sum over them)
@@ -38,6 +39,8 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     // Rebuilt from the refs when lost, so durability is not worth an fsync per update.
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Pages read through a memory map, not a system call each.
+    conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
     prepare(conn)
 }
 
@@ -54,8 +57,9 @@ fn prepare(conn: Connection) -> rusqlite::Result<Connection> {
              CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB NOT NULL)
                  WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS entity(key INTEGER PRIMARY KEY, id TEXT NOT NULL,
-                 brief BLOB NOT NULL, sum INTEGER NOT NULL, hash INTEGER NOT NULL,
-                 data BLOB NOT NULL);
+                 brief BLOB NOT NULL, sum INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS entity_data(key INTEGER PRIMARY KEY,
+                 hash INTEGER NOT NULL, data BLOB NOT NULL);
              CREATE UNIQUE INDEX IF NOT EXISTS entity_by_id ON entity(key >> 32, id);
              CREATE TABLE IF NOT EXISTS keyed(kind INTEGER, key INTEGER, pos INTEGER,
                  PRIMARY KEY(kind, key, pos)) WITHOUT ROWID;
@@ -240,7 +244,7 @@ impl Snapshot {
     /// The bytes of the entity at `pos`, if they hash to what was stored with them.
     pub fn data(&self, kind: u8, pos: usize) -> Option<Vec<u8>> {
         let (hash, data): (i64, Vec<u8>) = self.with(|conn| {
-            conn.prepare_cached("SELECT hash, data FROM entity WHERE key = ?1")?
+            conn.prepare_cached("SELECT hash, data FROM entity_data WHERE key = ?1")?
                 .query_row([row_key(kind, pos)], |row| Ok((row.get(0)?, row.get(1)?)))
         })?;
         checked(&self.damage, hash, data)
@@ -252,7 +256,8 @@ impl Snapshot {
         let damage = &self.damage;
         self.with(|conn| {
             let mut query = conn.prepare_cached(
-                "SELECT key, hash, data FROM entity WHERE key >= ?1 AND key < ?2 ORDER BY key",
+                "SELECT key, hash, data FROM entity_data WHERE key >= ?1 AND key < ?2
+                 ORDER BY key",
             )?;
             let mut rows = query.query([row_key(kind, 0), row_key(kind.saturating_add(1), 0)])?;
             while let Some(row) = rows.next()? {
@@ -263,16 +268,27 @@ impl Snapshot {
         });
     }
 
-    /// The rows of table `kind` in key set `key`, in position order.
-    pub fn keyed(&self, kind: u8, key: usize) -> Option<Vec<Row>> {
+    /// The positions of table `kind` in key set `key`, ascending (read from the set's own
+    /// index alone: no entity's row is read).
+    pub fn keyed(&self, kind: u8, key: usize) -> Option<Vec<u32>> {
         self.with(|conn| {
             let mut query = conn.prepare_cached(
-                "SELECT keyed.pos, entity.id, entity.brief, entity.sum FROM keyed
-                 JOIN entity ON entity.key = (keyed.kind << 32) | keyed.pos
-                 WHERE keyed.kind = ?1 AND keyed.key = ?2 ORDER BY keyed.pos",
+                "SELECT pos FROM keyed WHERE kind = ?1 AND key = ?2 ORDER BY pos",
             )?;
-            let rows = query.query_map(params![kind, key as i64], checked_row)?;
-            rows.collect()
+            let rows = query.query_map(params![kind, key as i64], |row| row.get::<_, i64>(0))?;
+            rows.map(|p| p.map(|p| p as u32)).collect()
+        })
+    }
+
+    /// The first `n` positions of table `kind` in key set `key`, ascending.
+    pub fn keyed_first(&self, kind: u8, key: usize, n: usize) -> Option<Vec<u32>> {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT pos FROM keyed WHERE kind = ?1 AND key = ?2 ORDER BY pos LIMIT ?3",
+            )?;
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            let rows = query.query_map(params![kind, key as i64, n], |row| row.get::<_, i64>(0))?;
+            rows.map(|p| p.map(|p| p as u32)).collect()
         })
     }
 

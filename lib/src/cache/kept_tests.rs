@@ -238,6 +238,10 @@ proptest! {
         for k in 0..KEYS {
             // Counted before the set is read, from its stored length.
             prop_assert_eq!(kept.tasks.key_count(k), full.tasks.keyed(k).len(), "count {}", k);
+            for n in [0, 1, 3] {
+                let first: Vec<u32> = full.tasks.keyed(k).iter().take(n).copied().collect();
+                prop_assert_eq!(kept.tasks.keyed_first(k, n), first, "first {} of key {}", n, k);
+            }
             prop_assert_eq!(kept.tasks.keyed(k), full.tasks.keyed(k), "task key {}", k);
             prop_assert_eq!(kept.tasks.key_count(k), full.tasks.key_count(k));
             prop_assert_eq!(kept.objectives.keyed(k), full.objectives.keyed(k));

@@ -461,6 +461,42 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         }
     }
 
+    /// The first `n` positions with key `k`: the start of [`Table::keyed`], reading only the
+    /// start of the stored set (a view that shows ten of twenty thousand reads ten and the
+    /// changes).
+    pub fn keyed_first(&self, k: usize, n: usize) -> Vec<u32> {
+        let done = self.keyed.get(k).and_then(OnceLock::get);
+        let (Some(stored), None) = (&self.stored, done) else {
+            return self.keyed(k).iter().take(n).copied().collect();
+        };
+        let changed = &self.fresh().changed;
+        // Each change removes at most one: this many stored ones leave at least `n`.
+        let wanted = n.saturating_add(changed.len());
+        let Some(mut set) = stored.snapshot.keyed_first(stored.kind, k, wanted) else {
+            return self.keyed(k).iter().take(n).copied().collect();
+        };
+        if set.len() < wanted {
+            // The whole stored set: the usual way.
+            return self.keyed(k).iter().take(n).copied().collect();
+        }
+        let last = set.last().copied().unwrap_or(0);
+        let bit = 1u8 << k;
+        let has = |brief: &[u8]| T::keys(brief) & bit != 0;
+        for &i in changed.iter().filter(|&&i| i <= last) {
+            let was = has(self.stored_brief(i as usize).unwrap_or(&[]));
+            let is = has(self.brief_at(i as usize));
+            match set.binary_search(&i) {
+                Ok(at) if was && !is => {
+                    set.remove(at);
+                }
+                Err(at) if is && !was => set.insert(at, i),
+                _ => {}
+            }
+        }
+        set.truncate(n);
+        set
+    }
+
     /// How many positions have key `k`: [`Table::keyed`]'s length, without reading the set
     /// (its stored length, brought forward over the changes).
     pub fn key_count(&self, k: usize) -> usize {
@@ -479,28 +515,18 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         count + added.filter(|&i| has(self.brief_at(i))).count()
     }
 
-    /// The stored members of key set `k`, read with their rows; `None` when the table was
-    /// not read from the index or the read failed.
+    /// The stored members of key set `k`; `None` when the table was not read from the index
+    /// or the set cannot be trusted.
     fn stored_key_set(&self, k: usize) -> Option<Vec<u32>> {
         let stored = self.stored.as_ref()?;
-        let rows = stored.snapshot.keyed(stored.kind, k)?;
-        let bit = 1u8 << k;
-        // Every member's brief must say it is one, and the set must be as long as it was
-        // written: a set that was changed behind our back is damage, worked out again.
-        let sound = rows.len() == stored.key_counts.get(k).copied().unwrap_or(0)
-            && rows.iter().all(|(_, _, brief)| T::keys(brief) & bit != 0);
-        if !sound {
+        let set = stored.snapshot.keyed(stored.kind, k)?;
+        // The set must be as long as it was written: one changed behind our back is
+        // damage, worked out again from the briefs.
+        if set.len() != stored.key_counts.get(k).copied().unwrap_or(0) {
             stored.snapshot.damage.note();
             return None;
         }
-        Some(
-            rows.into_iter()
-                .filter_map(|row| {
-                    let pos = row.0 as u32;
-                    self.keep_row(row).map(|_| pos)
-                })
-                .collect(),
-        )
+        Some(set)
     }
 
     fn work_out_key(&self, k: usize) -> Vec<u32> {
@@ -596,8 +622,13 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     ) -> rusqlite::Result<[usize; KEYS]> {
         let positions: Vec<usize> = match &self.stored {
             None => {
-                conn.prepare_cached("DELETE FROM entity WHERE key >= ?1 AND key < ?2")?
-                    .execute([db::row_key(kind, 0), db::row_key(kind.saturating_add(1), 0)])?;
+                let range = [db::row_key(kind, 0), db::row_key(kind.saturating_add(1), 0)];
+                for sql in [
+                    "DELETE FROM entity WHERE key >= ?1 AND key < ?2",
+                    "DELETE FROM entity_data WHERE key >= ?1 AND key < ?2",
+                ] {
+                    conn.prepare_cached(sql)?.execute(range)?;
+                }
                 for sql in [
                     "DELETE FROM keyed WHERE kind = ?1",
                     "DELETE FROM refs WHERE kind = ?1",
@@ -612,8 +643,10 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             }
         };
         let mut put = conn.prepare_cached(
-            "INSERT OR REPLACE INTO entity(key, id, brief, sum, hash, data)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO entity(key, id, brief, sum) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut put_data = conn.prepare_cached(
+            "INSERT OR REPLACE INTO entity_data(key, hash, data) VALUES (?1, ?2, ?3)",
         )?;
         let mut join =
             conn.prepare_cached("INSERT OR IGNORE INTO keyed(kind, key, pos) VALUES (?1, ?2, ?3)")?;
@@ -633,14 +666,9 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             rmp_serde::encode::write_named(&mut data, entity)
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let (id, brief) = (self.id_at(i), self.brief_at(i));
-            put.execute(rusqlite::params![
-                db::row_key(kind, i),
-                id,
-                brief,
-                db::row_sum(id, brief),
-                db::hash_of(&data),
-                &data
-            ])?;
+            let key = db::row_key(kind, i);
+            put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
+            put_data.execute(rusqlite::params![key, db::hash_of(&data), &data])?;
             let before = self.stored_brief(i).unwrap_or(&[]);
             let (was, is) = (T::keys(before), T::keys(brief));
             for k in 0..KEYS {
@@ -796,7 +824,7 @@ mod tests {
         let (_dir, path) = on_disk(&table);
         let conn = db::open(&path).expect("open");
         conn.execute(
-            "UPDATE entity SET data = ?1 WHERE id = 't-b'",
+            "UPDATE entity_data SET data = ?1 WHERE key = (SELECT key FROM entity WHERE id = 't-b')",
             [rmp_serde::to_vec_named(&thing("t-b", 7)).expect("encode")],
         )
         .expect("damage");

@@ -827,8 +827,9 @@ impl State {
     /// The open session of this writer's worktree, the most recently started one if several.
     pub fn open_session(&self, writer: &str, worktree: &Path) -> Option<&Session> {
         let worktree = worktree.to_string_lossy();
-        let (i, _) = self.sessions.briefs().rev().find(|(_, b)| {
-            brief::first_flag(b) && brief::session_place(b) == Some((writer, &worktree))
+        // The open sessions' set, not every session's brief: a ledger has thousands.
+        let i = brief::open_positions(&self.sessions).rev().find(|&i| {
+            brief::session_place(self.sessions.brief_at(i)) == Some((writer, &worktree))
         })?;
         self.sessions.at(i)
     }

@@ -160,12 +160,11 @@ pub fn status(
 ) -> Status {
     let stalled_agents = health::stalled(state, scope.now, stall_after_minutes);
     let limit = limit.unwrap_or(usize::MAX);
-    let tasks = |status: TaskStatus| state.tasks.keyed(brief::status_key(status));
+    let tasks = |status: TaskStatus| state.tasks.keyed_first(brief::status_key(status), limit);
     let count = |status: TaskStatus| state.tasks.key_count(brief::status_key(status));
-    let ids_of = |positions: &[u32]| -> Vec<String> {
+    let ids_of = |positions: Vec<u32>| -> Vec<String> {
         positions
             .iter()
-            .take(limit)
             .map(|&i| state.tasks.id_at(i as usize).to_string())
             .collect()
     };
@@ -270,8 +269,7 @@ impl Status {
         );
         doc.section(
             "Objectives",
-            brief::open(&state.objectives)
-                .take(LIST_LIMIT)
+            brief::open_first(&state.objectives, LIST_LIMIT)
                 .map(|o| {
                     let (done, total) = state.objective_progress(&o.id);
                     objective_line_of(state, o, done, total)
