@@ -6,7 +6,7 @@
 //!
 //! - `entity(key = kind << 32 | position, id, brief, sum)`: one row per entity, `brief` what
 //!   `Briefed` says of it, `sum` the XXH3 of id and brief; and `entity_data(key, hash,
-//!   data)`, its MessagePack and the XXH3 of that, apart so that the briefs the hot views
+//!   data)`, its MessagePack compressed (LZ4, size first) and the XXH3 of that, apart so that the briefs the hot views
 //!   scan sit densely in few pages. Both sums are checked where they are read (SQLite checks
 //!   its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
@@ -24,6 +24,11 @@ use super::table::Damage;
 /// The layout of the database. A database with any other `user_version` is rebuilt, never
 /// read.
 pub const SCHEMA_VERSION: i64 = 2;
+
+/// The index by which entities are found by id (dropped and built again by a full write).
+pub const ID_INDEX: &str = "entity_by_id";
+pub const CREATE_ID_INDEX: &str =
+    "CREATE UNIQUE INDEX IF NOT EXISTS entity_by_id ON entity(key >> 32, id);";
 
 /// The `meta` key of the writer tips the projection stands for.
 pub const STATE_TIPS: &str = "state_tips";
@@ -60,7 +65,7 @@ fn prepare(conn: Connection) -> rusqlite::Result<Connection> {
                  brief BLOB NOT NULL, sum INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS entity_data(key INTEGER PRIMARY KEY,
                  hash INTEGER NOT NULL, data BLOB NOT NULL);
-             CREATE UNIQUE INDEX IF NOT EXISTS entity_by_id ON entity(key >> 32, id);
+             {CREATE_ID_INDEX}
              CREATE TABLE IF NOT EXISTS keyed(kind INTEGER, key INTEGER, pos INTEGER,
                  PRIMARY KEY(kind, key, pos)) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS refs(kind INTEGER, target TEXT, pos INTEGER,
@@ -345,16 +350,31 @@ impl Snapshot {
     }
 }
 
-/// The hash stored with an entity's bytes, as SQLite keeps it (a signed integer).
+/// The hash stored with an entity's packed bytes, as SQLite keeps it (a signed integer).
 pub fn hash_of(data: &[u8]) -> i64 {
     xxhash_rust::xxh3::xxh3_64(data) as i64
 }
 
-fn checked(damage: &Damage, hash: i64, data: Vec<u8>) -> Option<Vec<u8>> {
-    if hash_of(&data) == hash {
-        Some(data)
-    } else {
+/// The largest entity a stored size may announce: far above any real one (each text field
+/// is at most a mebibyte), low enough that a forged size cannot exhaust memory.
+const MAX_ENTITY_BYTES: usize = 256 << 20;
+
+/// An entity's bytes as the index stores them: LZ4, with the size before compression first.
+pub fn pack(data: &[u8]) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(data)
+}
+
+/// An entity's bytes from what the index stored, if they hash to what was stored with them.
+fn checked(damage: &Damage, hash: i64, packed: Vec<u8>) -> Option<Vec<u8>> {
+    let size = packed
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .map(|b| u32::from_le_bytes(b) as usize);
+    let unpacked = (hash_of(&packed) == hash && size.is_some_and(|s| s <= MAX_ENTITY_BYTES))
+        .then(|| lz4_flex::decompress_size_prepended(&packed).ok())
+        .flatten();
+    if unpacked.is_none() {
         damage.note();
-        None
     }
+    unpacked
 }

@@ -656,6 +656,11 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             .prepare_cached("INSERT OR IGNORE INTO refs(kind, target, pos) VALUES (?1, ?2, ?3)")?;
         let mut unrefer =
             conn.prepare_cached("DELETE FROM refs WHERE kind = ?1 AND target = ?2 AND pos = ?3")?;
+        // Set and ref rows are written after the entities, sorted: inserted in key order, a
+        // b-tree grows at its end instead of splitting pages all over (a full write of a
+        // million events' entities is several hundred thousand of them).
+        let (mut joins, mut leaves) = (Vec::new(), Vec::new());
+        let (mut refers, mut unrefers) = (Vec::new(), Vec::new());
         let mut data = Vec::new();
         for i in positions {
             let Some(entity) = self.at(i) else {
@@ -668,26 +673,39 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             let (id, brief) = (self.id_at(i), self.brief_at(i));
             let key = db::row_key(kind, i);
             put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
-            put_data.execute(rusqlite::params![key, db::hash_of(&data), &data])?;
+            let packed = db::pack(&data);
+            put_data.execute(rusqlite::params![key, db::hash_of(&packed), &packed])?;
             let before = self.stored_brief(i).unwrap_or(&[]);
             let (was, is) = (T::keys(before), T::keys(brief));
             for k in 0..KEYS {
                 let bit = 1u8 << k;
                 if is & bit != 0 && was & bit == 0 {
-                    join.execute(rusqlite::params![kind, k as i64, i as i64])?;
+                    joins.push((k, i));
                 } else if was & bit != 0 && is & bit == 0 {
-                    leave.execute(rusqlite::params![kind, k as i64, i as i64])?;
+                    leaves.push((k, i));
                 }
             }
             let (mut old, mut new) = (Vec::new(), Vec::new());
             T::refs(before, &mut old);
             T::refs(brief, &mut new);
-            for target in old.iter().filter(|t| !new.contains(t)) {
-                unrefer.execute(rusqlite::params![kind, target, i as i64])?;
-            }
-            for target in new.iter().filter(|t| !old.contains(t)) {
-                refer.execute(rusqlite::params![kind, target, i as i64])?;
-            }
+            let dropped = old.iter().filter(|t| !new.contains(t));
+            unrefers.extend(dropped.map(|t| (t.to_string(), i)));
+            let made = new.iter().filter(|t| !old.contains(t));
+            refers.extend(made.map(|t| (t.to_string(), i)));
+        }
+        joins.sort_unstable();
+        refers.sort_unstable();
+        for (k, i) in leaves {
+            leave.execute(rusqlite::params![kind, k as i64, i as i64])?;
+        }
+        for (k, i) in joins {
+            join.execute(rusqlite::params![kind, k as i64, i as i64])?;
+        }
+        for (target, i) in unrefers {
+            unrefer.execute(rusqlite::params![kind, target, i as i64])?;
+        }
+        for (target, i) in refers {
+            refer.execute(rusqlite::params![kind, target, i as i64])?;
         }
         let mut counts = [0; KEYS];
         for (k, count) in counts.iter_mut().enumerate() {
@@ -825,7 +843,7 @@ mod tests {
         let conn = db::open(&path).expect("open");
         conn.execute(
             "UPDATE entity_data SET data = ?1 WHERE key = (SELECT key FROM entity WHERE id = 't-b')",
-            [rmp_serde::to_vec_named(&thing("t-b", 7)).expect("encode")],
+            [db::pack(&rmp_serde::to_vec_named(&thing("t-b", 7)).expect("encode"))],
         )
         .expect("damage");
         let (read, damage) = read_back::<Thing>(&path, 2, [0; KEYS]);

@@ -148,6 +148,12 @@ impl State {
         let encode =
             |e: rmp_serde::encode::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
         let core = rmp_serde::to_vec_named(&(self, extra)).map_err(encode)?;
+        // Every row is written anew: the lookup index by id is built once at the end, from
+        // sorted ids, rather than kept up over each random insert.
+        let full = !self.tasks.is_frozen();
+        if full {
+            conn.execute_batch(&format!("DROP INDEX IF EXISTS {}", db::ID_INDEX))?;
+        }
         let [o, t, i, d, s, a] = TABLE_KINDS;
         let counts: TableCounts = vec![
             (self.objectives.len(), self.objectives.write(conn, o)?),
@@ -157,6 +163,9 @@ impl State {
             (self.sessions.len(), self.sessions.write(conn, s)?),
             (self.agents.len(), self.agents.write(conn, a)?),
         ];
+        if full {
+            conn.execute_batch(db::CREATE_ID_INDEX)?;
+        }
         let (ready, progress) = self.kept.encode(&self.of());
         let counts = rmp_serde::to_vec(&counts).map_err(encode)?;
         let sum = meta_sum([&core, &counts, &ready, &progress]);
