@@ -1465,3 +1465,36 @@ async fn mcp_objective_add_takes_a_budget_with_decimals() {
     let objectives = repo.json(&["objective", "list"]);
     assert_eq!(objectives[0]["budget_micros"], 12_500_000, "{objectives}");
 }
+
+#[test]
+fn a_busy_index_is_left_to_its_writer_not_removed() {
+    let repo = TestRepo::new();
+    repo.task(&["first"]);
+    repo.ok(&["status"]);
+    let index = repo.index_file();
+    let before = std::fs::read(&index).expect("an index");
+    for n in 0..40 {
+        repo.task(&[&format!("more {n}")]);
+    }
+    let expected = repo.json(&["task", "list"]);
+    // The index as it was before the appends: the next read is 40 events behind and
+    // writes them, but another process holds the database's write lock meanwhile.
+    repo.remove_index();
+    std::fs::write(&index, &before).expect("the older index");
+    let holder = rusqlite::Connection::open(&index).expect("open");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("hold the write lock");
+    let run = repo.run(&["task", "list", "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    assert_eq!(listed["data"], expected);
+    assert!(
+        index.exists(),
+        "the index another process is writing was removed"
+    );
+    holder.execute_batch("ROLLBACK").expect("release");
+    drop(holder);
+    assert_eq!(repo.json(&["task", "list"]), expected);
+}

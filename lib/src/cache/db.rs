@@ -88,6 +88,15 @@ fn prepare(conn: Connection) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// Whether an error only means another process holds the database (writing it): wait for
+/// it or leave it to them, never take it for damage.
+pub fn is_busy(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
 /// The writer tips stored under `key`; `None` when there are none.
 pub fn tips(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<(String, Oid)>>> {
     let text: Option<Vec<u8>> = conn

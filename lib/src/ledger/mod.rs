@@ -78,6 +78,10 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 /// a few events from the refs faster than a write of their entities costs).
 const INDEX_UPDATE_AFTER: usize = 32;
 
+/// How long a command waits for another process's write of the index before it leaves the
+/// update to that process.
+const INDEX_WRITE_WAIT: Duration = Duration::from_millis(100);
+
 /// How long an append keeps retrying a moving ref before it gives up.
 const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
@@ -350,8 +354,10 @@ impl Ledger {
         let (state, (problems, own_commits)) = match read {
             Ok(Some(read)) => read,
             Ok(None) => return Ok(None),
-            Err(_) => {
-                self.store.remove_index();
+            Err(e) => {
+                if !db::is_busy(&e) {
+                    self.store.remove_index();
+                }
                 return Ok(None);
             }
         };
@@ -429,6 +435,8 @@ impl Ledger {
             .map_err(|_| rusqlite::Error::InvalidQuery);
         let written = written.and_then(|path| {
             let mut conn = db::open(&path)?;
+            // Another process writing it is bringing it up too: no need to wait long.
+            conn.busy_timeout(INDEX_WRITE_WAIT)?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             // A state read from the index is written as what changed since: only over the
             // index it was read from (another process may have moved it on meanwhile).
@@ -446,6 +454,7 @@ impl Ledger {
             Ok(_) if self.damage.seen() => self.store.remove_index(),
             Ok(true) => self.store.index_written(),
             Ok(false) => {}
+            Err(e) if db::is_busy(&e) => {}
             Err(_) => self.store.remove_index(),
         }
     }

@@ -1,6 +1,7 @@
 //! Search: the local index (`crate::index`) brought up to the refs, then queried.
 
 use super::{Error, InputError, Ledger, Loaded};
+use crate::cache::db;
 use crate::index::{self, Hit, SearchIndex};
 use crate::view::memory::Scope;
 use crate::view::prime::{self, Prime, Reader};
@@ -76,12 +77,16 @@ impl Ledger {
                 .map_err(|_| rusqlite::Error::InvalidPath(Default::default()))?;
             search(&mut SearchIndex::open(&path)?)
         };
-        if let Ok(hits) = on_disk() {
-            return Ok(hits);
-        }
-        self.store.remove_index();
-        if let Ok(hits) = on_disk() {
-            return Ok(hits);
+        match on_disk() {
+            Ok(hits) => return Ok(hits),
+            // Another process is writing it: answer from memory this once.
+            Err(e) if db::is_busy(&e) => {}
+            Err(_) => {
+                self.store.remove_index();
+                if let Ok(hits) = on_disk() {
+                    return Ok(hits);
+                }
+            }
         }
         SearchIndex::in_memory()
             .and_then(|mut index| search(&mut index))
