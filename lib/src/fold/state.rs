@@ -241,9 +241,12 @@ impl State {
             session_recent_at: Some(HashMap::new()),
             ..State::default()
         };
-        for event in events {
-            state.apply(event);
+        // Folded where they are, then kept: moving them one by one into a second list
+        // would hold two lists of a million events at the peak.
+        for event in &events {
+            state.fold_one(event);
         }
+        state.events = events;
         let first_recent = state.events.len().saturating_sub(RECENT_EVENTS);
         state.recent = state.events[first_recent..].iter().cloned().collect();
         for (session, positions) in state.session_recent_at.take().unwrap_or_default() {
@@ -287,13 +290,21 @@ impl State {
 
     /// Fold one more event (which must come after every event already folded).
     pub fn apply(&mut self, event: Event) {
+        self.fold_one(&event);
+        if self.complete {
+            self.events.push(event);
+        }
+    }
+
+    /// What [`State::apply`] does but keep the event.
+    fn fold_one(&mut self, event: &Event) {
         self.kept.forget();
         self.max_hlc = self.max_hlc.max(event.hlc);
         let position = self.event_count;
         self.event_count += 1;
         let time = event.timestamp();
         let known = self.fold(
-            &event,
+            event,
             event.subject.as_deref().unwrap_or(""),
             time,
             position,
@@ -330,9 +341,6 @@ impl State {
                 }
                 recent.push_back(event.clone());
             }
-        }
-        if self.complete {
-            self.events.push(event);
         }
     }
 
