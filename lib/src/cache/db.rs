@@ -11,8 +11,8 @@
 //!   its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
 //! - `refs(kind, target, pos)`: the ids each entity refers to;
-//! - `meta`: the state's small fields, the counts, the kept lists (with one sum over them)
-//!   and the tips.
+//! - `meta`: the state's small fields and the counts (with one sum over them), the kept
+//!   lists (each with its own sum, read when a view needs it) and the tips.
 
 use git2::Oid;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -147,6 +147,14 @@ pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
         .optional()
 }
 
+/// Store a list kept beside the tables under `key`, its XXH3-64 after it (checked when a
+/// view first needs the list, not when the index is opened).
+pub fn set_kept(conn: &Connection, key: &str, list: &[u8]) -> rusqlite::Result<()> {
+    let mut value = list.to_vec();
+    value.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(list).to_le_bytes());
+    set_meta(conn, key, &value)
+}
+
 /// The row key of the entity at position `pos` of table `kind`.
 pub fn row_key(kind: u8, pos: usize) -> i64 {
     (i64::from(kind) << 32) | (pos as i64 & 0xffff_ffff)
@@ -219,6 +227,24 @@ impl Snapshot {
                 None
             }
         }
+    }
+
+    /// The list kept under `key` (see [`set_kept`]), if it passes its check and is made of
+    /// `width`-byte items.
+    pub fn kept(&self, key: &str, width: usize) -> Option<Vec<u8>> {
+        let value = self.with(|conn| meta(conn, key)).flatten();
+        let list = value.and_then(|mut value| {
+            let at = value.len().checked_sub(8)?;
+            let sum: [u8; 8] = value.get(at..)?.try_into().ok()?;
+            value.truncate(at);
+            let sound = xxhash_rust::xxh3::xxh3_64(&value) == u64::from_le_bytes(sum)
+                && value.len().is_multiple_of(width);
+            sound.then_some(value)
+        });
+        if list.is_none() {
+            self.damage.note();
+        }
+        list
     }
 
     /// The row of the entity `id` of table `kind`.

@@ -4,6 +4,7 @@
 //! changed, not what the ledger holds.
 
 use super::brief::TaskBrief;
+use super::db::Snapshot;
 use super::table::Table;
 use crate::model::{Objective, Task, TaskStatus};
 use std::sync::OnceLock;
@@ -18,13 +19,16 @@ pub(crate) struct Kept {
     stored: Option<Stored>,
 }
 
-/// What the index held: the ready list (priority, then position, 5 bytes each) and each
-/// objective's progress (tasks done, tasks in all: 8 bytes each).
+/// Where the index holds the lists: read when a view first needs one.
 #[derive(Clone)]
 struct Stored {
-    ready: Vec<u8>,
-    progress: Vec<u8>,
+    snapshot: Snapshot,
 }
+
+/// The `meta` keys of the lists: the ready list (priority, then position: 5 bytes each)
+/// and each objective's progress (tasks done, tasks in all: 8 bytes each).
+pub(crate) const READY: &str = "ready";
+pub(crate) const PROGRESS: &str = "progress";
 
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,25 +93,28 @@ impl Kept {
 
     /// The ready tasks as (priority, position), ascending.
     pub fn ready(&self, of: &Of) -> &[(u8, u32)] {
-        self.ready.get_or_init(|| match &self.stored {
-            Some(stored) => bring_ready_forward(of, stored.ready()),
-            None => {
-                let open = of.tasks.keyed(super::brief::status_key(TaskStatus::Open));
-                let mut ready: Vec<(u8, u32)> = open
-                    .iter()
-                    .filter(|&&i| of.is_ready(i as usize))
-                    .filter_map(|&i| Some((of.brief(i as usize)?.priority, i)))
-                    .collect();
-                ready.sort_unstable();
-                ready
-            }
-        })
+        self.ready
+            .get_or_init(|| match self.stored.as_ref().and_then(Stored::ready) {
+                Some(stored) => bring_ready_forward(of, stored),
+                // Folded from events, or the stored list failed its check (noted as damage).
+                None => {
+                    let open = of.tasks.keyed(super::brief::status_key(TaskStatus::Open));
+                    let mut ready: Vec<(u8, u32)> = open
+                        .iter()
+                        .filter(|&&i| of.is_ready(i as usize))
+                        .filter_map(|&i| Some((of.brief(i as usize)?.priority, i)))
+                        .collect();
+                    ready.sort_unstable();
+                    ready
+                }
+            })
     }
 
     /// (tasks done, tasks in all) of the objective at `i`.
     pub fn progress(&self, of: &Of, i: usize) -> (usize, usize) {
-        let progress = self.progress.get_or_init(|| match &self.stored {
-            Some(stored) => bring_progress_forward(of, stored.progress()),
+        let stored = || self.stored.as_ref().and_then(Stored::progress);
+        let progress = self.progress.get_or_init(|| match stored() {
+            Some(stored) => bring_progress_forward(of, stored),
             None => {
                 let mut progress = vec![(0, 0); of.objectives.len()];
                 for (_, brief) in of.tasks.briefs() {
@@ -137,32 +144,32 @@ impl Kept {
         (ready, progress)
     }
 
-    /// What the index stored; `None` when the bytes do not have that shape.
-    pub fn stored(ready: Vec<u8>, progress: Vec<u8>) -> Option<Kept> {
-        if !ready.len().is_multiple_of(5) || !progress.len().is_multiple_of(8) {
-            return None;
-        }
-        Some(Kept {
-            stored: Some(Stored { ready, progress }),
+    /// The lists a snapshot of the index holds, read when first needed.
+    pub fn stored(snapshot: &Snapshot) -> Kept {
+        Kept {
+            stored: Some(Stored {
+                snapshot: snapshot.clone(),
+            }),
             ..Kept::default()
-        })
+        }
     }
 }
 
 impl Stored {
-    fn ready(&self) -> Vec<(u8, u32)> {
-        self.ready
-            .chunks_exact(5)
-            .map(|b| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]])))
-            .collect()
+    fn ready(&self) -> Option<Vec<(u8, u32)>> {
+        let list = self.snapshot.kept(READY, 5)?;
+        let entry = |b: &[u8]| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]]));
+        Some(list.chunks_exact(5).map(entry).collect())
     }
 
-    fn progress(&self) -> Vec<(u32, u32)> {
+    fn progress(&self) -> Option<Vec<(u32, u32)>> {
+        let list = self.snapshot.kept(PROGRESS, 8)?;
         let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        self.progress
-            .chunks_exact(8)
-            .map(|b| (word(&b[..4]), word(&b[4..])))
-            .collect()
+        Some(
+            list.chunks_exact(8)
+                .map(|b| (word(&b[..4]), word(&b[4..])))
+                .collect(),
+        )
     }
 }
 

@@ -126,7 +126,7 @@ const TABLE_KINDS: [u8; 6] = [0, 1, 2, 3, 4, 5];
 type TableCounts = Vec<(usize, [usize; KEYS])>;
 
 /// XXH3-128 of the parts of `meta` a state is read from, each with its length.
-fn meta_sum(parts: [&[u8]; 4]) -> [u8; 16] {
+fn meta_sum(parts: [&[u8]; 2]) -> [u8; 16] {
     let mut hasher = xxhash_rust::xxh3::Xxh3::new();
     for part in parts {
         hasher.update(&(part.len() as u64).to_le_bytes());
@@ -168,11 +168,11 @@ impl State {
         }
         let (ready, progress) = self.kept.encode(&self.of());
         let counts = rmp_serde::to_vec(&counts).map_err(encode)?;
-        let sum = meta_sum([&core, &counts, &ready, &progress]);
+        let sum = meta_sum([&core, &counts]);
         db::set_meta(conn, "state", &core)?;
         db::set_meta(conn, "counts", &counts)?;
-        db::set_meta(conn, "ready", &ready)?;
-        db::set_meta(conn, "progress", &progress)?;
+        db::set_kept(conn, kept::READY, &ready)?;
+        db::set_kept(conn, kept::PROGRESS, &progress)?;
         db::set_meta(conn, "sum", &sum)
     }
 
@@ -188,16 +188,13 @@ impl State {
                 db::tips(conn, STATE_TIPS)?,
                 db::meta(conn, "state")?,
                 db::meta(conn, "counts")?,
-                db::meta(conn, "ready")?,
-                db::meta(conn, "progress")?,
                 db::meta(conn, "sum")?,
             ))
         })?;
-        let (Some(tips), Some(core), Some(counts), Some(ready), Some(progress), Some(sum)) = parts
-        else {
+        let (Some(tips), Some(core), Some(counts), Some(sum)) = parts else {
             return Ok(None);
         };
-        if meta_sum([&core, &counts, &ready, &progress]) != sum.as_slice() {
+        if meta_sum([&core, &counts]) != sum.as_slice() {
             // Changed behind our back: damage, like any other.
             return Err(rusqlite::Error::InvalidQuery);
         }
@@ -217,10 +214,7 @@ impl State {
         state.decisions = Table::stored(&snapshot, d, cd.0, cd.1);
         state.sessions = Table::stored(&snapshot, s, cs.0, cs.1);
         state.agents = Table::stored(&snapshot, a, ca.0, ca.1);
-        let Some(kept) = Kept::stored(ready, progress) else {
-            return Ok(None);
-        };
-        state.kept = kept;
+        state.kept = Kept::stored(&snapshot);
         state.index_tips = Some(tips);
         Ok(Some((state, extra)))
     }
