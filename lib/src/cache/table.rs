@@ -480,9 +480,22 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
             return self.keyed(k).iter().take(n).copied().collect();
         }
         let last = set.last().copied().unwrap_or(0);
+        self.bring_forward(k, &mut set, changed.iter().filter(|&&i| i <= last));
+        set.truncate(n);
+        set
+    }
+
+    /// Make a stored key set right again for the entities changed since: each one that
+    /// left it (its stored brief has the key, its brief now does not) or joined it.
+    fn bring_forward<'a>(
+        &self,
+        k: usize,
+        set: &mut Vec<u32>,
+        changed: impl Iterator<Item = &'a u32>,
+    ) {
         let bit = 1u8 << k;
         let has = |brief: &[u8]| T::keys(brief) & bit != 0;
-        for &i in changed.iter().filter(|&&i| i <= last) {
+        for &i in changed {
             let was = has(self.stored_brief(i as usize).unwrap_or(&[]));
             let is = has(self.brief_at(i as usize));
             match set.binary_search(&i) {
@@ -493,8 +506,6 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
                 _ => {}
             }
         }
-        set.truncate(n);
-        set
     }
 
     /// How many positions have key `k`: [`Table::keyed`]'s length, without reading the set
@@ -540,17 +551,7 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
                 .map(|(i, _)| i as u32)
                 .collect();
         };
-        for &i in &self.fresh().changed {
-            let was = has(self.stored_brief(i as usize).unwrap_or(&[]));
-            let is = has(self.brief_at(i as usize));
-            match set.binary_search(&i) {
-                Ok(at) if was && !is => {
-                    set.remove(at);
-                }
-                Err(at) if is && !was => set.insert(at, i),
-                _ => {}
-            }
-        }
+        self.bring_forward(k, &mut set, self.fresh().changed.iter());
         let added = self.stored_count()..self.len();
         set.extend(added.filter(|&i| has(self.brief_at(i))).map(|i| i as u32));
         set
