@@ -146,7 +146,7 @@ pub fn run() -> ExitCode {
     let json = cli.json;
     let short_lived = !matches!(cli.command, Command::Mcp(_) | Command::Dash(_));
     let opened = OnceCell::new();
-    // Kept to run the command again should the projection cache turn out damaged.
+    // Kept to run the command again should the local index turn out damaged.
     let again = cli.command.clone();
     let mut result = dispatch(cli.command, json, &opened, short_lived);
     if let Some(ledger) = opened.get().filter(|l| l.damage_seen()) {
@@ -154,12 +154,12 @@ pub fn run() -> ExitCode {
         // the cache. A command that wrote nothing and printed nothing yet runs again, from
         // the refs; any other says so.
         let appended = ledger.appended();
-        ledger.discard_damaged_cache();
+        ledger.discard_damaged_index();
         if !appended && !matches!(result, Ok(None)) {
             result = dispatch(again, json, &OnceCell::new(), short_lived);
         } else {
             git_ledger::eprintln_safe!(
-                "warning: the projection cache was damaged and is rebuilt on the next \
+                "warning: the local index was damaged and is rebuilt on the next \
                  command; this output may be incomplete"
             );
         }

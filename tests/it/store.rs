@@ -202,7 +202,7 @@ fn a_start_ordered_after_a_completion_reopens_the_task() {
     );
 }
 
-/// The state with and without the projection cache, as `status` and `task list` print it.
+/// The state with and without the local index, as `status` and `task list` print it.
 fn views(repo: &TestRepo) -> (serde_json::Value, serde_json::Value) {
     (repo.json(&["status"]), repo.json(&["task", "list"]))
 }

@@ -48,7 +48,7 @@ pub const SESSION_RECENT: usize = 4;
 
 /// The state of the whole ledger after folding its events.
 ///
-/// A state read from the projection cache holds the entities but not the event list
+/// A state read from the local index holds the entities but not the event list
 /// (`complete` is false): commands that walk the history (log beyond the newest events,
 /// replay, audit, diff, export) load the complete state instead.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -56,7 +56,7 @@ pub struct State {
     /// Every event in the total order, when `complete`.
     #[serde(skip)]
     pub events: Vec<Event>,
-    /// Whether `events` holds every event (false for a state from the cache).
+    /// Whether `events` holds every event (false for a state from the index).
     #[serde(skip)]
     pub complete: bool,
     /// How many events were folded.
@@ -266,7 +266,7 @@ impl State {
     /// The newest events of a session (oldest first), or of the whole ledger.
     pub fn recent_events<'a>(&'a self, session: Option<&'a str>) -> Vec<&'a Event> {
         match session {
-            // A complete state has them all; the cache keeps them for open sessions only.
+            // A complete state has them all; the index keeps them for open sessions only.
             Some(id) if self.complete => {
                 let mut newest: Vec<&Event> =
                     self.session_events(id).rev().take(SESSION_RECENT).collect();

@@ -1,7 +1,7 @@
 //! The local search index: the text of every task, objective, insight and decision in an
 //! SQLite database with a full-text (FTS5) table, ranked by BM25.
 //!
-//! Like the projection cache it is a disposable copy, keyed by the writer tips it was built
+//! Like the projection beside it, it is a disposable copy, keyed by the writer tips it was built
 //! from, and never part of the ledger's format: the refs are the only source of truth. The
 //! caller (`Ledger::search`) brings it up to the refs and, on any error that means the file
 //! cannot be trusted (not a database, corrupt, truncated, a schema this version does not

@@ -99,7 +99,7 @@ pub struct Ledger {
     /// Set once this ledger appended events (an operation that appended must not be run
     /// again).
     appended: AtomicBool,
-    /// Set when something this ledger read from the projection cache failed its check.
+    /// Set when something this ledger read from the local index failed its check.
     damage: table::Damage,
 }
 
@@ -248,7 +248,7 @@ impl Ledger {
         self
     }
 
-    /// Whether something this ledger read from the projection cache failed its check since
+    /// Whether something this ledger read from the local index failed its check since
     /// the damaged cache was last discarded: what was computed from it may lack an entity.
     pub fn damage_seen(&self) -> bool {
         self.damage.seen()
@@ -259,7 +259,7 @@ impl Ledger {
         self.appended.load(Ordering::Relaxed)
     }
 
-    /// Run a read-only operation: if it met damage in the projection cache (its answer may
+    /// Run a read-only operation: if it met damage in the local index (its answer may
     /// lack an entity), the cache is removed and it runs again from the refs. An operation
     /// that appended is not run again (its own reads after the append already fell back).
     pub fn read_checked<T>(&self, op: impl Fn(&Ledger) -> Result<T, Error>) -> Result<T, Error> {
@@ -267,7 +267,7 @@ impl Ledger {
         if !self.damage.seen() {
             return result;
         }
-        self.discard_damaged_cache();
+        self.discard_damaged_index();
         if self.appended() {
             return result;
         }
@@ -286,11 +286,11 @@ impl Ledger {
         &self.actor
     }
 
-    /// The ledger's state: from the projection cache when it matches the refs (brought
+    /// The ledger's state: from the local index when it matches the refs (brought
     /// forward over the commits added since), else folded from every event. The state may
     /// not hold the event list; see [`Ledger::load_full`].
     pub fn load(&self) -> Result<Loaded, Error> {
-        if let Some(loaded) = self.load_cached()? {
+        if let Some(loaded) = self.load_indexed()? {
             return Ok(loaded);
         }
         let mut loaded = self.load_full()?;
@@ -317,7 +317,7 @@ impl Ledger {
             tips: snapshot.tips,
             own_commits: snapshot.own_commits,
         };
-        self.save_cache(&loaded);
+        self.save_index(&loaded);
         Ok(loaded)
     }
 
@@ -342,7 +342,7 @@ impl Ledger {
     /// The state the index holds brought up to the current refs, if the index can be
     /// trusted. An index that cannot be opened or read is removed (the state is folded from
     /// the refs and written into a new one).
-    fn load_cached(&self) -> Result<Option<Loaded>, Error> {
+    fn load_indexed(&self) -> Result<Option<Loaded>, Error> {
         let read = self
             .store
             .index_path()
@@ -380,7 +380,7 @@ impl Ledger {
             return Ok(None);
         };
         if loaded.state.event_count - before > INDEX_UPDATE_AFTER {
-            self.save_cache(&loaded);
+            self.save_index(&loaded);
         }
         Ok(Some(loaded))
     }
@@ -416,13 +416,13 @@ impl Ledger {
     }
 
     /// Remove an index in which an entity failed its check, so the next read folds the refs.
-    pub fn discard_damaged_cache(&self) {
+    pub fn discard_damaged_index(&self) {
         self.store.remove_index();
         self.damage.forget();
     }
 
     /// Best effort: an index that cannot be written only costs the next command a full fold.
-    fn save_cache(&self, loaded: &Loaded) {
+    fn save_index(&self, loaded: &Loaded) {
         // The state may lack something damaged: never write it back.
         if self.damage.seen() {
             self.store.remove_index();
@@ -547,7 +547,7 @@ impl Ledger {
             let prepared = prepare(&loaded);
             if self.damage.seen() {
                 // An entity read from the cache failed its check: validate against the refs.
-                self.discard_damaged_cache();
+                self.discard_damaged_index();
                 loaded = self.load_full()?;
                 earlier = Some(loaded);
                 continue;
@@ -578,7 +578,7 @@ impl Ledger {
                         loaded = self.load()?;
                     }
                     if self.damage.seen() {
-                        self.discard_damaged_cache();
+                        self.discard_damaged_index();
                         loaded = self.load_full()?;
                     }
                     return Ok((loaded, output));

@@ -594,7 +594,7 @@ impl Usage {
 pub const MAX_ESTIMATE_MINUTES: u64 = 365 * 24 * 60;
 
 /// Times as RFC 3339 text for people and `--json`, and as milliseconds in the binary
-/// projection cache, where parsing text would cost more than everything else it reads.
+/// local index, where parsing text would cost more than everything else it reads.
 pub mod time {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
