@@ -99,12 +99,7 @@ pub fn is_busy(error: &rusqlite::Error) -> bool {
 
 /// The writer tips stored under `key`; `None` when there are none.
 pub fn tips(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<(String, Oid)>>> {
-    let text: Option<Vec<u8>> = conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
-            row.get(0)
-        })
-        .optional()?;
-    let Some(text) = text else {
+    let Some(text) = meta(conn, key)? else {
         return Ok(None);
     };
     let mut tips = Vec::new();
@@ -160,6 +155,11 @@ pub fn row_key(kind: u8, pos: usize) -> i64 {
     (i64::from(kind) << 32) | (pos as i64 & 0xffff_ffff)
 }
 
+/// The position within its table of the entity with row key `key` (see [`row_key`]).
+fn pos_of(key: i64) -> usize {
+    (key & 0xffff_ffff) as usize
+}
+
 /// An entity's row as the hot views read it: its position, id and brief.
 pub type Row = (usize, String, Vec<u8>);
 
@@ -179,7 +179,7 @@ fn checked_row(row: &rusqlite::Row) -> rusqlite::Result<Row> {
     if row_sum(&id, &brief) != sum {
         return Err(rusqlite::Error::InvalidQuery);
     }
-    Ok(((at & 0xffff_ffff) as usize, id, brief))
+    Ok((pos_of(at), id, brief))
 }
 
 /// The database as one read transaction saw it: every read through a snapshot sees the
@@ -301,27 +301,18 @@ impl Snapshot {
             )?;
             let mut rows = query.query([row_key(kind, 0), row_key(kind.saturating_add(1), 0)])?;
             while let Some(row) = rows.next()? {
-                let pos = (row.get::<_, i64>(0)? & 0xffff_ffff) as usize;
-                each(pos, checked(damage, row.get(1)?, row.get(2)?));
+                each(
+                    pos_of(row.get(0)?),
+                    checked(damage, row.get(1)?, row.get(2)?),
+                );
             }
             Ok(())
         });
     }
 
-    /// The positions of table `kind` in key set `key`, ascending (read from the set's own
-    /// index alone: no entity's row is read).
-    pub fn keyed(&self, kind: u8, key: usize) -> Option<Vec<u32>> {
-        self.with(|conn| {
-            let mut query = conn.prepare_cached(
-                "SELECT pos FROM keyed WHERE kind = ?1 AND key = ?2 ORDER BY pos",
-            )?;
-            let rows = query.query_map(params![kind, key as i64], |row| row.get::<_, i64>(0))?;
-            rows.map(|p| p.map(|p| p as u32)).collect()
-        })
-    }
-
-    /// The first `n` positions of table `kind` in key set `key`, ascending.
-    pub fn keyed_first(&self, kind: u8, key: usize, n: usize) -> Option<Vec<u32>> {
+    /// The first `n` positions of table `kind` in key set `key`, ascending (read from the
+    /// set's own index alone: no entity's row is read).
+    pub fn keyed(&self, kind: u8, key: usize, n: usize) -> Option<Vec<u32>> {
         self.with(|conn| {
             let mut query = conn.prepare_cached(
                 "SELECT pos FROM keyed WHERE kind = ?1 AND key = ?2 ORDER BY pos LIMIT ?3",

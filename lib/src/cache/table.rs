@@ -220,10 +220,7 @@ impl<T> Table<T> {
         if let Some(row) = entry.row.get() {
             return Some(row);
         }
-        match stored.snapshot.row(stored.kind, i) {
-            Some(row) => self.keep_row(row),
-            None => None,
-        }
+        self.keep_row(stored.snapshot.row(stored.kind, i)?)
     }
 
     /// Read every stored row in one scan (before a walk over all of them).
@@ -472,7 +469,7 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         let changed = &self.fresh().changed;
         // Each change removes at most one: this many stored ones leave at least `n`.
         let wanted = n.saturating_add(changed.len());
-        let Some(mut set) = stored.snapshot.keyed_first(stored.kind, k, wanted) else {
+        let Some(mut set) = stored.snapshot.keyed(stored.kind, k, wanted) else {
             return self.keyed(k).iter().take(n).copied().collect();
         };
         if set.len() < wanted {
@@ -530,7 +527,7 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
     /// or the set cannot be trusted.
     fn stored_key_set(&self, k: usize) -> Option<Vec<u32>> {
         let stored = self.stored.as_ref()?;
-        let set = stored.snapshot.keyed(stored.kind, k)?;
+        let set = stored.snapshot.keyed(stored.kind, k, usize::MAX)?;
         // The set must be as long as it was written: one changed behind our back is
         // damage, worked out again from the briefs.
         if set.len() != stored.key_counts.get(k).copied().unwrap_or(0) {

@@ -13,7 +13,6 @@ use crate::model::{Decision, Insight, Objective, Task};
 use git2::Oid;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use std::path::Path;
 
 /// The kinds of entity the index holds, as `--kind` names them.
 pub const KINDS: [&str; 4] = ["task", "objective", "insight", "decision"];
@@ -128,19 +127,14 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// The index database at `path` (`cache::db::open`: created when there is none). An
-    /// error means the file cannot be used as it is (the caller removes it and opens again).
-    pub fn open(path: &Path) -> rusqlite::Result<SearchIndex> {
-        Ok(SearchIndex {
-            conn: db::open(path)?,
-        })
+    /// The search text of the index database `conn` (opened with `cache::db::open`).
+    pub fn on(conn: Connection) -> SearchIndex {
+        SearchIndex { conn }
     }
 
     /// An index that lives in memory only: for when no file can be written.
     pub fn in_memory() -> rusqlite::Result<SearchIndex> {
-        Ok(SearchIndex {
-            conn: db::in_memory()?,
-        })
+        Ok(SearchIndex::on(db::in_memory()?))
     }
 
     /// The writer tips the index was last brought up to; `None` for a new index.

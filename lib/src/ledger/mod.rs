@@ -344,13 +344,8 @@ impl Ledger {
     /// the refs and written into a new one).
     fn load_indexed(&self) -> Result<Option<Loaded>, Error> {
         let read = self
-            .store
-            .index_path()
-            .map_err(|_| rusqlite::Error::InvalidQuery);
-        let read = read.and_then(|path| {
-            let conn = db::open(&path)?;
-            State::read_index::<(Vec<Problem>, usize)>(conn, &self.damage)
-        });
+            .open_index()
+            .and_then(|conn| State::read_index::<(Vec<Problem>, usize)>(conn, &self.damage));
         let (state, (problems, own_commits)) = match read {
             Ok(Some(read)) => read,
             Ok(None) => return Ok(None),
@@ -415,6 +410,12 @@ impl Ledger {
         Ok(Some(loaded))
     }
 
+    /// The local index where the store keeps it, opened (`cache::db::open`).
+    fn open_index(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let path = (self.store.index_path()).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        db::open(&path)
+    }
+
     /// Remove an index in which an entity failed its check, so the next read folds the refs.
     pub fn discard_damaged_index(&self) {
         self.store.remove_index();
@@ -429,12 +430,7 @@ impl Ledger {
             return;
         }
         let extra = (&loaded.problems, loaded.own_commits);
-        let written = self
-            .store
-            .index_path()
-            .map_err(|_| rusqlite::Error::InvalidQuery);
-        let written = written.and_then(|path| {
-            let mut conn = db::open(&path)?;
+        let written = self.open_index().and_then(|mut conn| {
             // Another process writing it is bringing it up too: no need to wait long.
             conn.busy_timeout(INDEX_WRITE_WAIT)?;
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;

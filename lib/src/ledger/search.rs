@@ -70,13 +70,7 @@ impl Ledger {
             self.bring_up(index, loaded)?;
             index.search(expression, kind, limit)
         };
-        let on_disk = || -> rusqlite::Result<Vec<Hit>> {
-            let path = self
-                .store
-                .index_path()
-                .map_err(|_| rusqlite::Error::InvalidPath(Default::default()))?;
-            search(&mut SearchIndex::open(&path)?)
-        };
+        let on_disk = || search(&mut SearchIndex::on(self.open_index()?));
         match on_disk() {
             Ok(hits) => return Ok(hits),
             // Another process is writing it: answer from memory this once.
