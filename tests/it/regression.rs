@@ -97,7 +97,7 @@ fn concurrent_first_appends_of_a_fresh_clone_lose_no_write() {
 fn a_fifo_at_the_cache_path_does_not_hang_commands() {
     let repo = TestRepo::new();
     repo.task(&["before the fifo"]);
-    let cache = repo.path.join(".git/ledger/index.sqlite");
+    let cache = repo.index_path();
     repo.remove_index();
     let made = repo
         .command("mkfifo", repo.root())

@@ -81,10 +81,6 @@ fn found(repo: &TestRepo, args: &[&str]) -> Vec<String> {
     hits.as_array().expect("a list").iter().map(id_of).collect()
 }
 
-fn index_path(repo: &TestRepo) -> PathBuf {
-    repo.path.join(".git/ledger/index.sqlite")
-}
-
 #[test]
 fn search_finds_each_kind_by_its_words_best_match_first() {
     let p = project();
@@ -202,7 +198,7 @@ fn a_damaged_index_is_rebuilt_from_the_refs() {
     let p = project();
     let repo = &p.repo;
     let expected = repo.ok(&["search", "sign"]);
-    let path = index_path(repo);
+    let path = repo.index_path();
     assert!(path.is_file());
     let outside = repo.root().join("precious.txt");
     std::fs::write(&outside, "not the ledger's\n").expect("write");

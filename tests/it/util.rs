@@ -318,10 +318,15 @@ impl TestRepo {
     }
 
     /// Number of events in the ledger.
+    /// Where the local index database lives.
+    pub fn index_path(&self) -> PathBuf {
+        self.path.join(".git/ledger/index.sqlite")
+    }
+
     /// The local index database, with what its write-ahead log holds moved into the file
     /// (so that the file's bytes are all there is to damage).
     pub fn index_file(&self) -> PathBuf {
-        let path = self.path.join(".git/ledger/index.sqlite");
+        let path = self.index_path();
         let db = rusqlite::Connection::open(&path).expect("open the index");
         db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
             .expect("checkpoint");

@@ -117,7 +117,7 @@ pub struct State {
     index_tips: Option<Vec<(String, git2::Oid)>>,
 }
 
-/// The index's names for the state's six tables, in the order `State::tables_written` and
+/// The index's names for the state's six tables, in the order `State::write_index` and
 /// `State::read_index` take them.
 const TABLE_KINDS: [u8; 6] = [0, 1, 2, 3, 4, 5];
 
