@@ -155,6 +155,11 @@ pub fn row_key(kind: u8, pos: usize) -> i64 {
     (i64::from(kind) << 32) | (pos as i64 & 0xffff_ffff)
 }
 
+/// The row keys of table `kind`: from the first, up to (not including) the next table's.
+pub fn kind_range(kind: u8) -> [i64; 2] {
+    [row_key(kind, 0), row_key(kind.saturating_add(1), 0)]
+}
+
 /// The position within its table of the entity with row key `key` (see [`row_key`]).
 fn pos_of(key: i64) -> usize {
     (key & 0xffff_ffff) as usize
@@ -273,10 +278,7 @@ impl Snapshot {
                 "SELECT key, id, brief, sum FROM entity WHERE key >= ?1 AND key < ?2
                  ORDER BY key",
             )?;
-            let rows = query.query_map(
-                [row_key(kind, 0), row_key(kind.saturating_add(1), 0)],
-                checked_row,
-            )?;
+            let rows = query.query_map(kind_range(kind), checked_row)?;
             rows.collect()
         })
     }
@@ -299,7 +301,7 @@ impl Snapshot {
                 "SELECT key, hash, data FROM entity_data WHERE key >= ?1 AND key < ?2
                  ORDER BY key",
             )?;
-            let mut rows = query.query([row_key(kind, 0), row_key(kind.saturating_add(1), 0)])?;
+            let mut rows = query.query(kind_range(kind))?;
             while let Some(row) = rows.next()? {
                 each(
                     pos_of(row.get(0)?),

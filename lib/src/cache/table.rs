@@ -620,7 +620,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     ) -> rusqlite::Result<[usize; KEYS]> {
         let positions: Vec<usize> = match &self.stored {
             None => {
-                let range = [db::row_key(kind, 0), db::row_key(kind.saturating_add(1), 0)];
+                let range = db::kind_range(kind);
                 for sql in [
                     "DELETE FROM entity WHERE key >= ?1 AND key < ?2",
                     "DELETE FROM entity_data WHERE key >= ?1 AND key < ?2",
