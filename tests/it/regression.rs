@@ -1498,3 +1498,26 @@ fn a_busy_index_is_left_to_its_writer_not_removed() {
     drop(holder);
     assert_eq!(repo.json(&["task", "list"]), expected);
 }
+
+#[test]
+fn ids_added_in_an_earlier_batch_of_an_index_build_count_for_the_abbreviation() {
+    // Enough entities that six-character ids collide and the abbreviation grows; the first
+    // version of the batched build checked only the last batch's ids, so every earlier id
+    // was shown one character too short.
+    let repo = TestRepo::new();
+    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
+    git_ledger::sample::generate(&store, 20_000, 42, 1000).expect("generate");
+    let built = |batch: &str| {
+        repo.remove_index();
+        let run = repo.run_with(
+            &repo.path,
+            &[("GIT_LEDGER_INDEX_BATCH", batch)],
+            &["memory", "long"],
+        );
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+    };
+    let one_fold = built("1000000");
+    assert!(one_fold.contains("Decisions"), "{one_fold}");
+    assert_eq!(built("2500"), one_fold);
+}

@@ -566,3 +566,91 @@ fn a_changed_ready_list_in_the_index_is_read_from_the_refs_instead() {
         )
     });
 }
+
+/// The hot views folded with no index, in batches of `batch` events written into the index
+/// and read back (the first command builds the index; the rest read it).
+fn hot_views_built_in_batches(repo: &TestRepo, batch: &str) -> Vec<serde_json::Value> {
+    repo.remove_index();
+    let run = repo.run_with(
+        &repo.path,
+        &[("GIT_LEDGER_INDEX_BATCH", batch)],
+        &["status", "--json"],
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(repo.index_path().is_file(), "the build wrote the index");
+    hot_views(repo)
+}
+
+#[test]
+fn an_index_built_in_batches_gives_the_views_of_one_fold() {
+    let repo = TestRepo::new();
+    let other = "ffeeddccbbaa";
+    let objective = crate::util::id_of(&repo.json(&["objective", "add", "ship it"]));
+    let first = repo.task(&["first", "-o", &objective, "--role", "developer"]);
+    // Two writer chains whose events interleave: the read merges them in clock order.
+    repo.git(&["config", "ledger.writer", other]);
+    let second = repo.task(&["second", "-d", &first, "-p", "0", "-o", &objective]);
+    repo.ok(&["task", "start", &first]);
+    repo.git(&["config", "ledger.writer", WRITER]);
+    let third = repo.task(&["third", "--role", "tester", "-o", &objective]);
+    for n in 0..5 {
+        repo.ok(&["task", "note", &format!("note {n}"), "--task", &first]);
+    }
+    repo.git(&["config", "ledger.writer", other]);
+    repo.ok(&["task", "done", &first, "-m", "finished"]);
+    repo.ok(&["task", "claim", &third]);
+    repo.git(&["config", "ledger.writer", WRITER]);
+    repo.task(&["fourth", "-p", "3"]);
+    repo.ok(&["task", "start", &second]);
+    repo.ok(&["task", "note", "begun", "--task", &second]);
+    let one_fold = hot_views_built_in_batches(&repo, "1000000");
+    assert_eq!(one_fold[0]["counts"]["tasks_done"], 1);
+    assert_eq!(one_fold[0]["counts"]["tasks_in_progress"], 1);
+    for batch in ["1", "2", "3", "7"] {
+        assert_eq!(
+            hot_views_built_in_batches(&repo, batch),
+            one_fold,
+            "built in batches of {batch}"
+        );
+    }
+    // And what is appended after the build is applied over the index it left.
+    repo.ok(&["task", "done", &second, "-m", "second done"]);
+    let after = hot_views(&repo);
+    repo.remove_index();
+    assert_eq!(after, hot_views(&repo));
+}
+
+#[test]
+fn a_chain_holding_events_out_of_order_is_read_whole() {
+    let repo = TestRepo::new();
+    repo.task(&["mine"]);
+    // Another clone's chain whose second commit carries an older clock than its first (as
+    // an import of older events makes): it cannot be merged commit by commit.
+    let other = "ffeeddccbbaa";
+    let created = |subject: &str, title: &str, hlc: u64| {
+        with_id(serde_json::json!({
+            "v": 1, "kind": "task.created", "time": "2026-01-05T09:00:00.000Z", "hlc": hlc,
+            "writer": other, "actor": "human:Bob", "subject": subject,
+            "body": {"title": title, "priority": 2, "depends_on": []}
+        }))
+    };
+    let mine = repo.json(&["log", "-n", "1"])[0]["hlc"]
+        .as_u64()
+        .expect("a clock");
+    let later = created("t-0000000000000002", "later", mine + 2);
+    let earlier = created("t-0000000000000001", "earlier", mine + 1);
+    let first = hand_commit(&repo, &format!("task.created\n\n{later}\n"), None);
+    let second = hand_commit(&repo, &format!("task.created\n\n{earlier}\n"), Some(&first));
+    repo.git(&[
+        "update-ref",
+        &format!("refs/ledger/v1/writers/{other}"),
+        &second,
+    ]);
+    for batch in ["1", "1000000"] {
+        let views = hot_views_built_in_batches(&repo, batch);
+        assert_eq!(views[0]["counts"]["events"], 3, "batch {batch}");
+        // Tasks are listed in the order they were created: clock order, not the chain's.
+        let titles = strings_of(&views[1], "title");
+        assert_eq!(titles, ["mine", "earlier", "later"], "batch {batch}");
+    }
+}

@@ -32,6 +32,9 @@ pub const CREATE_ID_INDEX: &str =
 
 /// The `meta` key of the writer tips the projection stands for.
 pub const STATE_TIPS: &str = "state_tips";
+/// The name of the one tip an index being built stands for (with a random id): no ref is
+/// named so, so a reader never takes it for the ledger.
+pub const BUILDING: &str = "(building)";
 /// The `meta` key of the writer tips the search text stands for.
 pub const SEARCH_TIPS: &str = "search_tips";
 

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Set when something read from the index failed its check (damage after it was written):
 /// what was computed from it may lack that. One flag is shared by every table read from the
@@ -134,6 +134,12 @@ pub struct Table<T> {
     entries: Cells<Entry<T>>,
     /// Positions of the entities added since the table was read from the index.
     added: HashMap<String, usize>,
+    /// Positions of stored entities already found by id: folding many events finds the
+    /// same ones again and again.
+    found: Mutex<HashMap<Box<str>, u32>>,
+    /// Whether `found` holds every stored id (a table carried through a build of the
+    /// index, [`Table::carry_ids`]): an id not in it is not in the table.
+    found_all: bool,
     /// Their ids, in the order they were added.
     added_ids: Vec<String>,
     /// Positions read from the index that were handed out to be changed (may repeat).
@@ -164,6 +170,8 @@ impl<T> Default for Table<T> {
             stored: None,
             entries: Cells::default(),
             added: HashMap::new(),
+            found: Mutex::default(),
+            found_all: false,
             added_ids: Vec::new(),
             changed: Vec::new(),
             keyed: Default::default(),
@@ -180,6 +188,8 @@ impl<T: Clone> Clone for Table<T> {
             stored: self.stored.clone(),
             entries: self.entries.clone(),
             added: self.added.clone(),
+            found: Mutex::new(self.found.lock().map(|f| f.clone()).unwrap_or_default()),
+            found_all: self.found_all,
             added_ids: self.added_ids.clone(),
             changed: self.changed.clone(),
             keyed: self.keyed.clone(),
@@ -275,9 +285,31 @@ impl<T> Table<T> {
             return Some(i);
         }
         let stored = self.stored.as_ref()?;
+        if let Some(&pos) = self.found.lock().ok()?.get(id) {
+            return Some(pos as usize);
+        }
+        if self.found_all {
+            return None;
+        }
         let row = stored.snapshot.find(stored.kind, id)?;
         let pos = row.0;
-        self.keep_row(row).map(|_| pos)
+        self.keep_row(row)?;
+        if let Ok(mut found) = self.found.lock() {
+            found.insert(id.into(), pos as u32);
+        }
+        Some(pos)
+    }
+
+    /// Take over the ids an earlier reading of the same index knew (this table was read
+    /// back after it was written): a build of the index then finds every entity by id
+    /// without asking the index, and knows an id it does not hold is new.
+    pub(crate) fn carry_ids(&mut self, earlier: Table<T>) {
+        let complete = earlier.found_all || earlier.stored.is_none();
+        let mut found = earlier.found.into_inner().unwrap_or_default();
+        found
+            .extend((earlier.added.into_iter()).map(|(id, pos)| (id.into_boxed_str(), pos as u32)));
+        self.found = Mutex::new(found);
+        self.found_all = complete;
     }
 
     pub fn contains(&self, id: &str) -> bool {
@@ -646,6 +678,12 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let mut put_data = conn.prepare_cached(
             "INSERT OR REPLACE INTO entity_data(key, hash, data) VALUES (?1, ?2, ?3)",
         )?;
+        // A stored row is updated where it is: a replace would delete it and its entry in
+        // the lookup index by id, then insert both again.
+        let mut update =
+            conn.prepare_cached("UPDATE entity SET brief = ?2, sum = ?3 WHERE key = ?1")?;
+        let mut update_data =
+            conn.prepare_cached("UPDATE entity_data SET hash = ?2, data = ?3 WHERE key = ?1")?;
         let mut join =
             conn.prepare_cached("INSERT OR IGNORE INTO keyed(kind, key, pos) VALUES (?1, ?2, ?3)")?;
         let mut leave =
@@ -670,10 +708,25 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let (id, brief) = (self.id_at(i), self.brief_at(i));
             let key = db::row_key(kind, i);
-            put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
             let packed = db::pack(&data);
-            put_data.execute(rusqlite::params![key, db::hash_of(&packed), &packed])?;
-            let before = self.stored_brief(i).unwrap_or(&[]);
+            let hash = db::hash_of(&packed);
+            let stored = self.stored_brief(i);
+            match stored {
+                // Most changes (a note, a claim renewed) leave the brief as it was.
+                Some(before) if before == brief => {}
+                Some(_) => {
+                    update.execute(rusqlite::params![key, brief, db::row_sum(id, brief)])?;
+                }
+                None => {
+                    put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
+                }
+            }
+            if stored.is_some() {
+                update_data.execute(rusqlite::params![key, hash, &packed])?;
+            } else {
+                put_data.execute(rusqlite::params![key, hash, &packed])?;
+            }
+            let before = stored.unwrap_or(&[]);
             let (was, is) = (T::keys(before), T::keys(brief));
             for k in 0..KEYS {
                 let bit = 1u8 << k;

@@ -219,6 +219,17 @@ impl State {
         Ok(Some((state, extra)))
     }
 
+    /// Take over the ids of every table of `earlier`, the state this one was read back
+    /// from the index after writing (see `Table::carry_ids`).
+    pub fn carry_ids(&mut self, earlier: State) {
+        self.objectives.carry_ids(earlier.objectives);
+        self.tasks.carry_ids(earlier.tasks);
+        self.insights.carry_ids(earlier.insights);
+        self.decisions.carry_ids(earlier.decisions);
+        self.sessions.carry_ids(earlier.sessions);
+        self.agents.carry_ids(earlier.agents);
+    }
+
     /// The writer tips of the index this state was read from (`None` for a state folded
     /// from the events): an update of the index in place is only right while it still
     /// holds them.
@@ -285,12 +296,19 @@ impl State {
     /// Fold one more event (which must come after every event already folded).
     pub fn apply(&mut self, event: Event) {
         self.fold_one(&event);
+        if self.recent.len() == RECENT_EVENTS {
+            self.recent.pop_front();
+        }
         if self.complete {
+            self.recent.push_back(event.clone());
             self.events.push(event);
+        } else {
+            // Moved, not copied: a read with no index folds a million events this way.
+            self.recent.push_back(event);
         }
     }
 
-    /// What [`State::apply`] does but keep the event.
+    /// What [`State::apply`] does but keep the event (in `events` and `recent`).
     fn fold_one(&mut self, event: &Event) {
         self.kept.forget();
         self.max_hlc = self.max_hlc.max(event.hlc);
@@ -323,18 +341,12 @@ impl State {
                 }
                 recent.push_back(position);
             }
-        } else {
-            if self.recent.len() == RECENT_EVENTS {
-                self.recent.pop_front();
+        } else if let Some(session) = open_session {
+            let recent = self.session_recent.entry(session.clone()).or_default();
+            if recent.len() == SESSION_RECENT {
+                recent.pop_front();
             }
-            self.recent.push_back(event.clone());
-            if let Some(session) = open_session {
-                let recent = self.session_recent.entry(session.clone()).or_default();
-                if recent.len() == SESSION_RECENT {
-                    recent.pop_front();
-                }
-                recent.push_back(event.clone());
-            }
+            recent.push_back(event.clone());
         }
     }
 

@@ -78,6 +78,10 @@ pub const MAX_TEXT_BYTES: usize = 1 << 20;
 /// a few events from the refs faster than a write of their entities costs).
 const INDEX_UPDATE_AFTER: usize = 32;
 
+/// Events folded between two writes of an index being built from the refs: what bounds the
+/// memory of a read with no index (the entities added or changed in one batch).
+const INDEX_BUILD_BATCH: usize = 100_000;
+
 /// How long a command waits for another process's write of the index before it leaves the
 /// update to that process.
 const INDEX_WRITE_WAIT: Duration = Duration::from_millis(100);
@@ -293,6 +297,9 @@ impl Ledger {
         if let Some(loaded) = self.load_indexed()? {
             return Ok(loaded);
         }
+        if let Some(loaded) = self.load_streamed()? {
+            return Ok(loaded);
+        }
         let mut loaded = self.load_full()?;
         if self.short_lived {
             // Callers of `load` do without the event list (a cached state never has it), and
@@ -380,6 +387,87 @@ impl Ledger {
         Ok(Some(loaded))
     }
 
+    /// Fold every event into a new index in batches of [`INDEX_BUILD_BATCH`], each written
+    /// and read back before the next, so that memory holds one batch's entities rather than
+    /// every event and entity of the ledger. `None` when that cannot be done (no index can
+    /// be written, another process writes one meanwhile, the events cannot be merged in
+    /// order): the caller folds them all in memory.
+    fn load_streamed(&self) -> Result<Option<Loaded>, Error> {
+        if self.damage.seen() {
+            return Ok(None);
+        }
+        // What the index says it stands for while it is being built: no writer tips, so no
+        // other reader takes it for the ledger; the writes after the first are made only
+        // over the index this build wrote.
+        let nonce = format!(
+            "{:016x}{:016x}{:08x}",
+            random_u64(),
+            random_u64(),
+            random_u64() >> 32
+        );
+        let building = vec![(
+            db::BUILDING.to_string(),
+            git2::Oid::from_str(&nonce).unwrap_or(git2::Oid::zero()),
+        )];
+        // Tests fold a small ledger in several batches.
+        let batch_size = env_value("GIT_LEDGER_INDEX_BATCH")
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(INDEX_BUILD_BATCH);
+        let mut state = State::default();
+        let mut batch = 0;
+        let streamed = self.store.stream(|event| {
+            state.apply(event);
+            batch += 1;
+            if batch < batch_size {
+                return true;
+            }
+            batch = 0;
+            match self.write_and_read_back(std::mem::take(&mut state), &building) {
+                Some(read) => {
+                    state = read;
+                    true
+                }
+                None => false,
+            }
+        })?;
+        let Some(snapshot) = streamed else {
+            return Ok(None);
+        };
+        state.refresh_abbrev();
+        let loaded = Loaded {
+            state,
+            problems: snapshot.problems,
+            now: clock::now()?,
+            own_tip: snapshot.own_tip,
+            tips: snapshot.tips,
+            own_commits: snapshot.own_commits,
+        };
+        self.save_index(&loaded);
+        Ok(Some(loaded))
+    }
+
+    /// One batch of [`Ledger::load_streamed`]: the state written under the tips `building`
+    /// and read back from the index, its entities out of memory.
+    fn write_and_read_back(
+        &self,
+        mut state: State,
+        building: &[(String, git2::Oid)],
+    ) -> Option<State> {
+        // The ids added in this batch are checked against those stored now, once.
+        state.refresh_abbrev();
+        let no_extra = (Vec::<Problem>::new(), 0usize);
+        let written = self.write_index(&state, &no_extra, building);
+        if !matches!(written, Ok(true)) || self.damage.seen() {
+            return None;
+        }
+        let conn = self.open_index().ok()?;
+        let read = State::read_index::<(Vec<Problem>, usize)>(conn, &self.damage);
+        let (mut read, _) = read.ok().flatten()?;
+        read.carry_ids(state);
+        Some(read)
+    }
+
     /// Bring a state read earlier (from the cache, or by a compare-and-swap that lost the
     /// race) up to date by reading only the commits appended since. `None` when that cannot
     /// give the state a full read would: a ref was deleted or rewritten, a new event was
@@ -430,29 +518,38 @@ impl Ledger {
             return;
         }
         let extra = (&loaded.problems, loaded.own_commits);
-        let written = self.open_index().and_then(|mut conn| {
-            // Another process writing it is bringing it up too: no need to wait long.
-            conn.busy_timeout(INDEX_WRITE_WAIT)?;
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            // A state read from the index is written as what changed since: only over the
-            // index it was read from (another process may have moved it on meanwhile).
-            if let Some(base) = loaded.state.index_tips()
-                && db::tips(&tx, db::STATE_TIPS)?.as_deref() != Some(base)
-            {
-                return Ok(false);
-            }
-            loaded.state.write_index(&tx, &extra)?;
-            db::set_tips(&tx, db::STATE_TIPS, &loaded.tips)?;
-            tx.commit()?;
-            Ok(true)
-        });
-        match written {
+        match self.write_index(&loaded.state, &extra, &loaded.tips) {
             Ok(_) if self.damage.seen() => self.store.remove_index(),
             Ok(true) => self.store.index_written(),
             Ok(false) => {}
             Err(e) if db::is_busy(&e) => {}
             Err(_) => self.store.remove_index(),
         }
+    }
+
+    /// Write `state` into the index as standing for `tips`, with `extra` beside it; false
+    /// when another process moved the index on since the state was read from it.
+    fn write_index<E: serde::Serialize>(
+        &self,
+        state: &State,
+        extra: &E,
+        tips: &[(String, git2::Oid)],
+    ) -> rusqlite::Result<bool> {
+        let mut conn = self.open_index()?;
+        // Another process writing it is bringing it up too: no need to wait long.
+        conn.busy_timeout(INDEX_WRITE_WAIT)?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // A state read from the index is written as what changed since: only over the
+        // index it was read from.
+        if let Some(base) = state.index_tips()
+            && db::tips(&tx, db::STATE_TIPS)?.as_deref() != Some(base)
+        {
+            return Ok(false);
+        }
+        state.write_index(&tx, extra)?;
+        db::set_tips(&tx, db::STATE_TIPS, tips)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// The ledger as it stood at a point: a time, an event id, or a session id (its end).

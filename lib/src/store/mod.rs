@@ -9,6 +9,7 @@ mod cache;
 mod recent;
 mod refresh;
 mod signing;
+mod stream;
 mod sync;
 mod upkeep;
 
