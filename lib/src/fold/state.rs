@@ -703,9 +703,14 @@ impl State {
         if self.tasks.is_frozen() {
             // Read from the cache with its abbreviation: only ids added since can lengthen it.
             // Each is compared, once, with the ids that sort next to its hex in every table,
-            // and with the other added ids (no pass over the whole ledger per command).
+            // and with the other added ids, sorted, each with its neighbour (a build of the
+            // index adds a hundred thousand at a time; no pass over the whole ledger).
             let tables = self.id_tables();
-            let added: Vec<&str> = self.added_ids().collect();
+            let mut added: Vec<&str> = self.added_ids().map(|id| &id[hex(id)..]).collect();
+            added.sort_unstable();
+            for pair in added.windows(2) {
+                len = len.max(common_prefix(pair[0], pair[1]) + 1);
+            }
             let mut checked = self.abbrev_checked;
             let mut new = Vec::new();
             for ((_, ids), checked) in tables.iter().zip(&mut checked) {
@@ -718,8 +723,7 @@ impl State {
                     .iter()
                     .flat_map(|(kind, ids)| ids.near(&format!("{}-{new_hex}", kind.prefix())))
                     .collect();
-                let others = near.into_iter().chain(added.iter().copied());
-                for other in others.filter(|other| *other != new) {
+                for other in near.into_iter().filter(|other| *other != new) {
                     len = len.max(common_prefix(new_hex, &other[hex(other)..]) + 1);
                 }
             }
