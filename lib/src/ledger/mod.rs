@@ -317,8 +317,13 @@ impl Ledger {
     /// The ledger's state with every event (for history: log, replay, audit, diff, export),
     /// folded from the refs; the cache is refreshed on the way.
     pub fn load_full(&self) -> Result<Loaded, Error> {
-        let snapshot = self.store.snapshot()?;
-        let state = State::from_events(snapshot.events);
+        let mut snapshot = self.store.snapshot()?;
+        let state = State::from_events(std::mem::take(&mut snapshot.events));
+        self.folded(state, snapshot)
+    }
+
+    /// A state folded from the refs as `snapshot` read them, written into the index.
+    fn folded(&self, state: State, snapshot: crate::store::Snapshot) -> Result<Loaded, Error> {
         let loaded = Loaded {
             state,
             problems: snapshot.problems,
@@ -438,16 +443,7 @@ impl Ledger {
             return Ok(None);
         };
         state.refresh_abbrev();
-        let loaded = Loaded {
-            state,
-            problems: snapshot.problems,
-            now: clock::now()?,
-            own_tip: snapshot.own_tip,
-            tips: snapshot.tips,
-            own_commits: snapshot.own_commits,
-        };
-        self.save_index(&loaded);
-        Ok(Some(loaded))
+        self.folded(state, snapshot).map(Some)
     }
 
     /// One batch of [`Ledger::load_streamed`]: the state written under the tips `building`
