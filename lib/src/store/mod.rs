@@ -235,18 +235,9 @@ impl Store {
                 let mut next = Some(*tip);
                 while let Some(oid) = next {
                     snapshot.own_commits += usize::from(own);
-                    let object = match odb.read(oid) {
-                        Ok(object) if object.kind() == ObjectType::Commit => object,
-                        Ok(_) => {
-                            let message = "not a commit; the rest of this ref is skipped";
-                            problems.push((at, problem(name, oid, message.into())));
-                            break;
-                        }
-                        Err(e) => {
-                            let message = format!(
-                                "cannot read the commit ({}); the rest of this ref is skipped",
-                                e.message()
-                            );
+                    let object = match read_commit(&odb, oid) {
+                        Ok(object) => object,
+                        Err(message) => {
                             problems.push((at, problem(name, oid, message)));
                             break;
                         }
@@ -274,16 +265,7 @@ impl Store {
         decoded.sort_by_key(|commit| commit.at);
         for commit in decoded {
             let name = tips.get(commit.reference).map_or("", |(name, _)| name);
-            if commit.events.is_empty() {
-                let message = "the commit holds no events".to_string();
-                problems.push((commit.at, problem(name, commit.oid, message)));
-            }
-            for parsed in commit.events {
-                match parsed {
-                    Ok(event) => snapshot.events.push(event),
-                    Err(message) => problems.push((commit.at, problem(name, commit.oid, message))),
-                }
-            }
+            commit.take_events(name, &mut snapshot.events, &mut problems);
         }
         // The same event read twice (from two writers' chains after an import) has the same
         // id, hence the same clock and writer: sorted, the copies are neighbours.
@@ -747,6 +729,48 @@ struct Decoded {
     oid: Oid,
     events: Vec<Result<Event, String>>,
 }
+
+impl Decoded {
+    /// Its events into `events`, and what could not be read of it into `problems` (with its
+    /// position in the walk), for the ref `name` it was read from.
+    fn take_events(
+        self,
+        name: &str,
+        events: &mut impl Extend<Event>,
+        problems: &mut Vec<(usize, Problem)>,
+    ) {
+        let problem = |message: String| Problem {
+            reference: name.to_string(),
+            commit: self.oid.to_string(),
+            message,
+        };
+        if self.events.is_empty() {
+            problems.push((self.at, problem("the commit holds no events".into())));
+        }
+        for parsed in self.events {
+            match parsed {
+                Ok(event) => events.extend([event]),
+                Err(message) => problems.push((self.at, problem(message))),
+            }
+        }
+    }
+}
+
+/// A commit object of a chain, or the problem to report when there is none (the rest of
+/// the chain is skipped).
+fn read_commit<'o>(odb: &'o git2::Odb<'_>, oid: Oid) -> Result<git2::OdbObject<'o>, String> {
+    match odb.read(oid) {
+        Ok(object) if object.kind() == ObjectType::Commit => Ok(object),
+        Ok(_) => Err(NOT_A_COMMIT.into()),
+        Err(e) => Err(format!(
+            "cannot read the commit ({}); the rest of this ref is skipped",
+            e.message()
+        )),
+    }
+}
+
+/// The problem of a ref that leads to an object that is not a commit.
+const NOT_A_COMMIT: &str = "not a commit; the rest of this ref is skipped";
 
 fn decode_commit(commit: Read, horizon: u64) -> Decoded {
     // The walk already took the parent from the header.

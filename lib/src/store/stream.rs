@@ -10,7 +10,8 @@
 //! not in order (one that holds imported events) is left to the full read.
 
 use super::{
-    Error, Problem, REF_PREFIX, Read, Snapshot, Store, commit_parents, decode_commit, merge_problem,
+    Error, NOT_A_COMMIT, Problem, REF_PREFIX, Read, Snapshot, Store, commit_parents, decode_commit,
+    merge_problem, read_commit,
 };
 use crate::event::Event;
 use git2::{ObjectType, Odb, Oid};
@@ -129,13 +130,10 @@ impl Store {
                     while let Some((chain, i, mut commit)) =
                         requests.lock().ok().and_then(|r| r.recv().ok())
                     {
-                        let decoded = match odb.read(commit.oid) {
-                            Ok(object) if object.kind() == ObjectType::Commit => {
-                                commit.data = object.data().to_vec();
-                                Some(decode_commit(commit, horizon))
-                            }
-                            _ => None,
-                        };
+                        let decoded = read_commit(odb, commit.oid).ok().map(|object| {
+                            commit.data = object.data().to_vec();
+                            decode_commit(commit, horizon)
+                        });
                         if to_merge.send((chain, i, decoded)).is_err() {
                             return;
                         }
@@ -255,21 +253,7 @@ impl Merge<'_> {
             let c = self.chains.get_mut(chain)?;
             c.taken += 1;
             let name = self.tips.get(chain).map_or("", |(name, _)| name.as_str());
-            let problem = |message: String| Problem {
-                reference: name.to_string(),
-                commit: decoded.oid.to_string(),
-                message,
-            };
-            if decoded.events.is_empty() {
-                let message = "the commit holds no events".to_string();
-                self.problems.push((decoded.at, problem(message)));
-            }
-            for parsed in decoded.events {
-                match parsed {
-                    Ok(event) => c.events.push_back(event),
-                    Err(message) => self.problems.push((decoded.at, problem(message))),
-                }
-            }
+            decoded.take_events(name, &mut c.events, self.problems);
             self.request(chain);
         }
     }
@@ -282,7 +266,7 @@ impl Merge<'_> {
 fn parents_of(odb: &Odb, oid: Oid) -> Result<(Option<Oid>, usize), String> {
     if let Ok((mut reader, _, kind)) = odb.reader(oid) {
         if kind != ObjectType::Commit {
-            return Err("not a commit; the rest of this ref is skipped".into());
+            return Err(NOT_A_COMMIT.into());
         }
         let mut head = Vec::new();
         let mut chunk = [0u8; 1024];
@@ -305,12 +289,5 @@ fn parents_of(odb: &Odb, oid: Oid) -> Result<(Option<Oid>, usize), String> {
 }
 
 fn parents_read_whole(odb: &Odb, oid: Oid) -> Result<(Option<Oid>, usize), String> {
-    match odb.read(oid) {
-        Ok(object) if object.kind() == ObjectType::Commit => Ok(commit_parents(object.data())),
-        Ok(_) => Err("not a commit; the rest of this ref is skipped".into()),
-        Err(e) => Err(format!(
-            "cannot read the commit ({}); the rest of this ref is skipped",
-            e.message()
-        )),
-    }
+    read_commit(odb, oid).map(|object| commit_parents(object.data()))
 }
