@@ -712,19 +712,17 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             let hash = db::hash_of(&packed);
             let stored = self.stored_brief(i);
             match stored {
-                // Most changes (a note, a claim renewed) leave the brief as it was.
-                Some(before) if before == brief => {}
-                Some(_) => {
-                    update.execute(rusqlite::params![key, brief, db::row_sum(id, brief)])?;
+                Some(before) => {
+                    // Most changes (a note, a claim renewed) leave the brief as it was.
+                    if before != brief {
+                        update.execute(rusqlite::params![key, brief, db::row_sum(id, brief)])?;
+                    }
+                    update_data.execute(rusqlite::params![key, hash, &packed])?;
                 }
                 None => {
                     put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
+                    put_data.execute(rusqlite::params![key, hash, &packed])?;
                 }
-            }
-            if stored.is_some() {
-                update_data.execute(rusqlite::params![key, hash, &packed])?;
-            } else {
-                put_data.execute(rusqlite::params![key, hash, &packed])?;
             }
             let before = stored.unwrap_or(&[]);
             let (was, is) = (T::keys(before), T::keys(brief));

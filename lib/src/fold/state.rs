@@ -40,6 +40,18 @@ fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
+/// The shortest abbreviation that tells every one of `hexes` from the others: sorted, the
+/// longest prefix any two share is one neighbours share.
+fn neighbours_abbrev<'a>(hexes: impl Iterator<Item = &'a str>) -> usize {
+    let mut hexes: Vec<&str> = hexes.collect();
+    hexes.sort_unstable();
+    hexes
+        .windows(2)
+        .map(|pair| common_prefix(pair[0], pair[1]) + 1)
+        .max()
+        .unwrap_or(0)
+}
+
 /// How many of the newest events the state keeps, for `log` and the last actions, when it
 /// does not hold every event.
 pub const RECENT_EVENTS: usize = 64;
@@ -706,11 +718,7 @@ impl State {
             // and with the other added ids, sorted, each with its neighbour (a build of the
             // index adds a hundred thousand at a time; no pass over the whole ledger).
             let tables = self.id_tables();
-            let mut added: Vec<&str> = self.added_ids().map(|id| &id[hex(id)..]).collect();
-            added.sort_unstable();
-            for pair in added.windows(2) {
-                len = len.max(common_prefix(pair[0], pair[1]) + 1);
-            }
+            len = len.max(neighbours_abbrev(self.added_ids().map(|id| &id[hex(id)..])));
             let mut checked = self.abbrev_checked;
             let mut new = Vec::new();
             for ((_, ids), checked) in tables.iter().zip(&mut checked) {
@@ -729,11 +737,7 @@ impl State {
             }
             self.abbrev_checked = checked;
         } else {
-            let mut hexes: Vec<&str> = self.all_ids().map(|id| &id[hex(id)..]).collect();
-            hexes.sort_unstable();
-            for pair in hexes.windows(2) {
-                len = len.max(common_prefix(pair[0], pair[1]) + 1);
-            }
+            len = len.max(neighbours_abbrev(self.all_ids().map(|id| &id[hex(id)..])));
         }
         self.abbrev = len;
     }
