@@ -1507,16 +1507,7 @@ fn ids_added_in_an_earlier_batch_of_an_index_build_count_for_the_abbreviation() 
     let repo = TestRepo::new();
     let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
     git_ledger::sample::generate(&store, 20_000, 42, 1000).expect("generate");
-    let built = |batch: &str| {
-        repo.remove_index();
-        let run = repo.run_with(
-            &repo.path,
-            &[("GIT_LEDGER_INDEX_BATCH", batch)],
-            &["memory", "long"],
-        );
-        assert_eq!(run.code, Some(0), "{}", run.stderr);
-        run.stdout
-    };
+    let built = |batch: &str| repo.ok_built_in_batches(batch, &["memory", "long"]);
     let one_fold = built("1000000");
     assert!(one_fold.contains("Decisions"), "{one_fold}");
     assert_eq!(built("2500"), one_fold);

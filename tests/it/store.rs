@@ -570,13 +570,7 @@ fn a_changed_ready_list_in_the_index_is_read_from_the_refs_instead() {
 /// The hot views folded with no index, in batches of `batch` events written into the index
 /// and read back (the first command builds the index; the rest read it).
 fn hot_views_built_in_batches(repo: &TestRepo, batch: &str) -> Vec<serde_json::Value> {
-    repo.remove_index();
-    let run = repo.run_with(
-        &repo.path,
-        &[("GIT_LEDGER_INDEX_BATCH", batch)],
-        &["status", "--json"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    repo.ok_built_in_batches(batch, &["status", "--json"]);
     assert!(repo.index_path().is_file(), "the build wrote the index");
     hot_views(repo)
 }

@@ -317,7 +317,6 @@ impl TestRepo {
         out.lines().next().map(str::to_string)
     }
 
-    /// Number of events in the ledger.
     /// Where the local index database lives.
     pub fn index_path(&self) -> PathBuf {
         self.path.join(".git/ledger/index.sqlite")
@@ -333,6 +332,20 @@ impl TestRepo {
         path
     }
 
+    /// Run `args` with no index, folding the events in batches of `batch` (each written into
+    /// the index and read back); expect success and return stdout.
+    pub fn ok_built_in_batches(&self, batch: &str, args: &[&str]) -> String {
+        self.remove_index();
+        let run = self.run_with(&self.path, &[("GIT_LEDGER_INDEX_BATCH", batch)], args);
+        assert_eq!(
+            run.code,
+            Some(0),
+            "git ledger {args:?} failed:\n{}",
+            run.stderr
+        );
+        run.stdout
+    }
+
     /// Remove the local index and the commits kept beside it: the next command folds the
     /// refs.
     pub fn remove_index(&self) {
@@ -343,6 +356,7 @@ impl TestRepo {
         }
     }
 
+    /// Number of events in the ledger.
     pub fn event_count(&self) -> usize {
         self.json(&["status"])["counts"]["events"]
             .as_u64()
