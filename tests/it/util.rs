@@ -238,7 +238,12 @@ impl TestRepo {
     }
 
     pub fn ok_in(&self, dir: &Path, args: &[&str]) -> String {
-        let run = self.run_with(dir, &[], args);
+        self.ok_with(dir, &[], args)
+    }
+
+    /// Run in `dir` with `env` set and expect success; returns stdout.
+    pub fn ok_with(&self, dir: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+        let run = self.run_with(dir, env, args);
         assert_eq!(
             run.code,
             Some(0),
@@ -253,14 +258,7 @@ impl TestRepo {
     /// approval by whoever claimed it or authored its commits does not open the gate).
     pub fn approve(&self, args: &[&str]) -> String {
         let args = [&["review", "approve"][..], args].concat();
-        let run = self.run_with(&self.path, &[("GIT_LEDGER_AGENT", "reviewer")], &args);
-        assert_eq!(
-            run.code,
-            Some(0),
-            "git ledger {args:?} failed:\n{}",
-            run.stderr
-        );
-        run.stdout
+        self.ok_with(&self.path, &[("GIT_LEDGER_AGENT", "reviewer")], &args)
     }
 
     /// Run with `--json`, expect `ok: true`, return the whole envelope.
@@ -336,14 +334,7 @@ impl TestRepo {
     /// the index and read back); expect success and return stdout.
     pub fn ok_built_in_batches(&self, batch: &str, args: &[&str]) -> String {
         self.remove_index();
-        let run = self.run_with(&self.path, &[("GIT_LEDGER_INDEX_BATCH", batch)], args);
-        assert_eq!(
-            run.code,
-            Some(0),
-            "git ledger {args:?} failed:\n{}",
-            run.stderr
-        );
-        run.stdout
+        self.ok_with(&self.path, &[("GIT_LEDGER_INDEX_BATCH", batch)], args)
     }
 
     /// Remove the local index and the commits kept beside it: the next command folds the
