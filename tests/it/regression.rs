@@ -1512,3 +1512,58 @@ fn ids_added_in_an_earlier_batch_of_an_index_build_count_for_the_abbreviation() 
     assert!(one_fold.contains("Decisions"), "{one_fold}");
     assert_eq!(built("2500"), one_fold);
 }
+
+#[test]
+fn a_note_left_while_two_commands_replace_the_notes_file_is_kept() {
+    // A command that opened the notes file just before another one renamed its replacement
+    // over it went on, once it had the old file's lock, to rename its own replacement over
+    // the new file, and the notes hooks had appended to the new one in between were lost: a
+    // commit never recorded.
+    use git_ledger::ledger::commits::{CommitNote, leave_note};
+    let repo = TestRepo::new();
+    repo.task(&["Work"]);
+    let main = repo.git(&["rev-parse", "main"]).trim().to_string();
+    let common = repo.path.join(".git");
+    let note = |n: usize, branch: &str| CommitNote {
+        task: format!("t-{n}"),
+        branch: Some(branch.to_string()),
+        git_dir: common.clone(),
+        parent: Some(main.clone()),
+        session: None,
+        noted_at: git_ledger::ledger::commits::unix_now(),
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut left = 0;
+    std::thread::scope(|s| {
+        let commands: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    for _ in 0..30 {
+                        repo.ok(&["status"]);
+                    }
+                })
+            })
+            .collect();
+        // Notes for commits still being made on `main` (kept), each followed by one whose
+        // branch is gone (dropped), so that every command replaces the file.
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            leave_note(&common, &note(left, "main")).expect("a note");
+            leave_note(&common, &note(left, "gone")).expect("a note");
+            left += 1;
+            std::thread::sleep(Duration::from_micros(100));
+            if commands.iter().all(|c| c.is_finished()) {
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    });
+    repo.ok(&["status"]);
+    let notes = std::fs::read_to_string(common.join("ledger/noted-commits")).expect("notes");
+    let kept: HashSet<String> = notes
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("a note")["task"].to_string())
+        .collect();
+    let lost: Vec<usize> = (0..left)
+        .filter(|n| !kept.contains(&format!("\"t-{n}\"")))
+        .collect();
+    assert_eq!(lost, Vec::<usize>::new(), "of {left} notes");
+}

@@ -149,7 +149,10 @@ fn replace_notes(path: &Path, read: &NotesRead, kept: &[u8]) -> Result<(), Error
         Err(e) => return Err(io(e)),
     };
     file.lock().map_err(io)?;
-    if !same_file(file.metadata(), read.file.metadata()) {
+    // The file read must still be the one at `path` once locked: another command may have
+    // renamed its replacement over it between the open and the lock, and hooks may have
+    // appended to that replacement since.
+    if !same_file(file.metadata(), read.file.metadata()) || !is_at(&file, path) {
         return Ok(());
     }
     let mut now = Vec::new();
