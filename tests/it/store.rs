@@ -1,5 +1,6 @@
 use crate::util::{TestRepo, WRITER, hand_commit, short, strings_of, with_id};
 use std::collections::HashSet;
+use std::path::PathBuf;
 
 #[test]
 fn four_concurrent_writers_lose_nothing() {
@@ -278,6 +279,37 @@ fn the_index_is_updated_in_place_not_rewritten() {
         "and no row was written again"
     );
     drop(db);
+    assert_eq!(views(&repo), without_cache(&repo));
+}
+
+#[test]
+fn a_large_write_ahead_log_is_folded_into_the_index_by_the_next_command() {
+    // Commands leave a small log for the next one; one that finds it large lets its close
+    // copy it into the database and remove it, so reads do not slow down as it grows.
+    let repo = TestRepo::new();
+    repo.task(&["first"]);
+    repo.ok(&["status"]);
+    let wal = PathBuf::from(format!("{}-wal", repo.index_file().display()));
+    let db = rusqlite::Connection::open(repo.index_file()).expect("open");
+    db.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .expect("leave the log");
+    db.execute_batch(
+        "CREATE TABLE scratch(b BLOB);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 512)
+         INSERT INTO scratch SELECT randomblob(4096) FROM n;",
+    )
+    .expect("a large write");
+    drop(db);
+    let size = |path: &PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    assert!(size(&wal) > 2 << 20, "the log is {} bytes", size(&wal));
+    repo.ok(&["status"]);
+    assert_eq!(size(&wal), 0, "the log was left behind");
+    repo.task(&["second"]);
+    repo.ok(&["status"]);
+    assert!(size(&wal) < 1 << 20, "the log is {} bytes", size(&wal));
     assert_eq!(views(&repo), without_cache(&repo));
 }
 

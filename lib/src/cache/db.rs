@@ -15,6 +15,7 @@
 //!   lists (each with its own sum, read when a view needs it) and the tips.
 
 use git2::Oid;
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -38,6 +39,10 @@ pub const BUILDING: &str = "(building)";
 /// The `meta` key of the writer tips the search text stands for.
 pub const SEARCH_TIPS: &str = "search_tips";
 
+/// Below this size the write-ahead log is left as it is when a command ends (see [`open`]):
+/// reads slow down as it grows (its pages are looked up in its index and read, not mapped).
+const WAL_LEFT_BYTES: u64 = 1 << 20;
+
 /// Open (creating when there is none) the database at `path`. An error means the file
 /// cannot be used as it is (the caller removes it and opens again); a database of another
 /// schema version is such an error.
@@ -49,6 +54,13 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Pages read through a memory map, not a system call each.
     conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
+    // The last connection to close copies the write-ahead log into the database and removes
+    // it, which every command would pay; while the log is small it is left for the next
+    // command instead (the log cannot restart while a command's own read transaction is open,
+    // so it only grows until a command finds it large and lets its close do the work).
+    let wal = std::fs::metadata(format!("{}-wal", path.display())).map_or(0, |m| m.len());
+    let leave_log = wal < WAL_LEFT_BYTES;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave_log)?;
     prepare(conn)
 }
 
@@ -358,6 +370,25 @@ impl Snapshot {
             Ok(found)
         })
         .unwrap_or_default()
+    }
+
+    /// Whether a stored id other than `except` starts with `prefix`: a probe of the id index
+    /// alone (no row is read or checked; a damaged id can only make the caller look closer).
+    pub fn has_other_starting_with(&self, kind: u8, prefix: &str, except: &str) -> bool {
+        self.with(|conn| {
+            let mut query = conn.prepare_cached(
+                "SELECT id FROM entity WHERE key >> 32 = ?1 AND id >= ?2 ORDER BY id LIMIT 2",
+            )?;
+            let ids = query.query_map(params![kind, prefix], |row| row.get::<_, String>(0))?;
+            for id in ids {
+                let id = id?;
+                if id != except {
+                    return Ok(id.starts_with(prefix));
+                }
+            }
+            Ok(false)
+        })
+        .unwrap_or(true)
     }
 
     /// The rows whose ids start with `prefix`, by id.

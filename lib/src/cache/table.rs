@@ -404,6 +404,9 @@ pub trait Ids {
     fn added(&self) -> Box<dyn Iterator<Item = &str> + '_>;
     /// Ids read from the index that sort next to `id`.
     fn near(&self, id: &str) -> Vec<&str>;
+    /// Whether an id read from the index, other than `except`, may start with `prefix`
+    /// (a cheap look: true can be a false alarm, false is certain).
+    fn may_have_other_starting_with(&self, prefix: &str, except: &str) -> bool;
     /// The ids that start with `prefix`, in no particular order.
     fn starting_with(&self, prefix: &str) -> Vec<&str>;
 }
@@ -424,6 +427,14 @@ impl<T: DeserializeOwned> Ids for Table<T> {
             .filter_map(|row| self.keep_row(row))
             .map(|row| &*row.id)
             .collect()
+    }
+    fn may_have_other_starting_with(&self, prefix: &str, except: &str) -> bool {
+        self.stored.as_ref().is_some_and(|stored| {
+            stored.count > 0
+                && stored
+                    .snapshot
+                    .has_other_starting_with(stored.kind, prefix, except)
+        })
     }
     fn starting_with(&self, prefix: &str) -> Vec<&str> {
         let mut found: Vec<&str> = self

@@ -727,6 +727,17 @@ impl State {
             }
             for new in new {
                 let new_hex = &new[hex(new)..];
+                // Most ids share fewer than `len` characters with every other: one probe of
+                // each table's id index says so, and only a possible match is looked at closely.
+                let may_collide = new_hex.get(..len).is_none_or(|probe| {
+                    tables.iter().any(|(kind, ids)| {
+                        let prefix = format!("{}-{probe}", kind.prefix());
+                        ids.may_have_other_starting_with(&prefix, new)
+                    })
+                });
+                if !may_collide {
+                    continue;
+                }
                 let near: Vec<&str> = tables
                     .iter()
                     .flat_map(|(kind, ids)| ids.near(&format!("{}-{new_hex}", kind.prefix())))
