@@ -314,6 +314,24 @@ fn a_large_write_ahead_log_is_folded_into_the_index_by_the_next_command() {
 }
 
 #[test]
+fn a_cold_read_leaves_no_large_write_ahead_log() {
+    // The build's write is large: left as a log, it would double the index on disk and
+    // slow the next command's reads.
+    let repo = TestRepo::new();
+    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
+    git_ledger::sample::generate(&store, 20_000, 42, 1000).expect("generate");
+    repo.ok(&["status"]);
+    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    let index = size(repo.index_path());
+    let log = size(PathBuf::from(format!(
+        "{}-wal",
+        repo.index_path().display()
+    )));
+    assert!(index + log > 2 << 20, "the index is {index} + {log} bytes");
+    assert!(log < 1 << 20, "the log is {log} bytes");
+}
+
+#[test]
 fn a_damaged_cache_is_rebuilt_not_trusted() {
     let repo = TestRepo::new();
     for title in ["a", "b", "c"] {

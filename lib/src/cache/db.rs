@@ -54,14 +54,23 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Pages read through a memory map, not a system call each.
     conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
-    // The last connection to close copies the write-ahead log into the database and removes
-    // it, which every command would pay; while the log is small it is left for the next
-    // command instead (the log cannot restart while a command's own read transaction is open,
-    // so it only grows until a command finds it large and lets its close do the work).
-    let wal = std::fs::metadata(format!("{}-wal", path.display())).map_or(0, |m| m.len());
-    let leave_log = wal < WAL_LEFT_BYTES;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave_log)?;
+    leave_log_while_small(&conn)?;
     prepare(conn)
+}
+
+/// The last connection to close copies the write-ahead log into the database and removes
+/// it, which every command would pay; while the log is small it is left for the next command
+/// instead. The log cannot restart while a command's own read transaction is open, so it
+/// only grows until a command finds it large and lets its close do the work. Decided when a
+/// connection is opened, and again after a write (a build's write is large).
+pub fn leave_log_while_small(conn: &Connection) -> rusqlite::Result<()> {
+    let wal = conn
+        .path()
+        .filter(|path| !path.is_empty())
+        .map(|path| std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len()));
+    let leave = wal.is_some_and(|len| len < WAL_LEFT_BYTES);
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave)?;
+    Ok(())
 }
 
 /// A database in memory only: for when no file can be written.

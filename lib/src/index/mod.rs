@@ -182,7 +182,8 @@ impl SearchIndex {
             }
         }
         db::set_tips(&tx, db::SEARCH_TIPS, tips)?;
-        tx.commit()
+        tx.commit()?;
+        db::leave_log_while_small(&self.conn)
     }
 
     /// The best `limit` matches of an FTS5 expression (see [`match_expression`]), best
