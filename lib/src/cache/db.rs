@@ -54,7 +54,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Pages read through a memory map, not a system call each.
     conn.pragma_update(None, "mmap_size", 1i64 << 32)?;
-    leave_log_while_small(&conn)?;
+    leave_log_while_small(&conn);
     prepare(conn)
 }
 
@@ -62,15 +62,16 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 /// it, which every command would pay; while the log is small it is left for the next command
 /// instead. The log cannot restart while a command's own read transaction is open, so it
 /// only grows until a command finds it large and lets its close do the work. Decided when a
-/// connection is opened, and again after a write (a build's write is large).
-pub fn leave_log_while_small(conn: &Connection) -> rusqlite::Result<()> {
+/// connection is opened, and again after a write (a build's write is large). Best effort:
+/// it only decides who pays for the log, so a failure is no reason to give up the index or
+/// a write already committed.
+pub fn leave_log_while_small(conn: &Connection) {
     let wal = conn
         .path()
         .filter(|path| !path.is_empty())
         .map(|path| std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len()));
     let leave = wal.is_some_and(|len| len < WAL_LEFT_BYTES);
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave)?;
-    Ok(())
+    let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave);
 }
 
 /// A database in memory only: for when no file can be written.

@@ -183,7 +183,8 @@ impl SearchIndex {
         }
         db::set_tips(&tx, db::SEARCH_TIPS, tips)?;
         tx.commit()?;
-        db::leave_log_while_small(&self.conn)
+        db::leave_log_while_small(&self.conn);
+        Ok(())
     }
 
     /// The best `limit` matches of an FTS5 expression (see [`match_expression`]), best
