@@ -6,8 +6,9 @@
 //!
 //! - `entity(key = kind << 32 | position, id, brief, sum)`: one row per entity, `brief` what
 //!   `Briefed` says of it, `sum` the XXH3 of id and brief; and `entity_data(key, hash,
-//!   data)`, its MessagePack compressed (LZ4, size first) and the XXH3 of that, apart so that the briefs the hot views
-//!   scan sit densely in few pages. Both sums are checked where they are read (SQLite checks
+//!   data)`, its MessagePack compressed (Zstandard with a dictionary trained on the
+//!   ledger's entities, kept in `meta`; the size first) and the XXH3 of that, apart so
+//!   that the briefs the hot views scan sit densely in few pages. Both sums are checked where they are read (SQLite checks
 //!   its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
 //! - `refs(kind, target, pos)`: the ids each entity refers to;
@@ -18,13 +19,13 @@ use git2::Oid;
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::table::Damage;
 
 /// The layout of the database. A database with any other `user_version` is rebuilt, never
 /// read.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The index by which entities are found by id (dropped and built again by a full write).
 pub const ID_INDEX: &str = "entity_by_id";
@@ -175,6 +176,27 @@ pub fn set_kept(conn: &Connection, key: &str, list: &[u8]) -> rusqlite::Result<(
     set_meta(conn, key, &value)
 }
 
+/// A list stored by [`set_kept`], if it passes its check (`None` when there is none).
+pub fn read_kept(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    let Some(mut value) = meta(conn, key)? else {
+        return Ok(None);
+    };
+    let at = value
+        .len()
+        .checked_sub(8)
+        .ok_or(rusqlite::Error::InvalidQuery)?;
+    let sum = value
+        .get(at..)
+        .and_then(|sum| <[u8; 8]>::try_from(sum).ok());
+    value.truncate(at);
+    match sum {
+        Some(sum) if xxhash_rust::xxh3::xxh3_64(&value) == u64::from_le_bytes(sum) => {
+            Ok(Some(value))
+        }
+        _ => Err(rusqlite::Error::InvalidQuery),
+    }
+}
+
 /// The row key of the entity at position `pos` of table `kind`.
 pub fn row_key(kind: u8, pos: usize) -> i64 {
     (i64::from(kind) << 32) | (pos as i64 & 0xffff_ffff)
@@ -218,6 +240,8 @@ fn checked_row(row: &rusqlite::Row) -> rusqlite::Result<Row> {
 #[derive(Clone)]
 pub struct Snapshot {
     conn: Arc<Mutex<Connection>>,
+    /// Made from the index's dictionary when an entity is first unpacked.
+    unpacker: Arc<OnceLock<Option<Unpacker>>>,
     pub damage: Damage,
 }
 
@@ -239,6 +263,7 @@ impl Snapshot {
         let first = read(&conn)?;
         let snapshot = Snapshot {
             conn: Arc::new(Mutex::new(conn)),
+            unpacker: Arc::default(),
             damage: damage.clone(),
         };
         Ok((snapshot, first))
@@ -262,15 +287,8 @@ impl Snapshot {
     /// The list kept under `key` (see [`set_kept`]), if it passes its check and is made of
     /// `width`-byte items.
     pub fn kept(&self, key: &str, width: usize) -> Option<Vec<u8>> {
-        let value = self.with(|conn| meta(conn, key)).flatten();
-        let list = value.and_then(|mut value| {
-            let at = value.len().checked_sub(8)?;
-            let sum: [u8; 8] = value.get(at..)?.try_into().ok()?;
-            value.truncate(at);
-            let sound = xxhash_rust::xxh3::xxh3_64(&value) == u64::from_le_bytes(sum)
-                && value.len().is_multiple_of(width);
-            sound.then_some(value)
-        });
+        let value = self.with(|conn| read_kept(conn, key)).flatten();
+        let list = value.filter(|value| value.len().is_multiple_of(width));
         if list.is_none() {
             self.damage.note();
         }
@@ -308,19 +326,42 @@ impl Snapshot {
         })
     }
 
+    /// The decompressor of the entities' bytes, made from the index's dictionary (read
+    /// through this snapshot) the first time.
+    fn unpacker(&self) -> Option<&Unpacker> {
+        self.unpacker
+            .get_or_init(|| {
+                let dictionary = self.with(|conn| read_kept(conn, DICTIONARY)).flatten()?;
+                let unpacker = zstd::bulk::Decompressor::with_dictionary(&dictionary);
+                unpacker.ok().map(Mutex::new)
+            })
+            .as_ref()
+    }
+
+    /// Unpack an entity's bytes read from the index (see [`unpack`]); noted as damage when
+    /// they fail.
+    fn unpack(&self, unpacker: Option<&Unpacker>, hash: i64, packed: &[u8]) -> Option<Vec<u8>> {
+        let data = unpack(unpacker, hash, packed);
+        if data.is_none() {
+            self.damage.note();
+        }
+        data
+    }
+
     /// The bytes of the entity at `pos`, if they hash to what was stored with them.
     pub fn data(&self, kind: u8, pos: usize) -> Option<Vec<u8>> {
         let (hash, data): (i64, Vec<u8>) = self.with(|conn| {
             conn.prepare_cached("SELECT hash, data FROM entity_data WHERE key = ?1")?
                 .query_row([row_key(kind, pos)], |row| Ok((row.get(0)?, row.get(1)?)))
         })?;
-        checked(&self.damage, hash, data)
+        self.unpack(self.unpacker(), hash, &data)
     }
 
     /// Every entity's bytes of table `kind` with their positions; those that fail their
     /// check are left out (and noted).
     pub fn all_data(&self, kind: u8, mut each: impl FnMut(usize, Option<Vec<u8>>)) {
-        let damage = &self.damage;
+        // Made before the scan: making it reads the database too.
+        let unpacker = self.unpacker();
         self.with(|conn| {
             let mut query = conn.prepare_cached(
                 "SELECT key, hash, data FROM entity_data WHERE key >= ?1 AND key < ?2
@@ -328,9 +369,10 @@ impl Snapshot {
             )?;
             let mut rows = query.query(kind_range(kind))?;
             while let Some(row) = rows.next()? {
+                let packed = row.get_ref(2)?.as_blob()?;
                 each(
                     pos_of(row.get(0)?),
-                    checked(damage, row.get(1)?, row.get(2)?),
+                    self.unpack(unpacker, row.get(1)?, packed),
                 );
             }
             Ok(())
@@ -431,22 +473,73 @@ pub fn hash_of(data: &[u8]) -> i64 {
 /// is at most a mebibyte), low enough that a forged size cannot exhaust memory.
 const MAX_ENTITY_BYTES: usize = 256 << 20;
 
-/// An entity's bytes as the index stores them: LZ4, with the size before compression first.
-pub fn pack(data: &[u8]) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(data)
+/// The `meta` key of the dictionary every entity's bytes are compressed with.
+pub const DICTIONARY: &str = "dictionary";
+
+/// The most a dictionary holds, and what it is trained on: a spread of up to this many
+/// entities, up to this many bytes (training takes tens of milliseconds at most).
+const DICTIONARY_BYTES: usize = 16 << 10;
+pub const SAMPLE_ENTITIES: usize = 1000;
+pub const SAMPLE_BYTES: usize = 1 << 20;
+
+/// Zstandard's fastest regular level: with a dictionary, higher levels gain almost nothing
+/// on entities this small.
+const LEVEL: i32 = 1;
+
+/// Compresses entities' bytes as the index stores them: the size before compression (four
+/// bytes, little-endian), then Zstandard with the index's dictionary.
+pub struct Packer(zstd::bulk::Compressor<'static>);
+
+impl Packer {
+    /// For a write of every entity: a dictionary trained on `samples` (the bytes of a spread
+    /// of them), stored with the index. With too few samples to train on, no dictionary.
+    pub fn train(conn: &Connection, samples: &[Vec<u8>]) -> rusqlite::Result<Packer> {
+        let dictionary = zstd::dict::from_samples(samples, DICTIONARY_BYTES).unwrap_or_default();
+        set_kept(conn, DICTIONARY, &dictionary)?;
+        Packer::with(&dictionary)
+    }
+
+    /// For a write of what changed: the dictionary the index was written with.
+    pub fn stored(conn: &Connection) -> rusqlite::Result<Packer> {
+        let dictionary = read_kept(conn, DICTIONARY)?.ok_or(rusqlite::Error::InvalidQuery)?;
+        Packer::with(&dictionary)
+    }
+
+    fn with(dictionary: &[u8]) -> rusqlite::Result<Packer> {
+        zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)
+            .map(Packer)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    }
+
+    /// An entity's bytes as the index stores them.
+    pub fn pack(&mut self, data: &[u8]) -> rusqlite::Result<Vec<u8>> {
+        let failed = |e: std::io::Error| rusqlite::Error::ToSqlConversionFailure(Box::new(e));
+        let size = u32::try_from(data.len())
+            .ok()
+            .filter(|&size| size as usize <= MAX_ENTITY_BYTES)
+            .ok_or_else(|| failed(std::io::Error::other("entity too large for the index")))?;
+        let compressed = self.0.compress(data).map_err(failed)?;
+        let mut packed = Vec::with_capacity(4 + compressed.len());
+        packed.extend_from_slice(&size.to_le_bytes());
+        packed.extend_from_slice(&compressed);
+        Ok(packed)
+    }
 }
 
-/// An entity's bytes from what the index stored, if they hash to what was stored with them.
-fn checked(damage: &Damage, hash: i64, packed: Vec<u8>) -> Option<Vec<u8>> {
-    let size = packed
-        .get(..4)
-        .and_then(|b| b.try_into().ok())
-        .map(|b| u32::from_le_bytes(b) as usize);
-    let unpacked = (hash_of(&packed) == hash && size.is_some_and(|s| s <= MAX_ENTITY_BYTES))
-        .then(|| lz4_flex::decompress_size_prepended(&packed).ok())
-        .flatten();
-    if unpacked.is_none() {
-        damage.note();
+/// Decompresses what a [`Packer`] wrote, with the dictionary of the snapshot's index.
+type Unpacker = Mutex<zstd::bulk::Decompressor<'static>>;
+
+/// An entity's bytes from what the index stored, if they hash to what was stored with them
+/// and decompress to the size stored before them.
+fn unpack(unpacker: Option<&Unpacker>, hash: i64, packed: &[u8]) -> Option<Vec<u8>> {
+    if hash_of(packed) != hash {
+        return None;
     }
-    unpacked
+    let size = u32::from_le_bytes(packed.get(..4)?.try_into().ok()?) as usize;
+    if size > MAX_ENTITY_BYTES {
+        return None;
+    }
+    let mut unpacker = unpacker?.lock().ok()?;
+    let data = unpacker.decompress(packed.get(4..)?, size).ok()?;
+    (data.len() == size).then_some(data)
 }

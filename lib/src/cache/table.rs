@@ -652,14 +652,33 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
 }
 
 impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
+    /// The bytes of up to `n` entities spread over the table (what the index's dictionary
+    /// is trained on), added to `out` while it holds under `bytes` in all.
+    pub(crate) fn samples(&self, n: usize, bytes: usize, out: &mut Vec<Vec<u8>>) {
+        let step = self.len().div_ceil(n.max(1)).max(1);
+        let mut held: usize = out.iter().map(Vec::len).sum();
+        for i in (0..self.len()).step_by(step) {
+            let Some(entity) = self.at(i) else { continue };
+            let Ok(data) = rmp_serde::to_vec_named(entity) else {
+                continue;
+            };
+            held += data.len();
+            if held > bytes {
+                return;
+            }
+            out.push(data);
+        }
+    }
+
     /// Write this table into the index as table `kind`, in the caller's transaction: every
     /// row when it was not read from the index, else only the rows of the entities changed
     /// or added since (the index must still be at the snapshot it was read from). Returns
-    /// how many entities each key set holds now.
+    /// how many entities each key set holds now. `packer` compresses each entity's bytes.
     pub(crate) fn write(
         &self,
         conn: &rusqlite::Connection,
         kind: u8,
+        packer: &mut db::Packer,
     ) -> rusqlite::Result<[usize; KEYS]> {
         let positions: Vec<usize> = match &self.stored {
             None => {
@@ -719,7 +738,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let (id, brief) = (self.id_at(i), self.brief_at(i));
             let key = db::row_key(kind, i);
-            let packed = db::pack(&data);
+            let packed = packer.pack(&data)?;
             let hash = db::hash_of(&packed);
             let stored = self.stored_brief(i);
             match stored {
@@ -816,13 +835,20 @@ mod tests {
         Thing { id: id.into(), n }
     }
 
+    /// The index's packer: with no dictionary in a new one.
+    fn packer(conn: &rusqlite::Connection) -> db::Packer {
+        db::Packer::stored(conn)
+            .or_else(|_| db::Packer::train(conn, &[]))
+            .expect("packer")
+    }
+
     /// The table written into a database (updated in place when it was read from `conn`),
     /// and read back.
     fn reread<T: Serialize + Briefed + DeserializeOwned>(
         conn: rusqlite::Connection,
         table: &Table<T>,
     ) -> (Table<T>, Damage) {
-        let counts = table.write(&conn, 1).expect("write");
+        let counts = table.write(&conn, 1, &mut packer(&conn)).expect("write");
         let damage = Damage::default();
         let (snapshot, ()) = Snapshot::begin(conn, &damage, |_| Ok(())).expect("begin");
         (Table::stored(&snapshot, 1, table.len(), counts), damage)
@@ -839,7 +865,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("index.sqlite");
         let conn = db::open(&path).expect("open");
-        table.write(&conn, 1).expect("write");
+        table.write(&conn, 1, &mut packer(&conn)).expect("write");
         (dir, path)
     }
 
@@ -873,7 +899,7 @@ mod tests {
         }
         read.insert("t-d".into(), thing("t-d", 4));
         let conn = db::open(&path).expect("open");
-        read.write(&conn, 1).expect("write");
+        read.write(&conn, 1, &mut packer(&conn)).expect("write");
         let (again, _) = read_back::<Thing>(&path, 4, [0; KEYS]);
         let all: Vec<Thing> = again.iter().cloned().collect();
         assert_eq!(
@@ -903,7 +929,9 @@ mod tests {
         let conn = db::open(&path).expect("open");
         conn.execute(
             "UPDATE entity_data SET data = ?1 WHERE key = (SELECT key FROM entity WHERE id = 't-b')",
-            [db::pack(&rmp_serde::to_vec_named(&thing("t-b", 7)).expect("encode"))],
+            [packer(&conn)
+                .pack(&rmp_serde::to_vec_named(&thing("t-b", 7)).expect("encode"))
+                .expect("pack")],
         )
         .expect("damage");
         let (read, damage) = read_back::<Thing>(&path, 2, [0; KEYS]);
@@ -961,7 +989,7 @@ mod tests {
         assert_eq!(read.referring("r3"), threes_now);
         assert!(read.referring("r4").contains(&3));
         let conn = db::open(&path).expect("open");
-        let counts = read.write(&conn, 1).expect("write");
+        let counts = read.write(&conn, 1, &mut packer(&conn)).expect("write");
         assert_eq!(counts[0], 500);
         let (again, _) = read_back::<Linked>(&path, 1001, counts);
         assert_eq!(again.keyed(0), &odd_now[..]);

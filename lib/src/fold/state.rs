@@ -163,17 +163,24 @@ impl State {
         // Every row is written anew: the lookup index by id is built once at the end, from
         // sorted ids, rather than kept up over each random insert.
         let full = !self.tasks.is_frozen();
-        if full {
+        let mut packer = if full {
             conn.execute_batch(&format!("DROP INDEX IF EXISTS {}", db::ID_INDEX))?;
-        }
+            db::Packer::train(conn, &self.samples())?
+        } else {
+            db::Packer::stored(conn)?
+        };
+        let packer = &mut packer;
         let [o, t, i, d, s, a] = TABLE_KINDS;
         let counts: TableCounts = vec![
-            (self.objectives.len(), self.objectives.write(conn, o)?),
-            (self.tasks.len(), self.tasks.write(conn, t)?),
-            (self.insights.len(), self.insights.write(conn, i)?),
-            (self.decisions.len(), self.decisions.write(conn, d)?),
-            (self.sessions.len(), self.sessions.write(conn, s)?),
-            (self.agents.len(), self.agents.write(conn, a)?),
+            (
+                self.objectives.len(),
+                self.objectives.write(conn, o, packer)?,
+            ),
+            (self.tasks.len(), self.tasks.write(conn, t, packer)?),
+            (self.insights.len(), self.insights.write(conn, i, packer)?),
+            (self.decisions.len(), self.decisions.write(conn, d, packer)?),
+            (self.sessions.len(), self.sessions.write(conn, s, packer)?),
+            (self.agents.len(), self.agents.write(conn, a, packer)?),
         ];
         if full {
             conn.execute_batch(db::CREATE_ID_INDEX)?;
@@ -186,6 +193,29 @@ impl State {
         db::set_kept(conn, kept::READY, &ready)?;
         db::set_kept(conn, kept::PROGRESS, &progress)?;
         db::set_meta(conn, "sum", &sum)
+    }
+
+    /// The bytes of a spread of the entities of every table, each table's share as large as
+    /// the table (what the index's dictionary is trained on).
+    fn samples(&self) -> Vec<Vec<u8>> {
+        let lens = [
+            self.objectives.len(),
+            self.tasks.len(),
+            self.insights.len(),
+            self.decisions.len(),
+            self.sessions.len(),
+            self.agents.len(),
+        ];
+        let total = lens.iter().sum::<usize>().max(1);
+        let share = |len: usize| (db::SAMPLE_ENTITIES * len).div_ceil(total);
+        let (mut out, bytes) = (Vec::new(), db::SAMPLE_BYTES);
+        self.objectives.samples(share(lens[0]), bytes, &mut out);
+        self.tasks.samples(share(lens[1]), bytes, &mut out);
+        self.insights.samples(share(lens[2]), bytes, &mut out);
+        self.decisions.samples(share(lens[3]), bytes, &mut out);
+        self.sessions.samples(share(lens[4]), bytes, &mut out);
+        self.agents.samples(share(lens[5]), bytes, &mut out);
+        out
     }
 
     /// The state the index holds, with the `extra` written beside it and the writer tips it
