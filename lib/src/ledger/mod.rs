@@ -425,19 +425,18 @@ impl Ledger {
         let mut state = State::default();
         let mut batch = 0;
         let streamed = self.store.stream(|event| {
+            // A full batch is written when the next event comes: the last one is written
+            // by the caller as the state it is, not read back for nothing.
+            if batch == batch_size {
+                batch = 0;
+                match self.write_and_read_back(std::mem::take(&mut state), &building) {
+                    Some(read) => state = read,
+                    None => return false,
+                }
+            }
             state.apply(event);
             batch += 1;
-            if batch < batch_size {
-                return true;
-            }
-            batch = 0;
-            match self.write_and_read_back(std::mem::take(&mut state), &building) {
-                Some(read) => {
-                    state = read;
-                    true
-                }
-                None => false,
-            }
+            true
         })?;
         let Some(snapshot) = streamed else {
             return Ok(None);
