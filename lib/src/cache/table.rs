@@ -312,6 +312,20 @@ impl<T> Table<T> {
         self.found_all = complete;
     }
 
+    /// Every id of a table carried through a build of the index ([`Table::carry_ids`]),
+    /// from memory, added to `out`; false (and nothing added) for any other table.
+    pub(crate) fn carried_ids<'a>(&'a mut self, out: &mut Vec<&'a str>) -> bool {
+        if self.stored.is_some() && !self.found_all {
+            return false;
+        }
+        let Ok(found) = self.found.get_mut() else {
+            return false;
+        };
+        out.extend(found.keys().map(|id| &**id));
+        out.extend(self.added_ids.iter().map(String::as_str));
+        true
+    }
+
     pub fn contains(&self, id: &str) -> bool {
         self.position(id).is_some()
     }

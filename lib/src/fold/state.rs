@@ -783,6 +783,28 @@ impl State {
         self.abbrev = len;
     }
 
+    /// Recompute the abbreviation after a build of the index in batches, which left it to
+    /// the end: every table carries all its ids in memory then, so one sort of them does
+    /// what a probe of the index per new id per batch did. Else as [`State::refresh_abbrev`].
+    pub fn refresh_abbrev_after_build(&mut self) {
+        let hex = |id: &str| -> usize { id.find('-').map_or(0, |dash| dash + 1) };
+        let added = self.id_tables().map(|(_, ids)| ids.added().count());
+        let mut ids = Vec::new();
+        let carried = self.objectives.carried_ids(&mut ids)
+            && self.tasks.carried_ids(&mut ids)
+            && self.insights.carried_ids(&mut ids)
+            && self.decisions.carried_ids(&mut ids)
+            && self.sessions.carried_ids(&mut ids)
+            && self.agents.carried_ids(&mut ids);
+        if !carried {
+            self.refresh_abbrev();
+            return;
+        }
+        let len = neighbours_abbrev(ids.into_iter().map(|id| &id[hex(id)..]));
+        self.abbrev = len.max(self.abbrev).max(MIN_ABBREV);
+        self.abbrev_checked = added;
+    }
+
     /// Each kind's table, as ids.
     fn id_tables(&self) -> [(EntityKind, &dyn Ids); 6] {
         [

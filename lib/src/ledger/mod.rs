@@ -441,19 +441,14 @@ impl Ledger {
         let Some(snapshot) = streamed else {
             return Ok(None);
         };
-        state.refresh_abbrev();
+        state.refresh_abbrev_after_build();
         self.folded(state, snapshot).map(Some)
     }
 
     /// One batch of [`Ledger::load_streamed`]: the state written under the tips `building`
     /// and read back from the index, its entities out of memory.
-    fn write_and_read_back(
-        &self,
-        mut state: State,
-        building: &[(String, git2::Oid)],
-    ) -> Option<State> {
-        // The ids added in this batch are checked against those stored now, once.
-        state.refresh_abbrev();
+    fn write_and_read_back(&self, state: State, building: &[(String, git2::Oid)]) -> Option<State> {
+        // The abbreviation is left to the end of the build (`refresh_abbrev_after_build`).
         let no_extra = (Vec::<Problem>::new(), 0usize);
         let written = self.write_index(&state, &no_extra, building);
         if !matches!(written, Ok(true)) || self.damage.seen() {
