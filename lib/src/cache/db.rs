@@ -8,8 +8,8 @@
 //!   `Briefed` says of it, `sum` the XXH3 of id and brief; and `entity_data(key, hash,
 //!   data)`, its MessagePack compressed (Zstandard with a dictionary trained on the
 //!   ledger's entities, kept in `meta`; the size first) and the XXH3 of that, apart so
-//!   that the briefs the hot views scan sit densely in few pages. Both sums are checked where they are read (SQLite checks
-//!   its pages' structure, not their contents);
+//!   that the briefs the hot views scan sit densely in few pages. Both sums are checked
+//!   where they are read (SQLite checks its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
 //! - `refs(kind, target, pos)`: the ids each entity refers to;
 //! - `meta`: the state's small fields and the counts (with one sum over them), the kept

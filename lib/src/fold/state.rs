@@ -35,6 +35,11 @@ pub struct ReadySplit<'a> {
     pub claimed: Vec<&'a Task>,
 }
 
+/// An id without its kind's prefix (`t-`, `o-`, ...): the hex digits abbreviations count.
+fn hex_part(id: &str) -> &str {
+    id.find('-').map_or(id, |dash| &id[dash + 1..])
+}
+
 /// How many leading bytes two ids share.
 fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
@@ -740,7 +745,6 @@ impl State {
 
     /// Recompute how many hex digits make every id unique (call after applying events).
     pub fn refresh_abbrev(&mut self) {
-        let hex = |id: &str| -> usize { id.find('-').map_or(0, |dash| dash + 1) };
         let mut len = self.abbrev.max(MIN_ABBREV);
         if self.tasks.is_frozen() {
             // Read from the cache with its abbreviation: only ids added since can lengthen it.
@@ -748,7 +752,7 @@ impl State {
             // and with the other added ids, sorted, each with its neighbour (a build of the
             // index adds a hundred thousand at a time; no pass over the whole ledger).
             let tables = self.id_tables();
-            len = len.max(neighbours_abbrev(self.added_ids().map(|id| &id[hex(id)..])));
+            len = len.max(neighbours_abbrev(self.added_ids().map(hex_part)));
             let mut checked = self.abbrev_checked;
             let mut new = Vec::new();
             for ((_, ids), checked) in tables.iter().zip(&mut checked) {
@@ -756,7 +760,7 @@ impl State {
                 new.extend(ids.added().skip(before).inspect(|_| *checked += 1));
             }
             for new in new {
-                let new_hex = &new[hex(new)..];
+                let new_hex = hex_part(new);
                 // Most ids share fewer than `len` characters with every other: one probe of
                 // each table's id index says so, and only a possible match is looked at closely.
                 let may_collide = new_hex.get(..len).is_none_or(|probe| {
@@ -773,12 +777,12 @@ impl State {
                     .flat_map(|(kind, ids)| ids.near(&format!("{}-{new_hex}", kind.prefix())))
                     .collect();
                 for other in near.into_iter().filter(|other| *other != new) {
-                    len = len.max(common_prefix(new_hex, &other[hex(other)..]) + 1);
+                    len = len.max(common_prefix(new_hex, hex_part(other)) + 1);
                 }
             }
             self.abbrev_checked = checked;
         } else {
-            len = len.max(neighbours_abbrev(self.all_ids().map(|id| &id[hex(id)..])));
+            len = len.max(neighbours_abbrev(self.all_ids().map(hex_part)));
         }
         self.abbrev = len;
     }
@@ -787,7 +791,6 @@ impl State {
     /// the end: every table carries all its ids in memory then, so one sort of them does
     /// what a probe of the index per new id per batch did. Else as [`State::refresh_abbrev`].
     pub fn refresh_abbrev_after_build(&mut self) {
-        let hex = |id: &str| -> usize { id.find('-').map_or(0, |dash| dash + 1) };
         let added = self.id_tables().map(|(_, ids)| ids.added().count());
         let mut ids = Vec::new();
         let carried = self.objectives.carried_ids(&mut ids)
@@ -800,7 +803,7 @@ impl State {
             self.refresh_abbrev();
             return;
         }
-        let len = neighbours_abbrev(ids.into_iter().map(|id| &id[hex(id)..]));
+        let len = neighbours_abbrev(ids.into_iter().map(hex_part));
         self.abbrev = len.max(self.abbrev).max(MIN_ABBREV);
         self.abbrev_checked = added;
     }
