@@ -332,6 +332,26 @@ fn a_cold_read_leaves_no_large_write_ahead_log() {
 }
 
 #[test]
+fn an_index_built_in_batches_leaves_no_large_write_ahead_log() {
+    // Each batch is written while the one before is still read from: the log must be
+    // emptied between batches and after the last, not left to grow with the ledger.
+    let repo = TestRepo::new();
+    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
+    git_ledger::sample::generate(&store, 30_000, 42, 1000).expect("generate");
+    let expected = without_cache(&repo);
+    repo.ok_built_in_batches("12000", &["status"]);
+    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    let index = size(repo.index_path());
+    let log = size(PathBuf::from(format!(
+        "{}-wal",
+        repo.index_path().display()
+    )));
+    assert!(index > 2 << 20, "the index is {index} bytes");
+    assert!(log < 1 << 20, "the log is {log} bytes");
+    assert_eq!(views(&repo), expected);
+}
+
+#[test]
 fn a_damaged_cache_is_rebuilt_not_trusted() {
     let repo = TestRepo::new();
     for title in ["a", "b", "c"] {

@@ -75,6 +75,12 @@ pub fn leave_log_while_small(conn: &Connection) {
     let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, leave);
 }
 
+/// Copy the write-ahead log into the database and empty it, when no other connection reads
+/// through it. Best effort: a log left as it is costs reads, not correctness.
+pub fn checkpoint(conn: &Connection) {
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
 /// A database in memory only: for when no file can be written.
 pub fn in_memory() -> rusqlite::Result<Connection> {
     prepare(Connection::open_in_memory()?)

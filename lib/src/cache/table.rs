@@ -154,6 +154,13 @@ pub struct Table<T> {
     entities_read: OnceLock<()>,
 }
 
+/// The ids of a table and their positions ([`Table::into_ids`]), and whether they are all
+/// it holds.
+pub(crate) struct KnownIds {
+    found: HashMap<Box<str>, u32>,
+    complete: bool,
+}
+
 /// The refs of the entities changed or added since a table was read from the index: the
 /// stored refs of those changed no longer count.
 #[derive(Clone, Default)]
@@ -300,16 +307,21 @@ impl<T> Table<T> {
         Some(pos)
     }
 
+    /// The ids this table knows, kept for the next reading of the index it is written
+    /// into (the table itself, and the read transaction it holds, can then go).
+    pub(crate) fn into_ids(self) -> KnownIds {
+        let complete = self.found_all || self.stored.is_none();
+        let mut found = self.found.into_inner().unwrap_or_default();
+        found.extend((self.added.into_iter()).map(|(id, pos)| (id.into_boxed_str(), pos as u32)));
+        KnownIds { found, complete }
+    }
+
     /// Take over the ids an earlier reading of the same index knew (this table was read
     /// back after it was written): a build of the index then finds every entity by id
     /// without asking the index, and knows an id it does not hold is new.
-    pub(crate) fn carry_ids(&mut self, earlier: Table<T>) {
-        let complete = earlier.found_all || earlier.stored.is_none();
-        let mut found = earlier.found.into_inner().unwrap_or_default();
-        found
-            .extend((earlier.added.into_iter()).map(|(id, pos)| (id.into_boxed_str(), pos as u32)));
-        self.found = Mutex::new(found);
-        self.found_all = complete;
+    pub(crate) fn carry_ids(&mut self, earlier: KnownIds) {
+        self.found = Mutex::new(earlier.found);
+        self.found_all = earlier.complete;
     }
 
     /// Every id of a table carried through a build of the index ([`Table::carry_ids`]),

@@ -19,7 +19,7 @@ use crate::cache::brief::{self, TaskBrief};
 use crate::cache::db::{self, STATE_TIPS, Snapshot};
 use crate::cache::kept::{self, Kept};
 pub use crate::cache::table::Table;
-use crate::cache::table::{Damage, Ids, KEYS};
+use crate::cache::table::{Damage, Ids, KEYS, KnownIds};
 use std::path::Path;
 
 /// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
@@ -266,15 +266,29 @@ impl State {
         Ok(Some((state, extra)))
     }
 
-    /// Take over the ids of every table of `earlier`, the state this one was read back
-    /// from the index after writing (see `Table::carry_ids`).
-    pub fn carry_ids(&mut self, earlier: State) {
-        self.objectives.carry_ids(earlier.objectives);
-        self.tasks.carry_ids(earlier.tasks);
-        self.insights.carry_ids(earlier.insights);
-        self.decisions.carry_ids(earlier.decisions);
-        self.sessions.carry_ids(earlier.sessions);
-        self.agents.carry_ids(earlier.agents);
+    /// The ids every table knows, in `TABLE_KINDS` order (see `Table::into_ids`): what a
+    /// build of the index carries from one batch to the next.
+    pub(crate) fn into_ids(self) -> [KnownIds; 6] {
+        [
+            self.objectives.into_ids(),
+            self.tasks.into_ids(),
+            self.insights.into_ids(),
+            self.decisions.into_ids(),
+            self.sessions.into_ids(),
+            self.agents.into_ids(),
+        ]
+    }
+
+    /// Take over the ids of every table of the state this one was read back from the index
+    /// after writing (see `Table::carry_ids`).
+    pub(crate) fn carry_ids(&mut self, earlier: [KnownIds; 6]) {
+        let [objectives, tasks, insights, decisions, sessions, agents] = earlier;
+        self.objectives.carry_ids(objectives);
+        self.tasks.carry_ids(tasks);
+        self.insights.carry_ids(insights);
+        self.decisions.carry_ids(decisions);
+        self.sessions.carry_ids(sessions);
+        self.agents.carry_ids(agents);
     }
 
     /// The writer tips of the index this state was read from (`None` for a state folded

@@ -454,10 +454,15 @@ impl Ledger {
         if !matches!(written, Ok(true)) || self.damage.seen() {
             return None;
         }
+        // The state's read transaction ends here: with none left, the write-ahead log can
+        // be copied into the database and started again, instead of growing with every
+        // batch (and every read looking pages up in it).
+        let ids = state.into_ids();
         let conn = self.open_index().ok()?;
+        db::checkpoint(&conn);
         let read = State::read_index::<(Vec<Problem>, usize)>(conn, &self.damage);
         let (mut read, _) = read.ok().flatten()?;
-        read.carry_ids(state);
+        read.carry_ids(ids);
         Some(read)
     }
 
