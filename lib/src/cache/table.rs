@@ -307,10 +307,16 @@ impl<T> Table<T> {
         Some(pos)
     }
 
+    /// Whether every id of the table is in memory (`found` and `added`): it was folded from
+    /// the events, or carried through a build of the index.
+    fn knows_every_id(&self) -> bool {
+        self.found_all || self.stored.is_none()
+    }
+
     /// The ids this table knows, kept for the next reading of the index it is written
     /// into (the table itself, and the read transaction it holds, can then go).
     pub(crate) fn into_ids(self) -> KnownIds {
-        let complete = self.found_all || self.stored.is_none();
+        let complete = self.knows_every_id();
         let mut found = self.found.into_inner().unwrap_or_default();
         found.extend((self.added.into_iter()).map(|(id, pos)| (id.into_boxed_str(), pos as u32)));
         KnownIds { found, complete }
@@ -327,7 +333,7 @@ impl<T> Table<T> {
     /// Every id of a table carried through a build of the index ([`Table::carry_ids`]),
     /// from memory, added to `out`; false (and nothing added) for any other table.
     pub(crate) fn carried_ids<'a>(&'a mut self, out: &mut Vec<&'a str>) -> bool {
-        if self.stored.is_some() && !self.found_all {
+        if !self.knows_every_id() {
             return false;
         }
         let Ok(found) = self.found.get_mut() else {
