@@ -313,6 +313,13 @@ fn a_large_write_ahead_log_is_folded_into_the_index_by_the_next_command() {
     assert_eq!(views(&repo), without_cache(&repo));
 }
 
+/// The sizes of the index file and of its write-ahead log, in bytes (0 for one missing).
+fn index_and_log_sizes(repo: &TestRepo) -> (u64, u64) {
+    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
+    let log = PathBuf::from(format!("{}-wal", repo.index_path().display()));
+    (size(repo.index_path()), size(log))
+}
+
 #[test]
 fn a_cold_read_leaves_no_large_write_ahead_log() {
     // The build's write is large: left as a log, it would double the index on disk and
@@ -321,12 +328,7 @@ fn a_cold_read_leaves_no_large_write_ahead_log() {
     let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
     git_ledger::sample::generate(&store, 30_000, 42, 1000).expect("generate");
     repo.ok(&["status"]);
-    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
-    let index = size(repo.index_path());
-    let log = size(PathBuf::from(format!(
-        "{}-wal",
-        repo.index_path().display()
-    )));
+    let (index, log) = index_and_log_sizes(&repo);
     assert!(index + log > 2 << 20, "the index is {index} + {log} bytes");
     assert!(log < 1 << 20, "the log is {log} bytes");
 }
@@ -340,12 +342,7 @@ fn an_index_built_in_batches_leaves_no_large_write_ahead_log() {
     git_ledger::sample::generate(&store, 30_000, 42, 1000).expect("generate");
     let expected = without_cache(&repo);
     repo.ok_built_in_batches("12000", &["status"]);
-    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |m| m.len());
-    let index = size(repo.index_path());
-    let log = size(PathBuf::from(format!(
-        "{}-wal",
-        repo.index_path().display()
-    )));
+    let (index, log) = index_and_log_sizes(&repo);
     assert!(index > 2 << 20, "the index is {index} bytes");
     assert!(log < 1 << 20, "the log is {log} bytes");
     assert_eq!(views(&repo), expected);
