@@ -349,6 +349,30 @@ fn an_index_built_in_batches_leaves_no_large_write_ahead_log() {
 }
 
 #[test]
+fn entities_parked_out_of_memory_during_a_build_give_the_views_of_a_full_fold() {
+    // Parked entities are packed with the dictionary the index is then written with; in
+    // batches, the later writes pack with the index's own and must unpack them first.
+    let repo = TestRepo::new();
+    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
+    git_ledger::sample::generate(&store, 6_000, 7, 500).expect("generate");
+    let expected = without_cache(&repo);
+    for batch in ["1000000", "2500"] {
+        repo.remove_index();
+        let env = [
+            ("GIT_LEDGER_INDEX_BATCH", batch),
+            ("GIT_LEDGER_INDEX_PARK", "700"),
+        ];
+        let built = repo.ok_with(&repo.path, &env, &["status", "--json"]);
+        let built: serde_json::Value = serde_json::from_str(&built).expect("json");
+        assert_eq!(
+            built["data"], expected.0,
+            "the build's own view, in batches of {batch}"
+        );
+        assert_eq!(views(&repo), expected, "in batches of {batch}");
+    }
+}
+
+#[test]
 fn a_damaged_cache_is_rebuilt_not_trusted() {
     let repo = TestRepo::new();
     for title in ["a", "b", "c"] {

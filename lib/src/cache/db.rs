@@ -494,7 +494,11 @@ const LEVEL: i32 = 1;
 
 /// Compresses entities' bytes as the index stores them: the size before compression (four
 /// bytes, little-endian), then Zstandard with the index's dictionary.
-pub struct Packer(zstd::bulk::Compressor<'static>);
+pub struct Packer {
+    compressor: zstd::bulk::Compressor<'static>,
+    /// What tells its dictionary from another ([`Parking::packs_as`]).
+    dictionary_hash: u64,
+}
 
 impl Packer {
     /// For a write of every entity: a dictionary trained on `samples` (the bytes of a spread
@@ -511,10 +515,20 @@ impl Packer {
         Packer::with(&dictionary)
     }
 
+    /// For a write of every entity, some of them parked ([`Parking`]): the parking's
+    /// dictionary, stored with the index, so that parked bytes are written as they are.
+    pub fn parked(conn: &Connection, parking: &Parking) -> rusqlite::Result<Packer> {
+        set_kept(conn, DICTIONARY, &parking.dictionary)?;
+        Packer::with(&parking.dictionary)
+    }
+
     fn with(dictionary: &[u8]) -> rusqlite::Result<Packer> {
-        zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)
-            .map(Packer)
-            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+        let compressor = zstd::bulk::Compressor::with_dictionary(LEVEL, dictionary)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        Ok(Packer {
+            compressor,
+            dictionary_hash: xxhash_rust::xxh3::xxh3_64(dictionary),
+        })
     }
 
     /// An entity's bytes as the index stores them.
@@ -524,7 +538,7 @@ impl Packer {
             .ok()
             .filter(|&size| size as usize <= MAX_ENTITY_BYTES)
             .ok_or_else(|| failed(std::io::Error::other("entity too large for the index")))?;
-        let compressed = self.0.compress(data).map_err(failed)?;
+        let compressed = self.compressor.compress(data).map_err(failed)?;
         let mut packed = Vec::with_capacity(4 + compressed.len());
         packed.extend_from_slice(&size.to_le_bytes());
         packed.extend_from_slice(&compressed);
@@ -541,6 +555,59 @@ fn unpack(unpacker: Option<&Unpacker>, hash: i64, packed: &[u8]) -> Option<Vec<u
     if hash_of(packed) != hash {
         return None;
     }
+    unpack_unchecked(unpacker, packed)
+}
+
+/// How a build of the index keeps the entities it took out of memory (`Table::park_idle`):
+/// packed as the index packs them, with a dictionary trained on the first entities folded.
+/// The index is then written with that dictionary ([`Packer::parked`]), and a parked
+/// entity's bytes go into it as they are.
+pub struct Parking {
+    dictionary: Vec<u8>,
+    packer: Mutex<Packer>,
+    unpacker: Unpacker,
+}
+
+impl std::fmt::Debug for Parking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Parking({} bytes of dictionary)", self.dictionary.len())
+    }
+}
+
+impl Parking {
+    /// A parking whose dictionary is trained on `samples` (none with too few of them).
+    pub fn train(samples: &[Vec<u8>]) -> Option<Parking> {
+        let dictionary = zstd::dict::from_samples(samples, DICTIONARY_BYTES).unwrap_or_default();
+        let packer = Packer::with(&dictionary).ok()?;
+        let unpacker = zstd::bulk::Decompressor::with_dictionary(&dictionary).ok()?;
+        Some(Parking {
+            dictionary,
+            packer: Mutex::new(packer),
+            unpacker: Mutex::new(unpacker),
+        })
+    }
+
+    /// An entity's bytes, packed.
+    pub fn pack(&self, data: &[u8]) -> Option<Vec<u8>> {
+        self.packer.lock().ok()?.pack(data).ok()
+    }
+
+    /// Bytes [`Parking::pack`] packed, unpacked.
+    pub fn unpack(&self, packed: &[u8]) -> Option<Vec<u8>> {
+        unpack_unchecked(Some(&self.unpacker), packed)
+    }
+
+    /// Whether `packer` packs with this parking's dictionary (bytes parked are then what
+    /// it would write).
+    pub fn packs_as(&self, packer: &Packer) -> bool {
+        self.packer
+            .lock()
+            .is_ok_and(|own| own.dictionary_hash == packer.dictionary_hash)
+    }
+}
+
+/// Packed bytes, unpacked if they decompress to the size stored before them.
+fn unpack_unchecked(unpacker: Option<&Unpacker>, packed: &[u8]) -> Option<Vec<u8>> {
     let size = u32::from_le_bytes(packed.get(..4)?.try_into().ok()?) as usize;
     if size > MAX_ENTITY_BYTES {
         return None;

@@ -12,9 +12,11 @@
 //! out by `get_mut`) or added since: for each, the brief it was stored with and the brief it
 //! has now say which sets it leaves or joins and which refs it drops or makes.
 
+mod added;
 mod cells;
 
-use super::db::{self, Row, Snapshot};
+use super::db::{self, Parking, Row, Snapshot};
+use added::AddedIds;
 use cells::Cells;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -97,6 +99,11 @@ struct Entry<T> {
     brief: OnceLock<Box<[u8]>>,
     /// Its id and brief as the index has them (entities read from it only).
     row: OnceLock<StoredRow>,
+    /// The entity's bytes while it is out of memory ([`Table::park_idle`]): newer than the
+    /// index's row, decoded again when asked for.
+    parked: Option<Box<[u8]>>,
+    /// Handed out to be changed, or added, since the last [`Table::park_idle`].
+    touched: bool,
 }
 
 impl<T: Clone> Clone for Entry<T> {
@@ -112,6 +119,8 @@ impl<T: Clone> Clone for Entry<T> {
             entity: self.entity.clone(),
             brief: self.brief.clone(),
             row,
+            parked: self.parked.clone(),
+            touched: self.touched,
         }
     }
 }
@@ -122,6 +131,8 @@ impl<T> Default for Entry<T> {
             entity: OnceLock::new(),
             brief: OnceLock::new(),
             row: OnceLock::new(),
+            parked: None,
+            touched: false,
         }
     }
 }
@@ -132,16 +143,15 @@ pub struct Table<T> {
     stored: Option<Stored>,
     /// One entry per entity: the stored ones first (filled when first read), then those added.
     entries: Cells<Entry<T>>,
-    /// Positions of the entities added since the table was read from the index.
-    added: HashMap<String, usize>,
+    /// The ids of the entities added since the table was read from the index, in the order
+    /// they were added (at the positions after the stored ones).
+    added: AddedIds,
     /// Positions of stored entities already found by id: folding many events finds the
     /// same ones again and again.
     found: Mutex<HashMap<Box<str>, u32>>,
     /// Whether `found` holds every stored id (a table carried through a build of the
     /// index, [`Table::carry_ids`]): an id not in it is not in the table.
     found_all: bool,
-    /// Their ids, in the order they were added.
-    added_ids: Vec<String>,
     /// Positions read from the index that were handed out to be changed (may repeat).
     changed: Vec<u32>,
     /// Each key's positions as of now, worked out when first asked for since a change.
@@ -152,6 +162,8 @@ pub struct Table<T> {
     rows_read: OnceLock<()>,
     /// Set once every stored entity was decoded in one scan.
     entities_read: OnceLock<()>,
+    /// How the entities parked out of memory were packed ([`Table::park_idle`]).
+    parking: Option<Arc<Parking>>,
 }
 
 /// The ids of a table and their positions ([`Table::into_ids`]), and whether they are all
@@ -176,15 +188,15 @@ impl<T> Default for Table<T> {
         Table {
             stored: None,
             entries: Cells::default(),
-            added: HashMap::new(),
+            added: AddedIds::default(),
             found: Mutex::default(),
             found_all: false,
-            added_ids: Vec::new(),
             changed: Vec::new(),
             keyed: Default::default(),
             fresh_refs: OnceLock::new(),
             rows_read: OnceLock::new(),
             entities_read: OnceLock::new(),
+            parking: None,
         }
     }
 }
@@ -197,12 +209,12 @@ impl<T: Clone> Clone for Table<T> {
             added: self.added.clone(),
             found: Mutex::new(self.found.lock().map(|f| f.clone()).unwrap_or_default()),
             found_all: self.found_all,
-            added_ids: self.added_ids.clone(),
             changed: self.changed.clone(),
             keyed: self.keyed.clone(),
             fresh_refs: self.fresh_refs.clone(),
             rows_read: self.rows_read.clone(),
             entities_read: self.entities_read.clone(),
+            parking: self.parking.clone(),
         }
     }
 }
@@ -258,7 +270,7 @@ impl<T> Table<T> {
         if i < stored {
             return self.stored_row(i).map_or("", |row| &row.id);
         }
-        self.added_ids.get(i - stored).map_or("", String::as_str)
+        self.added.at(i - stored).unwrap_or("")
     }
 
     /// Every id in creation order, without decoding any entity.
@@ -278,7 +290,7 @@ impl<T> Table<T> {
     /// The ids added since the table was read from the index (every id of a table folded
     /// from the events).
     pub(crate) fn added_ids(&self) -> impl Iterator<Item = &str> {
-        self.added_ids.iter().map(String::as_str)
+        self.added.iter()
     }
 
     /// Whether the table was read from the index.
@@ -288,8 +300,8 @@ impl<T> Table<T> {
 
     /// The position of an entity by id.
     pub fn position(&self, id: &str) -> Option<usize> {
-        if let Some(&i) = self.added.get(id) {
-            return Some(i);
+        if let Some(i) = self.added.get(id) {
+            return Some(self.stored_count() + i);
         }
         let stored = self.stored.as_ref()?;
         if let Some(&pos) = self.found.lock().ok()?.get(id) {
@@ -317,8 +329,9 @@ impl<T> Table<T> {
     /// into (the table itself, and the read transaction it holds, can then go).
     pub(crate) fn into_ids(self) -> KnownIds {
         let complete = self.knows_every_id();
+        let stored = self.stored_count() as u32;
         let mut found = self.found.into_inner().unwrap_or_default();
-        found.extend((self.added.into_iter()).map(|(id, pos)| (id.into_boxed_str(), pos as u32)));
+        found.extend((self.added.into_indexed()).map(|(id, i)| (id, stored + i)));
         KnownIds { found, complete }
     }
 
@@ -340,7 +353,7 @@ impl<T> Table<T> {
             return false;
         };
         out.extend(found.keys().map(|id| &**id));
-        out.extend(self.added_ids.iter().map(String::as_str));
+        out.extend(self.added.iter());
         true
     }
 
@@ -358,9 +371,9 @@ impl<T> Table<T> {
 }
 
 impl<T: DeserializeOwned> Table<T> {
-    /// Decode stored bytes, noting damage when they do not decode.
-    fn decode(&self, data: Option<Vec<u8>>) -> Option<Box<T>> {
-        let decoded = data.and_then(|d| rmp_serde::from_slice(&d).ok());
+    /// Decode stored (or parked) bytes, noting damage when they do not decode.
+    fn decode(&self, data: Option<&[u8]>) -> Option<Box<T>> {
+        let decoded = data.and_then(|d| rmp_serde::from_slice(d).ok());
         if decoded.is_none()
             && let Some(stored) = &self.stored
         {
@@ -371,12 +384,16 @@ impl<T: DeserializeOwned> Table<T> {
 
     /// The entity at a position (creation order), decoded if it was not yet.
     pub fn at(&self, i: usize) -> Option<&T> {
-        self.entries
-            .get(i)?
+        let entry = self.entries.get(i)?;
+        entry
             .entity
             .get_or_init(|| {
+                if let Some(parked) = &entry.parked {
+                    let parking = self.parking.as_ref()?;
+                    return self.decode(parking.unpack(parked).as_deref());
+                }
                 let stored = self.stored.as_ref()?;
-                self.decode(stored.snapshot.data(stored.kind, i))
+                self.decode(stored.snapshot.data(stored.kind, i).as_deref())
             })
             .as_deref()
     }
@@ -395,18 +412,21 @@ impl<T: DeserializeOwned> Table<T> {
             self.changed.push(i as u32);
         }
         let entry = self.entries.get_mut(i)?;
-        // The entity may change: its brief is computed again when next asked for.
+        // The entity may change: its brief is computed again when next asked for, and its
+        // parked bytes no longer hold.
         entry.brief.take();
+        entry.parked = None;
+        entry.touched = true;
         entry.entity.get_mut()?.as_deref_mut()
     }
 
     pub(crate) fn insert(&mut self, id: String, item: T) {
         if !self.contains(&id) {
             self.forget_derived();
-            self.added.insert(id.clone(), self.entries.len());
-            self.added_ids.push(id);
+            self.added.push(id);
             self.entries.push(Entry {
                 entity: OnceLock::from(Some(Box::new(item))),
+                touched: true,
                 ..Entry::default()
             });
         }
@@ -418,7 +438,13 @@ impl<T: DeserializeOwned> Table<T> {
             self.entities_read.get_or_init(|| {
                 stored.snapshot.all_data(stored.kind, |i, data| {
                     if let Some(entry) = self.entries.get(i).filter(|e| e.entity.get().is_none()) {
-                        let _ = entry.entity.set(self.decode(data));
+                        let decoded = match (&entry.parked, &self.parking) {
+                            (Some(parked), Some(parking)) => {
+                                self.decode(parking.unpack(parked).as_deref())
+                            }
+                            _ => self.decode(data.as_deref()),
+                        };
+                        let _ = entry.entity.set(decoded);
                     }
                 });
             });
@@ -469,10 +495,7 @@ impl<T: DeserializeOwned> Ids for Table<T> {
         })
     }
     fn starting_with(&self, prefix: &str) -> Vec<&str> {
-        let mut found: Vec<&str> = self
-            .added_ids
-            .iter()
-            .map(String::as_str)
+        let mut found: Vec<&str> = (self.added.iter())
             .filter(|id| id.starts_with(prefix))
             .collect();
         if let Some(stored) = &self.stored {
@@ -494,6 +517,9 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
         let Some(entry) = self.entries.get(i) else {
             return &[];
         };
+        if let Some(brief) = entry.brief.get() {
+            return brief;
+        }
         match entry.entity.get() {
             Some(Some(entity)) => entry.brief.get_or_init(|| {
                 let mut out = Vec::new();
@@ -702,6 +728,44 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         }
     }
 
+    /// Take the entities not changed or added since the last call out of memory, keeping
+    /// their bytes (and their briefs) instead: a build of the index folds every event of the
+    /// ledger, and most entities are done with long before the last one. An entity parked
+    /// is decoded again when asked for, and its bytes are what the index is written with.
+    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>) {
+        let parking = self.parking.get_or_insert_with(|| parking.clone());
+        for entry in self.entries.used_mut() {
+            let Entry {
+                entity,
+                brief,
+                parked,
+                touched,
+                ..
+            } = entry;
+            if std::mem::take(touched) {
+                continue;
+            }
+            let Some(Some(decoded)) = entity.get() else {
+                continue;
+            };
+            brief.get_or_init(|| {
+                let mut out = Vec::new();
+                decoded.brief(&mut out);
+                out.into_boxed_slice()
+            });
+            // Decoded from its parked bytes and not changed since: they still hold.
+            if parked.is_some() {
+                entity.take();
+                continue;
+            }
+            let bytes = rmp_serde::to_vec_named(&**decoded).ok();
+            if let Some(packed) = bytes.and_then(|b| parking.pack(&b)) {
+                *parked = Some(packed.into_boxed_slice());
+                entity.take();
+            }
+        }
+    }
+
     /// Write this table into the index as table `kind`, in the caller's transaction: every
     /// row when it was not read from the index, else only the rows of the entities changed
     /// or added since (the index must still be at the snapshot it was read from). Returns
@@ -760,18 +824,28 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         let (mut joins, mut leaves) = (Vec::new(), Vec::new());
         let (mut refers, mut unrefers) = (Vec::new(), Vec::new());
         let mut data = Vec::new();
+        // Parked entities are written as they were packed, when that is how the index packs.
+        let as_parked = (self.parking.as_ref()).is_some_and(|parking| parking.packs_as(packer));
+        let mut repacked;
         for i in positions {
-            let Some(entity) = self.at(i) else {
-                // Undecodable (already noted as damage: the index is not written).
-                continue;
+            let parked = self.entries.get(i).and_then(|e| e.parked.as_deref());
+            let packed: &[u8] = match parked.filter(|_| as_parked) {
+                Some(packed) => packed,
+                None => {
+                    let Some(entity) = self.at(i) else {
+                        // Undecodable (already noted as damage: the index is not written).
+                        continue;
+                    };
+                    data.clear();
+                    rmp_serde::encode::write_named(&mut data, entity)
+                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+                    repacked = packer.pack(&data)?;
+                    &repacked
+                }
             };
-            data.clear();
-            rmp_serde::encode::write_named(&mut data, entity)
-                .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
             let (id, brief) = (self.id_at(i), self.brief_at(i));
             let key = db::row_key(kind, i);
-            let packed = packer.pack(&data)?;
-            let hash = db::hash_of(&packed);
+            let hash = db::hash_of(packed);
             let stored = self.stored_brief(i);
             match stored {
                 Some(before) => {
@@ -779,11 +853,11 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                     if before != brief {
                         update.execute(rusqlite::params![key, brief, db::row_sum(id, brief)])?;
                     }
-                    update_data.execute(rusqlite::params![key, hash, &packed])?;
+                    update_data.execute(rusqlite::params![key, hash, packed])?;
                 }
                 None => {
                     put.execute(rusqlite::params![key, id, brief, db::row_sum(id, brief)])?;
-                    put_data.execute(rusqlite::params![key, hash, &packed])?;
+                    put_data.execute(rusqlite::params![key, hash, packed])?;
                 }
             }
             let before = stored.unwrap_or(&[]);
@@ -800,9 +874,9 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             T::refs(before, &mut old);
             T::refs(brief, &mut new);
             let dropped = old.iter().filter(|t| !new.contains(t));
-            unrefers.extend(dropped.map(|t| (t.to_string(), i)));
+            unrefers.extend(dropped.map(|&t| (t, i)));
             let made = new.iter().filter(|t| !old.contains(t));
-            refers.extend(made.map(|t| (t.to_string(), i)));
+            refers.extend(made.map(|&t| (t, i)));
         }
         joins.sort_unstable();
         refers.sort_unstable();

@@ -21,6 +21,7 @@ use crate::cache::kept::{self, Kept};
 pub use crate::cache::table::Table;
 use crate::cache::table::{Damage, Ids, KEYS, KnownIds};
 use std::path::Path;
+use std::sync::Arc;
 
 /// How many ready tasks `ready` shows unless asked for more: enough to choose from, few enough
 /// to read (a large backlog has thousands).
@@ -129,6 +130,9 @@ pub struct State {
     /// The ready list and the objectives' progress (`cache::kept`).
     #[serde(skip)]
     kept: Kept,
+    /// How a build of the index packs the entities it takes out of memory (`park_idle`).
+    #[serde(skip)]
+    parking: Option<Arc<db::Parking>>,
     /// The tips of the index the state was read from (see [`State::index_tips`]).
     #[serde(skip)]
     index_tips: Option<Vec<(String, git2::Oid)>>,
@@ -170,7 +174,10 @@ impl State {
         let full = !self.tasks.is_frozen();
         let mut packer = if full {
             conn.execute_batch(&format!("DROP INDEX IF EXISTS {}", db::ID_INDEX))?;
-            db::Packer::train(conn, &self.samples())?
+            match &self.parking {
+                Some(parking) => db::Packer::parked(conn, parking)?,
+                None => db::Packer::train(conn, &self.samples())?,
+            }
         } else {
             db::Packer::stored(conn)?
         };
@@ -277,6 +284,23 @@ impl State {
             self.sessions.into_ids(),
             self.agents.into_ids(),
         ]
+    }
+
+    /// Take the entities not changed since the last call out of memory (see
+    /// `Table::park_idle`): what bounds the memory of a build of the index.
+    pub(crate) fn park_idle(&mut self) {
+        if self.parking.is_none() {
+            self.parking = db::Parking::train(&self.samples()).map(Arc::new);
+        }
+        let Some(parking) = &self.parking else {
+            return;
+        };
+        self.objectives.park_idle(parking);
+        self.tasks.park_idle(parking);
+        self.insights.park_idle(parking);
+        self.decisions.park_idle(parking);
+        self.sessions.park_idle(parking);
+        self.agents.park_idle(parking);
     }
 
     /// Take over the ids of every table of the state this one was read back from the index
@@ -734,7 +758,10 @@ impl State {
         let Some(task) = self.tasks.get_mut(id) else {
             return Applied::Orphan;
         };
-        task.history.push(at);
+        // Positions in `events`, which only a complete state holds.
+        if self.complete {
+            task.history.push(at);
+        }
         if kind::is_status_change(&event.kind)
             && let Some(conflict) = task::status_change(task, event, time)
         {

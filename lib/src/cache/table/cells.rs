@@ -47,6 +47,12 @@ impl<V: Default> Cells<V> {
             .get_mut(i % CHUNK)
     }
 
+    /// Every cell of the chunks in use (and of none never asked for).
+    pub(crate) fn used_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        let chunks = self.chunks.iter_mut().filter_map(OnceLock::get_mut);
+        chunks.flat_map(|chunk| chunk.iter_mut())
+    }
+
     pub(crate) fn push(&mut self, value: V) {
         if self.len == self.chunks.len() * CHUNK {
             self.chunks.push(OnceLock::new());
