@@ -83,9 +83,7 @@ fn summaries_stand_for_old_periods_and_expand_gives_back_the_original() {
 
 #[test]
 fn a_budget_holds_on_the_100k_event_sample() {
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 100_000, 42, 1000).expect("generate");
+    let repo = TestRepo::generated(100_000, 42, 1000);
     repo.at(Some("2026-03-01T00:00:00Z"));
     let original = repo.ok(&["memory", "long"]);
     assert!(original.len() > 400_000, "{}", original.len());

@@ -1504,9 +1504,7 @@ fn ids_added_in_an_earlier_batch_of_an_index_build_count_for_the_abbreviation() 
     // Enough entities that six-character ids collide and the abbreviation grows; the first
     // version of the batched build checked only the last batch's ids, so every earlier id
     // was shown one character too short.
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 20_000, 42, 1000).expect("generate");
+    let repo = TestRepo::generated(20_000, 42, 1000);
     let built = |batch: &str| repo.ok_built_in_batches(batch, &["memory", "long"]);
     let one_fold = built("1000000");
     assert!(one_fold.contains("Decisions"), "{one_fold}");

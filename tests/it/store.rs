@@ -324,9 +324,7 @@ fn index_and_log_sizes(repo: &TestRepo) -> (u64, u64) {
 fn a_cold_read_leaves_no_large_write_ahead_log() {
     // The build's write is large: left as a log, it would double the index on disk and
     // slow the next command's reads.
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 30_000, 42, 1000).expect("generate");
+    let repo = TestRepo::generated(30_000, 42, 1000);
     repo.ok(&["status"]);
     let (index, log) = index_and_log_sizes(&repo);
     assert!(index + log > 2 << 20, "the index is {index} + {log} bytes");
@@ -337,9 +335,7 @@ fn a_cold_read_leaves_no_large_write_ahead_log() {
 fn an_index_built_in_batches_leaves_no_large_write_ahead_log() {
     // Each batch is written while the one before is still read from: the log must be
     // emptied between batches and after the last, not left to grow with the ledger.
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 30_000, 42, 1000).expect("generate");
+    let repo = TestRepo::generated(30_000, 42, 1000);
     let expected = without_cache(&repo);
     repo.ok_built_in_batches("12000", &["status"]);
     let (index, log) = index_and_log_sizes(&repo);
@@ -352,9 +348,7 @@ fn an_index_built_in_batches_leaves_no_large_write_ahead_log() {
 fn entities_parked_out_of_memory_during_a_build_give_the_views_of_a_full_fold() {
     // Parked entities are packed with the dictionary the index is then written with; in
     // batches, the later writes pack with the index's own and must unpack them first.
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 6_000, 7, 500).expect("generate");
+    let repo = TestRepo::generated(6_000, 7, 500);
     let expected = without_cache(&repo);
     for batch in ["1000000", "2500"] {
         repo.remove_index();
@@ -671,9 +665,7 @@ fn a_changed_dictionary_in_the_index_is_read_from_the_refs_instead() {
 
 #[test]
 fn entities_are_compressed_with_a_dictionary_trained_on_the_ledger() {
-    let repo = TestRepo::new();
-    let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
-    git_ledger::sample::generate(&store, 5_000, 42, 1000).expect("generate");
+    let repo = TestRepo::generated(5_000, 42, 1000);
     let expected = without_cache(&repo);
     repo.ok(&["status"]);
     let db = rusqlite::Connection::open(repo.index_file()).expect("open");

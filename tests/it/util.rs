@@ -47,6 +47,15 @@ impl TestRepo {
         repo
     }
 
+    /// A ledger of `events` generated events (the bench's generator), `per_commit` to a
+    /// commit.
+    pub fn generated(events: usize, seed: u64, per_commit: usize) -> TestRepo {
+        let repo = TestRepo::new();
+        let store = git_ledger::store::Store::discover(&repo.path).expect("the store");
+        git_ledger::sample::generate(&store, events, seed, per_commit).expect("generate");
+        repo
+    }
+
     /// The sample ledger of `fixtures/sample-ledger.sh`, with the clock at its end.
     pub fn sample() -> TestRepo {
         let repo = TestRepo::from_script("sample-ledger.sh");

@@ -492,6 +492,12 @@ pub const SAMPLE_BYTES: usize = 1 << 20;
 /// on entities this small.
 const LEVEL: i32 = 1;
 
+/// A dictionary trained on `samples`, the bytes of a spread of entities (empty with too few
+/// to train on).
+fn train_dictionary(samples: &[Vec<u8>]) -> Vec<u8> {
+    zstd::dict::from_samples(samples, DICTIONARY_BYTES).unwrap_or_default()
+}
+
 /// Compresses entities' bytes as the index stores them: the size before compression (four
 /// bytes, little-endian), then Zstandard with the index's dictionary.
 pub struct Packer {
@@ -504,9 +510,7 @@ impl Packer {
     /// For a write of every entity: a dictionary trained on `samples` (the bytes of a spread
     /// of them), stored with the index. With too few samples to train on, no dictionary.
     pub fn train(conn: &Connection, samples: &[Vec<u8>]) -> rusqlite::Result<Packer> {
-        let dictionary = zstd::dict::from_samples(samples, DICTIONARY_BYTES).unwrap_or_default();
-        set_kept(conn, DICTIONARY, &dictionary)?;
-        Packer::with(&dictionary)
+        Packer::storing(conn, &train_dictionary(samples))
     }
 
     /// For a write of what changed: the dictionary the index was written with.
@@ -518,8 +522,13 @@ impl Packer {
     /// For a write of every entity, some of them parked ([`Parking`]): the parking's
     /// dictionary, stored with the index, so that parked bytes are written as they are.
     pub fn parked(conn: &Connection, parking: &Parking) -> rusqlite::Result<Packer> {
-        set_kept(conn, DICTIONARY, &parking.dictionary)?;
-        Packer::with(&parking.dictionary)
+        Packer::storing(conn, &parking.dictionary)
+    }
+
+    /// A packer with `dictionary`, stored with the index for its readers and later writes.
+    fn storing(conn: &Connection, dictionary: &[u8]) -> rusqlite::Result<Packer> {
+        set_kept(conn, DICTIONARY, dictionary)?;
+        Packer::with(dictionary)
     }
 
     fn with(dictionary: &[u8]) -> rusqlite::Result<Packer> {
@@ -577,7 +586,7 @@ impl std::fmt::Debug for Parking {
 impl Parking {
     /// A parking whose dictionary is trained on `samples` (none with too few of them).
     pub fn train(samples: &[Vec<u8>]) -> Option<Parking> {
-        let dictionary = zstd::dict::from_samples(samples, DICTIONARY_BYTES).unwrap_or_default();
+        let dictionary = train_dictionary(samples);
         let packer = Packer::with(&dictionary).ok()?;
         let unpacker = zstd::bulk::Decompressor::with_dictionary(&dictionary).ok()?;
         Some(Parking {

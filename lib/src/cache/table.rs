@@ -66,6 +66,13 @@ pub trait Briefed {
     fn refs<'a>(_brief: &'a [u8], _out: &mut Vec<&'a str>) {}
 }
 
+/// An entity's brief, as kept beside it.
+fn brief_of(entity: &impl Briefed) -> Box<[u8]> {
+    let mut out = Vec::new();
+    entity.brief(&mut out);
+    out.into_boxed_slice()
+}
+
 /// How many key sets a table keeps (bits of [`Briefed::keys`]).
 pub const KEYS: usize = 8;
 
@@ -382,6 +389,12 @@ impl<T: DeserializeOwned> Table<T> {
         decoded.map(Box::new)
     }
 
+    /// Decode an entity's parked bytes ([`Table::park_idle`]).
+    fn decode_parked(&self, parked: &[u8]) -> Option<Box<T>> {
+        let parking = self.parking.as_ref()?;
+        self.decode(parking.unpack(parked).as_deref())
+    }
+
     /// The entity at a position (creation order), decoded if it was not yet.
     pub fn at(&self, i: usize) -> Option<&T> {
         let entry = self.entries.get(i)?;
@@ -389,8 +402,7 @@ impl<T: DeserializeOwned> Table<T> {
             .entity
             .get_or_init(|| {
                 if let Some(parked) = &entry.parked {
-                    let parking = self.parking.as_ref()?;
-                    return self.decode(parking.unpack(parked).as_deref());
+                    return self.decode_parked(parked);
                 }
                 let stored = self.stored.as_ref()?;
                 self.decode(stored.snapshot.data(stored.kind, i).as_deref())
@@ -438,11 +450,9 @@ impl<T: DeserializeOwned> Table<T> {
             self.entities_read.get_or_init(|| {
                 stored.snapshot.all_data(stored.kind, |i, data| {
                     if let Some(entry) = self.entries.get(i).filter(|e| e.entity.get().is_none()) {
-                        let decoded = match (&entry.parked, &self.parking) {
-                            (Some(parked), Some(parking)) => {
-                                self.decode(parking.unpack(parked).as_deref())
-                            }
-                            _ => self.decode(data.as_deref()),
+                        let decoded = match &entry.parked {
+                            Some(parked) => self.decode_parked(parked),
+                            None => self.decode(data.as_deref()),
                         };
                         let _ = entry.entity.set(decoded);
                     }
@@ -521,11 +531,7 @@ impl<T: Briefed + DeserializeOwned> Table<T> {
             return brief;
         }
         match entry.entity.get() {
-            Some(Some(entity)) => entry.brief.get_or_init(|| {
-                let mut out = Vec::new();
-                entity.brief(&mut out);
-                out.into_boxed_slice()
-            }),
+            Some(Some(entity)) => entry.brief.get_or_init(|| brief_of(&**entity)),
             _ => self.stored_row(i).map_or(&[], |row| &row.brief),
         }
     }
@@ -748,11 +754,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
             let Some(Some(decoded)) = entity.get() else {
                 continue;
             };
-            brief.get_or_init(|| {
-                let mut out = Vec::new();
-                decoded.brief(&mut out);
-                out.into_boxed_slice()
-            });
+            brief.get_or_init(|| brief_of(&**decoded));
             // Decoded from its parked bytes and not changed since: they still hold.
             if parked.is_some() {
                 entity.take();

@@ -423,14 +423,14 @@ impl Ledger {
             git2::Oid::from_str(&nonce).unwrap_or(git2::Oid::zero()),
         )];
         // Tests fold a small ledger in several batches, parking often.
-        let batch_size = env_value("GIT_LEDGER_INDEX_BATCH")
-            .and_then(|v| v.parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(INDEX_BUILD_BATCH);
-        let park_after = env_value("GIT_LEDGER_INDEX_PARK")
-            .and_then(|v| v.parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(INDEX_BUILD_PARK_AFTER);
+        let count = |name: &str, default: usize| {
+            env_value(name)
+                .and_then(|v| v.parse().ok())
+                .filter(|&n: &usize| n > 0)
+                .unwrap_or(default)
+        };
+        let batch_size = count("GIT_LEDGER_INDEX_BATCH", INDEX_BUILD_BATCH);
+        let park_after = count("GIT_LEDGER_INDEX_PARK", INDEX_BUILD_PARK_AFTER);
         let mut state = State::default();
         let mut batch = 0;
         let streamed = self.store.stream(|event| {
