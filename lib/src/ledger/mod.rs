@@ -87,8 +87,9 @@ const INDEX_UPDATE_AFTER: usize = 32;
 const INDEX_BUILD_BATCH: usize = 1_000_000;
 
 /// Events folded, during a build of the index, between two sweeps that take the entities
-/// no event touched meanwhile out of memory (`State::park_idle`).
-const INDEX_BUILD_PARK_AFTER: usize = 50_000;
+/// no event touched meanwhile out of memory (`State::park_idle`). At a million events,
+/// sweeps every 25k kept the peak ~20 MB lower than every 50k for the same time.
+const INDEX_BUILD_PARK_AFTER: usize = 25_000;
 
 /// How long a command waits for another process's write of the index before it leaves the
 /// update to that process.
