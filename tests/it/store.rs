@@ -646,8 +646,8 @@ fn a_changed_ready_list_in_the_index_is_read_from_the_refs_instead() {
     damage_is_met_by_reading_the_refs(|repo, _| {
         damage_rows(
             repo,
-            "ready",
-            "UPDATE meta SET value = x'00' || value WHERE key = ?1",
+            "1",
+            "UPDATE list SET bytes = x'00' || bytes WHERE key >> 32 = CAST(?1 AS INTEGER)",
         )
     });
 }

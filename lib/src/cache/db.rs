@@ -12,8 +12,12 @@
 //!   where they are read (SQLite checks its pages' structure, not their contents);
 //! - `keyed(kind, key, pos)`: the entities in each of a kind's key sets;
 //! - `refs(kind, target, pos)`: the ids each entity refers to;
-//! - `meta`: the state's small fields and the counts (with one sum over them), the kept
-//!   lists (each with its own sum, read when a view needs it) and the tips.
+//! - `list(key = list << 32 | chunk, sum, bytes)`: the lists kept beside the tables (the
+//!   ready flags, the objectives' progress), in chunks of one page each with their own sum,
+//!   so that an update rewrites the chunks that changed, not the whole list; each list's
+//!   length is in `meta`;
+//! - `meta`: the state's small fields and the counts (with one sum over them), the
+//!   dictionary (with its own sum, read when first needed) and the tips.
 
 use git2::Oid;
 use rusqlite::config::DbConfig;
@@ -25,7 +29,7 @@ use super::table::Damage;
 
 /// The layout of the database. A database with any other `user_version` is rebuilt, never
 /// read.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The index by which entities are found by id (dropped and built again by a full write).
 pub const ID_INDEX: &str = "entity_by_id";
@@ -102,6 +106,8 @@ fn prepare(conn: Connection) -> rusqlite::Result<Connection> {
                  PRIMARY KEY(kind, key, pos)) WITHOUT ROWID;
              CREATE TABLE IF NOT EXISTS refs(kind INTEGER, target TEXT, pos INTEGER,
                  PRIMARY KEY(kind, target, pos)) WITHOUT ROWID;
+             CREATE TABLE IF NOT EXISTS list(key INTEGER PRIMARY KEY, sum INTEGER NOT NULL,
+                 bytes BLOB NOT NULL);
              CREATE TABLE IF NOT EXISTS search_entity(rowid INTEGER PRIMARY KEY,
                  id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL);
              CREATE VIRTUAL TABLE IF NOT EXISTS search_text USING fts5(title, body,
@@ -174,16 +180,16 @@ pub fn meta(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
         .optional()
 }
 
-/// Store a list kept beside the tables under `key`, its XXH3-64 after it (checked when a
-/// view first needs the list, not when the index is opened).
-pub fn set_kept(conn: &Connection, key: &str, list: &[u8]) -> rusqlite::Result<()> {
-    let mut value = list.to_vec();
-    value.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(list).to_le_bytes());
+/// Store `bytes` under `key` in `meta`, their XXH3-64 after them (checked when first read,
+/// not when the index is opened).
+pub fn set_summed(conn: &Connection, key: &str, bytes: &[u8]) -> rusqlite::Result<()> {
+    let mut value = bytes.to_vec();
+    value.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(bytes).to_le_bytes());
     set_meta(conn, key, &value)
 }
 
-/// A list stored by [`set_kept`], if it passes its check (`None` when there is none).
-pub fn read_kept(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+/// Bytes stored by [`set_summed`], if they pass their check (`None` when there is none).
+pub fn read_summed(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
     let Some(mut value) = meta(conn, key)? else {
         return Ok(None);
     };
@@ -201,6 +207,82 @@ pub fn read_kept(conn: &Connection, key: &str) -> rusqlite::Result<Option<Vec<u8
         }
         _ => Err(rusqlite::Error::InvalidQuery),
     }
+}
+
+/// The bytes of one chunk of a kept list: what fits a row in one page of 4 KiB, and a
+/// multiple of every list's item size (1 and 8 bytes).
+pub const LIST_CHUNK: usize = 4000;
+
+/// The `meta` key of the length of kept list `list`.
+fn list_length_key(list: u8) -> String {
+    format!("list {list}")
+}
+
+/// A chunk's sum covers its row key too, so that chunks cannot trade places unnoticed.
+fn chunk_sum(key: i64, bytes: &[u8]) -> i64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(bytes, key as u64) as i64
+}
+
+/// Store kept list `list` (a small number naming it), writing only the chunks that differ
+/// from those stored: an update that changes a few items rewrites a page or two, not the
+/// hundreds of KB a list holds at a million events.
+pub fn set_list(conn: &Connection, list: u8, bytes: &[u8]) -> rusqlite::Result<()> {
+    let [first, end] = kind_range(list);
+    let stored: std::collections::HashMap<i64, i64> = conn
+        .prepare_cached("SELECT key, sum FROM list WHERE key >= ?1 AND key < ?2")?
+        .query_map([first, end], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut put = conn.prepare_cached(
+        "INSERT INTO list(key, sum, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT(key) DO UPDATE SET sum = excluded.sum, bytes = excluded.bytes",
+    )?;
+    let mut key = first;
+    for chunk in bytes.chunks(LIST_CHUNK) {
+        let sum = chunk_sum(key, chunk);
+        if stored.get(&key) != Some(&sum) {
+            put.execute(params![key, sum, chunk])?;
+        }
+        key += 1;
+    }
+    if stored.keys().any(|&k| k >= key) {
+        conn.prepare_cached("DELETE FROM list WHERE key >= ?1 AND key < ?2")?
+            .execute([key, end])?;
+    }
+    set_meta(
+        conn,
+        &list_length_key(list),
+        &(bytes.len() as u64).to_le_bytes(),
+    )
+}
+
+/// A list stored by [`set_list`], if every chunk passes its check and they add up to its
+/// length (`None` when there is none).
+pub fn read_list(conn: &Connection, list: u8) -> rusqlite::Result<Option<Vec<u8>>> {
+    let damaged = || rusqlite::Error::InvalidQuery;
+    let Some(length) = meta(conn, &list_length_key(list))? else {
+        return Ok(None);
+    };
+    let length = <[u8; 8]>::try_from(length.as_slice()).map_err(|_| damaged())?;
+    let length = usize::try_from(u64::from_le_bytes(length)).map_err(|_| damaged())?;
+    let [first, end] = kind_range(list);
+    let mut statement = conn.prepare_cached(
+        "SELECT key, sum, bytes FROM list WHERE key >= ?1 AND key < ?2 ORDER BY key",
+    )?;
+    let mut rows = statement.query([first, end])?;
+    let (mut out, mut next) = (Vec::with_capacity(length.min(1 << 24)), first);
+    while let Some(row) = rows.next()? {
+        let (key, sum): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let bytes = row.get_ref(2)?.as_blob()?;
+        if key != next || chunk_sum(key, bytes) != sum || out.len() + bytes.len() > length {
+            return Err(damaged());
+        }
+        out.extend_from_slice(bytes);
+        next += 1;
+    }
+    if out.len() != length {
+        return Err(damaged());
+    }
+    Ok(Some(out))
 }
 
 /// The row key of the entity at position `pos` of table `kind`.
@@ -290,10 +372,10 @@ impl Snapshot {
         }
     }
 
-    /// The list kept under `key` (see [`set_kept`]), if it passes its check and is made of
+    /// Kept list `list` (see [`set_list`]), if it passes its checks and is made of
     /// `width`-byte items.
-    pub fn kept(&self, key: &str, width: usize) -> Option<Vec<u8>> {
-        let value = self.with(|conn| read_kept(conn, key)).flatten();
+    pub fn list(&self, list: u8, width: usize) -> Option<Vec<u8>> {
+        let value = self.with(|conn| read_list(conn, list)).flatten();
         let list = value.filter(|value| value.len().is_multiple_of(width));
         if list.is_none() {
             self.damage.note();
@@ -337,7 +419,7 @@ impl Snapshot {
     fn unpacker(&self) -> Option<&Unpacker> {
         self.unpacker
             .get_or_init(|| {
-                let dictionary = self.with(|conn| read_kept(conn, DICTIONARY)).flatten()?;
+                let dictionary = self.with(|conn| read_summed(conn, DICTIONARY)).flatten()?;
                 let unpacker = zstd::bulk::Decompressor::with_dictionary(&dictionary);
                 unpacker.ok().map(Mutex::new)
             })
@@ -515,7 +597,7 @@ impl Packer {
 
     /// For a write of what changed: the dictionary the index was written with.
     pub fn stored(conn: &Connection) -> rusqlite::Result<Packer> {
-        let dictionary = read_kept(conn, DICTIONARY)?.ok_or(rusqlite::Error::InvalidQuery)?;
+        let dictionary = read_summed(conn, DICTIONARY)?.ok_or(rusqlite::Error::InvalidQuery)?;
         Packer::with(&dictionary)
     }
 
@@ -527,7 +609,7 @@ impl Packer {
 
     /// A packer with `dictionary`, stored with the index for its readers and later writes.
     fn storing(conn: &Connection, dictionary: &[u8]) -> rusqlite::Result<Packer> {
-        set_kept(conn, DICTIONARY, dictionary)?;
+        set_summed(conn, DICTIONARY, dictionary)?;
         Packer::with(dictionary)
     }
 
@@ -624,4 +706,59 @@ fn unpack_unchecked(unpacker: Option<&Unpacker>, packed: &[u8]) -> Option<Vec<u8
     let mut unpacker = unpacker?.lock().ok()?;
     let data = unpacker.decompress(packed.get(4..)?, size).ok()?;
     (data.len() == size).then_some(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows `set_list` changed: chunks written or deleted, and the length in `meta`.
+    fn changes(conn: &Connection, f: impl FnOnce(&Connection)) -> u64 {
+        let before = conn.total_changes();
+        f(conn);
+        conn.total_changes() - before
+    }
+
+    #[test]
+    fn a_kept_list_is_rewritten_only_where_it_changed() {
+        let conn = in_memory().expect("database");
+        let mut list: Vec<u8> = (0..LIST_CHUNK * 2 + 1).map(|i| i as u8).collect();
+        let written = changes(&conn, |c| set_list(c, 7, &list).expect("write"));
+        assert_eq!(written, 3 + 1, "three chunks and the length");
+        assert_eq!(read_list(&conn, 7).expect("read"), Some(list.clone()));
+
+        list[LIST_CHUNK + 5] ^= 0xff;
+        let written = changes(&conn, |c| set_list(c, 7, &list).expect("write"));
+        assert_eq!(written, 1 + 1, "the chunk changed and the length");
+        assert_eq!(read_list(&conn, 7).expect("read"), Some(list.clone()));
+
+        list.truncate(10);
+        let written = changes(&conn, |c| set_list(c, 7, &list).expect("write"));
+        assert_eq!(
+            written,
+            1 + 2 + 1,
+            "the first chunk, two deleted, the length"
+        );
+        assert_eq!(read_list(&conn, 7).expect("read"), Some(list.clone()));
+        assert_eq!(read_list(&conn, 8).expect("read"), None, "another list");
+
+        set_list(&conn, 7, &[]).expect("write");
+        assert_eq!(read_list(&conn, 7).expect("read"), Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_kept_list_with_a_chunk_changed_moved_or_lost_does_not_read() {
+        let damages = [
+            "UPDATE list SET bytes = x'00' || bytes WHERE key = (1 << 32) + 1",
+            "UPDATE list SET key = key + 10 WHERE key = (1 << 32) + 1",
+            "DELETE FROM list WHERE key = (1 << 32) + 1",
+            "UPDATE meta SET value = x'0100000000000000' WHERE key = 'list 1'",
+        ];
+        for damage in damages {
+            let conn = in_memory().expect("database");
+            set_list(&conn, 1, &[3; LIST_CHUNK * 3]).expect("write");
+            conn.execute_batch(damage).expect(damage);
+            assert!(read_list(&conn, 1).is_err(), "{damage}");
+        }
+    }
 }

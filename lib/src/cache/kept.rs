@@ -25,10 +25,12 @@ struct Stored {
     snapshot: Snapshot,
 }
 
-/// The `meta` keys of the lists: the ready list (priority, then position: 5 bytes each)
-/// and each objective's progress (tasks done, tasks in all: 8 bytes each).
-pub(crate) const READY: &str = "ready";
-pub(crate) const PROGRESS: &str = "progress";
+/// The index's names of the lists (`db::set_list`): the ready flags, one byte per task by
+/// position (0 when not ready, else its priority + 1), and each objective's progress
+/// (tasks done, tasks in all: 8 bytes each). Both are laid out by position, so that an
+/// update changes the bytes of the entities it changed and leaves the rest as stored.
+pub(crate) const READY: u8 = 1;
+pub(crate) const PROGRESS: u8 = 2;
 
 impl std::fmt::Debug for Kept {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -128,12 +130,14 @@ impl Kept {
             .map_or((0, 0), |&(done, all)| (done as usize, all as usize))
     }
 
-    /// The ready list and the progress, as the index stores them.
+    /// The ready flags and the progress, as the index stores them.
     pub fn encode(&self, of: &Of) -> (Vec<u8>, Vec<u8>) {
-        let mut ready = Vec::new();
-        for (priority, position) in self.ready(of) {
-            ready.push(*priority);
-            ready.extend_from_slice(&position.to_le_bytes());
+        let mut ready = vec![0; of.tasks.len()];
+        for &(priority, position) in self.ready(of) {
+            if let Some(flag) = ready.get_mut(position as usize) {
+                // Priorities run from 0 to 4 (events with others do not decode).
+                *flag = priority.saturating_add(1);
+            }
         }
         let mut progress = Vec::new();
         for i in 0..of.objectives.len() {
@@ -157,13 +161,19 @@ impl Kept {
 
 impl Stored {
     fn ready(&self) -> Option<Vec<(u8, u32)>> {
-        let list = self.snapshot.kept(READY, 5)?;
-        let entry = |b: &[u8]| (b[0], u32::from_le_bytes([b[1], b[2], b[3], b[4]]));
-        Some(list.chunks_exact(5).map(entry).collect())
+        let flags = self.snapshot.list(READY, 1)?;
+        let mut ready: Vec<(u8, u32)> = (0u32..)
+            .zip(flags)
+            .filter(|&(_, flag)| flag != 0)
+            .map(|(position, flag)| (flag - 1, position))
+            .collect();
+        // A stable sort: the positions of one priority stay ascending.
+        ready.sort_by_key(|&(priority, _)| priority);
+        Some(ready)
     }
 
     fn progress(&self) -> Option<Vec<(u32, u32)>> {
-        let list = self.snapshot.kept(PROGRESS, 8)?;
+        let list = self.snapshot.list(PROGRESS, 8)?;
         let word = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         Some(
             list.chunks_exact(8)

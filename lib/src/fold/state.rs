@@ -202,8 +202,8 @@ impl State {
         let sum = meta_sum([&core, &counts]);
         db::set_meta(conn, "state", &core)?;
         db::set_meta(conn, "counts", &counts)?;
-        db::set_kept(conn, kept::READY, &ready)?;
-        db::set_kept(conn, kept::PROGRESS, &progress)?;
+        db::set_list(conn, kept::READY, &ready)?;
+        db::set_list(conn, kept::PROGRESS, &progress)?;
         db::set_meta(conn, "sum", &sum)
     }
 
