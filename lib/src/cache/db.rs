@@ -230,6 +230,7 @@ fn chunk_sum(key: i64, bytes: &[u8]) -> i64 {
 /// from those stored: an update that changes a few items rewrites a page or two, not the
 /// hundreds of KB a list holds at a million events.
 pub fn set_list(conn: &Connection, list: u8, bytes: &[u8]) -> rusqlite::Result<()> {
+    // A list's chunks are keyed as a table's entities are: `list << 32 | chunk`.
     let [first, end] = kind_range(list);
     let stored: std::collections::HashMap<i64, i64> = conn
         .prepare_cached("SELECT key, sum FROM list WHERE key >= ?1 AND key < ?2")?

@@ -87,7 +87,7 @@ const INDEX_UPDATE_AFTER: usize = 8;
 /// after the first costs more than the fold of its batch (rows updated all over the file):
 /// at a million events, batches of 100k took 40 s where one took 12 s, for 250 MB of
 /// memory instead of 570 MB. One batch now parks the entities it is done with instead
-/// (`INDEX_BUILD_PARK_AFTER`), in about 250 MB.
+/// (`INDEX_BUILD_PARK_AFTER`), in 215–250 MB.
 const INDEX_BUILD_BATCH: usize = 1_000_000;
 
 /// Events folded, during a build of the index, between two sweeps that take the entities
