@@ -738,8 +738,12 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// their bytes (and their briefs) instead: a build of the index folds every event of the
     /// ledger, and most entities are done with long before the last one. An entity parked
     /// is decoded again when asked for, and its bytes are what the index is written with.
-    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>) {
+    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>)
+    where
+        T: Send + Sync,
+    {
         let parking = self.parking.get_or_insert_with(|| parking.clone());
+        let mut idle = Vec::new();
         for entry in self.entries.used_mut() {
             let Entry {
                 entity,
@@ -760,9 +764,20 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 entity.take();
                 continue;
             }
-            let bytes = rmp_serde::to_vec_named(&**decoded).ok();
-            if let Some(packed) = bytes.and_then(|b| parking.pack(&b)) {
-                *parked = Some(packed.into_boxed_slice());
+            idle.push((entity, parked));
+        }
+        parking.pack_each(&mut idle, |(entity, parked), packer| {
+            let Some(Some(decoded)) = entity.get() else {
+                return;
+            };
+            if let Ok(packed) = packer.pack_value(&**decoded) {
+                **parked = Some(packed.into_boxed_slice());
+            }
+        });
+        // Freed here rather than on the packing threads: memory freed on another thread
+        // than the one that took it costs the allocator more.
+        for (entity, parked) in idle {
+            if parked.is_some() {
                 entity.take();
             }
         }
@@ -825,7 +840,6 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
         // million events' entities is several hundred thousand of them).
         let (mut joins, mut leaves) = (Vec::new(), Vec::new());
         let (mut refers, mut unrefers) = (Vec::new(), Vec::new());
-        let mut data = Vec::new();
         // Parked entities are written as they were packed, when that is how the index packs.
         let as_parked = (self.parking.as_ref()).is_some_and(|parking| parking.packs_as(packer));
         let mut repacked;
@@ -838,10 +852,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                         // Undecodable (already noted as damage: the index is not written).
                         continue;
                     };
-                    data.clear();
-                    rmp_serde::encode::write_named(&mut data, entity)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-                    repacked = packer.pack(&data)?;
+                    repacked = packer.pack_value(entity)?;
                     &repacked
                 }
             };

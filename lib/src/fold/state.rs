@@ -412,7 +412,15 @@ impl State {
             Applied::UnknownKind => self.unknown_events += 1,
             Applied::Orphan => self.orphans.push(position),
         }
-        self.last_key = Some((event.hlc, event.writer.clone(), event.id.clone()));
+        // Written over in place: a fresh pair of strings per event showed in a cold read.
+        match &mut self.last_key {
+            Some((hlc, writer, id)) => {
+                *hlc = event.hlc;
+                writer.clone_from(&event.writer);
+                id.clone_from(&event.id);
+            }
+            None => self.last_key = Some((event.hlc, event.writer.clone(), event.id.clone())),
+        }
         let open_session = event
             .session
             .as_ref()
