@@ -738,7 +738,10 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// their bytes (and their briefs) instead: a build of the index folds every event of the
     /// ledger, and most entities are done with long before the last one. An entity parked
     /// is decoded again when asked for, and its bytes are what the index is written with.
-    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>)
+    /// With `changed_too`, the entities changed or added since are packed as well (and
+    /// taken out of memory): what a build does before its write, so that the write packs
+    /// none of them itself, on one thread.
+    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>, changed_too: bool)
     where
         T: Send + Sync,
     {
@@ -752,7 +755,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
                 touched,
                 ..
             } = entry;
-            if std::mem::take(touched) {
+            if std::mem::take(touched) && !changed_too {
                 continue;
             }
             let Some(Some(decoded)) = entity.get() else {

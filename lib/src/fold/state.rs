@@ -292,15 +292,25 @@ impl State {
         if self.parking.is_none() {
             self.parking = db::Parking::train(&self.samples()).map(Arc::new);
         }
+        self.park(false);
+    }
+
+    /// Before a build's write: every entity still in memory parked too (on every core),
+    /// when entities were parked at all.
+    pub(crate) fn park_all(&mut self) {
+        self.park(true);
+    }
+
+    fn park(&mut self, changed_too: bool) {
         let Some(parking) = &self.parking else {
             return;
         };
-        self.objectives.park_idle(parking);
-        self.tasks.park_idle(parking);
-        self.insights.park_idle(parking);
-        self.decisions.park_idle(parking);
-        self.sessions.park_idle(parking);
-        self.agents.park_idle(parking);
+        self.objectives.park_idle(parking, changed_too);
+        self.tasks.park_idle(parking, changed_too);
+        self.insights.park_idle(parking, changed_too);
+        self.decisions.park_idle(parking, changed_too);
+        self.sessions.park_idle(parking, changed_too);
+        self.agents.park_idle(parking, changed_too);
     }
 
     /// Take over the ids of every table of the state this one was read back from the index

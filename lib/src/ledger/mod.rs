@@ -459,6 +459,7 @@ impl Ledger {
             return Ok(None);
         };
         state.refresh_abbrev_after_build();
+        state.park_all();
         self.folded(state, snapshot).map(Some)
     }
 
