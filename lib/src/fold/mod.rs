@@ -4,6 +4,7 @@
 pub mod compaction;
 pub mod cost;
 pub mod point;
+pub mod recent;
 pub mod state;
 mod task;
 pub mod timeline;

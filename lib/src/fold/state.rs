@@ -6,6 +6,7 @@
 //! [`crate::model`].
 
 use super::compaction::Compaction;
+use super::recent::EventQueue;
 use super::task;
 use crate::event::kind;
 use crate::event::{Body, EntityKind, Event, MIN_ABBREV};
@@ -13,7 +14,7 @@ use crate::model::claims::Claims;
 use crate::model::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use crate::cache::brief::{self, TaskBrief};
 use crate::cache::db::{self, STATE_TIPS, Snapshot};
@@ -80,11 +81,9 @@ pub struct State {
     /// How many events were folded.
     pub event_count: usize,
     /// The newest events, oldest first (at most [`RECENT_EVENTS`]).
-    #[serde(with = "lines")]
-    pub recent: VecDeque<Event>,
+    pub recent: EventQueue,
     /// Each session's newest events, oldest first (at most [`SESSION_RECENT`]).
-    #[serde(with = "session_lines")]
-    session_recent: HashMap<String, VecDeque<Event>>,
+    session_recent: HashMap<String, EventQueue>,
     /// While folding every event at once: the positions [`State::session_recent`] will hold
     /// (copied once at the end instead of every event being copied on the way).
     #[serde(skip)]
@@ -1298,57 +1297,6 @@ mod pairs {
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Map, D::Error> {
         let list: Vec<((String, String), String)> = Vec::deserialize(deserializer)?;
         Ok(list.into_iter().collect())
-    }
-}
-
-/// Events in the cache as their stored lines: an event is read from its JSON text (its body's
-/// shape is known only once its kind is read).
-mod lines {
-    use crate::event::Event;
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::collections::VecDeque;
-
-    pub fn serialize<S: Serializer>(events: &VecDeque<Event>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(events.iter().map(Event::to_line))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<VecDeque<Event>, D::Error> {
-        let lines: Vec<String> = Vec::deserialize(d)?;
-        lines
-            .iter()
-            .map(|line| Event::from_line(line).map_err(serde::de::Error::custom))
-            .collect()
-    }
-}
-
-/// [`lines`] for each session's events.
-mod session_lines {
-    use crate::event::Event;
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::collections::{HashMap, VecDeque};
-
-    type Map = HashMap<String, VecDeque<Event>>;
-
-    pub fn serialize<S: Serializer>(map: &Map, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(map.iter().map(|(session, events)| {
-            (
-                session,
-                events.iter().map(Event::to_line).collect::<Vec<_>>(),
-            )
-        }))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Map, D::Error> {
-        let map: HashMap<String, Vec<String>> = HashMap::deserialize(d)?;
-        map.into_iter()
-            .map(|(session, lines)| {
-                let events = lines
-                    .iter()
-                    .map(|line| Event::from_line(line).map_err(serde::de::Error::custom))
-                    .collect::<Result<VecDeque<Event>, D::Error>>()?;
-                Ok((session, events))
-            })
-            .collect()
     }
 }
 
