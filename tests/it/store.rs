@@ -284,8 +284,9 @@ fn the_index_is_updated_in_place_not_rewritten() {
 
 #[test]
 fn a_large_write_ahead_log_is_folded_into_the_index_by_the_next_command() {
-    // Commands leave a small log for the next one; one that finds it large lets its close
-    // copy it into the database and remove it, so reads do not slow down as it grows.
+    // A log left by another writer (here one that kept it on close) is copied into the
+    // database and removed by the next command's close, so reads do not slow down as it
+    // grows.
     let repo = TestRepo::new();
     repo.task(&["first"]);
     repo.ok(&["status"]);

@@ -183,7 +183,6 @@ impl SearchIndex {
         }
         db::set_tips(&tx, db::SEARCH_TIPS, tips)?;
         tx.commit()?;
-        db::leave_log_while_small(&self.conn);
         Ok(())
     }
 

@@ -565,7 +565,6 @@ impl Ledger {
         state.write_index(&tx, extra)?;
         db::set_tips(&tx, db::STATE_TIPS, tips)?;
         tx.commit()?;
-        db::leave_log_while_small(&conn);
         Ok(true)
     }
 
