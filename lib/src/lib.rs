@@ -25,3 +25,9 @@ pub mod sample;
 pub mod store;
 pub mod terminal;
 pub mod view;
+
+/// Threads for work spread over the machine (decoding a full read's events, packing a
+/// build's entities): one per core, at most eight.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+}

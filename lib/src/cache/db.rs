@@ -661,7 +661,7 @@ fn unpack(unpacker: Option<&Unpacker>, hash: i64, packed: &[u8]) -> Option<Vec<u
     unpack_unchecked(unpacker, packed)
 }
 
-/// How a build of the index keeps the entities it took out of memory (`Table::park_idle`):
+/// How a build of the index keeps the entities it took out of memory (`Table::park`):
 /// packed as the index packs them, with a dictionary trained on the first entities folded.
 /// The index is then written with that dictionary ([`Packer::parked`]), and a parked
 /// entity's bytes go into it as they are.
@@ -682,8 +682,7 @@ impl Parking {
     /// A parking whose dictionary is trained on `samples` (none with too few of them).
     pub fn train(samples: &[Vec<u8>]) -> Option<Parking> {
         let dictionary = train_dictionary(samples);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-        let packers = (0..threads)
+        let packers = (0..crate::cores())
             .map(|_| Packer::with(&dictionary).map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()
             .ok()?;

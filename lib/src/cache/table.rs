@@ -106,10 +106,10 @@ struct Entry<T> {
     brief: OnceLock<Box<[u8]>>,
     /// Its id and brief as the index has them (entities read from it only).
     row: OnceLock<StoredRow>,
-    /// The entity's bytes while it is out of memory ([`Table::park_idle`]): newer than the
+    /// The entity's bytes while it is out of memory ([`Table::park`]): newer than the
     /// index's row, decoded again when asked for.
     parked: Option<Box<[u8]>>,
-    /// Handed out to be changed, or added, since the last [`Table::park_idle`].
+    /// Handed out to be changed, or added, since the last [`Table::park`].
     touched: bool,
 }
 
@@ -169,7 +169,7 @@ pub struct Table<T> {
     rows_read: OnceLock<()>,
     /// Set once every stored entity was decoded in one scan.
     entities_read: OnceLock<()>,
-    /// How the entities parked out of memory were packed ([`Table::park_idle`]).
+    /// How the entities parked out of memory were packed ([`Table::park`]).
     parking: Option<Arc<Parking>>,
 }
 
@@ -389,7 +389,7 @@ impl<T: DeserializeOwned> Table<T> {
         decoded.map(Box::new)
     }
 
-    /// Decode an entity's parked bytes ([`Table::park_idle`]).
+    /// Decode an entity's parked bytes ([`Table::park`]).
     fn decode_parked(&self, parked: &[u8]) -> Option<Box<T>> {
         let parking = self.parking.as_ref()?;
         self.decode(parking.unpack(parked).as_deref())
@@ -741,7 +741,7 @@ impl<T: Serialize + Briefed + DeserializeOwned> Table<T> {
     /// With `changed_too`, the entities changed or added since are packed as well (and
     /// taken out of memory): what a build does before its write, so that the write packs
     /// none of them itself, on one thread.
-    pub(crate) fn park_idle(&mut self, parking: &Arc<Parking>, changed_too: bool)
+    pub(crate) fn park(&mut self, parking: &Arc<Parking>, changed_too: bool)
     where
         T: Send + Sync,
     {

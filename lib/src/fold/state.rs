@@ -286,7 +286,7 @@ impl State {
     }
 
     /// Take the entities not changed since the last call out of memory (see
-    /// `Table::park_idle`): what bounds the memory of a build of the index.
+    /// `Table::park`): what bounds the memory of a build of the index.
     pub(crate) fn park_idle(&mut self) {
         if self.parking.is_none() {
             self.parking = db::Parking::train(&self.samples()).map(Arc::new);
@@ -304,12 +304,12 @@ impl State {
         let Some(parking) = &self.parking else {
             return;
         };
-        self.objectives.park_idle(parking, changed_too);
-        self.tasks.park_idle(parking, changed_too);
-        self.insights.park_idle(parking, changed_too);
-        self.decisions.park_idle(parking, changed_too);
-        self.sessions.park_idle(parking, changed_too);
-        self.agents.park_idle(parking, changed_too);
+        self.objectives.park(parking, changed_too);
+        self.tasks.park(parking, changed_too);
+        self.insights.park(parking, changed_too);
+        self.decisions.park(parking, changed_too);
+        self.sessions.park(parking, changed_too);
+        self.agents.park(parking, changed_too);
     }
 
     /// Take over the ids of every table of the state this one was read back from the index

@@ -214,7 +214,8 @@ impl Store {
         let (to_merge, done) = std::sync::mpsc::channel::<Decoded>();
         let horizon = self.horizon;
         let mut decoded: Vec<Decoded> = std::thread::scope(|scope| {
-            for _ in 0..decoders() {
+            // One decoder per core: the walk itself mostly waits on zlib and the disk.
+            for _ in 0..crate::cores() {
                 let (read, to_merge) = (&read, to_merge.clone());
                 scope.spawn(move || {
                     // The lock is held while waiting for the next commit, not while decoding.
@@ -784,12 +785,6 @@ fn decode_commit(commit: Read, horizon: u64) -> Decoded {
         oid: commit.oid,
         events,
     }
-}
-
-/// Threads decoding events during a full read: one per core (the walk itself mostly waits on
-/// zlib and the disk).
-fn decoders() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 /// A raw commit object's header and message.

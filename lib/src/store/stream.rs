@@ -122,7 +122,7 @@ impl Store {
         let requests = std::sync::Mutex::new(requests);
         let (to_merge, answers) = mpsc::channel::<Answer>();
         let merged = std::thread::scope(|scope| {
-            for _ in 0..super::decoders() {
+            for _ in 0..crate::cores() {
                 let (requests, to_merge, odb) = (&requests, to_merge.clone(), &odb);
                 let horizon = self.horizon;
                 scope.spawn(move || {
